@@ -1,0 +1,47 @@
+import { defineConfig } from "@playwright/test";
+import * as path from "node:path";
+
+// The test command picks a free loopback port and passes it in E2E_PORT, so
+// every worker (which re-reads this file) agrees on it.
+const port = Number(process.env.E2E_PORT || 3917);
+const bin = process.env.SECRETSCOPE_BIN || path.resolve(__dirname, "../target/debug/secretscope");
+export const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"]],
+  outputDir: "artifacts/results",
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  webServer: {
+    // The server stops when the tests end (Playwright kills it).
+    command: `${bin} serve --demo --bind 127.0.0.1:${port}`,
+    cwd: path.resolve(__dirname, ".."),
+    url: `${baseURL}/readyz`,
+    timeout: 120_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    stderr: "pipe",
+  },
+});

@@ -1,0 +1,27 @@
+import { Page, TestInfo, expect } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+/** Fails on any serious or critical axe-core violation, listing them. */
+export async function expectAccessible(page: Page, testInfo: TestInfo, label: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  await testInfo.attach(`axe-${label}.json`, {
+    body: JSON.stringify(results.violations, null, 2),
+    contentType: "application/json",
+  });
+  expect(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
+  ).toEqual([]);
+}
+
+/** Keeps a full-page screenshot as a test artifact. */
+export async function keepScreenshot(page: Page, testInfo: TestInfo, name: string) {
+  const file = testInfo.outputPath(`${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  await testInfo.attach(name, { path: file, contentType: "image/png" });
+}
+
+/** Waits until the wasm bundle has hydrated the page. */
+export async function waitForHydration(page: Page) {
+  await page.locator("body[data-hydrated=true]").waitFor({ state: "attached", timeout: 30_000 });
+}

@@ -1,0 +1,23 @@
+//! Server functions, one file per resource. Each starts with its guard (from
+//! the auth issue on) and returns a DTO; bodies run on the server only.
+
+pub mod inventory;
+pub mod status;
+
+pub use inventory::*;
+pub use status::*;
+
+/// Turns an `AppError` into what the page may see, logging the detail.
+#[cfg(feature = "ssr")]
+pub(crate) fn to_server_error(e: crate::server::error::AppError) -> leptos::prelude::ServerFnError {
+    tracing::warn!(kind = ?e.kind, detail = %e.detail, "request failed");
+    leptos::prelude::ServerFnError::new(e.user)
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn state() -> Result<crate::server::AppState, leptos::prelude::ServerFnError> {
+    leptos::prelude::use_context::<crate::server::AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the server function context");
+        leptos::prelude::ServerFnError::new("The server is not ready; try again in a moment.")
+    })
+}

@@ -1,0 +1,42 @@
+use crate::api::sync_info;
+use crate::domain::time::span;
+use leptos::prelude::*;
+
+/// Site header: name, navigation, and how old the data is (on every page).
+#[component]
+pub fn Header() -> impl IntoView {
+    let info = Resource::new(|| (), |_| sync_info());
+    view! {
+        <header class="site">
+            <a class="brand" href="/">"secretscope"</a>
+            <nav aria-label="Main">
+                <a href="/secrets">"Inventory"</a>
+            </nav>
+            <div class="sync" role="status" aria-live="polite" data-testid="sync-status">
+                <Suspense fallback=|| view! { <span class="muted">"Checking sync…"</span> }>
+                    {move || info.get().map(|r| match r {
+                        Ok(i) => {
+                            let age = match i.taken_at {
+                                Some(t) => format!("Synced {} ago · {} secrets", span(i.now.0 - t.0), i.secrets),
+                                None => "First sync in progress…".to_string(),
+                            };
+                            let versions = (i.versions_missing > 0 && i.taken_at.is_some())
+                                .then(|| format!(" · fetching version dates for {} secrets", i.versions_missing));
+                            let error = i.last_error.clone().map(|e| view! {
+                                <p class="sync-error" role="alert">
+                                    <strong>"Last sync failed: "</strong>{e}
+                                    {i.taken_at.map(|_| " Showing the last good data.")}
+                                </p>
+                            });
+                            view! {
+                                <span title=i.source.clone()>{age}{versions}</span>
+                                {error}
+                            }.into_any()
+                        }
+                        Err(e) => view! { <span class="sync-error" role="alert">{format!("Sync status unavailable: {e}")}</span> }.into_any(),
+                    })}
+                </Suspense>
+            </div>
+        </header>
+    }
+}

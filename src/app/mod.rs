@@ -1,0 +1,56 @@
+//! Leptos pages and components: rendering only, no business rules.
+
+pub mod components;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, StaticSegment};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/secretscope.css"/>
+        <Title formatter=|t: String| if t.is_empty() { "secretscope".to_string() } else { format!("{t} · secretscope") }/>
+        <Router>
+            <a class="skip" href="#main">"Skip to content"</a>
+            <components::header::Header/>
+            <main id="main">
+                <Routes fallback=pages::not_found::NotFound>
+                    // Async: the whole page is rendered on the server before it is
+                    // sent, so it is complete without JavaScript.
+                    <Route path=StaticSegment("") view=pages::inventory::InventoryPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("secrets") view=pages::inventory::InventoryPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// The message of a server function error, without the framework's prefix.
+pub fn error_text(e: &ServerFnError) -> String {
+    match e {
+        ServerFnError::ServerError(m) => m.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure types and logic, compiled for the server and the browser.
+//!
+//! No async, no I/O, no clock: functions that depend on time take `now`.
+
+pub mod query;
+pub mod secret;
+pub mod state;
+pub mod time;
+
+pub use secret::{Label, RotationRules, Secret, Tag, Version};
+pub use state::State;
+pub use time::Timestamp;

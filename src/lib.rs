@@ -1,0 +1,23 @@
+//! secretscope: a web dashboard over AWS Secrets Manager.
+//!
+//! Features: `ssr` builds the server (axum, the AWS SDK, the demo endpoint);
+//! `hydrate` builds the browser bundle. `domain`, `api` and `app` compile for both.
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod app;
+pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+    // A marker for end-to-end tests: the wasm bundle has taken over the page.
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}

@@ -1,0 +1,366 @@
+//! The `secretscope` command line: serve, sync, config, local-endpoint.
+
+use clap::{Args, Parser, Subcommand};
+use secretscope::server::aws::sync::Syncer;
+use secretscope::server::aws::build_client;
+use secretscope::server::config::Config;
+use secretscope::server::inventory::Inventory;
+use secretscope::server::local::{self, Faults, LocalOptions};
+use secretscope::server::{http, AppState};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "secretscope",
+    version,
+    about = "A web dashboard over AWS Secrets Manager: inventory, rotation health and actions. It never reads a secret value.",
+    long_about = None,
+)]
+struct Cli {
+    /// Configuration file (default: ./secretscope.toml if it exists). Environment
+    /// variables SECRETSCOPE_* override it; flags override both.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Log filter, e.g. `info`, `secretscope=debug`.
+    #[arg(long, global = true, env = "SECRETSCOPE_LOG", default_value = "info")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the dashboard.
+    Serve(ServeArgs),
+    /// Run one sync and print a summary; exits non-zero if it fails.
+    Sync(SyncArgs),
+    /// Print the effective configuration (defaults < file < environment).
+    Config,
+    /// Run the demo Secrets Manager endpoint alone (for boto3, the aws CLI, tests).
+    LocalEndpoint(LocalArgs),
+}
+
+#[derive(Args, Clone, Default)]
+struct AwsArgs {
+    /// Secrets Manager endpoint to call instead of AWS's (moto, the demo endpoint, a VPC endpoint).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// AWS region (default: from the AWS environment or profile; us-east-1 for a loopback endpoint).
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+    /// AWS profile from ~/.aws/config to take credentials and region from.
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Start the built-in demo endpoint on a free loopback port and read it instead of AWS.
+    #[arg(long, conflicts_with = "endpoint_url")]
+    demo: bool,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<SocketAddr>,
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// With --demo: how many secrets the demo endpoint is seeded with.
+    #[arg(long, value_name = "N", requires = "demo")]
+    seed_secrets: Option<usize>,
+    /// Directory with the built site (wasm, js, css, public files).
+    #[arg(long, value_name = "DIR")]
+    site_root: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct SyncArgs {
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Also fetch version dates (ListSecretVersionIds) within the rate budget and wait for them.
+    #[arg(long)]
+    versions: bool,
+}
+
+#[derive(Args)]
+struct LocalArgs {
+    /// Address to listen on (use a loopback address).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4566")]
+    bind: SocketAddr,
+    /// Number of secrets to seed (up to 100,000 and more).
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    seed_secrets: usize,
+    /// Seed of the deterministic generator.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    seed: u64,
+    /// Fraction of requests answered with ThrottlingException (0–1).
+    #[arg(long, value_name = "R", default_value_t = 0.0)]
+    throttle_rate: f64,
+    /// Fraction of requests answered with HTTP 500 (0–1).
+    #[arg(long, value_name = "R", default_value_t = 0.0)]
+    error_rate: f64,
+    /// Latency added to every request, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    latency_ms: u64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.log);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve(cli.config, args).await,
+            Command::Sync(args) => run_sync(cli.config, args).await,
+            Command::Config => {
+                let config = Config::load(cli.config.as_deref())?;
+                print!("{}", config.to_redacted_toml());
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::LocalEndpoint(args) => local_endpoint(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn apply_aws(config: &mut Config, aws: AwsArgs) {
+    if aws.endpoint_url.is_some() {
+        config.aws.endpoint_url = aws.endpoint_url;
+    }
+    if aws.region.is_some() {
+        config.aws.region = aws.region;
+    }
+    if aws.profile.is_some() {
+        config.aws.profile = aws.profile;
+    }
+}
+
+fn validate_rate(name: &str, r: f64) -> anyhow::Result<f64> {
+    if (0.0..=1.0).contains(&r) {
+        Ok(r)
+    } else {
+        anyhow::bail!("{name} must be between 0 and 1, got {r}")
+    }
+}
+
+async fn local_endpoint(args: LocalArgs) -> anyhow::Result<ExitCode> {
+    let opts = LocalOptions {
+        seed_secrets: args.seed_secrets,
+        seed: args.seed,
+        faults: Faults {
+            throttle_rate: validate_rate("--throttle-rate", args.throttle_rate)?,
+            error_rate: validate_rate("--error-rate", args.error_rate)?,
+            latency_ms: args.latency_ms,
+        },
+        ..LocalOptions::default()
+    };
+    let running = local::spawn(opts, args.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the demo endpoint on {}: {e}", args.bind))?;
+    println!(
+        "demo Secrets Manager endpoint with {} secrets at {}",
+        running.endpoint.secret_count(),
+        running.url()
+    );
+    println!(
+        "try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --endpoint-url {} --region us-east-1 secretsmanager list-secrets",
+        running.url()
+    );
+    shutdown_signal().await;
+    running.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_sync(config_file: Option<PathBuf>, args: SyncArgs) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(config_file.as_deref())?;
+    apply_aws(&mut config, args.aws);
+    let source = build_client(&config.aws).await;
+    let inventory = Arc::new(Inventory::new());
+    let syncer = Arc::new(Syncer::new(source, inventory.clone(), config.sync.clone()));
+    let started = std::time::Instant::now();
+    let (code, summary) = match syncer.list_once().await {
+        Ok((stats, needed)) => {
+            let versions = if args.versions {
+                Some(syncer.version_pass(needed, None).await)
+            } else {
+                None
+            };
+            let failed_versions = versions.as_ref().is_some_and(|v| v.failed > 0);
+            let errors: Vec<String> = versions
+                .as_ref()
+                .and_then(|v| v.last_error.clone())
+                .into_iter()
+                .collect();
+            (
+                if failed_versions { ExitCode::FAILURE } else { ExitCode::SUCCESS },
+                json!({
+                    "ok": !failed_versions,
+                    "source": syncer.source.endpoint,
+                    "region": syncer.source.region,
+                    "secrets": stats.secrets,
+                    "pages": stats.pages,
+                    "api_calls": syncer.source.counters.values().attempts,
+                    "throttled": stats.throttled,
+                    "server_errors": stats.server_errors,
+                    "list_duration_ms": stats.duration_ms,
+                    "duration_ms": started.elapsed().as_millis() as u64,
+                    "versions": versions,
+                    "errors": errors,
+                }),
+            )
+        }
+        Err(e) => (
+            ExitCode::FAILURE,
+            json!({
+                "ok": false,
+                "source": syncer.source.endpoint,
+                "region": syncer.source.region,
+                "secrets": 0,
+                "api_calls": syncer.source.counters.values().attempts,
+                "duration_ms": started.elapsed().as_millis() as u64,
+                "errors": [e.user],
+                "detail": e.detail,
+            }),
+        ),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else if summary["ok"].as_bool() == Some(true) {
+        println!(
+            "synced {} secrets from {} in {} ms ({} pages, {} API calls)",
+            summary["secrets"], summary["source"], summary["duration_ms"], summary["pages"], summary["api_calls"]
+        );
+    } else {
+        for e in summary["errors"].as_array().into_iter().flatten() {
+            eprintln!("sync failed: {}", e.as_str().unwrap_or_default());
+        }
+    }
+    Ok(code)
+}
+
+async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(config_file.as_deref())?;
+    apply_aws(&mut config, args.aws);
+    if let Some(bind) = args.bind {
+        config.bind = bind;
+    }
+    if let Some(root) = args.site_root {
+        config.site_root = root;
+    }
+    if let Some(n) = args.seed_secrets {
+        config.demo.seed_secrets = n;
+    }
+
+    // The demo endpoint lives as long as the server.
+    let mut _demo = None;
+    let source_label;
+    if args.demo {
+        let running = local::spawn(
+            LocalOptions {
+                seed_secrets: config.demo.seed_secrets,
+                seed: config.demo.seed,
+                ..LocalOptions::default()
+            },
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the demo endpoint: {e}"))?;
+        config.aws.endpoint_url = Some(running.url());
+        source_label = format!("demo endpoint at {} (seeded, {} secrets)", running.url(), running.endpoint.secret_count());
+        _demo = Some(running);
+    } else {
+        source_label = config
+            .aws
+            .endpoint_url
+            .clone()
+            .unwrap_or_else(|| "AWS Secrets Manager".to_string());
+    }
+
+    let pkg = config.site_root.join("pkg").join("secretscope.wasm");
+    if !pkg.exists() {
+        tracing::warn!(
+            "{} is missing: pages will render without interactivity. Build the site with `cargo leptos build` \
+             or run from the repository root.",
+            pkg.display()
+        );
+    }
+
+    let source = build_client(&config.aws).await;
+    let inventory = Arc::new(Inventory::new());
+    let syncer = Arc::new(Syncer::new(source, inventory.clone(), config.sync.clone()));
+    syncer.clone().spawn();
+
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+    let addr = listener.local_addr()?;
+    let leptos_options = leptos::prelude::LeptosOptions::builder()
+        .output_name("secretscope")
+        .site_root(config.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let state = AppState {
+        leptos_options,
+        inventory,
+        config: Arc::new(config),
+        source_label: source_label.clone(),
+    };
+    let app = http::router(state);
+
+    println!("secretscope is running at http://{addr}/");
+    println!("  reading: {source_label}");
+    println!("  demo logins: none needed yet (sign-in arrives with roles)");
+    println!("  stop with Ctrl-C");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,257 @@
+//! Layered configuration: defaults < `secretscope.toml` < `SECRETSCOPE_*`
+//! environment < command-line flags. AWS credentials are never part of it:
+//! they come from the standard AWS chain through `aws-config`.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the dashboard listens on.
+    pub bind: SocketAddr,
+    /// Where cargo-leptos wrote the site (wasm, js, css, public files).
+    pub site_root: PathBuf,
+    pub aws: AwsSettings,
+    pub sync: SyncSettings,
+    pub demo: DemoSettings,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AwsSettings {
+    /// Override the Secrets Manager endpoint (moto, the demo endpoint, a VPC endpoint).
+    pub endpoint_url: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    /// SDK attempts per call, including the first; retries back off and
+    /// throttling errors are retried.
+    pub max_attempts: u32,
+    /// Per-attempt timeout, seconds.
+    pub attempt_timeout_secs: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyncSettings {
+    /// Seconds between list passes.
+    pub interval_secs: u64,
+    /// ListSecrets calls per second at most (AWS quota: 100/s per region).
+    pub list_rate_per_sec: f64,
+    /// ListSecretVersionIds calls per second at most (AWS quota: 50/s per
+    /// region, shared with other control-plane callers: keep well below).
+    pub version_rate_per_sec: f64,
+    /// ListSecretVersionIds calls in flight at most.
+    pub version_concurrency: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemoSettings {
+    pub seed_secrets: usize,
+    pub seed: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            site_root: PathBuf::from("target/site"),
+            aws: AwsSettings::default(),
+            sync: SyncSettings::default(),
+            demo: DemoSettings::default(),
+        }
+    }
+}
+
+impl Default for AwsSettings {
+    fn default() -> Self {
+        AwsSettings {
+            endpoint_url: None,
+            region: None,
+            profile: None,
+            max_attempts: 8,
+            attempt_timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings {
+            interval_secs: 300,
+            list_rate_per_sec: 50.0,
+            version_rate_per_sec: 25.0,
+            version_concurrency: 8,
+        }
+    }
+}
+
+impl Default for DemoSettings {
+    fn default() -> Self {
+        DemoSettings {
+            seed_secrets: 300,
+            seed: 42,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the configuration file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("the environment variable {name}={value:?} is not valid: {message}")]
+    Env {
+        name: String,
+        value: String,
+        message: String,
+    },
+}
+
+impl Config {
+    /// Defaults, then the file (the given one must exist; `secretscope.toml`
+    /// in the working directory is read if present), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_from(file, |name| std::env::var(name).ok())
+    }
+
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let default_path = Path::new("secretscope.toml");
+        let path = match file {
+            Some(p) => Some(p),
+            None if default_path.exists() => Some(default_path),
+            None => None,
+        };
+        let mut config = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                    path: path.to_owned(),
+                    message: e.to_string(),
+                })?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(env)?;
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parse<T: std::str::FromStr>(name: &str, value: String) -> Result<T, ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            value.parse().map_err(|e: T::Err| ConfigError::Env {
+                name: name.to_string(),
+                message: e.to_string(),
+                value,
+            })
+        }
+        macro_rules! layer {
+            ($name:literal, $field:expr) => {
+                if let Some(v) = env($name) {
+                    $field = parse($name, v)?;
+                }
+            };
+            ($name:literal, opt $field:expr) => {
+                if let Some(v) = env($name) {
+                    $field = if v.is_empty() { None } else { Some(v) };
+                }
+            };
+        }
+        layer!("SECRETSCOPE_BIND", self.bind);
+        layer!("SECRETSCOPE_SITE_ROOT", self.site_root);
+        layer!("SECRETSCOPE_AWS_ENDPOINT_URL", opt self.aws.endpoint_url);
+        layer!("SECRETSCOPE_AWS_REGION", opt self.aws.region);
+        layer!("SECRETSCOPE_AWS_PROFILE", opt self.aws.profile);
+        layer!("SECRETSCOPE_AWS_MAX_ATTEMPTS", self.aws.max_attempts);
+        layer!("SECRETSCOPE_AWS_ATTEMPT_TIMEOUT_SECS", self.aws.attempt_timeout_secs);
+        layer!("SECRETSCOPE_SYNC_INTERVAL_SECS", self.sync.interval_secs);
+        layer!("SECRETSCOPE_SYNC_LIST_RATE_PER_SEC", self.sync.list_rate_per_sec);
+        layer!("SECRETSCOPE_SYNC_VERSION_RATE_PER_SEC", self.sync.version_rate_per_sec);
+        layer!("SECRETSCOPE_SYNC_VERSION_CONCURRENCY", self.sync.version_concurrency);
+        layer!("SECRETSCOPE_DEMO_SEED_SECRETS", self.demo.seed_secrets);
+        layer!("SECRETSCOPE_DEMO_SEED", self.demo.seed);
+        Ok(())
+    }
+
+    /// The effective configuration as TOML. It holds no credentials (those
+    /// stay in the AWS chain); the endpoint URL's user info, if any, is redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        if let Some(url) = &mut shown.aws.endpoint_url {
+            if let Some((scheme, rest)) = url.split_once("://") {
+                if let Some((_, host)) = rest.split_once('@') {
+                    *url = format!("{scheme}://[redacted]@{host}");
+                }
+            }
+        }
+        toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn layers_defaults_file_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        std::fs::write(
+            &file,
+            "bind = \"127.0.0.1:4000\"\n[aws]\nregion = \"eu-west-1\"\n[sync]\ninterval_secs = 60\n",
+        )
+        .unwrap();
+        let c = Config::load_from(Some(&file), env(&[("SECRETSCOPE_SYNC_INTERVAL_SECS", "30")])).unwrap();
+        assert_eq!(c.bind.port(), 4000, "file over default");
+        assert_eq!(c.aws.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(c.sync.interval_secs, 30, "env over file");
+        assert_eq!(c.sync.version_concurrency, 8, "default kept");
+    }
+
+    #[test]
+    fn bad_input_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        std::fs::write(&file, "[sync]\nintervall = 3\n").unwrap();
+        let err = Config::load_from(Some(&file), env(&[])).unwrap_err().to_string();
+        assert!(err.contains("s.toml") && err.contains("intervall"), "{err}");
+        let err = Config::load_from(None, env(&[("SECRETSCOPE_BIND", "nope")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SECRETSCOPE_BIND"), "{err}");
+        let missing = dir.path().join("absent.toml");
+        assert!(Config::load_from(Some(&missing), env(&[])).is_err());
+    }
+
+    #[test]
+    fn redacts_userinfo() {
+        let mut c = Config::default();
+        c.aws.endpoint_url = Some("https://user:pw@example.test".into());
+        let shown = c.to_redacted_toml();
+        assert!(!shown.contains("pw"), "{shown}");
+        assert!(shown.contains("[redacted]@example.test"));
+    }
+}

@@ -1,0 +1,166 @@
+//! One error type. `AppError` carries a sentence for the person (what went
+//! wrong and what to do) and a detail for the log; only the first ever
+//! reaches a page.
+
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The endpoint could not be reached (DNS, refused, timeout).
+    Unreachable,
+    /// AWS refused the dashboard's own identity or permissions.
+    AccessDenied,
+    /// No usable credentials or region.
+    Credentials,
+    Throttled,
+    NotFound,
+    InvalidInput,
+    /// AWS answered with an error we do not map more precisely.
+    Aws,
+    Internal,
+}
+
+#[derive(Clone, Debug, thiserror::Error)]
+pub struct AppError {
+    pub kind: ErrorKind,
+    /// Shown to the person: a sentence they can act on.
+    pub user: String,
+    /// Logged with the request id; may name internals.
+    pub detail: String,
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.user)
+    }
+}
+
+impl AppError {
+    pub fn new(kind: ErrorKind, user: impl Into<String>, detail: impl Into<String>) -> Self {
+        AppError {
+            kind,
+            user: user.into(),
+            detail: detail.into(),
+        }
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::new(
+            ErrorKind::Internal,
+            "Something went wrong inside secretscope. The server log has the details.",
+            detail,
+        )
+    }
+
+    /// Turns an SDK error from `operation` on `target` (a secret name, or the
+    /// region for list calls) into a sentence a person can act on.
+    pub fn from_sdk<E, R>(operation: &str, target: &str, endpoint: &str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: fmt::Debug,
+    {
+        let detail = format!("{operation} on {target} via {endpoint}: {}", deep(&err));
+        match &err {
+            SdkError::ServiceError(service) => {
+                let e = service.err();
+                let code = e.code().unwrap_or("Unknown");
+                let message = e.message().unwrap_or("");
+                let (kind, user) = match code {
+                    "AccessDeniedException" | "AccessDenied" | "UnrecognizedClientException"
+                    | "InvalidSignatureException" | "ExpiredTokenException" => (
+                        ErrorKind::AccessDenied,
+                        format!(
+                            "AWS refused the dashboard's credentials for secretsmanager:{operation} on {target} ({code}). \
+                             Check that its role allows secretsmanager:{operation} and that the credentials are current."
+                        ),
+                    ),
+                    "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" => (
+                        ErrorKind::Throttled,
+                        format!(
+                            "AWS throttled secretsmanager:{operation} on {target} even after retrying. \
+                             Lower the sync rate (sync.list_rate_per_sec, sync.version_rate_per_sec) or try again shortly."
+                        ),
+                    ),
+                    "ResourceNotFoundException" => (
+                        ErrorKind::NotFound,
+                        format!("The secret {target} no longer exists in Secrets Manager (it may have been deleted)."),
+                    ),
+                    "InvalidParameterException" | "InvalidRequestException" | "ValidationException"
+                    | "InvalidNextTokenException" => (
+                        ErrorKind::InvalidInput,
+                        format!("Secrets Manager rejected {operation} on {target}: {message}"),
+                    ),
+                    _ => (
+                        ErrorKind::Aws,
+                        format!("Secrets Manager answered {operation} on {target} with {code}: {message}"),
+                    ),
+                };
+                AppError::new(kind, user, detail)
+            }
+            SdkError::TimeoutError(_) => AppError::new(
+                ErrorKind::Unreachable,
+                format!(
+                    "Secrets Manager at {endpoint} did not answer {operation} in time. \
+                     Check the network path to the endpoint; the last good data is still shown."
+                ),
+                detail,
+            ),
+            SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+                let text = detail.to_lowercase();
+                if text.contains("credential") {
+                    AppError::new(
+                        ErrorKind::Credentials,
+                        "No AWS credentials were found. Set AWS_PROFILE (or --profile), \
+                         AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where an instance or task role is available.",
+                        detail,
+                    )
+                } else {
+                    AppError::new(
+                        ErrorKind::Unreachable,
+                        format!(
+                            "Could not reach Secrets Manager at {endpoint} for {operation}. \
+                             Check --endpoint-url, the region and the network; the last good data is still shown."
+                        ),
+                        detail,
+                    )
+                }
+            }
+            SdkError::ConstructionFailure(_) => {
+                let text = detail.to_lowercase();
+                if text.contains("region") {
+                    AppError::new(
+                        ErrorKind::Credentials,
+                        "No AWS region is set. Pass --region, set AWS_REGION, or set a region in your AWS profile.",
+                        detail,
+                    )
+                } else if text.contains("credential") {
+                    AppError::new(
+                        ErrorKind::Credentials,
+                        "No AWS credentials were found. Set AWS_PROFILE (or --profile) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.",
+                        detail,
+                    )
+                } else {
+                    AppError::internal(detail)
+                }
+            }
+            _ => AppError::new(
+                ErrorKind::Aws,
+                format!("The call {operation} to Secrets Manager failed; the server log has the details."),
+                detail,
+            ),
+        }
+    }
+}
+
+/// The error and all its sources on one line, for the log.
+pub fn deep(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
