@@ -1,8 +1,8 @@
 //! The `secretscope` command line: serve, sync, config, local-endpoint.
 
 use clap::{Args, Parser, Subcommand};
-use secretscope::server::aws::sync::Syncer;
 use secretscope::server::aws::build_client;
+use secretscope::server::aws::sync::Syncer;
 use secretscope::server::config::Config;
 use secretscope::server::inventory::Inventory;
 use secretscope::server::local::{self, Faults, LocalOptions};
@@ -218,7 +218,11 @@ async fn run_sync(config_file: Option<PathBuf>, args: SyncArgs) -> anyhow::Resul
                 .into_iter()
                 .collect();
             (
-                if failed_versions { ExitCode::FAILURE } else { ExitCode::SUCCESS },
+                if failed_versions {
+                    ExitCode::FAILURE
+                } else {
+                    ExitCode::SUCCESS
+                },
                 json!({
                     "ok": !failed_versions,
                     "source": syncer.source.endpoint,
@@ -254,7 +258,11 @@ async fn run_sync(config_file: Option<PathBuf>, args: SyncArgs) -> anyhow::Resul
     } else if summary["ok"].as_bool() == Some(true) {
         println!(
             "synced {} secrets from {} in {} ms ({} pages, {} API calls)",
-            summary["secrets"], summary["source"], summary["duration_ms"], summary["pages"], summary["api_calls"]
+            summary["secrets"],
+            summary["source"],
+            summary["duration_ms"],
+            summary["pages"],
+            summary["api_calls"]
         );
     } else {
         for e in summary["errors"].as_array().into_iter().flatten() {
@@ -292,7 +300,11 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the demo endpoint: {e}"))?;
         config.aws.endpoint_url = Some(running.url());
-        source_label = format!("demo endpoint at {} (seeded, {} secrets)", running.url(), running.endpoint.secret_count());
+        source_label = format!(
+            "demo endpoint at {} (seeded, {} secrets)",
+            running.url(),
+            running.endpoint.secret_count()
+        );
         _demo = Some(running);
     } else {
         source_label = config
@@ -338,9 +350,12 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
     println!("  reading: {source_label}");
     println!("  demo logins: none needed yet (sign-in arrives with roles)");
     println!("  stop with Ctrl-C");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -7,13 +7,6 @@ pub mod status;
 pub use inventory::*;
 pub use status::*;
 
-/// Turns an `AppError` into what the page may see, logging the detail.
-#[cfg(feature = "ssr")]
-pub(crate) fn to_server_error(e: crate::server::error::AppError) -> leptos::prelude::ServerFnError {
-    tracing::warn!(kind = ?e.kind, detail = %e.detail, "request failed");
-    leptos::prelude::ServerFnError::new(e.user)
-}
-
 #[cfg(feature = "ssr")]
 pub(crate) fn state() -> Result<crate::server::AppState, leptos::prelude::ServerFnError> {
     leptos::prelude::use_context::<crate::server::AppState>().ok_or_else(|| {

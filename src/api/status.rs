@@ -17,7 +17,7 @@ pub struct SyncInfo {
 }
 
 #[server]
-pub async fn sync_info() -> Result<SyncInfo, ServerFnError> {
+pub async fn get_sync_info() -> Result<SyncInfo, ServerFnError> {
     let state = super::state()?;
     Ok(state.sync_info())
 }

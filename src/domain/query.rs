@@ -14,10 +14,7 @@ pub struct Query {
 impl Query {
     pub fn parse(input: &str) -> Query {
         Query {
-            words: input
-                .split_whitespace()
-                .map(|w| w.to_lowercase())
-                .collect(),
+            words: input.split_whitespace().map(|w| w.to_lowercase()).collect(),
         }
     }
 
@@ -64,10 +61,22 @@ mod tests {
         });
         assert!(Query::parse("").matches(&s));
         assert!(Query::parse("PAYMENTS").matches(&s));
-        assert!(Query::parse("postgres alice").matches(&s), "all words, any field");
-        assert!(!Query::parse("postgres bob").matches(&s), "every word must match");
-        assert!(!Query::parse("owner").matches(&s), "tag keys are not free text");
+        assert!(
+            Query::parse("postgres alice").matches(&s),
+            "all words, any field"
+        );
+        assert!(
+            !Query::parse("postgres bob").matches(&s),
+            "every word must match"
+        );
+        assert!(
+            !Query::parse("owner").matches(&s),
+            "tag keys are not free text"
+        );
         s.description = Some("Überprüfung".into());
-        assert!(Query::parse("überPRÜF").matches(&s), "non-ASCII case folding");
+        assert!(
+            Query::parse("überPRÜF").matches(&s),
+            "non-ASCII case folding"
+        );
     }
 }

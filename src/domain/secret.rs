@@ -83,10 +83,7 @@ pub struct Secret {
 
 impl Secret {
     pub fn tag(&self, key: &str) -> Option<&str> {
-        self.tags
-            .iter()
-            .find(|t| &*t.key == key)
-            .map(|t| &*t.value)
+        self.tags.iter().find(|t| &*t.key == key).map(|t| &*t.value)
     }
 
     pub fn version_with(&self, label: &Label) -> Option<&Version> {
@@ -173,7 +170,10 @@ mod tests {
         let mut s = fixtures::secret("a");
         assert!(s.pending_version().is_none());
         s.versions[0].labels.push(Label::Pending);
-        assert!(s.pending_version().is_none(), "AWSPENDING on AWSCURRENT is not a pending rotation");
+        assert!(
+            s.pending_version().is_none(),
+            "AWSPENDING on AWSCURRENT is not a pending rotation"
+        );
         s.versions.push(Version {
             id: Arc::from("v2"),
             labels: vec![Label::Pending],

@@ -98,14 +98,22 @@ mod tests {
         s.next_rotation = Some(Timestamp(NOW.0 - 1));
         assert_eq!(State::of(&s, NOW), State::Overdue);
         s.next_rotation = Some(NOW);
-        assert_eq!(State::of(&s, NOW), State::Ok, "due exactly now is not overdue yet");
+        assert_eq!(
+            State::of(&s, NOW),
+            State::Ok,
+            "due exactly now is not overdue yet"
+        );
         s.versions.push(Version {
             id: Arc::from("v2"),
             labels: vec![Label::Pending],
             created: Some(Timestamp(NOW.0 - PENDING_GRACE_SECS)),
             last_accessed: None,
         });
-        assert_eq!(State::of(&s, NOW), State::Rotating, "exactly at the grace period");
+        assert_eq!(
+            State::of(&s, NOW),
+            State::Rotating,
+            "exactly at the grace period"
+        );
         s.versions[1].created = Some(Timestamp(NOW.0 - PENDING_GRACE_SECS - 1));
         assert_eq!(State::of(&s, NOW), State::RotationStuck);
         s.deleted = Some(NOW);

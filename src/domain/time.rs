@@ -75,9 +75,9 @@ mod tests {
     #[test]
     fn formats_absolute_and_relative() {
         let t = Timestamp(1_795_000_000);
-        assert_eq!(t.display(), "2026-11-19 06:26 UTC");
-        assert_eq!(t.date(), "2026-11-19");
-        assert_eq!(t.rfc3339(), "2026-11-19T06:26:40Z");
+        assert_eq!(t.display(), "2026-11-18 11:06 UTC");
+        assert_eq!(t.date(), "2026-11-18");
+        assert_eq!(t.rfc3339(), "2026-11-18T11:06:40Z");
         assert_eq!(t.relative(Timestamp(t.0 + 3 * 86_400)), "3 days ago");
         assert_eq!(t.relative(Timestamp(t.0 - 7200)), "in 2 h");
         assert_eq!(t.relative(Timestamp(t.0 + 86_400)), "1 day ago");

@@ -177,11 +177,23 @@ impl Config {
         layer!("SECRETSCOPE_AWS_REGION", opt self.aws.region);
         layer!("SECRETSCOPE_AWS_PROFILE", opt self.aws.profile);
         layer!("SECRETSCOPE_AWS_MAX_ATTEMPTS", self.aws.max_attempts);
-        layer!("SECRETSCOPE_AWS_ATTEMPT_TIMEOUT_SECS", self.aws.attempt_timeout_secs);
+        layer!(
+            "SECRETSCOPE_AWS_ATTEMPT_TIMEOUT_SECS",
+            self.aws.attempt_timeout_secs
+        );
         layer!("SECRETSCOPE_SYNC_INTERVAL_SECS", self.sync.interval_secs);
-        layer!("SECRETSCOPE_SYNC_LIST_RATE_PER_SEC", self.sync.list_rate_per_sec);
-        layer!("SECRETSCOPE_SYNC_VERSION_RATE_PER_SEC", self.sync.version_rate_per_sec);
-        layer!("SECRETSCOPE_SYNC_VERSION_CONCURRENCY", self.sync.version_concurrency);
+        layer!(
+            "SECRETSCOPE_SYNC_LIST_RATE_PER_SEC",
+            self.sync.list_rate_per_sec
+        );
+        layer!(
+            "SECRETSCOPE_SYNC_VERSION_RATE_PER_SEC",
+            self.sync.version_rate_per_sec
+        );
+        layer!(
+            "SECRETSCOPE_SYNC_VERSION_CONCURRENCY",
+            self.sync.version_concurrency
+        );
         layer!("SECRETSCOPE_DEMO_SEED_SECRETS", self.demo.seed_secrets);
         layer!("SECRETSCOPE_DEMO_SEED", self.demo.seed);
         Ok(())
@@ -224,7 +236,11 @@ mod tests {
             "bind = \"127.0.0.1:4000\"\n[aws]\nregion = \"eu-west-1\"\n[sync]\ninterval_secs = 60\n",
         )
         .unwrap();
-        let c = Config::load_from(Some(&file), env(&[("SECRETSCOPE_SYNC_INTERVAL_SECS", "30")])).unwrap();
+        let c = Config::load_from(
+            Some(&file),
+            env(&[("SECRETSCOPE_SYNC_INTERVAL_SECS", "30")]),
+        )
+        .unwrap();
         assert_eq!(c.bind.port(), 4000, "file over default");
         assert_eq!(c.aws.region.as_deref(), Some("eu-west-1"));
         assert_eq!(c.sync.interval_secs, 30, "env over file");
@@ -236,7 +252,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("s.toml");
         std::fs::write(&file, "[sync]\nintervall = 3\n").unwrap();
-        let err = Config::load_from(Some(&file), env(&[])).unwrap_err().to_string();
+        let err = Config::load_from(Some(&file), env(&[]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("s.toml") && err.contains("intervall"), "{err}");
         let err = Config::load_from(None, env(&[("SECRETSCOPE_BIND", "nope")]))
             .unwrap_err()

@@ -55,7 +55,12 @@ impl AppError {
 
     /// Turns an SDK error from `operation` on `target` (a secret name, or the
     /// region for list calls) into a sentence a person can act on.
-    pub fn from_sdk<E, R>(operation: &str, target: &str, endpoint: &str, err: SdkError<E, R>) -> Self
+    pub fn from_sdk<E, R>(
+        operation: &str,
+        target: &str,
+        endpoint: &str,
+        err: SdkError<E, R>,
+    ) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: fmt::Debug,

@@ -64,6 +64,9 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             .status()
             .last_error
             .unwrap_or_else(|| "the first sync has not finished".into());
-        (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}\n"))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {why}\n"),
+        )
     }
 }

@@ -1,11 +1,11 @@
-use crate::api::sync_info;
+use crate::api::get_sync_info;
 use crate::domain::time::span;
 use leptos::prelude::*;
 
 /// Site header: name, navigation, and how old the data is (on every page).
 #[component]
 pub fn Header() -> impl IntoView {
-    let info = Resource::new(|| (), |_| sync_info());
+    let info = Resource::new(|| (), |_| get_sync_info());
     view! {
         <header class="site">
             <a class="brand" href="/">"secretscope"</a>

@@ -63,7 +63,9 @@ pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -106,7 +108,10 @@ fn Results(data: Data) -> impl IntoView {
     let summary = if data.query.is_empty() {
         format!("{first}–{last} of {} secrets", data.total)
     } else {
-        format!("{first}–{last} of {} matching secrets ({} in all)", data.matched, data.total)
+        format!(
+            "{first}–{last} of {} matching secrets ({} in all)",
+            data.matched, data.total
+        )
     };
     let now = data.now;
     let query = data.query.clone();
@@ -140,7 +145,7 @@ fn Row(row: SecretRow, now: Timestamp) -> impl IntoView {
     let state = row.state;
     view! {
         <tr>
-            <th scope="row" class="name"><span title=row.arn.clone()>{row.name}</span></th>
+            <th scope="row" class="name"><span title=row.arn.clone()><PathName name=row.name/></span></th>
             <td><span class=format!("state {}", state.class()) title=state.explain()>{state.word()}</span></td>
             <td class="desc">{row.description.unwrap_or_default()}</td>
             <td class="tags">
@@ -152,6 +157,16 @@ fn Row(row: SecretRow, now: Timestamp) -> impl IntoView {
             <td><When at=row.next_rotation now=now absent="not scheduled"/></td>
         </tr>
     }
+}
+
+/// A secret name that wraps after its `/` separators rather than mid-word.
+#[component]
+pub fn PathName(name: String) -> impl IntoView {
+    let parts: Vec<String> = name.split_inclusive('/').map(str::to_string).collect();
+    parts
+        .into_iter()
+        .map(|p| view! { {p}<wbr/> })
+        .collect_view()
 }
 
 #[component]

@@ -83,7 +83,10 @@ impl Intercept for CountingInterceptor {
             self.0.server_errors.fetch_add(1, Ordering::Relaxed);
         } else if status == 400 || status == 429 {
             let error_type = response.headers().get("x-amzn-ErrorType").unwrap_or("");
-            if error_type.contains("Throttling") || error_type.contains("TooManyRequests") || status == 429 {
+            if error_type.contains("Throttling")
+                || error_type.contains("TooManyRequests")
+                || status == 429
+            {
                 self.0.throttled.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -125,13 +128,18 @@ pub fn is_loopback_url(url: &str) -> bool {
 /// AWS account. Otherwise the standard aws-config chain applies.
 pub async fn build_client(settings: &AwsSettings) -> Source {
     let counters = Arc::new(ApiCounters::default());
-    let loopback = settings.endpoint_url.as_deref().is_some_and(is_loopback_url);
+    let loopback = settings
+        .endpoint_url
+        .as_deref()
+        .is_some_and(is_loopback_url);
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts.max(1)))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(Duration::from_secs(settings.attempt_timeout_secs.max(1)))
+                .operation_attempt_timeout(Duration::from_secs(
+                    settings.attempt_timeout_secs.max(1),
+                ))
                 .build(),
         );
     if let Some(url) = &settings.endpoint_url {
@@ -185,7 +193,9 @@ mod tests {
         assert!(is_loopback_url("http://localhost:5000/"));
         assert!(is_loopback_url("http://[::1]:80"));
         assert!(is_loopback_url("http://u:p@127.0.0.2:1"));
-        assert!(!is_loopback_url("https://secretsmanager.us-east-1.amazonaws.com"));
+        assert!(!is_loopback_url(
+            "https://secretsmanager.us-east-1.amazonaws.com"
+        ));
         assert!(!is_loopback_url("http://127.example.com:1"));
         assert!(!is_loopback_url("https://10.0.0.1"));
     }

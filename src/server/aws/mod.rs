@@ -6,7 +6,7 @@ pub mod client;
 pub mod rate;
 pub mod sync;
 
+pub use client::{build_client, ApiCounters, Source};
+
 #[cfg(test)]
 mod tests;
-
-pub use client::{build_client, ApiCounters, Source};

@@ -79,7 +79,10 @@ pub fn secret_from_entry(e: &SecretListEntry, region: &str, intern: &mut Interne
         name: Arc::from(e.name().unwrap_or_default()),
         account: intern.get(account_of(arn)),
         region: intern.get(region),
-        description: e.description().filter(|d| !d.is_empty()).map(str::to_string),
+        description: e
+            .description()
+            .filter(|d| !d.is_empty())
+            .map(str::to_string),
         kms_key_id: e.kms_key_id().map(str::to_string),
         rotation_enabled: e.rotation_enabled().unwrap_or(false),
         rotation_lambda_arn: e.rotation_lambda_arn().map(str::to_string),
@@ -136,6 +139,9 @@ fn sort_versions(versions: &mut [Version]) {
             .then(a.id.cmp(&b.id))
     });
 }
+
+/// Secrets (ARN, name) whose versions must be fetched.
+pub type VersionJob = Vec<(Arc<str>, Arc<str>)>;
 
 pub struct ListPass {
     pub secrets: Vec<Secret>,
@@ -315,7 +321,7 @@ impl Syncer {
     /// from the cache where still valid) and the secrets whose versions must
     /// be fetched are returned; on failure the old snapshot stays and the
     /// error is recorded for the page and the metrics.
-    pub async fn list_once(&self) -> Result<(ListStats, Vec<(Arc<str>, Arc<str>)>), AppError> {
+    pub async fn list_once(&self) -> Result<(ListStats, VersionJob), AppError> {
         self.inventory.record_attempt(now());
         match list_pass(&self.source, &self.list_limiter).await {
             Ok(pass) => {
@@ -350,8 +356,8 @@ impl Syncer {
     /// (returning what it did) if `cancel` reports a newer job.
     pub async fn version_pass(
         self: &Arc<Self>,
-        needed: Vec<(Arc<str>, Arc<str>)>,
-        mut cancel: Option<&mut watch::Receiver<Vec<(Arc<str>, Arc<str>)>>>,
+        needed: VersionJob,
+        mut cancel: Option<&mut watch::Receiver<VersionJob>>,
     ) -> VersionPassReport {
         let started = Instant::now();
         let before = self.source.counters.values();
@@ -365,19 +371,26 @@ impl Syncer {
         let merge_every = 500usize;
         let mut pending = needed.into_iter();
         loop {
-            if cancel.as_mut().is_some_and(|c| c.has_changed().unwrap_or(false)) {
+            if cancel
+                .as_mut()
+                .is_some_and(|c| c.has_changed().unwrap_or(false))
+            {
                 break;
             }
             // Keep up to `concurrency` fetches in flight.
             while tasks.len() < self.settings.version_concurrency.max(1) {
-                let Some((arn, name)) = pending.next() else { break };
+                let Some((arn, name)) = pending.next() else {
+                    break;
+                };
                 let this = self.clone();
                 tasks.spawn(async move {
                     let r = fetch_versions(&this.source, &this.version_limiter, &arn, &name).await;
                     (arn, r)
                 });
             }
-            let Some(joined) = tasks.join_next().await else { break };
+            let Some(joined) = tasks.join_next().await else {
+                break;
+            };
             let (arn, result) = match joined {
                 Ok(x) => x,
                 Err(e) => {
@@ -444,7 +457,7 @@ impl Syncer {
     /// Background loop: a list pass every interval; version passes run in a
     /// second task so that a long version backlog never delays the list.
     pub fn spawn(self: Arc<Self>) -> tokio::task::JoinHandle<()> {
-        let (tx, mut rx) = watch::channel::<Vec<(Arc<str>, Arc<str>)>>(Vec::new());
+        let (tx, mut rx) = watch::channel::<VersionJob>(Vec::new());
         let versions = self.clone();
         tokio::spawn(async move {
             while rx.changed().await.is_ok() {

@@ -58,7 +58,10 @@ impl Snapshot {
 
     pub fn by_name(&self, name: &str) -> Option<&Secret> {
         let i = self.secrets.partition_point(|s| &*s.name < name);
-        self.secrets.get(i).filter(|s| &*s.name == name).map(|s| &**s)
+        self.secrets
+            .get(i)
+            .filter(|s| &*s.name == name)
+            .map(|s| &**s)
     }
 }
 
@@ -118,10 +121,17 @@ impl Inventory {
         st.syncs_failed += 1;
     }
 
-    pub fn publish_list(&self, secrets: Vec<Arc<Secret>>, stats: ListStats, at: Timestamp, versions_missing: usize) {
+    pub fn publish_list(
+        &self,
+        secrets: Vec<Arc<Secret>>,
+        stats: ListStats,
+        at: Timestamp,
+        versions_missing: usize,
+    ) {
         {
             let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
-            self.snapshot.store(Arc::new(Snapshot::new(secrets, Some(at))));
+            self.snapshot
+                .store(Arc::new(Snapshot::new(secrets, Some(at))));
         }
         let mut st = self.lock_status();
         st.last_success = Some(at);
@@ -203,14 +213,25 @@ mod tests {
             })
         });
         let after = inv.snapshot();
-        assert_eq!(after.by_name("a").unwrap().description.as_deref(), Some("updated"));
-        assert!(Arc::ptr_eq(&snap.secrets()[1], &after.secrets()[1]), "unchanged secrets are shared");
+        assert_eq!(
+            after.by_name("a").unwrap().description.as_deref(),
+            Some("updated")
+        );
+        assert!(
+            Arc::ptr_eq(&snap.secrets()[1], &after.secrets()[1]),
+            "unchanged secrets are shared"
+        );
     }
 
     #[test]
     fn failure_keeps_snapshot_and_reports() {
         let inv = Inventory::new();
-        inv.publish_list(vec![Arc::new(secret("a"))], ListStats::default(), Timestamp(10), 0);
+        inv.publish_list(
+            vec![Arc::new(secret("a"))],
+            ListStats::default(),
+            Timestamp(10),
+            0,
+        );
         inv.record_failure(Timestamp(20), "endpoint down");
         assert_eq!(inv.snapshot().secrets().len(), 1);
         let st = inv.status();

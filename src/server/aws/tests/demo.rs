@@ -40,16 +40,29 @@ async fn list_pass_returns_exactly_the_seeded_inventory() {
     let pass = list_pass(&source, &RateLimiter::new(0.0)).await.unwrap();
 
     let plan = ep.endpoint.plan();
-    let planned: BTreeSet<(String, String)> = plan.iter().map(|p| (p.name.clone(), p.arn.clone())).collect();
+    let planned: BTreeSet<(String, String)> = plan
+        .iter()
+        .map(|p| (p.name.clone(), p.arn.clone()))
+        .collect();
     let listed: BTreeSet<(String, String)> = pass
         .secrets
         .iter()
         .map(|s| (s.name.to_string(), s.arn.to_string()))
         .collect();
-    assert_eq!(listed, planned, "every seeded secret, deleted ones included, exactly once");
+    assert_eq!(
+        listed, planned,
+        "every seeded secret, deleted ones included, exactly once"
+    );
     assert_eq!(pass.secrets.len(), plan.len(), "no duplicates across pages");
-    assert_eq!(pass.stats.pages as usize, plan.len().div_ceil(100), "MaxResults 100 per page");
-    assert_eq!(pass.stats.api_calls, pass.stats.pages as u64, "no retries without faults");
+    assert_eq!(
+        pass.stats.pages as usize,
+        plan.len().div_ceil(100),
+        "MaxResults 100 per page"
+    );
+    assert_eq!(
+        pass.stats.api_calls, pass.stats.pages as u64,
+        "no retries without faults"
+    );
 
     // Field mapping: deletion, KMS key, tags, labels, account and region.
     for p in &plan {
@@ -59,7 +72,11 @@ async fn list_pass_returns_exactly_the_seeded_inventory() {
         assert_eq!(s.tag("owner").is_some(), p.has_owner_tag, "{}", p.name);
         assert_eq!(&*s.account, "123456789012");
         assert_eq!(&*s.region, "us-east-1");
-        assert!(s.version_with(&Label::Current).is_some(), "{} has AWSCURRENT", p.name);
+        assert!(
+            s.version_with(&Label::Current).is_some(),
+            "{} has AWSCURRENT",
+            p.name
+        );
     }
 }
 
@@ -68,9 +85,17 @@ async fn failed_rotations_show_as_stuck_after_the_version_pass() {
     use crate::server::local::seed::Scenario;
     let ep = local::spawn(opts(300), loopback()).await.unwrap();
     let inventory = Arc::new(Inventory::new());
-    let syncer = Arc::new(Syncer::new(source_for(&ep.url(), 3).await, inventory.clone(), fast_settings()));
+    let syncer = Arc::new(Syncer::new(
+        source_for(&ep.url(), 3).await,
+        inventory.clone(),
+        fast_settings(),
+    ));
     let (stats, needed) = syncer.list_once().await.unwrap();
-    assert_eq!(needed.len(), stats.secrets, "first pass: every secret needs its versions");
+    assert_eq!(
+        needed.len(),
+        stats.secrets,
+        "first pass: every secret needs its versions"
+    );
     let report = syncer.version_pass(needed, None).await;
     assert_eq!(report.failed, 0, "{:?}", report.last_error);
     assert_eq!(report.fetched, stats.secrets);
@@ -99,7 +124,10 @@ async fn failed_rotations_show_as_stuck_after_the_version_pass() {
 
     // A second list pass with nothing changed needs no version calls at all.
     let (_, needed) = syncer.list_once().await.unwrap();
-    assert!(needed.is_empty(), "unchanged secrets are not fetched again: {needed:?}");
+    assert!(
+        needed.is_empty(),
+        "unchanged secrets are not fetched again: {needed:?}"
+    );
 }
 
 #[tokio::test]
@@ -112,18 +140,33 @@ async fn sync_completes_under_20_percent_throttling() {
     };
     let ep = local::spawn(o, loopback()).await.unwrap();
     // The default attempt budget (8) is what `serve` uses.
-    let source = source_for(&ep.url(), crate::server::config::AwsSettings::default().max_attempts).await;
+    let source = source_for(
+        &ep.url(),
+        crate::server::config::AwsSettings::default().max_attempts,
+    )
+    .await;
     let pass = list_pass(&source, &RateLimiter::new(0.0)).await.unwrap();
     assert_eq!(pass.secrets.len(), ep.endpoint.plan().len());
-    assert!(pass.stats.throttled > 0, "faults were injected: {:?}", pass.stats);
-    assert_eq!(pass.stats.api_calls, pass.stats.pages as u64 + pass.stats.throttled);
+    assert!(
+        pass.stats.throttled > 0,
+        "faults were injected: {:?}",
+        pass.stats
+    );
+    assert_eq!(
+        pass.stats.api_calls,
+        pass.stats.pages as u64 + pass.stats.throttled
+    );
 }
 
 #[tokio::test]
 async fn endpoint_down_keeps_the_last_snapshot_and_says_why() {
     let ep = local::spawn(opts(120), loopback()).await.unwrap();
     let inventory = Arc::new(Inventory::new());
-    let syncer = Syncer::new(source_for(&ep.url(), 2).await, inventory.clone(), fast_settings());
+    let syncer = Syncer::new(
+        source_for(&ep.url(), 2).await,
+        inventory.clone(),
+        fast_settings(),
+    );
     syncer.list_once().await.unwrap();
     let before = inventory.snapshot();
     assert_eq!(before.secrets().len(), 120);
@@ -132,15 +175,24 @@ async fn endpoint_down_keeps_the_last_snapshot_and_says_why() {
     let err = syncer.list_once().await.unwrap_err();
     assert!(!err.user.is_empty());
     let after = inventory.snapshot();
-    assert!(Arc::ptr_eq(&before, &after), "the last good snapshot is kept");
+    assert!(
+        Arc::ptr_eq(&before, &after),
+        "the last good snapshot is kept"
+    );
     let status = inventory.status();
     assert_eq!(status.last_error.as_deref(), Some(err.user.as_str()));
     assert_eq!(status.syncs_failed, 1);
 
     // The page says so, and still lists the secrets.
     let html = render_home(inventory.clone()).await;
-    assert!(html.contains("Last sync failed"), "error visible on the page");
-    assert!(html.contains(&*after.secrets()[0].name), "old data still listed");
+    assert!(
+        html.contains("Last sync failed"),
+        "error visible on the page"
+    );
+    assert!(
+        html.contains(&*after.secrets()[0].name),
+        "old data still listed"
+    );
 
     // Stopped entirely: connection refused is also a readable error.
     ep.shutdown().await;
@@ -149,7 +201,11 @@ async fn endpoint_down_keeps_the_last_snapshot_and_says_why() {
 
     // Recovery clears the error.
     let ep2 = local::spawn(opts(120), loopback()).await.unwrap();
-    let syncer2 = Syncer::new(source_for(&ep2.url(), 2).await, inventory.clone(), fast_settings());
+    let syncer2 = Syncer::new(
+        source_for(&ep2.url(), 2).await,
+        inventory.clone(),
+        fast_settings(),
+    );
     syncer2.list_once().await.unwrap();
     assert_eq!(inventory.status().last_error, None);
 }

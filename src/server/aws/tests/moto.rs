@@ -45,7 +45,10 @@ async fn start_moto() -> Moto {
         url: format!("http://127.0.0.1:{port}"),
     };
     for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return moto;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -147,15 +150,23 @@ async fn sync_reads_back_a_scenario_created_in_moto() {
     let db = get("prod/payments/db");
     assert_eq!(db.tag("owner"), Some("alice@example.com"));
     assert_eq!(db.tag("team"), Some("payments"));
-    assert_eq!(db.description.as_deref(), Some("Payments primary database. Owner: alice@example.com"));
+    assert_eq!(
+        db.description.as_deref(),
+        Some("Payments primary database. Owner: alice@example.com")
+    );
     assert!(db.deleted.is_none());
     assert!(db.arn.starts_with("arn:aws:secretsmanager:us-east-1:"));
 
-    assert!(get("dev/old/db").deleted.is_some(), "scheduled for deletion");
+    assert!(
+        get("dev/old/db").deleted.is_some(),
+        "scheduled for deletion"
+    );
     assert!(get("legacy-token").tags.is_empty());
 
     let oauth = get("prod/identity/oauth/client-secret");
-    let pending = oauth.pending_version().expect("AWSPENDING on a non-current version");
+    let pending = oauth
+        .pending_version()
+        .expect("AWSPENDING on a non-current version");
     assert_eq!(&*pending.id, "11111111-1111-4111-8111-111111111111");
     assert!(pending.labels.contains(&Label::Previous));
     assert_eq!(
@@ -180,7 +191,13 @@ async fn sync_reads_back_a_scenario_created_in_moto() {
     // failure is counted and the rest is filled.
     assert!(report.fetched >= 4, "{report:?}");
     let snapshot = inventory.snapshot();
-    let oauth = snapshot.by_name("prod/identity/oauth/client-secret").unwrap();
-    assert!(oauth.versions.iter().all(|v| v.created.is_some()), "{:?}", oauth.versions);
+    let oauth = snapshot
+        .by_name("prod/identity/oauth/client-secret")
+        .unwrap();
+    assert!(
+        oauth.versions.iter().all(|v| v.created.is_some()),
+        "{:?}",
+        oauth.versions
+    );
     assert_eq!(oauth.versions.len(), 2);
 }

@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""Sync benchmark for secretscope (issue: foundation).
+
+Measures, in one run, against the demo endpoint (`secretscope local-endpoint`):
+  1. the list pass over N seeded secrets (default 10,000): secretscope's
+     `sync --json` (all ListSecrets pages through aws-sdk-secretsmanager into a
+     snapshot) against boto3's ListSecrets paginator on the same endpoint;
+  2. the time until the background version fetch is complete at the default
+     rate budget (`sync --json --versions`);
+  3. peak RSS of `serve` holding 100,000 secrets (after the first list pass,
+     and after every version date is fetched).
+
+Usage: python3 bench/sync_bench.py [--bin target/release/secretscope] [--secrets 10000]
+       [--rss-secrets 100000] [--runs 5] [--skip-versions] [--skip-rss]
+Prints a Markdown section to stdout; paste it into bench/RESULTS.md.
+"""
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"nothing listened on {port} within {timeout} s")
+
+
+class Proc:
+    def __init__(self, args, env=None):
+        self.p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+
+    def status(self, key):
+        with open(f"/proc/{self.p.pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])  # kB
+        return None
+
+    def stop(self):
+        self.p.terminate()
+        try:
+            self.p.wait(10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+
+
+def endpoint(bin_, n):
+    port = free_port()
+    proc = Proc([bin_, "local-endpoint", "--bind", f"127.0.0.1:{port}", "--seed-secrets", str(n)])
+    wait_port(port)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def secretscope_sync(bin_, url, versions=False):
+    args = [bin_, "sync", "--endpoint-url", url, "--json"] + (["--versions"] if versions else [])
+    t0 = time.perf_counter()
+    out = subprocess.run(args, capture_output=True, text=True, env={**os.environ, "SECRETSCOPE_LOG": "warn"})
+    wall = time.perf_counter() - t0
+    if out.returncode != 0:
+        raise SystemExit(f"sync failed: {out.stdout}\n{out.stderr}")
+    return json.loads(out.stdout), wall
+
+
+def boto3_list(url):
+    import boto3
+
+    client = boto3.client(
+        "secretsmanager",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    t0 = time.perf_counter()
+    count = 0
+    for page in client.get_paginator("list_secrets").paginate(
+        IncludePlannedDeletion=True, PaginationConfig={"PageSize": 100}
+    ):
+        count += len(page["SecretList"])
+    return count, time.perf_counter() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default="target/release/secretscope")
+    ap.add_argument("--secrets", type=int, default=10_000)
+    ap.add_argument("--rss-secrets", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--skip-versions", action="store_true")
+    ap.add_argument("--skip-rss", action="store_true")
+    a = ap.parse_args()
+
+    lines = [
+        f"Machine: {os.cpu_count()} cores, {platform.machine()}, Linux {platform.release()}; binary `{a.bin}`.",
+        "",
+    ]
+
+    # 1. List pass, secretscope vs boto3, alternating runs on the same endpoint.
+    ep, url = endpoint(a.bin, a.secrets)
+    try:
+        ss_list, ss_wall, b3 = [], [], []
+        n_ss = n_b3 = None
+        secretscope_sync(a.bin, url)  # warm-up both (endpoint caches its sort order)
+        boto3_list(url)
+        for _ in range(a.runs):
+            summary, wall = secretscope_sync(a.bin, url)
+            ss_list.append(summary["list_duration_ms"] / 1000)
+            ss_wall.append(wall)
+            n_ss = summary["secrets"]
+            n_b3, t = boto3_list(url)
+            b3.append(t)
+        assert n_ss == n_b3 == a.secrets, (n_ss, n_b3)
+        med = statistics.median
+        lines += [
+            f"### List pass over {a.secrets:,} secrets ({a.secrets // 100} pages), {a.runs} runs each, medians",
+            "",
+            "| client | median | min | max |",
+            "| --- | --- | --- | --- |",
+            f"| secretscope list pass (SDK pages → snapshot) | {med(ss_list)*1000:.0f} ms | {min(ss_list)*1000:.0f} ms | {max(ss_list)*1000:.0f} ms |",
+            f"| secretscope `sync --json`, whole process | {med(ss_wall)*1000:.0f} ms | {min(ss_wall)*1000:.0f} ms | {max(ss_wall)*1000:.0f} ms |",
+            f"| boto3 `list_secrets` paginator | {med(b3)*1000:.0f} ms | {min(b3)*1000:.0f} ms | {max(b3)*1000:.0f} ms |",
+            "",
+            f"Ratio boto3 / secretscope list pass: **{med(b3)/med(ss_list):.2f}×** "
+            f"(whole secretscope process: {med(b3)/med(ss_wall):.2f}×).",
+            "",
+        ]
+
+        # 2. Version fetch at the default rate budget.
+        if not a.skip_versions:
+            summary, wall = secretscope_sync(a.bin, url, versions=True)
+            v = summary["versions"]
+            lines += [
+                f"### Version pass over {a.secrets:,} secrets at the default budget (25 calls/s, 8 in flight)",
+                "",
+                f"ListSecretVersionIds for {v['fetched']:,} secrets ({v['failed']} failed), {v['api_calls']:,} calls: "
+                f"**{v['duration_ms']/1000:.1f} s** until complete ({v['api_calls']/(v['duration_ms']/1000):.1f} calls/s); "
+                f"whole command {wall:.1f} s.",
+                "",
+            ]
+    finally:
+        ep.stop()
+
+    # 3. Peak RSS of `serve` holding the large inventory (endpoint in its own process).
+    if not a.skip_rss:
+        ep, url = endpoint(a.bin, a.rss_secrets)
+        port = free_port()
+        env = {
+            **os.environ,
+            "SECRETSCOPE_LOG": "warn",
+            # Fetch every version date quickly, so the snapshot is as full as it gets.
+            "SECRETSCOPE_SYNC_VERSION_RATE_PER_SEC": "0",
+            "SECRETSCOPE_SYNC_VERSION_CONCURRENCY": "16",
+        }
+        serve = Proc([a.bin, "serve", "--endpoint-url", url, "--bind", f"127.0.0.1:{port}"], env=env)
+        try:
+            wait_port(port)
+            t0 = time.time()
+            while True:
+                try:
+                    if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5).status == 200:
+                        break
+                except Exception:
+                    pass
+                if time.time() - t0 > 600:
+                    raise SystemExit("serve not ready within 600 s")
+                time.sleep(0.2)
+            ready_s = time.time() - t0
+            hwm_ready = serve.status("VmHWM")
+            # Wait for the version pass to finish (the header text says when).
+            t1 = time.time()
+            while time.time() - t1 < 1800:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30).read().decode()
+                if "fetching version dates" not in body:
+                    break
+                time.sleep(2)
+            versions_s = time.time() - t1
+            for _ in range(20):  # a few requests on the full snapshot
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/?q=prod&page=3", timeout=30).read()
+            hwm_full = serve.status("VmHWM")
+            rss_now = serve.status("VmRSS")
+        finally:
+            serve.stop()
+            ep.stop()
+        lines += [
+            f"### `serve` holding {a.rss_secrets:,} secrets",
+            "",
+            f"First list pass ready after {ready_s:.1f} s: peak RSS **{hwm_ready/1024:.0f} MB**.",
+            f"After every version date was fetched ({versions_s:.0f} s, rate budget lifted) and 20 list requests: "
+            f"peak RSS **{hwm_full/1024:.0f} MB**, current {rss_now/1024:.0f} MB (budget: under 150 MB).",
+            "",
+        ]
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,426 @@
+//! The embedded demo endpoint: an in-process HTTP server that speaks the AWS
+//! JSON 1.1 protocol of Secrets Manager well enough for `aws-sdk-secretsmanager`,
+//! boto3 and the aws CLI, over a deterministic seeded inventory.
+//!
+//! `POST /` with `X-Amz-Target: secretsmanager.<Operation>` is the protocol
+//! (SigV4 signatures are accepted unverified). It holds metadata only: secret
+//! values are dropped on CreateSecret and GetSecretValue is refused.
+//!
+//! Control routes for tests (never used by the dashboard):
+//! - `POST /__secretscope/faults` with a [`Faults`] JSON body;
+//! - `POST /__secretscope/down` with `{"down": bool}`: every protocol request
+//!   then gets 503 ServiceUnavailable;
+//! - `GET /__secretscope/plan`: the seed's [`seed::PlannedSecret`] list;
+//! - `GET /__secretscope/rotations?secret_id=ID`: the rotation records of a secret.
+
+pub mod faults;
+pub mod filters;
+pub mod protocol;
+pub mod rotation;
+pub mod seed;
+mod store;
+
+#[cfg(test)]
+mod sdk_tests;
+
+pub use faults::Faults;
+pub use protocol::ApiError;
+pub use rotation::{LambdaBehaviour, RotationOutcome, RotationRecord, RotationStep, StepRecord};
+pub use seed::{PlannedSecret, Scenario};
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use faults::Injected;
+use protocol::{parse, CONTENT_TYPE};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+use store::Store;
+
+/// How the demo endpoint starts.
+#[derive(Clone, Debug)]
+pub struct LocalOptions {
+    /// Secrets to seed (default 300).
+    pub seed_secrets: usize,
+    /// Seed of the generator (default 42).
+    pub seed: u64,
+    /// Epoch seconds the seed is relative to; None = the system time.
+    pub now: Option<i64>,
+    pub faults: Faults,
+    /// Time between two steps of a simulated rotation (default 1 s).
+    pub rotation_step: Duration,
+    pub account_id: String,
+    pub region: String,
+}
+
+impl Default for LocalOptions {
+    fn default() -> Self {
+        LocalOptions {
+            seed_secrets: 300,
+            seed: 42,
+            now: None,
+            faults: Faults::default(),
+            rotation_step: Duration::from_secs(1),
+            account_id: "123456789012".to_string(),
+            region: "us-east-1".to_string(),
+        }
+    }
+}
+
+/// The clock of the endpoint: starts at `now` and runs in real time.
+pub(crate) struct Clock {
+    base: seed::EpochMs,
+    started: Instant,
+}
+
+impl Clock {
+    pub(crate) fn now_ms(&self) -> seed::EpochMs {
+        self.base + self.started.elapsed().as_millis() as i64
+    }
+}
+
+pub(crate) struct Inner {
+    store: RwLock<Store>,
+    pub(crate) clock: Clock,
+    pub(crate) rotation_step: Duration,
+    faults: Mutex<Faults>,
+    down: AtomicBool,
+    plan: Vec<PlannedSecret>,
+}
+
+impl Inner {
+    fn store(&self) -> RwLockReadGuard<'_, Store> {
+        self.store.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn store_mut(&self) -> RwLockWriteGuard<'_, Store> {
+        self.store.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn dispatch(self: &Arc<Self>, op: &str, body: &[u8]) -> Result<Value, ApiError> {
+        let now = self.clock.now_ms();
+        match op {
+            "ListSecrets" => self.store().list_secrets(parse(body)?),
+            "DescribeSecret" => self.store().describe(parse(body)?),
+            "ListSecretVersionIds" => self.store().list_versions(parse(body)?),
+            "GetResourcePolicy" => self.store().get_policy(parse(body)?),
+            "PutResourcePolicy" => self.store_mut().put_policy(parse(body)?),
+            "DeleteResourcePolicy" => self.store_mut().delete_policy(parse(body)?),
+            "RotateSecret" => {
+                let (out, job) = self.store_mut().rotate(parse(body)?, now)?;
+                if let Some((seq, rotation_id)) = job {
+                    tokio::spawn(rotation::run(self.clone(), seq, rotation_id));
+                }
+                Ok(out)
+            }
+            "CancelRotateSecret" => self.store_mut().cancel_rotate(parse(body)?, now),
+            "DeleteSecret" => self.store_mut().delete(parse(body)?, now),
+            "RestoreSecret" => self.store_mut().restore(parse(body)?, now),
+            "UpdateSecretVersionStage" => self.store_mut().update_stage(parse(body)?, now),
+            "TagResource" => self.store_mut().tag(parse(body)?, now),
+            "UntagResource" => self.store_mut().untag(parse(body)?, now),
+            "CreateSecret" => self.store_mut().create(parse(body)?, now),
+            "GetSecretValue" | "BatchGetSecretValue" => Err(ApiError::invalid_request(
+                "The secretscope demo endpoint holds no secret values, so it does not implement GetSecretValue.",
+            )),
+            _ => Err(ApiError::client(
+                "UnknownOperationException",
+                format!("The operation {op} is not supported by the secretscope demo endpoint."),
+            )),
+        }
+    }
+}
+
+/// The demo endpoint: a seeded store plus its fault settings. Cheap to clone.
+#[derive(Clone)]
+pub struct LocalEndpoint {
+    inner: Arc<Inner>,
+}
+
+fn system_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn clamp_faults(f: Faults) -> Faults {
+    Faults {
+        throttle_rate: f.throttle_rate.clamp(0.0, 1.0),
+        error_rate: f.error_rate.clamp(0.0, 1.0),
+        latency_ms: f.latency_ms,
+    }
+}
+
+impl LocalEndpoint {
+    /// A store seeded from `opts` (seed, size, time base).
+    pub fn new(opts: LocalOptions) -> Self {
+        let now = opts.now.unwrap_or_else(system_now);
+        let seeds = seed::generate(
+            opts.seed_secrets,
+            opts.seed,
+            now,
+            &opts.account_id,
+            &opts.region,
+        );
+        let plan = seeds.iter().map(|s| s.plan.clone()).collect();
+        let base = now * seed::SECOND;
+        let store = Store::from_seed(seeds, &opts.account_id, &opts.region, base);
+        store.warm();
+        LocalEndpoint {
+            inner: Arc::new(Inner {
+                store: RwLock::new(store),
+                clock: Clock {
+                    base,
+                    started: Instant::now(),
+                },
+                rotation_step: opts.rotation_step,
+                faults: Mutex::new(clamp_faults(opts.faults)),
+                down: AtomicBool::new(false),
+                plan,
+            }),
+        }
+    }
+
+    /// The protocol at `POST /` and the control routes under `/__secretscope/`.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/", post(protocol_handler))
+            .route(
+                "/__secretscope/faults",
+                post(faults_handler).get(get_faults_handler),
+            )
+            .route("/__secretscope/down", post(down_handler))
+            .route("/__secretscope/plan", get(plan_handler))
+            .route("/__secretscope/rotations", get(rotations_handler))
+            .with_state(self.inner.clone())
+    }
+
+    /// Change the injected faults (rates are clamped to 0..=1).
+    pub fn set_faults(&self, f: Faults) {
+        *self.inner.faults.lock().unwrap_or_else(|e| e.into_inner()) = clamp_faults(f);
+    }
+
+    pub fn faults(&self) -> Faults {
+        *self.inner.faults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// While down, every protocol request gets 503 ServiceUnavailable.
+    pub fn set_down(&self, down: bool) {
+        self.inner.down.store(down, Ordering::SeqCst);
+    }
+
+    pub fn is_down(&self) -> bool {
+        self.inner.down.load(Ordering::SeqCst)
+    }
+
+    /// Secrets held now, including those scheduled for deletion.
+    pub fn secret_count(&self) -> usize {
+        self.inner.store().len()
+    }
+
+    /// What the seed planned for each secret (as seeded; later changes are not reflected).
+    pub fn plan(&self) -> Vec<PlannedSecret> {
+        self.inner.plan.clone()
+    }
+
+    /// The rotation records of a secret (by name or ARN), oldest first.
+    pub fn rotation_history(&self, secret_id: &str) -> Option<Vec<RotationRecord>> {
+        self.inner.store().history(secret_id)
+    }
+
+    /// The endpoint's clock, epoch milliseconds: the seed's `now` plus the time since start.
+    pub fn now_ms(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    let mut resp = (status, body.to_string()).into_response();
+    resp.headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    resp
+}
+
+async fn protocol_handler(
+    State(inner): State<Arc<Inner>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let op = target
+        .strip_prefix("secretsmanager.")
+        .unwrap_or("")
+        .to_string();
+    let result = if op.is_empty() {
+        Err(ApiError::client(
+            "UnknownOperationException",
+            format!(
+                "Unknown target '{target}': expected X-Amz-Target: secretsmanager.<Operation>."
+            ),
+        ))
+    } else if inner.down.load(Ordering::SeqCst) {
+        Err(ApiError::unavailable())
+    } else {
+        let faults = *inner.faults.lock().unwrap_or_else(|e| e.into_inner());
+        if faults.latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+        }
+        let injected = faults.roll(&mut rand::thread_rng());
+        match injected {
+            Injected::Throttle => Err(ApiError::throttling()),
+            Injected::ServerError => Err(ApiError::internal()),
+            Injected::Nothing => inner.dispatch(&op, &body),
+        }
+    };
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut resp = match result {
+        Ok(v) => {
+            tracing::debug!(op = %op, status = 200, "demo endpoint request");
+            let mut resp = (StatusCode::OK, v.to_string()).into_response();
+            resp.headers_mut()
+                .insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+            resp
+        }
+        Err(e) => {
+            tracing::info!(op = %op, status = e.status.as_u16(), code = e.code, "demo endpoint request failed");
+            e.into_response()
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-amzn-RequestId", v);
+    }
+    resp
+}
+
+async fn faults_handler(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
+    let f: Faults = match serde_json::from_slice(&body) {
+        Ok(f) => f,
+        Err(e) => return json_response(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
+    };
+    if let Err(e) = f.validate() {
+        return json_response(StatusCode::BAD_REQUEST, json!({"error": e}));
+    }
+    *inner.faults.lock().unwrap_or_else(|e| e.into_inner()) = f;
+    tracing::info!(?f, "demo endpoint faults changed");
+    json_response(StatusCode::OK, json!(f))
+}
+
+async fn get_faults_handler(State(inner): State<Arc<Inner>>) -> Response {
+    let f = *inner.faults.lock().unwrap_or_else(|e| e.into_inner());
+    json_response(StatusCode::OK, json!(f))
+}
+
+#[derive(serde::Deserialize)]
+struct DownReq {
+    down: bool,
+}
+
+async fn down_handler(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<DownReq>(&body) {
+        Ok(d) => {
+            inner.down.store(d.down, Ordering::SeqCst);
+            tracing::info!(down = d.down, "demo endpoint availability changed");
+            json_response(StatusCode::OK, json!({"down": d.down}))
+        }
+        Err(e) => json_response(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
+    }
+}
+
+async fn plan_handler(State(inner): State<Arc<Inner>>) -> Response {
+    json_response(StatusCode::OK, json!(inner.plan))
+}
+
+async fn rotations_handler(
+    State(inner): State<Arc<Inner>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = q.get("secret_id") else {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "secret_id is required"}),
+        );
+    };
+    match inner.store().history(id) {
+        Some(h) => json_response(StatusCode::OK, json!(h)),
+        None => json_response(StatusCode::NOT_FOUND, json!({"error": "no such secret"})),
+    }
+}
+
+/// A demo endpoint serving on a socket. Dropping it shuts the server down.
+pub struct RunningEndpoint {
+    pub addr: SocketAddr,
+    pub endpoint: LocalEndpoint,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningEndpoint {
+    /// `http://127.0.0.1:PORT` (loopback when bound to an unspecified address).
+    pub fn url(&self) -> String {
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        format!("http://{addr}")
+    }
+
+    /// Stop accepting, finish in-flight requests (at most 5 s), then return.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for RunningEndpoint {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Seed an endpoint and serve it on `bind` (`127.0.0.1:0` for a free port).
+pub async fn spawn(opts: LocalOptions, bind: SocketAddr) -> anyhow::Result<RunningEndpoint> {
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let addr = listener.local_addr()?;
+    let endpoint = tokio::task::spawn_blocking(move || LocalEndpoint::new(opts)).await?;
+    let router = endpoint.router();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::warn!(error = %e, "demo endpoint stopped with an error");
+        }
+    });
+    tracing::info!(%addr, secrets = endpoint.secret_count(), "demo Secrets Manager endpoint listening");
+    Ok(RunningEndpoint {
+        addr,
+        endpoint,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
