@@ -71,10 +71,13 @@ def endpoint(bin_, n):
     return proc, f"http://127.0.0.1:{port}"
 
 
-def secretscope_sync(bin_, url, versions=False):
+def secretscope_sync(bin_, url, versions=False, unlimited=False):
     args = [bin_, "sync", "--endpoint-url", url, "--json"] + (["--versions"] if versions else [])
+    env = {**os.environ, "SECRETSCOPE_LOG": "warn"}
+    if unlimited:
+        env["SECRETSCOPE_SYNC_LIST_RATE_PER_SEC"] = "0"
     t0 = time.perf_counter()
-    out = subprocess.run(args, capture_output=True, text=True, env={**os.environ, "SECRETSCOPE_LOG": "warn"})
+    out = subprocess.run(args, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
     if out.returncode != 0:
         raise SystemExit(f"sync failed: {out.stdout}\n{out.stderr}")
@@ -108,6 +111,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--skip-versions", action="store_true")
     ap.add_argument("--skip-rss", action="store_true")
+    ap.add_argument("--skip-list", action="store_true")
     a = ap.parse_args()
 
     lines = [
@@ -116,9 +120,18 @@ def main():
     ]
 
     # 1. List pass, secretscope vs boto3, alternating runs on the same endpoint.
+    if not a.skip_list:
+        lines += list_and_versions(a)
+    if not a.skip_rss:
+        lines += serve_rss(a)
+    print("\n".join(lines))
+
+
+def list_and_versions(a):
+    lines = []
     ep, url = endpoint(a.bin, a.secrets)
     try:
-        ss_list, ss_wall, b3 = [], [], []
+        ss_list, ss_wall, ss_free, b3 = [], [], [], []
         n_ss = n_b3 = None
         secretscope_sync(a.bin, url)  # warm-up both (endpoint caches its sort order)
         boto3_list(url)
@@ -127,6 +140,8 @@ def main():
             ss_list.append(summary["list_duration_ms"] / 1000)
             ss_wall.append(wall)
             n_ss = summary["secrets"]
+            free, _ = secretscope_sync(a.bin, url, unlimited=True)
+            ss_free.append(free["list_duration_ms"] / 1000)
             n_b3, t = boto3_list(url)
             b3.append(t)
         assert n_ss == n_b3 == a.secrets, (n_ss, n_b3)
@@ -136,12 +151,14 @@ def main():
             "",
             "| client | median | min | max |",
             "| --- | --- | --- | --- |",
-            f"| secretscope list pass (SDK pages → snapshot) | {med(ss_list)*1000:.0f} ms | {min(ss_list)*1000:.0f} ms | {max(ss_list)*1000:.0f} ms |",
+            f"| secretscope list pass, default budget (50 ListSecrets/s) | {med(ss_list)*1000:.0f} ms | {min(ss_list)*1000:.0f} ms | {max(ss_list)*1000:.0f} ms |",
+            f"| secretscope list pass, budget lifted | {med(ss_free)*1000:.0f} ms | {min(ss_free)*1000:.0f} ms | {max(ss_free)*1000:.0f} ms |",
             f"| secretscope `sync --json`, whole process | {med(ss_wall)*1000:.0f} ms | {min(ss_wall)*1000:.0f} ms | {max(ss_wall)*1000:.0f} ms |",
             f"| boto3 `list_secrets` paginator | {med(b3)*1000:.0f} ms | {min(b3)*1000:.0f} ms | {max(b3)*1000:.0f} ms |",
             "",
-            f"Ratio boto3 / secretscope list pass: **{med(b3)/med(ss_list):.2f}×** "
-            f"(whole secretscope process: {med(b3)/med(ss_wall):.2f}×).",
+            f"Ratio boto3 / secretscope list pass: **{med(b3)/med(ss_list):.2f}×** at the default budget, "
+            f"**{med(b3)/med(ss_free):.2f}×** with the budget lifted "
+            f"(whole secretscope process at the default budget: {med(b3)/med(ss_wall):.2f}×).",
             "",
         ]
 
@@ -160,8 +177,13 @@ def main():
     finally:
         ep.stop()
 
-    # 3. Peak RSS of `serve` holding the large inventory (endpoint in its own process).
-    if not a.skip_rss:
+    return lines
+
+
+def serve_rss(a):
+    """Peak RSS of `serve` holding the large inventory (endpoint in its own process)."""
+    lines = []
+    if True:
         ep, url = endpoint(a.bin, a.rss_secrets)
         port = free_port()
         env = {
@@ -209,7 +231,7 @@ def main():
             f"peak RSS **{hwm_full/1024:.0f} MB**, current {rss_now/1024:.0f} MB (budget: under 150 MB).",
             "",
         ]
-    print("\n".join(lines))
+    return lines
 
 
 if __name__ == "__main__":

@@ -7,6 +7,6 @@ pub mod secret;
 pub mod state;
 pub mod time;
 
-pub use secret::{Label, RotationRules, Secret, Tag, Version};
+pub use secret::{Label, Labels, RotationRules, Secret, Tag, Version, VersionId};
 pub use state::State;
 pub use time::Timestamp;

@@ -40,45 +40,205 @@ pub struct Tag {
     pub value: Arc<str>,
 }
 
+/// The labels one version holds. The three AWS labels are bits; custom labels
+/// are rare, so they cost nothing when absent. An inventory of 100,000
+/// secrets holds a few hundred thousand of these.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Labels {
+    aws: u8,
+    custom: Option<Box<[Arc<str>]>>,
+}
+
+impl Labels {
+    const CURRENT: u8 = 1;
+    const PREVIOUS: u8 = 2;
+    const PENDING: u8 = 4;
+
+    pub fn contains(&self, label: &Label) -> bool {
+        match label {
+            Label::Current => self.aws & Self::CURRENT != 0,
+            Label::Previous => self.aws & Self::PREVIOUS != 0,
+            Label::Pending => self.aws & Self::PENDING != 0,
+            Label::Custom(c) => self.custom.iter().flatten().any(|x| x == c),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.aws == 0 && self.custom.is_none()
+    }
+
+    pub fn len(&self) -> usize {
+        self.aws.count_ones() as usize + self.custom.as_ref().map_or(0, |c| c.len())
+    }
+
+    /// AWS labels first (AWSCURRENT, AWSPENDING, AWSPREVIOUS), then custom ones.
+    pub fn iter(&self) -> impl Iterator<Item = Label> + '_ {
+        [
+            (Self::CURRENT, Label::Current),
+            (Self::PENDING, Label::Pending),
+            (Self::PREVIOUS, Label::Previous),
+        ]
+        .into_iter()
+        .filter(|(bit, _)| self.aws & bit != 0)
+        .map(|(_, l)| l)
+        .chain(
+            self.custom
+                .iter()
+                .flatten()
+                .map(|c| Label::Custom(c.clone())),
+        )
+    }
+}
+
+impl FromIterator<Label> for Labels {
+    fn from_iter<I: IntoIterator<Item = Label>>(iter: I) -> Self {
+        let mut aws = 0;
+        let mut custom = Vec::new();
+        for l in iter {
+            match l {
+                Label::Current => aws |= Self::CURRENT,
+                Label::Previous => aws |= Self::PREVIOUS,
+                Label::Pending => aws |= Self::PENDING,
+                Label::Custom(c) => {
+                    if !custom.contains(&c) {
+                        custom.push(c)
+                    }
+                }
+            }
+        }
+        Labels {
+            aws,
+            custom: (!custom.is_empty()).then(|| custom.into_boxed_slice()),
+        }
+    }
+}
+
+impl Serialize for Labels {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Labels {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Vec::<Label>::deserialize(d)?.into_iter().collect())
+    }
+}
+
+/// A version id. Secrets Manager uses the ClientRequestToken, almost always a
+/// UUID: those are kept as 16 bytes instead of a 36-character string.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum VersionId {
+    /// Big-endian bytes (byte-aligned, so a `Version` stays small).
+    Uuid([u8; 16]),
+    Text(Arc<str>),
+}
+
+impl VersionId {
+    pub fn parse(s: &str) -> VersionId {
+        parse_uuid(s)
+            .map(|v| VersionId::Uuid(v.to_be_bytes()))
+            .unwrap_or_else(|| VersionId::Text(Arc::from(s)))
+    }
+}
+
+/// Lower-case hyphenated UUIDs only, so that printing gives back the input.
+fn parse_uuid(s: &str) -> Option<u128> {
+    let b = s.as_bytes();
+    if b.len() != 36 || [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if [8, 13, 18, 23].contains(&i) {
+            continue;
+        }
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => return None,
+        };
+        v = (v << 4) | d as u128;
+    }
+    Some(v)
+}
+
+impl std::fmt::Display for VersionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VersionId::Text(t) => f.write_str(t),
+            VersionId::Uuid(v) => {
+                let h = format!("{:032x}", u128::from_be_bytes(*v));
+                write!(
+                    f,
+                    "{}-{}-{}-{}-{}",
+                    &h[0..8],
+                    &h[8..12],
+                    &h[12..16],
+                    &h[16..20],
+                    &h[20..32]
+                )
+            }
+        }
+    }
+}
+
+impl Serialize for VersionId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for VersionId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(VersionId::parse(&String::deserialize(d)?))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Version {
-    pub id: Arc<str>,
-    pub labels: Vec<Label>,
+    pub id: VersionId,
+    pub labels: Labels,
     /// Known only after ListSecretVersionIds; ListSecrets gives labels alone.
     pub created: Option<Timestamp>,
     pub last_accessed: Option<Timestamp>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RotationRules {
     pub automatically_after_days: Option<i64>,
     pub duration: Option<String>,
     pub schedule_expression: Option<String>,
 }
 
+/// Many fields repeat across an inventory (KMS keys, Lambdas, rules,
+/// regions): they are shared `Arc`s, interned by the sync.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Secret {
     pub arn: Arc<str>,
     pub name: Arc<str>,
     pub account: Arc<str>,
     pub region: Arc<str>,
-    pub description: Option<String>,
+    pub description: Option<Box<str>>,
     /// `None` means the AWS managed key `aws/secretsmanager`.
-    pub kms_key_id: Option<String>,
+    pub kms_key_id: Option<Arc<str>>,
     pub rotation_enabled: bool,
-    pub rotation_lambda_arn: Option<String>,
-    pub rotation_rules: Option<RotationRules>,
+    pub rotation_lambda_arn: Option<Arc<str>>,
+    pub rotation_rules: Option<Arc<RotationRules>>,
     pub created: Option<Timestamp>,
     pub last_changed: Option<Timestamp>,
     pub last_rotated: Option<Timestamp>,
     pub last_accessed: Option<Timestamp>,
     pub next_rotation: Option<Timestamp>,
     pub deleted: Option<Timestamp>,
-    pub owning_service: Option<String>,
-    pub primary_region: Option<String>,
+    pub owning_service: Option<Arc<str>>,
+    pub primary_region: Option<Arc<str>>,
     pub tags: Vec<Tag>,
-    /// Versions that hold at least one label, newest first once dates are known.
+    /// Versions that hold at least one label: AWSCURRENT first.
     pub versions: Vec<Version>,
+    /// When version dates were last fetched (ListSecretVersionIds); `None`
+    /// until the background pass has reached this secret.
+    pub versions_fetched: Option<Timestamp>,
 }
 
 impl Secret {
@@ -92,7 +252,7 @@ impl Secret {
 
     /// True when the secret is encrypted with the AWS managed key.
     pub fn uses_default_kms_key(&self) -> bool {
-        match &self.kms_key_id {
+        match self.kms_key_id.as_deref() {
             None => true,
             Some(k) => k == "alias/aws/secretsmanager" || k.ends_with(":alias/aws/secretsmanager"),
         }
@@ -134,11 +294,12 @@ pub(crate) mod fixtures {
             primary_region: None,
             tags: vec![],
             versions: vec![Version {
-                id: Arc::from("v1"),
-                labels: vec![Label::Current],
+                id: VersionId::parse("v1"),
+                labels: [Label::Current].into_iter().collect(),
                 created: None,
                 last_accessed: None,
             }],
+            versions_fetched: None,
         }
     }
 }
@@ -156,12 +317,53 @@ mod tests {
     }
 
     #[test]
+    fn label_sets() {
+        let l: Labels = [
+            Label::Previous,
+            Label::Custom(Arc::from("blue")),
+            Label::Current,
+            Label::Current,
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(l.len(), 3);
+        assert!(l.contains(&Label::Current) && l.contains(&Label::Custom(Arc::from("blue"))));
+        assert!(!l.contains(&Label::Pending) && !l.contains(&Label::Custom(Arc::from("green"))));
+        let order: Vec<String> = l.iter().map(|x| x.as_str().to_string()).collect();
+        assert_eq!(order, ["AWSCURRENT", "AWSPREVIOUS", "blue"]);
+        let json = serde_json::to_string(&l).unwrap();
+        assert_eq!(serde_json::from_str::<Labels>(&json).unwrap(), l);
+        assert!(Labels::default().is_empty());
+    }
+
+    #[test]
+    fn version_ids_round_trip() {
+        for s in [
+            "11111111-1111-4111-8111-111111111111",
+            "0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+            "ABCDEF01-1111-4111-8111-111111111111",
+            "v1",
+            "not-a-uuid-but-36-characters-long-xx",
+        ] {
+            assert_eq!(VersionId::parse(s).to_string(), s);
+        }
+        assert!(matches!(
+            VersionId::parse("0a1b2c3d-4e5f-6789-abcd-ef0123456789"),
+            VersionId::Uuid(_)
+        ));
+        assert!(matches!(
+            VersionId::parse("ABCDEF01-1111-4111-8111-111111111111"),
+            VersionId::Text(_)
+        ));
+    }
+
+    #[test]
     fn default_key_detection() {
         let mut s = fixtures::secret("a");
         assert!(s.uses_default_kms_key());
-        s.kms_key_id = Some("alias/aws/secretsmanager".into());
+        s.kms_key_id = Some(Arc::from("alias/aws/secretsmanager"));
         assert!(s.uses_default_kms_key());
-        s.kms_key_id = Some("arn:aws:kms:us-east-1:123456789012:key/1234".into());
+        s.kms_key_id = Some(Arc::from("arn:aws:kms:us-east-1:123456789012:key/1234"));
         assert!(!s.uses_default_kms_key());
     }
 
@@ -169,17 +371,17 @@ mod tests {
     fn pending_only_when_not_current() {
         let mut s = fixtures::secret("a");
         assert!(s.pending_version().is_none());
-        s.versions[0].labels.push(Label::Pending);
+        s.versions[0].labels = [Label::Current, Label::Pending].into_iter().collect();
         assert!(
             s.pending_version().is_none(),
             "AWSPENDING on AWSCURRENT is not a pending rotation"
         );
         s.versions.push(Version {
-            id: Arc::from("v2"),
-            labels: vec![Label::Pending],
+            id: VersionId::parse("v2"),
+            labels: [Label::Pending].into_iter().collect(),
             created: None,
             last_accessed: None,
         });
-        assert_eq!(&*s.pending_version().unwrap().id, "v2");
+        assert_eq!(s.pending_version().unwrap().id.to_string(), "v2");
     }
 }

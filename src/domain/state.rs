@@ -84,8 +84,8 @@ impl State {
 mod tests {
     use super::*;
     use crate::domain::secret::fixtures::secret;
+    use crate::domain::secret::VersionId;
     use crate::domain::{Label, Version};
-    use std::sync::Arc;
 
     const NOW: Timestamp = Timestamp(1_795_000_000);
 
@@ -104,8 +104,8 @@ mod tests {
             "due exactly now is not overdue yet"
         );
         s.versions.push(Version {
-            id: Arc::from("v2"),
-            labels: vec![Label::Pending],
+            id: VersionId::parse("v2"),
+            labels: [Label::Pending].into_iter().collect(),
             created: Some(Timestamp(NOW.0 - PENDING_GRACE_SECS)),
             last_accessed: None,
         });
@@ -124,8 +124,8 @@ mod tests {
     fn pending_without_dates_uses_last_changed() {
         let mut s = secret("a");
         s.versions.push(Version {
-            id: Arc::from("v2"),
-            labels: vec![Label::Pending],
+            id: VersionId::parse("v2"),
+            labels: [Label::Pending].into_iter().collect(),
             created: None,
             last_accessed: None,
         });

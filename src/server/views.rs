@@ -9,7 +9,7 @@ pub fn row(s: &Secret, now: Timestamp) -> SecretRow {
     SecretRow {
         name: s.name.to_string(),
         arn: s.arn.to_string(),
-        description: s.description.clone(),
+        description: s.description.as_deref().map(str::to_string),
         tags: s
             .tags
             .iter()

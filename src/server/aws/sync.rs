@@ -11,15 +11,15 @@
 
 use super::rate::RateLimiter;
 use super::Source;
-use crate::domain::{Label, RotationRules, Secret, Tag, Timestamp, Version};
+use crate::domain::{Label, RotationRules, Secret, Tag, Timestamp, Version, VersionId};
 use crate::server::config::SyncSettings;
 use crate::server::error::AppError;
 use crate::server::inventory::{Inventory, ListStats};
 use aws_sdk_secretsmanager::types::SecretListEntry;
 use aws_smithy_types::DateTime;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -37,18 +37,33 @@ pub fn now() -> Timestamp {
     )
 }
 
+/// Secrets (ARN, name) whose versions must be fetched.
+pub type VersionJob = Vec<(Arc<str>, Arc<str>)>;
+
 /// Shares one allocation among the many equal small strings of an inventory
-/// (tag keys, team names, labels, account ids).
+/// (tag keys and values, KMS keys, Lambdas, regions, labels).
 #[derive(Default)]
-pub struct Interner(HashMap<Box<str>, Arc<str>>);
+pub struct Interner {
+    strings: HashSet<Arc<str>>,
+    rules: HashSet<Arc<RotationRules>>,
+}
 
 impl Interner {
     pub fn get(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.0.get(s) {
+        if let Some(a) = self.strings.get(s) {
             return a.clone();
         }
         let a: Arc<str> = Arc::from(s);
-        self.0.insert(Box::from(s), a.clone());
+        self.strings.insert(a.clone());
+        a
+    }
+
+    fn rules(&mut self, r: RotationRules) -> Arc<RotationRules> {
+        if let Some(a) = self.rules.get(&r) {
+            return a.clone();
+        }
+        let a = Arc::new(r);
+        self.rules.insert(a.clone());
         a
     }
 }
@@ -65,7 +80,7 @@ pub fn secret_from_entry(e: &SecretListEntry, region: &str, intern: &mut Interne
         .map(|m| {
             m.iter()
                 .map(|(id, labels)| Version {
-                    id: Arc::from(id.as_str()),
+                    id: VersionId::parse(id),
                     labels: labels.iter().map(|l| label(l, intern)).collect(),
                     created: None,
                     last_accessed: None,
@@ -74,22 +89,26 @@ pub fn secret_from_entry(e: &SecretListEntry, region: &str, intern: &mut Interne
         })
         .unwrap_or_default();
     sort_versions(&mut versions);
+    let mut opt = |s: Option<&str>| s.map(|s| intern.get(s));
+    let kms_key_id = opt(e.kms_key_id());
+    let rotation_lambda_arn = opt(e.rotation_lambda_arn());
+    let owning_service = opt(e.owning_service());
+    let primary_region = opt(e.primary_region());
     Secret {
         arn: Arc::from(arn),
         name: Arc::from(e.name().unwrap_or_default()),
         account: intern.get(account_of(arn)),
         region: intern.get(region),
-        description: e
-            .description()
-            .filter(|d| !d.is_empty())
-            .map(str::to_string),
-        kms_key_id: e.kms_key_id().map(str::to_string),
+        description: e.description().filter(|d| !d.is_empty()).map(Box::from),
+        kms_key_id,
         rotation_enabled: e.rotation_enabled().unwrap_or(false),
-        rotation_lambda_arn: e.rotation_lambda_arn().map(str::to_string),
-        rotation_rules: e.rotation_rules().map(|r| RotationRules {
-            automatically_after_days: r.automatically_after_days(),
-            duration: r.duration().map(str::to_string),
-            schedule_expression: r.schedule_expression().map(str::to_string),
+        rotation_lambda_arn,
+        rotation_rules: e.rotation_rules().map(|r| {
+            intern.rules(RotationRules {
+                automatically_after_days: r.automatically_after_days(),
+                duration: r.duration().map(str::to_string),
+                schedule_expression: r.schedule_expression().map(str::to_string),
+            })
         }),
         created: ts(e.created_date()),
         last_changed: ts(e.last_changed_date()),
@@ -97,8 +116,8 @@ pub fn secret_from_entry(e: &SecretListEntry, region: &str, intern: &mut Interne
         last_accessed: ts(e.last_accessed_date()),
         next_rotation: ts(e.next_rotation_date()),
         deleted: ts(e.deleted_date()),
-        owning_service: e.owning_service().map(str::to_string),
-        primary_region: e.primary_region().map(str::to_string),
+        owning_service,
+        primary_region,
         tags: e
             .tags()
             .iter()
@@ -108,6 +127,7 @@ pub fn secret_from_entry(e: &SecretListEntry, region: &str, intern: &mut Interne
             })
             .collect(),
         versions,
+        versions_fetched: None,
     }
 }
 
@@ -140,21 +160,19 @@ fn sort_versions(versions: &mut [Version]) {
     });
 }
 
-/// Secrets (ARN, name) whose versions must be fetched.
-pub type VersionJob = Vec<(Arc<str>, Arc<str>)>;
-
-pub struct ListPass {
-    pub secrets: Vec<Secret>,
-    pub stats: ListStats,
-}
-
-/// Pages through ListSecrets. Fails as a whole if any page fails after the
-/// SDK's retries: a partial list must never replace a complete one.
-pub async fn list_pass(source: &Source, limiter: &RateLimiter) -> Result<ListPass, AppError> {
+/// Pages through ListSecrets, handing each secret to `absorb` as it arrives
+/// (so a large inventory never sits in memory twice). Fails as a whole if
+/// any page fails after the SDK's retries: the caller must then discard what
+/// it absorbed, since a partial list must never replace a complete one.
+pub async fn list_pass(
+    source: &Source,
+    limiter: &RateLimiter,
+    mut absorb: impl FnMut(Secret),
+) -> Result<ListStats, AppError> {
     let started = Instant::now();
     let before = source.counters.values();
     let mut intern = Interner::default();
-    let mut secrets = Vec::new();
+    let mut count = 0usize;
     let mut pages = 0u32;
     let mut token: Option<String> = None;
     loop {
@@ -169,33 +187,29 @@ pub async fn list_pass(source: &Source, limiter: &RateLimiter) -> Result<ListPas
             .await
             .map_err(|e| AppError::from_sdk("ListSecrets", &source.region, &source.endpoint, e))?;
         pages += 1;
-        secrets.extend(
-            out.secret_list()
-                .iter()
-                .map(|e| secret_from_entry(e, &source.region, &mut intern)),
-        );
+        for e in out.secret_list() {
+            absorb(secret_from_entry(e, &source.region, &mut intern));
+            count += 1;
+        }
         match out.next_token() {
             Some(t) if !t.is_empty() => token = Some(t.to_string()),
             _ => break,
         }
     }
     let calls = source.counters.values().since(before);
-    Ok(ListPass {
-        stats: ListStats {
-            secrets: secrets.len(),
-            pages,
-            api_calls: calls.attempts,
-            throttled: calls.throttled,
-            server_errors: calls.server_errors,
-            duration_ms: started.elapsed().as_millis() as u64,
-        },
-        secrets,
+    Ok(ListStats {
+        secrets: count,
+        pages,
+        api_calls: calls.attempts,
+        throttled: calls.throttled,
+        server_errors: calls.server_errors,
+        duration_ms: started.elapsed().as_millis() as u64,
     })
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VersionDates {
-    pub id: Arc<str>,
+    pub id: VersionId,
     pub created: Option<Timestamp>,
     pub last_accessed: Option<Timestamp>,
 }
@@ -221,7 +235,7 @@ pub async fn fetch_versions(
             .await
             .map_err(|e| AppError::from_sdk("ListSecretVersionIds", name, &source.endpoint, e))?;
         out.extend(page.versions().iter().map(|v| VersionDates {
-            id: Arc::from(v.version_id().unwrap_or_default()),
+            id: VersionId::parse(v.version_id().unwrap_or_default()),
             created: ts(v.created_date()),
             last_accessed: ts(v.last_accessed_date()),
         }));
@@ -233,52 +247,28 @@ pub async fn fetch_versions(
     Ok(out)
 }
 
-/// What a version fetch was based on: if any of it changes, fetch again.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Fingerprint {
-    last_changed: Option<Timestamp>,
-    last_rotated: Option<Timestamp>,
-    version_ids: Vec<Arc<str>>,
+/// The fetched version dates of `prev` still hold for the freshly listed `s`
+/// if nothing that changes versions changed: same last-changed and
+/// last-rotated dates and the same labelled versions.
+fn dates_still_valid(prev: &Secret, s: &Secret) -> bool {
+    prev.versions_fetched.is_some()
+        && prev.last_changed == s.last_changed
+        && prev.last_rotated == s.last_rotated
+        && prev.versions.len() == s.versions.len()
+        && s.versions
+            .iter()
+            .all(|v| prev.versions.iter().any(|p| p.id == v.id))
 }
 
-impl Fingerprint {
-    fn of(s: &Secret) -> Self {
-        let mut version_ids: Vec<Arc<str>> = s.versions.iter().map(|v| v.id.clone()).collect();
-        version_ids.sort();
-        Fingerprint {
-            last_changed: s.last_changed,
-            last_rotated: s.last_rotated,
-            version_ids,
+fn apply_dates(s: &mut Secret, dates: &[VersionDates], at: Timestamp) {
+    for v in &mut s.versions {
+        if let Some(d) = dates.iter().find(|d| d.id == v.id) {
+            v.created = d.created;
+            v.last_accessed = d.last_accessed;
         }
     }
-}
-
-#[derive(Default)]
-struct VersionCache(HashMap<Arc<str>, (Fingerprint, Vec<VersionDates>)>);
-
-impl VersionCache {
-    /// The secret with version dates filled in, if the cache is fresh for it.
-    fn fill(&self, s: &Secret) -> Option<Secret> {
-        let (fp, dates) = self.0.get(&s.arn)?;
-        if *fp != Fingerprint::of(s) {
-            return None;
-        }
-        let mut filled = s.clone();
-        for v in &mut filled.versions {
-            if let Some(d) = dates.iter().find(|d| d.id == v.id) {
-                v.created = d.created;
-                v.last_accessed = d.last_accessed;
-            }
-        }
-        sort_versions(&mut filled.versions);
-        Some(filled)
-    }
-
-    fn is_fresh(&self, s: &Secret) -> bool {
-        self.0
-            .get(&s.arn)
-            .is_some_and(|(fp, _)| *fp == Fingerprint::of(s))
-    }
+    sort_versions(&mut s.versions);
+    s.versions_fetched = Some(at);
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -298,7 +288,6 @@ pub struct Syncer {
     settings: SyncSettings,
     list_limiter: RateLimiter,
     version_limiter: RateLimiter,
-    cache: Mutex<VersionCache>,
 }
 
 impl Syncer {
@@ -309,39 +298,49 @@ impl Syncer {
             source,
             inventory,
             settings,
-            cache: Mutex::new(VersionCache::default()),
         }
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, VersionCache> {
-        self.cache.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// One list pass. On success the snapshot is replaced (with version dates
-    /// from the cache where still valid) and the secrets whose versions must
-    /// be fetched are returned; on failure the old snapshot stays and the
+    /// One list pass. On success the snapshot is replaced and the secrets
+    /// whose versions must be fetched are returned; a secret that did not
+    /// change keeps its previous allocation (and version dates), so two
+    /// snapshots share memory. On failure the old snapshot stays and the
     /// error is recorded for the page and the metrics.
     pub async fn list_once(&self) -> Result<(ListStats, VersionJob), AppError> {
         self.inventory.record_attempt(now());
-        match list_pass(&self.source, &self.list_limiter).await {
-            Ok(pass) => {
-                let cache = self.cache();
-                let mut needed = Vec::new();
-                let secrets: Vec<Arc<Secret>> = pass
-                    .secrets
-                    .into_iter()
-                    .map(|s| match cache.fill(&s) {
-                        Some(filled) => Arc::new(filled),
-                        None => {
-                            needed.push((s.arn.clone(), s.name.clone()));
-                            Arc::new(s)
+        let old = self.inventory.snapshot();
+        let mut secrets: Vec<Arc<Secret>> = Vec::with_capacity(old.secrets().len());
+        let mut needed = Vec::new();
+        let result = list_pass(&self.source, &self.list_limiter, |mut s| {
+            match old.arc_by_arn(&s.arn) {
+                Some(prev) if dates_still_valid(prev, &s) => {
+                    for v in &mut s.versions {
+                        if let Some(p) = prev.versions.iter().find(|p| p.id == v.id) {
+                            v.created = p.created;
+                            v.last_accessed = p.last_accessed;
                         }
-                    })
-                    .collect();
-                drop(cache);
+                    }
+                    sort_versions(&mut s.versions);
+                    s.versions_fetched = prev.versions_fetched;
+                    if **prev == s {
+                        secrets.push(prev.clone());
+                    } else {
+                        secrets.push(Arc::new(s));
+                    }
+                }
+                _ => {
+                    needed.push((s.arn.clone(), s.name.clone()));
+                    secrets.push(Arc::new(s));
+                }
+            }
+        })
+        .await;
+        drop(old);
+        match result {
+            Ok(stats) => {
                 self.inventory
-                    .publish_list(secrets, pass.stats.clone(), now(), needed.len());
-                Ok((pass.stats, needed))
+                    .publish_list(secrets, stats.clone(), now(), needed.len());
+                Ok((stats, needed))
             }
             Err(e) => {
                 tracing::warn!(error = %e.detail, "list pass failed; keeping the last good snapshot");
@@ -352,23 +351,24 @@ impl Syncer {
     }
 
     /// Fetches versions for `needed` within the rate budget, merging into the
-    /// snapshot every `merge_every` results and at the end. Stops early
-    /// (returning what it did) if `cancel` reports a newer job.
+    /// snapshot every `MERGE_EVERY` results or two seconds, and at the end.
+    /// Stops early (returning what it did) if `cancel` reports a newer job.
     pub async fn version_pass(
         self: &Arc<Self>,
         needed: VersionJob,
         mut cancel: Option<&mut watch::Receiver<VersionJob>>,
     ) -> VersionPassReport {
+        const MERGE_EVERY: usize = 500;
         let started = Instant::now();
         let before = self.source.counters.values();
         let mut report = VersionPassReport {
             needed: needed.len(),
             ..Default::default()
         };
+        let concurrency = self.settings.version_concurrency.max(1);
         let mut tasks = JoinSet::new();
-        let mut since_merge = 0usize;
+        let mut fetched: HashMap<Arc<str>, Vec<VersionDates>> = HashMap::new();
         let mut last_merge = Instant::now();
-        let merge_every = 500usize;
         let mut pending = needed.into_iter();
         loop {
             if cancel
@@ -377,8 +377,7 @@ impl Syncer {
             {
                 break;
             }
-            // Keep up to `concurrency` fetches in flight.
-            while tasks.len() < self.settings.version_concurrency.max(1) {
+            while tasks.len() < concurrency {
                 let Some((arn, name)) = pending.next() else {
                     break;
                 };
@@ -391,65 +390,51 @@ impl Syncer {
             let Some(joined) = tasks.join_next().await else {
                 break;
             };
-            let (arn, result) = match joined {
-                Ok(x) => x,
-                Err(e) => {
-                    report.failed += 1;
-                    report.last_error = Some(format!("version fetch task failed: {e}"));
-                    continue;
-                }
-            };
-            match result {
-                Ok(dates) => {
+            match joined {
+                Ok((arn, Ok(dates))) => {
                     report.fetched += 1;
-                    self.store_dates(&arn, dates);
+                    fetched.insert(arn, dates);
                 }
-                Err(e) => {
+                Ok((_, Err(e))) => {
                     report.failed += 1;
                     tracing::debug!(error = %e.detail, "version fetch failed");
                     report.last_error = Some(e.user);
                 }
+                Err(e) => {
+                    report.failed += 1;
+                    report.last_error = Some(format!("version fetch task failed: {e}"));
+                }
             }
-            since_merge += 1;
-            if since_merge >= merge_every || last_merge.elapsed() > Duration::from_secs(2) {
-                self.merge();
-                since_merge = 0;
+            if fetched.len() >= MERGE_EVERY || last_merge.elapsed() > Duration::from_secs(2) {
+                self.merge(std::mem::take(&mut fetched));
                 last_merge = Instant::now();
             }
         }
         tasks.abort_all();
-        self.merge();
+        self.merge(fetched);
         report.api_calls = self.source.counters.values().since(before).attempts;
         report.duration_ms = started.elapsed().as_millis() as u64;
         self.inventory.record_versions(now(), &report);
         report
     }
 
-    /// Remembers the dates, keyed by the secret's fingerprint in the current
-    /// snapshot (if it changed meanwhile, the next list pass refetches it).
-    fn store_dates(&self, arn: &Arc<str>, dates: Vec<VersionDates>) {
-        let snapshot = self.inventory.snapshot();
-        if let Some(secret) = snapshot.by_arn(arn) {
-            self.cache()
-                .0
-                .insert(arn.clone(), (Fingerprint::of(secret), dates));
+    fn merge(&self, fetched: HashMap<Arc<str>, Vec<VersionDates>>) {
+        let at = now();
+        if !fetched.is_empty() {
+            self.inventory.update_secrets(|s| {
+                fetched.get(&s.arn).map(|dates| {
+                    let mut s = s.clone();
+                    apply_dates(&mut s, dates, at);
+                    s
+                })
+            });
         }
-    }
-
-    fn merge(&self) {
-        let cache = self.cache();
-        self.inventory.update_secrets(|s| {
-            if s.versions.iter().all(|v| v.created.is_some()) {
-                return None;
-            }
-            cache.fill(s)
-        });
         let missing = self
             .inventory
             .snapshot()
             .secrets()
             .iter()
-            .filter(|s| !cache.is_fresh(s))
+            .filter(|s| s.versions_fetched.is_none())
             .count();
         self.inventory.set_versions_missing(missing);
     }

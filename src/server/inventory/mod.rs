@@ -23,7 +23,8 @@ pub struct ListStats {
 pub struct Snapshot {
     /// Sorted by name, then region, then ARN.
     secrets: Vec<Arc<Secret>>,
-    by_arn: HashMap<Arc<str>, usize>,
+    /// Shared between snapshots that differ only in secrets' contents.
+    by_arn: Arc<HashMap<Arc<str>, usize>>,
     /// When the list pass behind this snapshot finished; `None` before the first.
     pub taken_at: Option<Timestamp>,
 }
@@ -36,11 +37,13 @@ impl Snapshot {
                 .then_with(|| a.region.cmp(&b.region))
                 .then_with(|| a.arn.cmp(&b.arn))
         });
-        let by_arn = secrets
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.arn.clone(), i))
-            .collect();
+        let by_arn = Arc::new(
+            secrets
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.arn.clone(), i))
+                .collect(),
+        );
         Snapshot {
             secrets,
             by_arn,
@@ -54,6 +57,10 @@ impl Snapshot {
 
     pub fn by_arn(&self, arn: &str) -> Option<&Secret> {
         self.by_arn.get(arn).map(|&i| &*self.secrets[i])
+    }
+
+    pub fn arc_by_arn(&self, arn: &str) -> Option<&Arc<Secret>> {
+        self.by_arn.get(arn).map(|&i| &self.secrets[i])
     }
 
     pub fn by_name(&self, name: &str) -> Option<&Secret> {

@@ -91,6 +91,9 @@ pub(crate) struct Inner {
     pub(crate) clock: Clock,
     pub(crate) rotation_step: Duration,
     faults: Mutex<Faults>,
+    /// Seeded from the seed, so a sequence of requests meets the same faults
+    /// on every run.
+    fault_rng: Mutex<rand_chacha::ChaCha8Rng>,
     down: AtomicBool,
     plan: Vec<PlannedSecret>,
 }
@@ -183,6 +186,7 @@ impl LocalEndpoint {
                 },
                 rotation_step: opts.rotation_step,
                 faults: Mutex::new(clamp_faults(opts.faults)),
+                fault_rng: Mutex::new(rand::SeedableRng::seed_from_u64(opts.seed ^ 0xfa17)),
                 down: AtomicBool::new(false),
                 plan,
             }),
@@ -276,7 +280,7 @@ async fn protocol_handler(
         if faults.latency_ms > 0 {
             tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
         }
-        let injected = faults.roll(&mut rand::thread_rng());
+        let injected = faults.roll(&mut *inner.fault_rng.lock().unwrap_or_else(|e| e.into_inner()));
         match injected {
             Injected::Throttle => Err(ApiError::throttling()),
             Injected::ServerError => Err(ApiError::internal()),

@@ -1,7 +1,6 @@
 use super::source_for;
 use crate::domain::{Label, State};
-use crate::server::aws::rate::RateLimiter;
-use crate::server::aws::sync::{list_pass, Syncer};
+use crate::server::aws::sync::Syncer;
 use crate::server::config::SyncSettings;
 use crate::server::inventory::Inventory;
 use crate::server::local::{self, Faults, LocalOptions};
@@ -37,7 +36,7 @@ fn fast_settings() -> SyncSettings {
 async fn list_pass_returns_exactly_the_seeded_inventory() {
     let ep = local::spawn(opts(450), loopback()).await.unwrap();
     let source = source_for(&ep.url(), 3).await;
-    let pass = list_pass(&source, &RateLimiter::new(0.0)).await.unwrap();
+    let pass = super::list_all(&source).await;
 
     let plan = ep.endpoint.plan();
     let planned: BTreeSet<(String, String)> = plan
@@ -145,7 +144,7 @@ async fn sync_completes_under_20_percent_throttling() {
         crate::server::config::AwsSettings::default().max_attempts,
     )
     .await;
-    let pass = list_pass(&source, &RateLimiter::new(0.0)).await.unwrap();
+    let pass = super::list_all(&source).await;
     assert_eq!(pass.secrets.len(), ep.endpoint.plan().len());
     assert!(
         pass.stats.throttled > 0,

@@ -5,8 +5,12 @@
 mod demo;
 mod moto;
 
+use crate::domain::Secret;
+use crate::server::aws::rate::RateLimiter;
+use crate::server::aws::sync::list_pass;
 use crate::server::aws::{build_client, Source};
 use crate::server::config::AwsSettings;
+use crate::server::inventory::ListStats;
 
 pub(super) async fn source_for(url: &str, max_attempts: u32) -> Source {
     build_client(&AwsSettings {
@@ -16,4 +20,18 @@ pub(super) async fn source_for(url: &str, max_attempts: u32) -> Source {
         ..AwsSettings::default()
     })
     .await
+}
+
+pub(super) struct Listed {
+    pub secrets: Vec<Secret>,
+    pub stats: ListStats,
+}
+
+/// One unthrottled list pass, collected.
+pub(super) async fn list_all(source: &Source) -> Listed {
+    let mut secrets = Vec::new();
+    let stats = list_pass(source, &RateLimiter::new(0.0), |s| secrets.push(s))
+        .await
+        .unwrap();
+    Listed { secrets, stats }
 }

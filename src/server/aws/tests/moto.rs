@@ -5,8 +5,7 @@
 
 use super::source_for;
 use crate::domain::Label;
-use crate::server::aws::rate::RateLimiter;
-use crate::server::aws::sync::{list_pass, Syncer};
+use crate::server::aws::sync::Syncer;
 use crate::server::config::SyncSettings;
 use crate::server::inventory::Inventory;
 use aws_sdk_secretsmanager::types::Tag;
@@ -131,7 +130,7 @@ async fn sync_reads_back_a_scenario_created_in_moto() {
     let source = source_for(&moto.url, 3).await;
     create_scenario(&source.client).await;
 
-    let pass = list_pass(&source, &RateLimiter::new(0.0)).await.unwrap();
+    let pass = super::list_all(&source).await;
     let mut names: Vec<&str> = pass.secrets.iter().map(|s| &*s.name).collect();
     names.sort();
     assert_eq!(
@@ -167,10 +166,13 @@ async fn sync_reads_back_a_scenario_created_in_moto() {
     let pending = oauth
         .pending_version()
         .expect("AWSPENDING on a non-current version");
-    assert_eq!(&*pending.id, "11111111-1111-4111-8111-111111111111");
+    assert_eq!(
+        pending.id.to_string(),
+        "11111111-1111-4111-8111-111111111111"
+    );
     assert!(pending.labels.contains(&Label::Previous));
     assert_eq!(
-        &*oauth.version_with(&Label::Current).unwrap().id,
+        oauth.version_with(&Label::Current).unwrap().id.to_string(),
         "22222222-2222-4222-8222-222222222222"
     );
 
