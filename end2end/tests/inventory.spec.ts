@@ -79,3 +79,27 @@ test.describe("inventory list (JavaScript off)", () => {
     await expect(page.getByTestId("result-count")).toHaveText(/^51–100 of \d+ secrets$/);
   });
 });
+
+test.describe("search language", () => {
+  test("tag terms and negation filter; a syntax error is shown in place and filters nothing", async ({ page }, testInfo) => {
+    await page.goto("/?q=" + encodeURIComponent("tag:env=prod -tag:owner"));
+    const table = page.getByTestId("inventory");
+    await expect(page.getByTestId("result-count")).toContainText("matching secrets");
+    const tags = await table.locator("tbody td.tags").allInnerTexts();
+    expect(tags.length).toBeGreaterThan(0);
+    for (const t of tags) {
+      expect(t).toContain("env=prod");
+      expect(t).not.toContain("owner=");
+    }
+
+    await page.goto("/?q=" + encodeURIComponent("regoin:eu-west-1"));
+    const err = page.getByTestId("query-error");
+    await expect(err).toContainText("at character 1");
+    await expect(err).toContainText("region");
+    // Nothing is silently emptied: the whole inventory is listed.
+    await expect(page.getByTestId("result-count")).toHaveText(/^1–50 of \d+ secrets$/);
+    await expect(page.getByLabel("Search")).toHaveValue("regoin:eu-west-1");
+    await expectAccessible(page, testInfo, "search-error");
+    await keepScreenshot(page, testInfo, "search-error");
+  });
+});

@@ -29,6 +29,16 @@ pub struct InventoryPage {
     pub now: Timestamp,
     /// False until the first sync has completed.
     pub ready: bool,
+    /// The search did not parse: nothing was filtered, and this says why.
+    pub error: Option<QueryError>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueryError {
+    /// Character offset into the query.
+    pub position: usize,
+    pub message: String,
+    pub expected: Vec<String>,
 }
 
 #[server]

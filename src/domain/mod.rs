@@ -2,10 +2,12 @@
 //!
 //! No async, no I/O, no clock: functions that depend on time take `now`.
 
+pub mod glob;
 pub mod query;
 pub mod secret;
 pub mod state;
 pub mod time;
+pub mod tree;
 
 pub use secret::{Label, Labels, RotationRules, Secret, Tag, Version, VersionId};
 pub use state::State;

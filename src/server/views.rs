@@ -1,7 +1,7 @@
 //! Builds the DTOs the pages receive from the current snapshot. No AWS calls.
 
 use super::AppState;
-use crate::api::{InventoryPage, SecretRow, SyncInfo, PAGE_SIZE};
+use crate::api::{InventoryPage, QueryError, SecretRow, SyncInfo, PAGE_SIZE};
 use crate::domain::query::Query;
 use crate::domain::{Secret, State, Timestamp};
 
@@ -24,7 +24,19 @@ pub fn row(s: &Secret, now: Timestamp) -> SecretRow {
 pub fn inventory_page(state: &AppState, q: &str, page: usize) -> InventoryPage {
     let now = super::aws::sync::now();
     let snapshot = state.inventory.snapshot();
-    let query = Query::parse(q);
+    let (query, error) = match Query::parse(q) {
+        Ok(query) => (query, None),
+        // A broken search never empties the list silently: show everything,
+        // and say where the search went wrong.
+        Err(e) => (
+            Query::from(None),
+            Some(QueryError {
+                position: e.position,
+                message: e.message,
+                expected: e.expected,
+            }),
+        ),
+    };
     let matched: Vec<&Secret> = snapshot
         .secrets()
         .iter()
@@ -48,6 +60,7 @@ pub fn inventory_page(state: &AppState, q: &str, page: usize) -> InventoryPage {
         query: q.to_string(),
         now,
         ready: snapshot.taken_at.is_some(),
+        error,
     }
 }
 

@@ -1,4 +1,4 @@
-use crate::api::{list_inventory, InventoryPage as Data, SecretRow};
+use crate::api::{list_inventory, InventoryPage as Data, QueryError, SecretRow};
 use crate::app::components::time::When;
 use crate::app::error_text;
 use crate::domain::Timestamp;
@@ -31,6 +31,16 @@ pub fn InventoryPage() -> impl IntoView {
                 placeholder="name, description or tag value" autocomplete="off"/>
             <button type="submit">"Search"</button>
         </Form>
+        <details class="syntax">
+            <summary>"Search syntax"</summary>
+            <ul>
+                <li><code>"payments db"</code>" — words in the name, description or a tag value (all must match)"</li>
+                <li><code>"name:prod/*"</code>" — name glob (or prefix: "<code>"name:prod/payments"</code>")"</li>
+                <li><code>"tag:owner=alice*"</code>", "<code>"tag:env"</code>" (key present), "<code>"-tag:owner"</code>" or "<code>"!tag:owner"</code>" (no owner tag)"</li>
+                <li><code>"region:eu-west-1"</code>", "<code>"account:123456789012"</code>", "<code>"kms:default"</code>", "<code>"kms:cmk"</code>", "<code>"rotation:on"</code>", "<code>"rotation:off"</code>", "<code>"deleted:yes"</code>", "<code>"service:rds"</code></li>
+                <li><code>"tag:team=payments OR tag:team=billing"</code>", "<code>"(a OR b) -c"</code>", "<code>"\"quoted phrase\""</code></li>
+            </ul>
+        </details>
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading the inventory…"</p> }>
             {move || data.get().map(|r| match r {
                 Ok(d) => view! { <Results data=d/> }.into_any(),
@@ -90,7 +100,7 @@ fn Results(data: Data) -> impl IntoView {
                 .to_string()
         } else {
             format!(
-                "None of the {} secrets matches “{}”. Every word must appear in the name, the description or a tag value.",
+                "None of the {} secrets matches “{}”. Free words must all appear in the name, the description or a tag value; see the search syntax above.",
                 data.total, data.query
             )
         };
@@ -103,9 +113,13 @@ fn Results(data: Data) -> impl IntoView {
         }
         .into_any();
     }
+    let error = data
+        .error
+        .clone()
+        .map(|e| view! { <SearchError error=e query=data.query.clone() total=data.total/> });
     let first = (data.page - 1) * crate::api::PAGE_SIZE + 1;
     let last = first + data.rows.len() - 1;
-    let summary = if data.query.is_empty() {
+    let summary = if data.query.is_empty() || data.error.is_some() {
         format!("{first}–{last} of {} secrets", data.total)
     } else {
         format!(
@@ -116,6 +130,7 @@ fn Results(data: Data) -> impl IntoView {
     let now = data.now;
     let query = data.query.clone();
     view! {
+        {error}
         <p class="count" data-testid="result-count">{summary}</p>
         <div class="table-wrap">
         <table class="inventory" data-testid="inventory">
@@ -138,6 +153,33 @@ fn Results(data: Data) -> impl IntoView {
         <Pager page=data.page pages=data.pages query=query/>
     }
     .into_any()
+}
+
+/// A syntax error in the search, shown where the person typed it.
+#[component]
+fn SearchError(error: QueryError, query: String, total: usize) -> impl IntoView {
+    let before: String = query.chars().take(error.position).collect();
+    let rest: String = query.chars().skip(error.position).collect();
+    let message = if error.message.ends_with(['.', '!', '?']) {
+        error.message.clone()
+    } else {
+        format!("{}.", error.message)
+    };
+    let expected =
+        (!error.expected.is_empty()).then(|| format!(" Expected: {}.", error.expected.join(", ")));
+    view! {
+        <div class="query-error" role="alert" data-testid="query-error">
+            <p>
+                <strong>{format!("The search has an error at character {}: ", error.position + 1)}</strong>
+                {message}
+                {expected}
+            </p>
+            <p class="query-echo" aria-hidden="true">
+                <code>{before}<mark>{if rest.is_empty() { "␣".to_string() } else { rest }}</mark></code>
+            </p>
+            <p>{format!("Nothing was filtered, so all {total} secrets are listed below. Fix the search and press Search.")}</p>
+        </div>
+    }
 }
 
 #[component]
