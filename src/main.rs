@@ -202,7 +202,11 @@ async fn run_sync(config_file: Option<PathBuf>, args: SyncArgs) -> anyhow::Resul
     apply_aws(&mut config, args.aws);
     let source = build_client(&config.aws).await;
     let inventory = Arc::new(Inventory::new());
-    let syncer = Arc::new(Syncer::new(source, inventory.clone(), config.sync.clone()));
+    let syncer = Arc::new(Syncer::new(
+        source.clone(),
+        inventory.clone(),
+        config.sync.clone(),
+    ));
     let started = std::time::Instant::now();
     let (code, summary) = match syncer.list_once().await {
         Ok((stats, needed)) => {
@@ -325,7 +329,11 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
 
     let source = build_client(&config.aws).await;
     let inventory = Arc::new(Inventory::new());
-    let syncer = Arc::new(Syncer::new(source, inventory.clone(), config.sync.clone()));
+    let syncer = Arc::new(Syncer::new(
+        source.clone(),
+        inventory.clone(),
+        config.sync.clone(),
+    ));
     syncer.clone().spawn();
 
     let listener = tokio::net::TcpListener::bind(config.bind)
@@ -343,6 +351,8 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
         inventory,
         config: Arc::new(config),
         source_label: source_label.clone(),
+        source,
+        details: Default::default(),
     };
     let app = http::router(state);
 

@@ -31,6 +31,34 @@ pub struct InventoryPage {
     pub ready: bool,
     /// The search did not parse: nothing was filtered, and this says why.
     pub error: Option<QueryError>,
+    /// The open folder ("" for all), as found in the tree.
+    pub path: String,
+    pub sort: SortKey,
+    pub desc: bool,
+    /// The root folder, expanded along `path`.
+    pub tree: FolderNode,
+    /// Tag keys with the counts of their values in the current result.
+    pub facets: Vec<Facet>,
+}
+
+/// One tag key's values over the current result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Facet {
+    pub key: String,
+    /// Most frequent values first; `value: None` is "missing".
+    pub values: Vec<FacetValue>,
+    /// Distinct values left out of `values`.
+    pub more: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FacetValue {
+    /// `None`: secrets in the result without this tag key.
+    pub value: Option<String>,
+    pub count: usize,
+    /// The search with this value's term added, or removed when `active`.
+    pub toggled: String,
+    pub active: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -41,8 +69,90 @@ pub struct QueryError {
     pub expected: Vec<String>,
 }
 
+/// What the list can be sorted by; `None` dates always sort last.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortKey {
+    #[default]
+    Name,
+    LastRotated,
+    NextRotation,
+    LastAccessed,
+    Created,
+    LastChanged,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 6] = [
+        SortKey::Name,
+        SortKey::LastRotated,
+        SortKey::NextRotation,
+        SortKey::LastAccessed,
+        SortKey::Created,
+        SortKey::LastChanged,
+    ];
+
+    pub fn param(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::LastRotated => "last_rotated",
+            SortKey::NextRotation => "next_rotation",
+            SortKey::LastAccessed => "last_accessed",
+            SortKey::Created => "created",
+            SortKey::LastChanged => "last_changed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Name => "Name",
+            SortKey::LastRotated => "Last rotated",
+            SortKey::NextRotation => "Next rotation",
+            SortKey::LastAccessed => "Last accessed",
+            SortKey::Created => "Created",
+            SortKey::LastChanged => "Last changed",
+        }
+    }
+}
+
+/// `sort=name`, `sort=-last_rotated` (a leading `-` means descending).
+/// Unknown values fall back to name order.
+pub fn parse_sort(s: &str) -> (SortKey, bool) {
+    let (desc, key) = match s.strip_prefix('-') {
+        Some(k) => (true, k),
+        None => (false, s),
+    };
+    match SortKey::ALL.into_iter().find(|k| k.param() == key) {
+        Some(k) => (k, desc),
+        None => (SortKey::Name, false),
+    }
+}
+
+pub fn sort_param(key: SortKey, desc: bool) -> String {
+    format!("{}{}", if desc { "-" } else { "" }, key.param())
+}
+
+/// One folder in the tree panel.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FolderNode {
+    pub path: String,
+    pub segment: String,
+    pub secrets: usize,
+    pub has_children: bool,
+    /// Sub-folders, filled only along the open path (the tree renders lazily).
+    pub children: Option<Vec<FolderNode>>,
+    /// How many sub-folders were left out of `children` (very wide folders).
+    pub more: usize,
+}
+
 #[server]
-pub async fn list_inventory(q: String, page: usize) -> Result<InventoryPage, ServerFnError> {
+pub async fn list_inventory(
+    q: String,
+    path: String,
+    sort: String,
+    page: usize,
+) -> Result<InventoryPage, ServerFnError> {
     let state = super::state()?;
-    Ok(crate::server::views::inventory_page(&state, &q, page))
+    Ok(crate::server::views::inventory_page(
+        &state, &q, &path, &sort, page,
+    ))
 }

@@ -2,9 +2,11 @@
 //! the auth issue on) and returns a DTO; bodies run on the server only.
 
 pub mod inventory;
+pub mod secret;
 pub mod status;
 
 pub use inventory::*;
+pub use secret::*;
 pub use status::*;
 
 #[cfg(feature = "ssr")]

@@ -6,7 +6,7 @@ pub mod pages;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{SsrMode, StaticSegment, WildcardSegment};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -41,6 +41,7 @@ pub fn App() -> impl IntoView {
                     // sent, so it is complete without JavaScript.
                     <Route path=StaticSegment("") view=pages::inventory::InventoryPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("secrets") view=pages::inventory::InventoryPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("secret"), WildcardSegment("name")) view=pages::secret::SecretPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

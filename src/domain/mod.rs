@@ -3,6 +3,8 @@
 //! No async, no I/O, no clock: functions that depend on time take `now`.
 
 pub mod glob;
+pub mod owner;
+pub mod policy;
 pub mod query;
 pub mod secret;
 pub mod state;

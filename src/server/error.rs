@@ -53,6 +53,26 @@ impl AppError {
         )
     }
 
+    /// The error for a server function: the log gets the detail (inside the
+    /// request's span, so with its request id), the page the sentence and
+    /// the request id to quote.
+    pub fn to_server_fn_error(&self) -> leptos::prelude::ServerFnError {
+        let id = leptos::prelude::use_context::<axum::http::request::Parts>().and_then(|p| {
+            p.headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        });
+        tracing::warn!(kind = ?self.kind, request_id = id.as_deref().unwrap_or("-"), detail = %self.detail, "request failed");
+        let user = match id {
+            Some(id) if self.kind == ErrorKind::Internal || self.kind == ErrorKind::Aws => {
+                format!("{} (request id {id})", self.user)
+            }
+            _ => self.user.clone(),
+        };
+        leptos::prelude::ServerFnError::ServerError(user)
+    }
+
     /// Turns an SDK error from `operation` on `target` (a secret name, or the
     /// region for list calls) into a sentence a person can act on.
     pub fn from_sdk<E, R>(

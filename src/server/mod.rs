@@ -3,7 +3,9 @@
 
 pub mod aws;
 pub mod config;
+pub mod detail;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod inventory;
 pub mod local;
@@ -20,6 +22,9 @@ pub struct AppState {
     pub config: Arc<config::Config>,
     /// "demo endpoint", "http://127.0.0.1:4566", "AWS us-east-1".
     pub source_label: String,
+    /// The client the sync uses; the detail page reads one secret with it.
+    pub source: aws::Source,
+    pub details: Arc<detail::DetailCache>,
 }
 
 impl AppState {

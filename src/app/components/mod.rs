@@ -1,2 +1,3 @@
 pub mod header;
 pub mod time;
+pub mod timeline;

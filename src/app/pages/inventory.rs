@@ -1,26 +1,113 @@
-use crate::api::{list_inventory, InventoryPage as Data, QueryError, SecretRow};
+use crate::api::{
+    list_inventory, sort_param, Facet, FolderNode, InventoryPage as Data, QueryError, SecretRow,
+    SortKey,
+};
 use crate::app::components::time::When;
 use crate::app::error_text;
+use crate::app::pages::secret::secret_href;
 use crate::domain::Timestamp;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 
-/// The inventory list: every secret, searchable and paged; the view state
-/// (search, page) lives in the URL so a link shows exactly this view.
+/// What the list shows; all of it lives in the URL, so a link shows exactly
+/// this view.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ViewState {
+    pub q: String,
+    pub path: String,
+    /// `name`, `-last_rotated`, …; "" is name order.
+    pub sort: String,
+    pub page: usize,
+}
+
+impl ViewState {
+    /// The query string for this view, defaults left out.
+    pub fn href(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.q.is_empty() {
+            parts.push(format!("q={}", urlencode(&self.q)));
+        }
+        if !self.path.is_empty() {
+            parts.push(format!("path={}", urlencode(&self.path)));
+        }
+        if !self.sort.is_empty() && self.sort != "name" {
+            parts.push(format!("sort={}", urlencode(&self.sort)));
+        }
+        if self.page > 1 {
+            parts.push(format!("page={}", self.page));
+        }
+        if parts.is_empty() {
+            "?".to_string()
+        } else {
+            format!("?{}", parts.join("&"))
+        }
+    }
+
+    fn with_path(&self, path: &str) -> ViewState {
+        ViewState {
+            path: path.to_string(),
+            page: 1,
+            ..self.clone()
+        }
+    }
+
+    fn with_sort(&self, sort: String) -> ViewState {
+        ViewState {
+            sort,
+            page: 1,
+            ..self.clone()
+        }
+    }
+
+    fn with_q(&self, q: String) -> ViewState {
+        ViewState {
+            q,
+            page: 1,
+            ..self.clone()
+        }
+    }
+
+    fn with_page(&self, page: usize) -> ViewState {
+        ViewState {
+            page,
+            ..self.clone()
+        }
+    }
+
+    /// The export link for this view's whole result (every page).
+    fn export_href(&self, format: &str) -> String {
+        let q = ViewState {
+            page: 1,
+            ..self.clone()
+        }
+        .href();
+        let q = q.trim_start_matches('?');
+        if q.is_empty() {
+            format!("/export/secrets.{format}")
+        } else {
+            format!("/export/secrets.{format}?{q}")
+        }
+    }
+}
+
+/// The inventory: a folder tree, tag facets and the list of secrets,
+/// searchable, sortable and paged.
 #[component]
 pub fn InventoryPage() -> impl IntoView {
     let query = use_query_map();
-    let q = move || query.read().get("q").unwrap_or_default();
-    let page = move || {
-        query
-            .read()
-            .get("page")
-            .and_then(|p| p.parse::<usize>().ok())
-            .unwrap_or(1)
+    let view_state = move || {
+        let m = query.read();
+        ViewState {
+            q: m.get("q").unwrap_or_default(),
+            path: m.get("path").unwrap_or_default(),
+            sort: m.get("sort").unwrap_or_default(),
+            page: m.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+        }
     };
-    let data = Resource::new(move || (q(), page()), |(q, page)| list_inventory(q, page));
+    let data = Resource::new(view_state, |v| list_inventory(v.q, v.path, v.sort, v.page));
+    let q = move || query.read().get("q").unwrap_or_default();
 
     view! {
         <Title text="Inventory"/>
@@ -29,6 +116,15 @@ pub fn InventoryPage() -> impl IntoView {
             <label for="q">"Search"</label>
             <input id="q" type="search" name="q" prop:value=q value=q
                 placeholder="name, description or tag value" autocomplete="off"/>
+            // The folder and the order stay as they are when the search changes.
+            {move || {
+                let v = view_state();
+                (!v.path.is_empty()).then(|| view! { <input type="hidden" name="path" value=v.path/> })
+            }}
+            {move || {
+                let v = view_state();
+                (!v.sort.is_empty()).then(|| view! { <input type="hidden" name="sort" value=v.sort/> })
+            }}
             <button type="submit">"Search"</button>
         </Form>
         <details class="syntax">
@@ -43,28 +139,16 @@ pub fn InventoryPage() -> impl IntoView {
         </details>
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading the inventory…"</p> }>
             {move || data.get().map(|r| match r {
-                Ok(d) => view! { <Results data=d/> }.into_any(),
+                Ok(d) => {
+                    let v = view_state();
+                    view! { <Results data=d view=v/> }.into_any()
+                }
                 Err(e) => view! {
                     <p class="error" role="alert">"The inventory could not be loaded: " {error_text(&e)}
                         " Reload the page to try again."</p>
                 }.into_any(),
             })}
         </Transition>
-    }
-}
-
-fn page_href(query: &str, page: usize) -> String {
-    let mut parts = Vec::new();
-    if !query.is_empty() {
-        parts.push(format!("q={}", urlencode(query)));
-    }
-    if page > 1 {
-        parts.push(format!("page={page}"));
-    }
-    if parts.is_empty() {
-        "?".to_string()
-    } else {
-        format!("?{}", parts.join("&"))
     }
 }
 
@@ -84,7 +168,7 @@ pub fn urlencode(s: &str) -> String {
 }
 
 #[component]
-fn Results(data: Data) -> impl IntoView {
+fn Results(data: Data, view: ViewState) -> impl IntoView {
     if !data.ready {
         return view! {
             <section class="empty">
@@ -94,55 +178,117 @@ fn Results(data: Data) -> impl IntoView {
         }
         .into_any();
     }
-    if data.matched == 0 {
+    // The server resolves unknown folders and sorts; links follow what it used.
+    let view = ViewState {
+        path: data.path.clone(),
+        sort: sort_param(data.sort, data.desc),
+        page: data.page,
+        ..view
+    };
+    let tree = view! { <FolderTree root=data.tree.clone() view=view.clone()/> };
+    let facets = view! { <Facets facets=data.facets.clone() view=view.clone()/> };
+    let body = if data.matched == 0 {
+        let place = if data.path.is_empty() {
+            String::new()
+        } else {
+            format!(" in {}/", data.path)
+        };
         let why = if data.total == 0 {
             "Secrets Manager returned no secrets for this source: check the region and account the dashboard reads."
                 .to_string()
         } else {
             format!(
-                "None of the {} secrets matches “{}”. Free words must all appear in the name, the description or a tag value; see the search syntax above.",
+                "None of the {} secrets{place} matches “{}”. Free words must all appear in the name, the description or a tag value; see the search syntax above.",
                 data.total, data.query
             )
         };
-        return view! {
+        view! {
             <section class="empty">
                 <h2>"No secrets to show"</h2>
                 <p>{why}</p>
-                {(!data.query.is_empty()).then(|| view! { <p><A href="?">"Clear the search"</A></p> })}
+                {(!data.query.is_empty()).then(|| view! { <p><A href=view.with_q(String::new()).href()>"Clear the search"</A></p> })}
             </section>
         }
-        .into_any();
+        .into_any()
+    } else {
+        view! { <List data=data view=view/> }.into_any()
+    };
+    view! {
+        <div class="layout">
+            <aside class="side">{tree}{facets}</aside>
+            <div class="results">{body}</div>
+        </div>
     }
+    .into_any()
+}
+
+#[component]
+fn List(data: Data, view: ViewState) -> impl IntoView {
     let error = data
         .error
         .clone()
         .map(|e| view! { <SearchError error=e query=data.query.clone() total=data.total/> });
     let first = (data.page - 1) * crate::api::PAGE_SIZE + 1;
     let last = first + data.rows.len() - 1;
-    let summary = if data.query.is_empty() || data.error.is_some() {
+    let scope = if data.path.is_empty() {
+        String::new()
+    } else {
+        format!(" in {}/", data.path)
+    };
+    let summary = if data.matched == data.total {
         format!("{first}–{last} of {} secrets", data.total)
     } else {
         format!(
-            "{first}–{last} of {} matching secrets ({} in all)",
+            "{first}–{last} of {} matching secrets{scope} ({} in all)",
             data.matched, data.total
         )
     };
     let now = data.now;
-    let query = data.query.clone();
+    let (sort, desc) = (data.sort, data.desc);
+    let header = {
+        let view = view.clone();
+        move |key: SortKey| view! { <SortHeader key sort desc view=view.clone()/> }
+    };
+    let sort_options = SortKey::ALL
+        .into_iter()
+        .flat_map(|k| [(k, false), (k, true)])
+        .map(|(k, d)| {
+            let label = format!("{} ({})", k.label(), direction(k, d));
+            view! { <option value=sort_param(k, d) selected=(k, d) == (sort, desc)>{label}</option> }
+        })
+        .collect_view();
+    let hidden_q = (!view.q.is_empty())
+        .then(|| view! { <input type="hidden" name="q" value=view.q.clone()/> });
+    let hidden_path = (!view.path.is_empty())
+        .then(|| view! { <input type="hidden" name="path" value=view.path.clone()/> });
+    let (csv, json) = (view.export_href("csv"), view.export_href("json"));
     view! {
         {error}
-        <p class="count" data-testid="result-count">{summary}</p>
+        <div class="list-bar">
+            <p class="count" data-testid="result-count" aria-live="polite">{summary}</p>
+            <Form method="GET" action="" attr:class="sort-form">
+                {hidden_q}
+                {hidden_path}
+                <label for="sort">"Sort by"</label>
+                <select id="sort" name="sort">{sort_options}</select>
+                <button type="submit" class="secondary">"Sort"</button>
+            </Form>
+            <p class="export">"Export this result: "
+                <a href=csv download="" rel="external">"CSV"</a>" · "
+                <a href=json download="" rel="external">"JSON"</a>
+            </p>
+        </div>
         <div class="table-wrap">
         <table class="inventory" data-testid="inventory">
-            <caption class="visually-hidden">"Secrets, by name"</caption>
+            <caption class="visually-hidden">{format!("Secrets, by {} ({})", sort.label().to_lowercase(), direction(sort, desc))}</caption>
             <thead>
                 <tr>
-                    <th scope="col">"Name"</th>
+                    {header(SortKey::Name)}
                     <th scope="col">"State"</th>
                     <th scope="col">"Description"</th>
                     <th scope="col">"Tags"</th>
-                    <th scope="col">"Last rotated"</th>
-                    <th scope="col">"Next rotation"</th>
+                    {header(SortKey::LastRotated)}
+                    {header(SortKey::NextRotation)}
                 </tr>
             </thead>
             <tbody>
@@ -150,9 +296,154 @@ fn Results(data: Data) -> impl IntoView {
             </tbody>
         </table>
         </div>
-        <Pager page=data.page pages=data.pages query=query/>
+        <Pager page=data.page pages=data.pages view=view.clone()/>
+    }
+}
+
+fn direction(key: SortKey, desc: bool) -> &'static str {
+    match (key, desc) {
+        (SortKey::Name, false) => "A to Z",
+        (SortKey::Name, true) => "Z to A",
+        (_, false) => "oldest first",
+        (_, true) => "newest first",
+    }
+}
+
+/// A column header that sorts by its column; a second click reverses.
+#[component]
+fn SortHeader(key: SortKey, sort: SortKey, desc: bool, view: ViewState) -> impl IntoView {
+    let active = key == sort;
+    let next_desc = active && !desc;
+    let href = view.with_sort(sort_param(key, next_desc)).href();
+    let aria = active.then_some(if desc { "descending" } else { "ascending" });
+    let arrow = if !active {
+        "↕"
+    } else if desc {
+        "↓"
+    } else {
+        "↑"
+    };
+    let hint = format!(
+        "Sort by {} ({})",
+        key.label().to_lowercase(),
+        direction(key, next_desc)
+    );
+    let spoken = format!(", {hint}");
+    view! {
+        <th scope="col" aria-sort=aria>
+            <a href=href title=hint class="sort">{key.label()}<span aria-hidden="true">" "{arrow}</span><span class="visually-hidden">{spoken}</span></a>
+        </th>
+    }
+}
+
+/// The folder tree. Only the open folder's ancestors and children are sent
+/// (the tree renders lazily); each folder is a link that opens it.
+#[component]
+fn FolderTree(root: FolderNode, view: ViewState) -> impl IntoView {
+    let open = view.path.clone();
+    view! {
+        <nav class="tree" aria-label="Folders" data-testid="tree">
+            <h2>"Folders"</h2>
+            <ul>
+                <li>
+                    <a href=view.with_path("").href() aria-current=open.is_empty().then_some("page") class="folder">
+                        <span class="seg">"All secrets"</span>
+                        <span class="n">{root.secrets}</span>
+                    </a>
+                    {root.children.map(|c| view! { <Folders nodes=c more=root.more view=view.clone()/> })}
+                </li>
+            </ul>
+        </nav>
+    }
+}
+
+#[component]
+fn Folders(nodes: Vec<FolderNode>, more: usize, view: ViewState) -> AnyView {
+    view! {
+        <ul>
+            {nodes.into_iter().map(|n| view! { <FolderItem node=n view=view.clone()/> }).collect_view()}
+            {(more > 0).then(|| view! { <li class="muted">{format!("… {more} more folders: search with name:")}</li> })}
+        </ul>
     }
     .into_any()
+}
+
+#[component]
+fn FolderItem(node: FolderNode, view: ViewState) -> impl IntoView {
+    let is_open = view.path == node.path;
+    let expanded = node.children.is_some();
+    // The toggle expands a closed folder and collapses an open one (to its parent).
+    let parent = node
+        .path
+        .rsplit_once('/')
+        .map(|(p, _)| p)
+        .unwrap_or("")
+        .to_string();
+    let toggle = node.has_children.then(|| {
+        let (href, label, mark) = if expanded {
+            (view.with_path(&parent).href(), format!("Collapse {}", node.path), "▾")
+        } else {
+            (view.with_path(&node.path).href(), format!("Expand {}", node.path), "▸")
+        };
+        view! { <a href=href class="toggle" aria-label=label aria-expanded=expanded.to_string()>{mark}</a> }
+    });
+    let children = node
+        .children
+        .map(|c| view! { <Folders nodes=c more=node.more view=view.clone()/> });
+    view! {
+        <li>
+            <span class="row">
+                {toggle.map(|t| t.into_any()).unwrap_or_else(|| view! { <span class="toggle" aria-hidden="true"></span> }.into_any())}
+                <a href=view.with_path(&node.path).href() aria-current=is_open.then_some("page") class="folder">
+                    <span class="seg">{node.segment}"/"</span>
+                    <span class="n"><span class="visually-hidden">", "</span>{node.secrets}<span class="visually-hidden">" secrets"</span></span>
+                </a>
+            </span>
+            {children}
+        </li>
+    }
+}
+
+/// Tag keys with their value counts in the current result; each value
+/// toggles its term in the search.
+#[component]
+fn Facets(facets: Vec<Facet>, view: ViewState) -> impl IntoView {
+    (!facets.is_empty()).then(|| {
+        view! {
+            <section class="facets" aria-labelledby="facets-h" data-testid="facets">
+                <h2 id="facets-h">"Tags in this result"</h2>
+                {facets.into_iter().map(|f| {
+                    let key = f.key.clone();
+                    view! {
+                        <section class="facet" aria-label=format!("Tag {key}")>
+                            <h3>{f.key}</h3>
+                            <ul>
+                                {f.values.into_iter().map(|v| {
+                                    let shown = v.value.clone().unwrap_or_else(|| "missing".to_string());
+                                    let what = match &v.value {
+                                        Some(value) => format!("tag {key} = {value}"),
+                                        None => format!("no {key} tag"),
+                                    };
+                                    let title = if v.active { format!("Remove the filter: {what}") } else { format!("Show only secrets with {what}") };
+                                    view! {
+                                        <li>
+                                            <a href=view.with_q(v.toggled.clone()).href() title=title
+                                                class=if v.active { "facet-value active" } else { "facet-value" }>
+                                                <span class=if v.value.is_none() { "v missing" } else { "v" }>{shown}</span>
+                                                <span class="n">{v.count}</span>
+                                                {v.active.then(|| view! { <span class="visually-hidden">" (filter on; select to remove)"</span> })}
+                                            </a>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                                {(f.more > 0).then(|| view! { <li class="muted">{format!("{} more values", f.more)}</li> })}
+                            </ul>
+                        </section>
+                    }
+                }).collect_view()}
+            </section>
+        }
+    })
 }
 
 /// A syntax error in the search, shown where the person typed it.
@@ -185,9 +476,10 @@ fn SearchError(error: QueryError, query: String, total: usize) -> impl IntoView 
 #[component]
 fn Row(row: SecretRow, now: Timestamp) -> impl IntoView {
     let state = row.state;
+    let href = secret_href(&row.name);
     view! {
         <tr>
-            <th scope="row" class="name"><span title=row.arn.clone()><PathName name=row.name/></span></th>
+            <th scope="row" class="name"><a href=href title=row.arn.clone()><PathName name=row.name/></a></th>
             <td><span class=format!("state {}", state.class()) title=state.explain()>{state.word()}</span></td>
             <td class="desc">{row.description.unwrap_or_default()}</td>
             <td class="tags">
@@ -212,10 +504,10 @@ pub fn PathName(name: String) -> impl IntoView {
 }
 
 #[component]
-fn Pager(page: usize, pages: usize, query: String) -> impl IntoView {
+fn Pager(page: usize, pages: usize, view: ViewState) -> impl IntoView {
     (pages > 1).then(|| {
-        let prev = (page > 1).then(|| page_href(&query, page - 1));
-        let next = (page < pages).then(|| page_href(&query, page + 1));
+        let prev = (page > 1).then(|| view.with_page(page - 1).href());
+        let next = (page < pages).then(|| view.with_page(page + 1).href());
         view! {
             <nav class="pager" aria-label="Pages">
                 {match prev {
@@ -238,8 +530,28 @@ mod tests {
 
     #[test]
     fn hrefs_keep_the_view() {
-        assert_eq!(page_href("", 1), "?");
-        assert_eq!(page_href("", 3), "?page=3");
-        assert_eq!(page_href("prod db&x", 2), "?q=prod+db%26x&page=2");
+        let v = |q: &str, path: &str, sort: &str, page| ViewState {
+            q: q.into(),
+            path: path.into(),
+            sort: sort.into(),
+            page,
+        };
+        assert_eq!(v("", "", "", 1).href(), "?");
+        assert_eq!(v("", "", "name", 3).href(), "?page=3");
+        assert_eq!(v("prod db&x", "", "", 2).href(), "?q=prod+db%26x&page=2");
+        assert_eq!(
+            v("a", "prod/pay", "-created", 4).href(),
+            "?q=a&path=prod%2Fpay&sort=-created&page=4"
+        );
+        // Changing the folder, the search or the order starts again at page 1.
+        let s = v("a", "prod", "", 5);
+        assert_eq!(s.with_path("dev").href(), "?q=a&path=dev");
+        assert_eq!(
+            s.with_sort("-name".into()).href(),
+            "?q=a&path=prod&sort=-name"
+        );
+        assert_eq!(s.with_q(String::new()).href(), "?path=prod");
+        assert_eq!(s.export_href("csv"), "/export/secrets.csv?q=a&path=prod");
+        assert_eq!(v("", "", "", 2).export_href("json"), "/export/secrets.json");
     }
 }

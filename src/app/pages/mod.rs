@@ -1,2 +1,3 @@
 pub mod inventory;
 pub mod not_found;
+pub mod secret;

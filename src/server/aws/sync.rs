@@ -140,7 +140,7 @@ fn label(s: &str, intern: &mut Interner) -> Label {
 
 /// AWSCURRENT first, then AWSPENDING, AWSPREVIOUS, custom labels; newest
 /// first among versions whose dates are known.
-fn sort_versions(versions: &mut [Version]) {
+pub fn sort_versions(versions: &mut [Version]) {
     fn rank(v: &Version) -> u8 {
         if v.labels.contains(&Label::Current) {
             0

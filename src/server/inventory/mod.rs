@@ -2,6 +2,7 @@
 //! atomically after each sync, plus the sync status shown on every page.
 //! Requests read the snapshot; they never call AWS.
 
+use crate::domain::tree::NameTree;
 use crate::domain::{Secret, Timestamp};
 use crate::server::aws::sync::VersionPassReport;
 use arc_swap::ArcSwap;
@@ -27,6 +28,8 @@ pub struct Snapshot {
     by_arn: Arc<HashMap<Arc<str>, usize>>,
     /// When the list pass behind this snapshot finished; `None` before the first.
     pub taken_at: Option<Timestamp>,
+    /// Folders by name segment; shared while names do not change.
+    tree: Arc<NameTree>,
 }
 
 impl Snapshot {
@@ -44,11 +47,17 @@ impl Snapshot {
                 .map(|(i, s)| (s.arn.clone(), i))
                 .collect(),
         );
+        let tree = Arc::new(NameTree::build(secrets.iter().map(|s| &*s.name)));
         Snapshot {
             secrets,
             by_arn,
             taken_at,
+            tree,
         }
+    }
+
+    pub fn tree(&self) -> &NameTree {
+        &self.tree
     }
 
     pub fn secrets(&self) -> &[Arc<Secret>] {
@@ -175,6 +184,7 @@ impl Inventory {
                 by_arn: current.by_arn.clone(),
                 secrets,
                 taken_at: current.taken_at,
+                tree: current.tree.clone(),
             }));
         }
     }

@@ -183,7 +183,7 @@ async fn endpoint_down_keeps_the_last_snapshot_and_says_why() {
     assert_eq!(status.syncs_failed, 1);
 
     // The page says so, and still lists the secrets.
-    let html = render_home(inventory.clone()).await;
+    let html = render_home(inventory.clone(), syncer.source.clone()).await;
     assert!(
         html.contains("Last sync failed"),
         "error visible on the page"
@@ -210,7 +210,10 @@ async fn endpoint_down_keeps_the_last_snapshot_and_says_why() {
 }
 
 /// Serves the dashboard router on a free port and fetches `/`.
-pub(crate) async fn render_home(inventory: Arc<Inventory>) -> String {
+pub(crate) async fn render_home(
+    inventory: Arc<Inventory>,
+    source: crate::server::aws::Source,
+) -> String {
     use crate::server::{config::Config, http, AppState};
     let listener = tokio::net::TcpListener::bind(loopback()).await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -222,6 +225,8 @@ pub(crate) async fn render_home(inventory: Arc<Inventory>) -> String {
         inventory,
         config: Arc::new(Config::default()),
         source_label: "test".into(),
+        source,
+        details: Default::default(),
     };
     let server = tokio::spawn(async move {
         axum::serve(listener, http::router(state)).await.unwrap();

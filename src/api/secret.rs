@@ -1,0 +1,110 @@
+//! One secret's detail page: metadata from the snapshot, with replica
+//! status, the resource policy and every version (deprecated ones too)
+//! read from Secrets Manager on first view and on "refresh".
+
+use crate::domain::owner::Owner;
+use crate::domain::policy::Statement;
+use crate::domain::{State, Timestamp};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SecretDetail {
+    pub now: Timestamp,
+    pub name: String,
+    pub arn: String,
+    pub account: String,
+    pub region: String,
+    pub description: Option<String>,
+    pub owner: Option<Owner>,
+    /// `None`: the AWS managed key `aws/secretsmanager`.
+    pub kms_key: Option<String>,
+    pub kms_default: bool,
+    pub rotation_enabled: bool,
+    pub rotation_lambda: Option<String>,
+    pub rotation_schedule: Option<String>,
+    pub rotation_days: Option<i64>,
+    pub rotation_window: Option<String>,
+    pub created: Option<Timestamp>,
+    pub last_changed: Option<Timestamp>,
+    pub last_rotated: Option<Timestamp>,
+    pub next_rotation: Option<Timestamp>,
+    pub last_accessed: Option<Timestamp>,
+    /// When deletion was requested (AWS's DeletedDate).
+    pub deleted: Option<Timestamp>,
+    pub primary_region: Option<String>,
+    pub owning_service: Option<String>,
+    pub tags: Vec<TagLink>,
+    pub state: State,
+    /// Newest first. Deprecated versions only when asked for.
+    pub versions: Vec<VersionRow>,
+    /// Versions without labels that exist but are not in `versions`.
+    pub deprecated_hidden: usize,
+    /// Replicas, policy and deprecated versions, read live; `None` when the
+    /// read failed (then `live_error` says why).
+    pub live: Option<LiveDetail>,
+    pub live_error: Option<String>,
+    /// When the snapshot's list pass (or a refresh) last saw this secret.
+    pub seen_at: Option<Timestamp>,
+}
+
+/// A tag, with the search that lists every secret carrying it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TagLink {
+    pub key: String,
+    pub value: String,
+    pub search: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionRow {
+    pub id: String,
+    pub labels: Vec<String>,
+    pub created: Option<Timestamp>,
+    pub last_accessed: Option<Timestamp>,
+    /// No staging label: AWS will remove it.
+    pub deprecated: bool,
+    /// AWSPENDING on a version that never became AWSCURRENT, for longer
+    /// than the grace period.
+    pub stuck_pending: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveDetail {
+    pub fetched_at: Timestamp,
+    pub replicas: Vec<Replica>,
+    /// The raw policy JSON; `None` when the secret has none.
+    pub policy: Option<String>,
+    /// The policy as sentences, or why it could not be read.
+    pub policy_summary: Result<Vec<Statement>, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Replica {
+    pub region: String,
+    pub kms_key: Option<String>,
+    pub status: String,
+    pub message: Option<String>,
+    pub last_accessed: Option<Timestamp>,
+}
+
+/// `id` is a secret name or ARN. `deprecated` also lists versions without
+/// labels.
+#[server]
+pub async fn get_secret(id: String, deprecated: bool) -> Result<SecretDetail, ServerFnError> {
+    let state = super::state()?;
+    crate::server::detail::detail(&state, &id, deprecated, false)
+        .await
+        .map_err(|e| e.to_server_fn_error())
+}
+
+/// Re-reads one secret from Secrets Manager (DescribeSecret,
+/// ListSecretVersionIds, GetResourcePolicy) into the snapshot.
+#[server]
+pub async fn refresh_secret(id: String) -> Result<Timestamp, ServerFnError> {
+    let state = super::state()?;
+    crate::server::detail::detail(&state, &id, false, true)
+        .await
+        .map(|d| d.live.map(|l| l.fetched_at).unwrap_or(d.now))
+        .map_err(|e| e.to_server_fn_error())
+}

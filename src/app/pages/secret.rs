@@ -1,0 +1,309 @@
+//! `/secret/<name or ARN>`: everything known about one secret, its versions
+//! on a timeline, and a refresh that re-reads it from Secrets Manager.
+
+use crate::api::{get_secret, LiveDetail, RefreshSecret, SecretDetail};
+use crate::app::components::time::When;
+use crate::app::components::timeline::{Mark, Timeline};
+use crate::app::error_text;
+use crate::app::pages::inventory::urlencode;
+use crate::domain::time::span;
+use crate::domain::Timestamp;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// AWS accepts recovery windows of 7 to 30 days and does not report the one
+/// chosen; 30 is the default.
+const MIN_RECOVERY_DAYS: i64 = 7;
+const DEFAULT_RECOVERY_DAYS: i64 = 30;
+const DAY: i64 = 86_400;
+
+/// The path of a secret's page: each name byte that is not unreserved is
+/// percent-encoded, `/` kept, so any name (or ARN) round-trips.
+pub fn secret_href(name: &str) -> String {
+    let mut out = String::from("/secret/");
+    for part in name.split('/').enumerate() {
+        if part.0 > 0 {
+            out.push('/');
+        }
+        out.push_str(&urlencode(part.1).replace('+', "%20"));
+    }
+    out
+}
+
+#[component]
+pub fn SecretPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = move || params.read().get("name").unwrap_or_default();
+    let deprecated = move || query.read().get("deprecated").is_some_and(|v| v == "1");
+    let refresh = ServerAction::<RefreshSecret>::new();
+    let data = Resource::new(
+        move || (id(), deprecated(), refresh.version().get()),
+        |(id, deprecated, _)| get_secret(id, deprecated),
+    );
+    view! {
+        <Title text=move || id()/>
+        <p class="crumbs"><a href="/secrets">"Inventory"</a></p>
+        <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading the secret…"</p> }>
+            {move || data.get().map(|r| match r {
+                Ok(d) => view! { <Detail d=d refresh=refresh deprecated=deprecated()/> }.into_any(),
+                Err(e) => view! {
+                    <h1>{id()}</h1>
+                    <p class="error" role="alert">{error_text(&e)}</p>
+                    <p><a href="/secrets">"Back to the inventory"</a></p>
+                }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Detail(
+    d: SecretDetail,
+    refresh: ServerAction<RefreshSecret>,
+    deprecated: bool,
+) -> impl IntoView {
+    let now = d.now;
+    let state = d.state;
+    let pending = refresh.pending();
+    let refresh_error = move || {
+        refresh.value().get().and_then(|r| r.err()).map(
+            |e| view! { <p class="error" role="alert">"The refresh failed: "{error_text(&e)}</p> },
+        )
+    };
+    let mut marks = vec![Mark {
+        at: now,
+        label: "now",
+    }];
+    if let Some(t) = d.last_rotated {
+        marks.push(Mark {
+            at: t,
+            label: "last rotated",
+        });
+    }
+    if let Some(t) = d.next_rotation {
+        marks.push(Mark {
+            at: t,
+            label: "next rotation",
+        });
+    }
+    if let Some(t) = d.deleted {
+        marks.push(Mark {
+            at: t,
+            label: "deletion requested",
+        });
+    }
+    let (name, arn) = (d.name.clone(), d.arn.clone());
+    let versions_link = if deprecated {
+        Some(("Hide deprecated versions".to_string(), secret_href(&name)))
+    } else if d.deprecated_hidden > 0 {
+        Some((
+            format!("Show {} deprecated version(s)", d.deprecated_hidden),
+            format!("{}?deprecated=1", secret_href(&name)),
+        ))
+    } else {
+        None
+    };
+    view! {
+        <div class="detail-head">
+            <h1 class="secret-name">{d.name.clone()}</h1>
+            <span class=format!("state {}", state.class()) title=state.explain()>{state.word()}</span>
+            <ActionForm action=refresh attr:class="refresh">
+                <input type="hidden" name="id" value=arn.clone()/>
+                <button type="submit" class="secondary" disabled=move || pending.get()>
+                    {move || if pending.get() { "Refreshing…" } else { "Refresh from AWS" }}
+                </button>
+            </ActionForm>
+        </div>
+        <p class="muted freshness">{freshness(&d)}</p>
+        {refresh_error}
+        {d.live_error.clone().map(|e| view! {
+            <p class="warning" role="status">"Replica status, the resource policy and deprecated versions could not be read: "{e}" The rest of this page is from the last sync."</p>
+        })}
+        <section class="facts" aria-labelledby="about-h">
+            <h2 id="about-h">"About"</h2>
+            <dl>
+                <dt>"ARN"</dt><dd><code class="arn">{d.arn.clone()}</code></dd>
+                <dt>"Account / region"</dt><dd>{format!("{} / {}", d.account, d.region)}</dd>
+                <dt>"Description"</dt><dd>{d.description.clone().unwrap_or_else(|| "none".into())}</dd>
+                <dt>"Owner"</dt><dd>{match d.owner.clone() {
+                    Some(o) => view! { <strong>{o.name.clone()}</strong><span class="muted">{format!(" (from {})", o.source_text())}</span> }.into_any(),
+                    None => view! { <span class="warn-text">"unknown: no owner tag, and the description names nobody"</span> }.into_any(),
+                }}</dd>
+                <dt>"Encryption key"</dt><dd>{match d.kms_key.clone() {
+                    Some(k) if !d.kms_default => view! { <code>{k}</code>" (customer managed)" }.into_any(),
+                    _ => view! { <code>"aws/secretsmanager"</code><span class="muted">" (the AWS managed default key)"</span> }.into_any(),
+                }}</dd>
+                <dt>"Owning service"</dt><dd>{d.owning_service.clone().unwrap_or_else(|| "none (managed directly)".into())}</dd>
+                <dt>"Created"</dt><dd><When at=d.created now=now/></dd>
+                <dt>"Last changed"</dt><dd><When at=d.last_changed now=now/></dd>
+                <dt>"Last accessed"</dt><dd><When at=d.last_accessed now=now absent="never recorded"/><span class="muted">" (AWS records the day only)"</span></dd>
+            </dl>
+            <h3>"Tags"</h3>
+            {if d.tags.is_empty() {
+                view! { <p class="muted">"No tags."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="tags">
+                        {d.tags.iter().map(|t| view! {
+                            <li><a href=format!("/secrets?q={}", urlencode(&t.search)) title="Show every secret with this tag"><span class="k">{t.key.clone()}</span>"="<span class="v">{t.value.clone()}</span></a></li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+        <Rotation d=d.clone()/>
+        {d.deleted.map(|t| view! { <Deletion deleted=t now=now/> })}
+        <section aria-labelledby="versions-h">
+            <h2 id="versions-h">"Versions and labels"</h2>
+            <Timeline versions=d.versions.clone() marks=marks now=now/>
+            {versions_link.map(|(text, href)| view! { <p><a href=href>{text}</a></p> })}
+        </section>
+        <Replication d=d.clone()/>
+        {d.live.clone().map(|l| view! { <Policy live=l/> })}
+    }
+}
+
+fn freshness(d: &SecretDetail) -> String {
+    match &d.live {
+        Some(l) => format!(
+            "Read from Secrets Manager {}; refresh to read it again.",
+            l.fetched_at.relative(d.now)
+        ),
+        None => "From the last sync.".to_string(),
+    }
+}
+
+#[component]
+fn Rotation(d: SecretDetail) -> impl IntoView {
+    let now = d.now;
+    let schedule = match (&d.rotation_schedule, d.rotation_days) {
+        (Some(e), _) => format!("schedule {e}"),
+        (None, Some(days)) => format!("every {days} days"),
+        (None, None) => "no schedule".to_string(),
+    };
+    view! {
+        <section class="facts" aria-labelledby="rotation-h">
+            <h2 id="rotation-h">"Rotation"</h2>
+            <dl>
+                <dt>"Rotation"</dt>
+                <dd>{if d.rotation_enabled { "enabled" } else { "disabled" }}
+                    {(!d.rotation_enabled && d.rotation_lambda.is_some()).then_some(" (a Lambda is still configured)")}</dd>
+                <dt>"Lambda"</dt><dd>{match d.rotation_lambda.clone() {
+                    Some(l) => view! { <code class="arn">{l}</code> }.into_any(),
+                    None => view! { <span class="muted">"none"</span> }.into_any(),
+                }}</dd>
+                <dt>"Schedule"</dt><dd>{schedule}</dd>
+                <dt>"Window"</dt><dd>{d.rotation_window.clone().unwrap_or_else(|| "AWS default (the last 24 hours of the interval)".into())}</dd>
+                <dt>"Last rotated"</dt><dd><When at=d.last_rotated now=now absent="never"/></dd>
+                <dt>"Next rotation"</dt><dd><When at=d.next_rotation now=now absent="not scheduled"/></dd>
+            </dl>
+        </section>
+    }
+}
+
+#[component]
+fn Deletion(deleted: Timestamp, now: Timestamp) -> impl IntoView {
+    let earliest = Timestamp(deleted.0 + MIN_RECOVERY_DAYS * DAY);
+    let default = Timestamp(deleted.0 + DEFAULT_RECOVERY_DAYS * DAY);
+    let left = default.0 - now.0;
+    view! {
+        <section class="deletion" aria-labelledby="deletion-h" role="note">
+            <h2 id="deletion-h">"Scheduled for deletion"</h2>
+            <p>"Deletion was requested "<When at=Some(deleted) now=now/>". "
+                "It can be restored until "<strong>{default.display()}</strong>
+                {if left > 0 { format!(" ({} from now)", span(left)) } else { " (passed)".to_string() }}
+                " if the default 30-day recovery window was used. AWS does not report the window chosen: with the shortest (7 days) the deadline is "
+                {earliest.display()}"."</p>
+        </section>
+    }
+}
+
+#[component]
+fn Replication(d: SecretDetail) -> impl IntoView {
+    // PrimaryRegion is reported on replicated secrets, primaries included.
+    let primary = d.primary_region.clone().filter(|p| *p != d.region);
+    let replicas = d.live.as_ref().map(|l| l.replicas.clone());
+    view! {
+        <section class="facts" aria-labelledby="replication-h">
+            <h2 id="replication-h">"Replication"</h2>
+            {match primary {
+                Some(p) => view! { <p>"This is a replica. Its primary is in "<strong>{p}</strong>"."</p> }.into_any(),
+                None => view! { <p>{format!("Primary region: {}.", d.region)}</p> }.into_any(),
+            }}
+            {match replicas {
+                None => view! { <p class="muted">"Replica status is read from Secrets Manager when the secret is opened; it could not be read now."</p> }.into_any(),
+                Some(r) if r.is_empty() => view! { <p class="muted">"Not replicated to other regions."</p> }.into_any(),
+                Some(r) => view! {
+                    <table class="plain">
+                        <caption class="visually-hidden">"Replicas"</caption>
+                        <thead><tr><th scope="col">"Region"</th><th scope="col">"Status"</th><th scope="col">"Message"</th><th scope="col">"KMS key"</th></tr></thead>
+                        <tbody>
+                            {r.into_iter().map(|x| {
+                                let class = match x.status.as_str() { "InSync" => "state state-ok", "Failed" => "state state-bad", _ => "state state-warn" };
+                                view! {
+                                    <tr>
+                                        <th scope="row">{x.region}</th>
+                                        <td><span class=class>{x.status}</span></td>
+                                        <td>{x.message.unwrap_or_default()}</td>
+                                        <td>{x.kms_key.unwrap_or_else(|| "aws/secretsmanager".into())}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Policy(live: LiveDetail) -> impl IntoView {
+    let body = match (&live.policy, live.policy_summary.clone()) {
+        (_, Err(e)) => view! { <p class="warning">"The policy could not be read or summarised: "{e}</p> }.into_any(),
+        (None, Ok(_)) => view! { <p class="muted">"No resource policy: only IAM policies in the account decide who may read this secret."</p> }.into_any(),
+        (Some(_), Ok(statements)) => view! {
+            <ul class="policy">
+                {statements.into_iter().map(|s| {
+                    let public = s.is_public();
+                    view! {
+                        <li class:deny=s.deny class:public=public>
+                            {s.sentence()}
+                            {s.sid.clone().map(|sid| view! { <span class="muted">{format!(" (Sid {sid})")}</span> })}
+                            {public.then(|| view! { <strong class="bad-text">" — open to everyone"</strong> })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }.into_any(),
+    };
+    view! {
+        <section class="facts" aria-labelledby="policy-h">
+            <h2 id="policy-h">"Resource policy"</h2>
+            {body}
+            {live.policy.map(|raw| view! {
+                <details class="raw">
+                    <summary>"Raw policy JSON"</summary>
+                    <pre tabindex="0" aria-label="Raw policy JSON"><code>{raw}</code></pre>
+                </details>
+            })}
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hrefs_round_trip_odd_names() {
+        assert_eq!(secret_href("prod/payments/db"), "/secret/prod/payments/db");
+        assert_eq!(secret_href("a b+c"), "/secret/a%20b%2Bc");
+        assert_eq!(
+            secret_href("x/<img src=x onerror=alert(1)>"),
+            "/secret/x/%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E"
+        );
+    }
+}

@@ -1,0 +1,177 @@
+//! Who owns a secret: the `owner` tag first, else an owner named in the
+//! description. Pure; the tag key becomes configurable with access requests.
+
+use super::Secret;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OwnerSource {
+    /// The tag with this key (as spelled on the secret).
+    Tag(String),
+    /// Found in the description.
+    Description,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    pub name: String,
+    pub source: OwnerSource,
+}
+
+impl Owner {
+    /// "the owner tag", "the description": where the owner was found.
+    pub fn source_text(&self) -> String {
+        match &self.source {
+            OwnerSource::Tag(k) => format!("the {k} tag"),
+            OwnerSource::Description => "the description".to_string(),
+        }
+    }
+}
+
+pub const OWNER_TAG: &str = "owner";
+
+pub fn owner_of(s: &Secret) -> Option<Owner> {
+    let tag = s
+        .tags
+        .iter()
+        .find(|t| t.key.eq_ignore_ascii_case(OWNER_TAG) && !t.value.trim().is_empty());
+    if let Some(t) = tag {
+        return Some(Owner {
+            name: t.value.trim().to_string(),
+            source: OwnerSource::Tag(t.key.to_string()),
+        });
+    }
+    owner_in_text(s.description.as_deref()?).map(|name| Owner {
+        name,
+        source: OwnerSource::Description,
+    })
+}
+
+/// `Owner: alice`, `owned by team-x`, `contact bob@example.com`, an e-mail
+/// address, or an `@team` handle, in that order of preference.
+pub fn owner_in_text(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    for marker in [
+        "owner:", "owner =", "owner=", "owned by", "contact:", "contact",
+    ] {
+        if let Some(i) = lower.find(marker) {
+            // Lower-casing can change byte lengths outside ASCII; map back by
+            // searching the original from the same character offset.
+            let start = lower[..i].chars().count() + marker.chars().count();
+            let rest: String = text.chars().skip(start).collect();
+            if let Some(word) = first_word(&rest) {
+                return Some(word);
+            }
+        }
+    }
+    if let Some(email) = text.split_whitespace().map(trim_word).find(|w| is_email(w)) {
+        return Some(email.to_string());
+    }
+    text.split_whitespace()
+        .map(trim_word)
+        .find(|w| w.len() > 1 && w.starts_with('@') && w[1..].chars().all(handle_char))
+        .map(str::to_string)
+}
+
+fn first_word(s: &str) -> Option<String> {
+    let w = trim_word(s.split_whitespace().next()?);
+    (!w.is_empty() && w.chars().all(|c| handle_char(c) || c == '@' || c == '.'))
+        .then(|| w.to_string())
+}
+
+fn trim_word(w: &str) -> &str {
+    w.trim_matches(|c: char| {
+        matches!(
+            c,
+            ',' | ';' | '.' | ')' | '(' | '"' | '\'' | ':' | '<' | '>'
+        )
+    })
+}
+
+fn handle_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '-' | '_' | '/' | '+')
+}
+
+fn is_email(w: &str) -> bool {
+    match w.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && local.chars().all(|c| handle_char(c) || c == '.')
+                && domain.contains('.')
+                && domain
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::secret::fixtures::secret;
+    use crate::domain::Tag;
+    use std::sync::Arc;
+
+    fn with(desc: Option<&str>, tags: &[(&str, &str)]) -> Secret {
+        let mut s = secret("prod/db");
+        s.description = desc.map(Into::into);
+        s.tags = tags
+            .iter()
+            .map(|(k, v)| Tag {
+                key: Arc::from(*k),
+                value: Arc::from(*v),
+            })
+            .collect();
+        s
+    }
+
+    #[test]
+    fn the_tag_wins() {
+        let s = with(Some("Owner: bob"), &[("team", "x"), ("Owner", " alice ")]);
+        assert_eq!(
+            owner_of(&s),
+            Some(Owner {
+                name: "alice".into(),
+                source: OwnerSource::Tag("Owner".into())
+            })
+        );
+        assert_eq!(owner_of(&s).unwrap().source_text(), "the Owner tag");
+    }
+
+    #[test]
+    fn an_empty_tag_falls_back_to_the_description() {
+        let s = with(Some("Owner: bob@example.com."), &[("owner", "  ")]);
+        let o = owner_of(&s).unwrap();
+        assert_eq!(o.name, "bob@example.com");
+        assert_eq!(o.source, OwnerSource::Description);
+    }
+
+    #[test]
+    fn description_forms() {
+        for (text, want) in [
+            (
+                "Schema user. Owner: ivan.petrov@example.com. Rotated weekly.",
+                Some("ivan.petrov@example.com"),
+            ),
+            ("owner=payments-team", Some("payments-team")),
+            (
+                "Read replica for payments (prod). contact tariq.aziz@example.com",
+                Some("tariq.aziz@example.com"),
+            ),
+            ("Owned by platform/sre", Some("platform/sre")),
+            ("Ask @team-payments before changing", Some("@team-payments")),
+            ("Mail ops@example.com if broken", Some("ops@example.com")),
+            ("DO NOT DELETE - used by payments in prod", None),
+            ("contact", None),
+            ("an @ sign alone, and a@b", None),
+            ("<script>alert(1)</script>", None),
+            ("Ünïcode prefix, Owner: zoë", Some("zoë")),
+        ] {
+            assert_eq!(owner_in_text(text).as_deref(), want, "{text}");
+        }
+        assert_eq!(owner_of(&with(None, &[])), None);
+    }
+}

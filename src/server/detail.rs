@@ -1,0 +1,337 @@
+//! The detail page's data. Metadata comes from the snapshot; replica status,
+//! the resource policy and deprecated versions are not in it (they would
+//! cost memory for every secret to serve the few that are opened), so they
+//! are read from Secrets Manager when a secret is first opened, kept for a
+//! few minutes, and read again on "refresh". Each read also refreshes the
+//! secret in the snapshot.
+
+use super::aws::sync::{now, secret_from_entry, sort_versions, ts, Interner};
+use super::aws::Source;
+use super::error::{AppError, ErrorKind};
+use super::AppState;
+use crate::api::{LiveDetail, Replica, SecretDetail, TagLink, VersionRow};
+use crate::domain::owner::owner_of;
+use crate::domain::policy::summarize;
+use crate::domain::query::toggle_tag_term;
+use crate::domain::state::PENDING_GRACE_SECS;
+use crate::domain::{Label, Secret, State, Timestamp, Version, VersionId};
+use aws_sdk_secretsmanager::types::SecretListEntry;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// How long a live read is reused before the next view reads again.
+const FRESH_SECS: i64 = 300;
+/// Live reads kept at most; the oldest goes first.
+const MAX_ENTRIES: usize = 1000;
+
+#[derive(Clone, Debug)]
+struct Live {
+    fetched_at: Timestamp,
+    replicas: Vec<Replica>,
+    /// The policy JSON (`None`: no policy), or why it could not be read.
+    policy: Result<Option<String>, String>,
+    /// Every version, deprecated ones included.
+    versions: Vec<Version>,
+}
+
+#[derive(Default)]
+pub struct DetailCache {
+    entries: Mutex<HashMap<Arc<str>, Arc<Live>>>,
+}
+
+impl DetailCache {
+    fn get(&self, arn: &str, now: Timestamp) -> Option<Arc<Live>> {
+        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(arn)
+            .filter(|l| now.0 - l.fetched_at.0 < FRESH_SECS)
+            .cloned()
+    }
+
+    fn put(&self, arn: Arc<str>, live: Arc<Live>) {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_ENTRIES && !map.contains_key(&arn) {
+            if let Some(oldest) = map
+                .iter()
+                .min_by_key(|(_, l)| l.fetched_at)
+                .map(|(k, _)| k.clone())
+            {
+                map.remove(&oldest);
+            }
+        }
+        map.insert(arn, live);
+    }
+}
+
+/// A name, or an ARN (`arn:…`), in the snapshot.
+fn find(state: &AppState, id: &str) -> Result<Arc<Secret>, AppError> {
+    let snapshot = state.inventory.snapshot();
+    let found = if id.starts_with("arn:") {
+        snapshot.arc_by_arn(id).cloned()
+    } else {
+        snapshot
+            .by_name(id)
+            .and_then(|s| snapshot.arc_by_arn(&s.arn))
+            .cloned()
+    };
+    found.ok_or_else(|| {
+        let when = snapshot
+            .taken_at
+            .map(|t| format!(" (last sync {})", t.relative(now())))
+            .unwrap_or_default();
+        AppError::new(
+            ErrorKind::NotFound,
+            format!(
+                "No secret named “{id}” is in the inventory{when}. It may have been created after the last sync, \
+                 or deleted; search the inventory for it."
+            ),
+            format!("detail lookup missed {id}"),
+        )
+    })
+}
+
+pub async fn detail(
+    state: &AppState,
+    id: &str,
+    deprecated: bool,
+    refresh: bool,
+) -> Result<SecretDetail, AppError> {
+    let secret = find(state, id)?;
+    let at = now();
+    let cached = (!refresh)
+        .then(|| state.details.get(&secret.arn, at))
+        .flatten();
+    let (secret, live, live_error) = match cached {
+        Some(live) => (secret, Some(live), None),
+        None => match read_live(&state.source, &secret).await {
+            Ok((fresh, live)) => {
+                let live = Arc::new(live);
+                state.details.put(secret.arn.clone(), live.clone());
+                let fresh = Arc::new(fresh);
+                let replacement = fresh.clone();
+                state
+                    .inventory
+                    .update_secrets(|s| (s.arn == replacement.arn).then(|| (*replacement).clone()));
+                (fresh, Some(live), None)
+            }
+            Err(e) if refresh => return Err(e),
+            Err(e) => {
+                tracing::warn!(secret = %secret.name, detail = %e.detail, "live detail read failed");
+                (secret, None, Some(e.user))
+            }
+        },
+    };
+    Ok(build(&secret, live.as_deref(), live_error, deprecated, at))
+}
+
+/// DescribeSecret, ListSecretVersionIds (deprecated included) and
+/// GetResourcePolicy, concurrently.
+async fn read_live(source: &Source, secret: &Secret) -> Result<(Secret, Live), AppError> {
+    let arn = &*secret.arn;
+    let name = &*secret.name;
+    let describe = async {
+        source
+            .client
+            .describe_secret()
+            .secret_id(arn)
+            .send()
+            .await
+            .map_err(|e| AppError::from_sdk("DescribeSecret", name, &source.endpoint, e))
+    };
+    let versions = async {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = source
+                .client
+                .list_secret_version_ids()
+                .secret_id(arn)
+                .include_deprecated(true)
+                .max_results(100)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| {
+                    AppError::from_sdk("ListSecretVersionIds", name, &source.endpoint, e)
+                })?;
+            out.extend(page.versions().iter().map(|v| Version {
+                id: VersionId::parse(v.version_id().unwrap_or_default()),
+                labels: v.version_stages().iter().map(|l| Label::parse(l)).collect(),
+                created: ts(v.created_date()),
+                last_accessed: ts(v.last_accessed_date()),
+            }));
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        Ok::<_, AppError>(out)
+    };
+    let policy = async {
+        source
+            .client
+            .get_resource_policy()
+            .secret_id(arn)
+            .send()
+            .await
+            .map(|o| o.resource_policy().map(str::to_string))
+            .map_err(|e| AppError::from_sdk("GetResourcePolicy", name, &source.endpoint, e))
+    };
+    let (d, mut versions, policy) = tokio::join!(describe, versions, policy);
+    let d = d?;
+    let mut versions = versions
+        .as_mut()
+        .map(std::mem::take)
+        .map_err(|e| e.clone())?;
+    let at = now();
+    let entry = SecretListEntry::builder()
+        .set_arn(d.arn.clone())
+        .set_name(d.name.clone())
+        .set_description(d.description.clone())
+        .set_kms_key_id(d.kms_key_id.clone())
+        .set_rotation_enabled(d.rotation_enabled)
+        .set_rotation_lambda_arn(d.rotation_lambda_arn.clone())
+        .set_rotation_rules(d.rotation_rules.clone())
+        .set_last_rotated_date(d.last_rotated_date)
+        .set_last_changed_date(d.last_changed_date)
+        .set_last_accessed_date(d.last_accessed_date)
+        .set_deleted_date(d.deleted_date)
+        .set_next_rotation_date(d.next_rotation_date)
+        .set_tags(d.tags.clone())
+        .set_secret_versions_to_stages(d.version_ids_to_stages.clone())
+        .set_owning_service(d.owning_service.clone())
+        .set_created_date(d.created_date)
+        .set_primary_region(d.primary_region.clone())
+        .build();
+    let mut fresh = secret_from_entry(&entry, &secret.region, &mut Interner::default());
+    // The labelled versions with their dates, as the version pass would.
+    fresh.versions = versions
+        .iter()
+        .filter(|v| !v.labels.is_empty())
+        .cloned()
+        .collect();
+    sort_versions(&mut fresh.versions);
+    fresh.versions_fetched = Some(at);
+    versions.sort_by_key(|v| std::cmp::Reverse(v.created));
+    let replicas = d
+        .replication_status()
+        .iter()
+        .map(|r| Replica {
+            region: r.region().unwrap_or_default().to_string(),
+            kms_key: r.kms_key_id().map(str::to_string),
+            status: r
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| "unknown".into()),
+            message: r.status_message().map(str::to_string),
+            last_accessed: ts(r.last_accessed_date()),
+        })
+        .collect();
+    // A policy that cannot be read is shown as such; the rest still stands.
+    let policy = policy.map_err(|e| {
+        tracing::warn!(secret = %name, detail = %e.detail, "GetResourcePolicy failed");
+        e.user
+    });
+    let live = Live {
+        fetched_at: at,
+        replicas,
+        policy,
+        versions,
+    };
+    Ok((fresh, live))
+}
+
+fn schedule(s: &Secret) -> (Option<String>, Option<i64>, Option<String>) {
+    match s.rotation_rules.as_deref() {
+        Some(r) => (
+            r.schedule_expression.clone(),
+            r.automatically_after_days,
+            r.duration.clone(),
+        ),
+        None => (None, None, None),
+    }
+}
+
+fn version_row(v: &Version, s: &Secret, now: Timestamp) -> VersionRow {
+    let pending = v.labels.contains(&Label::Pending) && !v.labels.contains(&Label::Current);
+    let started = v.created.or(s.last_changed);
+    VersionRow {
+        id: v.id.to_string(),
+        labels: v.labels.iter().map(|l| l.as_str().to_string()).collect(),
+        created: v.created,
+        last_accessed: v.last_accessed,
+        deprecated: v.labels.is_empty(),
+        stuck_pending: pending && started.is_some_and(|t| now.0 - t.0 > PENDING_GRACE_SECS),
+    }
+}
+
+fn build(
+    s: &Secret,
+    live: Option<&Live>,
+    live_error: Option<String>,
+    deprecated: bool,
+    now: Timestamp,
+) -> SecretDetail {
+    let all: Vec<VersionRow> = match live {
+        Some(l) => l.versions.iter().map(|v| version_row(v, s, now)).collect(),
+        None => {
+            let mut v: Vec<VersionRow> =
+                s.versions.iter().map(|v| version_row(v, s, now)).collect();
+            v.sort_by_key(|v| std::cmp::Reverse(v.created));
+            v
+        }
+    };
+    let deprecated_count = all.iter().filter(|v| v.deprecated).count();
+    let versions = all
+        .into_iter()
+        .filter(|v| deprecated || !v.deprecated)
+        .collect();
+    let (rotation_schedule, rotation_days, rotation_window) = schedule(s);
+    SecretDetail {
+        now,
+        name: s.name.to_string(),
+        arn: s.arn.to_string(),
+        account: s.account.to_string(),
+        region: s.region.to_string(),
+        description: s.description.as_deref().map(str::to_string),
+        owner: owner_of(s),
+        kms_key: s.kms_key_id.as_deref().map(str::to_string),
+        kms_default: s.uses_default_kms_key(),
+        rotation_enabled: s.rotation_enabled,
+        rotation_lambda: s.rotation_lambda_arn.as_deref().map(str::to_string),
+        rotation_schedule,
+        rotation_days,
+        rotation_window,
+        created: s.created,
+        last_changed: s.last_changed,
+        last_rotated: s.last_rotated,
+        next_rotation: s.next_rotation,
+        last_accessed: s.last_accessed,
+        deleted: s.deleted,
+        primary_region: s.primary_region.as_deref().map(str::to_string),
+        owning_service: s.owning_service.as_deref().map(str::to_string),
+        tags: s
+            .tags
+            .iter()
+            .map(|t| TagLink {
+                key: t.key.to_string(),
+                value: t.value.to_string(),
+                search: toggle_tag_term("", &t.key, Some(&t.value)),
+            })
+            .collect(),
+        state: State::of(s, now),
+        versions,
+        deprecated_hidden: if deprecated { 0 } else { deprecated_count },
+        live: live.map(|l| LiveDetail {
+            fetched_at: l.fetched_at,
+            replicas: l.replicas.clone(),
+            policy_summary: match &l.policy {
+                Ok(None) => Ok(Vec::new()),
+                Ok(Some(p)) => summarize(p),
+                Err(e) => Err(e.clone()),
+            },
+            policy: l.policy.clone().ok().flatten(),
+        }),
+        live_error,
+        seen_at: s.versions_fetched,
+    }
+}
