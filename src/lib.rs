@@ -15,8 +15,10 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // A marker for end-to-end tests: the wasm bundle has taken over the page.
+    // Pages are rendered on the server only; the browser bundle carries just
+    // the interactive islands (see `app`), which keeps it small.
+    leptos::mount::hydrate_islands();
+    // A marker for end-to-end tests: the wasm bundle has taken over its islands.
     if let Some(body) = leptos::prelude::document().body() {
         let _ = body.set_attribute("data-hydrated", "true");
     }

@@ -1,4 +1,7 @@
 //! Leptos pages and components: rendering only, no business rules.
+//!
+//! Pages render on the server (and work without JavaScript); only components
+//! marked `#[island]` are hydrated in the browser.
 
 pub mod components;
 pub mod pages;
@@ -16,7 +19,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>

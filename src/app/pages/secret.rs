@@ -37,17 +37,16 @@ pub fn SecretPage() -> impl IntoView {
     let query = use_query_map();
     let id = move || params.read().get("name").unwrap_or_default();
     let deprecated = move || query.read().get("deprecated").is_some_and(|v| v == "1");
-    let refresh = ServerAction::<RefreshSecret>::new();
     let data = Resource::new(
-        move || (id(), deprecated(), refresh.version().get()),
-        |(id, deprecated, _)| get_secret(id, deprecated),
+        move || (id(), deprecated()),
+        |(id, deprecated)| get_secret(id, deprecated),
     );
     view! {
         <Title text=move || id()/>
         <p class="crumbs"><a href="/secrets">"Inventory"</a></p>
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading the secret…"</p> }>
             {move || data.get().map(|r| match r {
-                Ok(d) => view! { <Detail d=d refresh=refresh deprecated=deprecated()/> }.into_any(),
+                Ok(d) => view! { <Detail d=d deprecated=deprecated()/> }.into_any(),
                 Err(e) => view! {
                     <h1>{id()}</h1>
                     <p class="error" role="alert">{error_text(&e)}</p>
@@ -58,20 +57,37 @@ pub fn SecretPage() -> impl IntoView {
     }
 }
 
-#[component]
-fn Detail(
-    d: SecretDetail,
-    refresh: ServerAction<RefreshSecret>,
-    deprecated: bool,
-) -> impl IntoView {
-    let now = d.now;
-    let state = d.state;
+/// Re-reads the secret from Secrets Manager, then reloads the page. Without
+/// JavaScript the form posts and the server sends the browser back here.
+#[island]
+fn RefreshButton(arn: String) -> impl IntoView {
+    let refresh = ServerAction::<RefreshSecret>::new();
     let pending = refresh.pending();
-    let refresh_error = move || {
+    Effect::new(move || {
+        if let Some(Ok(_)) = refresh.value().get() {
+            let _ = window().location().reload();
+        }
+    });
+    let failed = move || {
         refresh.value().get().and_then(|r| r.err()).map(
             |e| view! { <p class="error" role="alert">"The refresh failed: "{error_text(&e)}</p> },
         )
     };
+    view! {
+        <ActionForm action=refresh attr:class="refresh">
+            <input type="hidden" name="id" value=arn/>
+            <button type="submit" class="secondary" disabled=move || pending.get()>
+                {move || if pending.get() { "Refreshing…" } else { "Refresh from AWS" }}
+            </button>
+        </ActionForm>
+        {failed}
+    }
+}
+
+#[component]
+fn Detail(d: SecretDetail, deprecated: bool) -> impl IntoView {
+    let now = d.now;
+    let state = d.state;
     let mut marks = vec![Mark {
         at: now,
         label: "now",
@@ -109,15 +125,9 @@ fn Detail(
         <div class="detail-head">
             <h1 class="secret-name">{d.name.clone()}</h1>
             <span class=format!("state {}", state.class()) title=state.explain()>{state.word()}</span>
-            <ActionForm action=refresh attr:class="refresh">
-                <input type="hidden" name="id" value=arn.clone()/>
-                <button type="submit" class="secondary" disabled=move || pending.get()>
-                    {move || if pending.get() { "Refreshing…" } else { "Refresh from AWS" }}
-                </button>
-            </ActionForm>
+            <RefreshButton arn=arn.clone()/>
         </div>
         <p class="muted freshness">{freshness(&d)}</p>
-        {refresh_error}
         {d.live_error.clone().map(|e| view! {
             <p class="warning" role="status">"Replica status, the resource policy and deprecated versions could not be read: "{e}" The rest of this page is from the last sync."</p>
         })}
