@@ -712,6 +712,11 @@ impl SearchIndex {
         ix
     }
 
+    /// Distinct tag keys (ignoring case).
+    pub fn tag_key_count(&self) -> usize {
+        self.tag_keys.len()
+    }
+
     /// How many secrets are indexed.
     pub fn len(&self) -> usize {
         self.flags.len()
@@ -721,7 +726,9 @@ impl SearchIndex {
         self.flags.is_empty()
     }
 
-    fn row_tags(&self, i: usize) -> &[(u32, u32)] {
+    /// Row `i`'s tags as (key id, value id), in the secret's own tag order;
+    /// ids are positions in the (lowercased) key and value dictionaries.
+    pub fn row_tags(&self, i: usize) -> &[(u32, u32)] {
         let start = if i == 0 { 0 } else { self.tag_ends[i - 1] };
         self.tags.get(start..self.tag_ends[i]).unwrap_or(&[])
     }

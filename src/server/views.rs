@@ -68,19 +68,50 @@ fn sort_value(s: &Secret, key: SortKey) -> Option<Timestamp> {
 const MAX_FACETS: usize = 12;
 const MAX_FACET_VALUES: usize = 8;
 
-/// The most common tag keys in `matched`, each with its most common values
-/// and the number of secrets lacking the key ("missing").
-pub fn facets(matched: &[&Secret], q: &str) -> Vec<Facet> {
-    let mut keys: HashMap<&str, (usize, HashMap<&str, usize>)> = HashMap::new();
-    for s in matched {
-        for t in &s.tags {
-            let (n, values) = keys.entry(&t.key).or_default();
-            *n += 1;
-            *values.entry(&t.value).or_default() += 1;
+/// The most common tag keys among the secrets at `positions`, each with its
+/// most common values and the number of secrets lacking the key ("missing").
+/// Counts run over the index's numbered (lowercased) keys and values, so
+/// `Env=Prod` and `env=prod` count together, as the search treats them; the
+/// spelling shown is the first one met.
+pub fn facets(snapshot: &Snapshot, positions: &[usize], q: &str) -> Vec<Facet> {
+    let index = snapshot.index();
+    // Secrets holding each key (a key repeated on one secret counts once).
+    let mut keys: Vec<(u32, usize)> = vec![(0, usize::MAX); index.tag_key_count()];
+    // (key, value) -> (count, where first seen: secret position, tag position).
+    let mut pairs: HashMap<u64, (u32, usize, usize), BuildPairHasher> = HashMap::default();
+    for &i in positions {
+        for (j, &(k, v)) in index.row_tags(i).iter().enumerate() {
+            let slot = &mut keys[k as usize];
+            if slot.1 != i {
+                slot.0 += 1;
+                slot.1 = i;
+            }
+            pairs
+                .entry((u64::from(k) << 32) | u64::from(v))
+                .or_insert((0, i, j))
+                .0 += 1;
         }
     }
-    let mut keys: Vec<_> = keys.into_iter().collect();
-    keys.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+    let mut top: Vec<(u32, u32)> = keys
+        .iter()
+        .enumerate()
+        .filter(|(_, &(n, _))| n > 0)
+        .map(|(k, &(n, _))| (k as u32, n))
+        .collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    top.truncate(MAX_FACETS);
+    // The values of each shown key, gathered in one pass over the pairs.
+    let mut slot_of: Vec<Option<usize>> = vec![None; keys.len()];
+    for (slot, &(k, _)) in top.iter().enumerate() {
+        slot_of[k as usize] = Some(slot);
+    }
+    let mut values_of: Vec<Vec<(u32, usize, usize)>> = vec![Vec::new(); top.len()];
+    for (&pair, &(n, i, j)) in &pairs {
+        if let Some(slot) = slot_of[(pair >> 32) as usize] {
+            values_of[slot].push((n, i, j));
+        }
+    }
+    let tag = |i: usize, j: usize| &snapshot.secrets()[i].tags[j];
     let toggle = |key: &str, value: Option<&str>, count: usize| {
         let toggled = toggle_tag_term(q, key, value);
         FacetValue {
@@ -91,37 +122,88 @@ pub fn facets(matched: &[&Secret], q: &str) -> Vec<Facet> {
             toggled,
         }
     };
-    keys.into_iter()
-        .take(MAX_FACETS)
-        .map(|(key, (present, values))| {
-            let mut values: Vec<(&str, usize)> = values.into_iter().collect();
-            values.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut out: Vec<Facet> = top
+        .into_iter()
+        .zip(values_of)
+        .map(|((_, present), values)| {
+            let key = values
+                .first()
+                .map(|&(_, i, j)| tag(i, j).key.to_string())
+                .unwrap_or_default();
+            let mut values: Vec<(&str, usize)> = values
+                .into_iter()
+                .map(|(n, i, j)| (&*tag(i, j).value, n as usize))
+                .collect();
+            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
             let more = values.len().saturating_sub(MAX_FACET_VALUES);
-            let mut out: Vec<FacetValue> = values
+            let mut shown: Vec<FacetValue> = values
                 .into_iter()
                 .take(MAX_FACET_VALUES)
-                .map(|(v, n)| toggle(key, Some(v), n))
+                .map(|(v, n)| toggle(&key, Some(v), n))
                 .collect();
-            let missing = matched.len() - present;
+            let missing = positions.len() - present as usize;
             // Offer "missing" while it would narrow the result, and keep it
             // visible while it is the active term so it can be removed.
-            let missing_value = toggle(key, None, missing);
+            let missing_value = toggle(&key, None, missing);
             if missing > 0 || missing_value.active {
-                out.push(missing_value);
+                shown.push(missing_value);
             }
             Facet {
-                key: key.to_string(),
-                values: out,
+                key,
+                values: shown,
                 more,
             }
         })
-        .collect()
+        .collect();
+    // Most common first; ties by key, as spelled.
+    out.sort_by(|a, b| {
+        let n = |f: &Facet| {
+            positions.len()
+                - f.values
+                    .iter()
+                    .find(|v| v.value.is_none())
+                    .map_or(0, |v| v.count)
+        };
+        n(b).cmp(&n(a)).then_with(|| a.key.cmp(&b.key))
+    });
+    out
+}
+
+/// A multiply-shift hash for the facet's packed (key, value) ids: SipHash's
+/// protection against chosen keys is not needed for numbers we assigned.
+#[derive(Clone, Copy, Default)]
+pub struct BuildPairHasher;
+
+#[derive(Default)]
+pub struct PairHasher(u64);
+
+impl std::hash::BuildHasher for BuildPairHasher {
+    type Hasher = PairHasher;
+    fn build_hasher(&self) -> PairHasher {
+        PairHasher(0)
+    }
+}
+
+impl std::hash::Hasher for PairHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n ^ (n >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
 
 /// The secrets a view shows, in its order: the search (or nothing filtered
 /// when it does not parse), the folder and the sort, as the list and the
 /// export both apply them.
 pub struct Selection<'a> {
+    /// Positions in the snapshot, in display order.
+    pub positions: Vec<usize>,
     pub matched: Vec<&'a Secret>,
     pub error: Option<QueryError>,
     /// The folder actually used: an unknown one opens the deepest that exists.
@@ -151,29 +233,42 @@ pub fn select<'a>(snapshot: &'a Snapshot, q: &str, path: &str, sort: &str) -> Se
         .map(|f| f.path.clone())
         .unwrap_or_default();
     let (sort, desc) = parse_sort(sort);
-    let mut matched: Vec<&Secret> = snapshot
-        .secrets()
-        .iter()
-        .map(|s| &**s)
-        .filter(|s| in_folder(&s.name, &path) && query.matches(s))
-        .collect();
-    // The snapshot is in name order; sorting is stable, so ties keep it.
+    let folder = snapshot.folder_range(&path);
+    let mut positions: Vec<usize> = if query.is_empty() {
+        folder.collect()
+    } else {
+        query
+            .select(snapshot.index())
+            .into_iter()
+            .filter(|i| folder.contains(i))
+            .collect()
+    };
+    let secrets = snapshot.secrets();
+    // Positions are in name order, so name order needs nothing and the
+    // position breaks ties: each key is unique and an unstable sort is exact.
     match (sort, desc) {
         (SortKey::Name, false) => {}
-        (SortKey::Name, true) => matched.reverse(),
-        _ => matched.sort_by(|a, b| {
-            match (sort_value(a, sort), sort_value(b, sort)) {
-                (Some(x), Some(y)) if desc => y.cmp(&x),
-                (Some(x), Some(y)) => x.cmp(&y),
-                // Unknown dates go last either way.
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            }
-        }),
+        (SortKey::Name, true) => positions.reverse(),
+        _ => {
+            let mut keyed: Vec<(i64, usize)> = positions
+                .iter()
+                .map(|&i| {
+                    // Unknown dates go last either way.
+                    let k = match sort_value(&secrets[i], sort) {
+                        Some(t) if desc => -t.0,
+                        Some(t) => t.0,
+                        None => i64::MAX,
+                    };
+                    (k, i)
+                })
+                .collect();
+            keyed.sort_unstable();
+            positions = keyed.into_iter().map(|(_, i)| i).collect();
+        }
     }
     Selection {
-        matched,
+        matched: positions.iter().map(|&i| &*secrets[i]).collect(),
+        positions,
         error,
         path,
         sort,
@@ -191,6 +286,7 @@ pub fn inventory_page(
     let now = super::aws::sync::now();
     let snapshot = state.inventory.snapshot();
     let Selection {
+        positions,
         matched,
         error,
         path,
@@ -217,7 +313,7 @@ pub fn inventory_page(
         ready: snapshot.taken_at.is_some(),
         error,
         tree: folder_node(tree, tree.root(), &path),
-        facets: facets(&matched, q),
+        facets: facets(&snapshot, &positions, q),
         path,
         sort,
         desc,

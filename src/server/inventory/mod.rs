@@ -2,6 +2,7 @@
 //! atomically after each sync, plus the sync status shown on every page.
 //! Requests read the snapshot; they never call AWS.
 
+use crate::domain::query::SearchIndex;
 use crate::domain::tree::NameTree;
 use crate::domain::{Secret, Timestamp};
 use crate::server::aws::sync::VersionPassReport;
@@ -30,6 +31,9 @@ pub struct Snapshot {
     pub taken_at: Option<Timestamp>,
     /// Folders by name segment; shared while names do not change.
     tree: Arc<NameTree>,
+    /// Columns for fast search and facets, in the same order as `secrets`;
+    /// shared while no indexed field changes.
+    index: Arc<SearchIndex>,
 }
 
 impl Snapshot {
@@ -48,12 +52,30 @@ impl Snapshot {
                 .collect(),
         );
         let tree = Arc::new(NameTree::build(secrets.iter().map(|s| &*s.name)));
+        let index = Arc::new(SearchIndex::new(secrets.iter().map(|s| &**s)));
         Snapshot {
             secrets,
             by_arn,
             taken_at,
             tree,
+            index,
         }
+    }
+
+    pub fn index(&self) -> &SearchIndex {
+        &self.index
+    }
+
+    /// The positions of the secrets below folder `path` ("" for all): a
+    /// contiguous run, since secrets are sorted by name.
+    pub fn folder_range(&self, path: &str) -> std::ops::Range<usize> {
+        if path.is_empty() {
+            return 0..self.secrets.len();
+        }
+        let prefix = format!("{path}/");
+        let start = self.secrets.partition_point(|s| *s.name < *prefix);
+        let len = self.secrets[start..].partition_point(|s| s.name.starts_with(&prefix));
+        start..start + len
     }
 
     pub fn tree(&self) -> &NameTree {
@@ -79,6 +101,19 @@ impl Snapshot {
             .filter(|s| &*s.name == name)
             .map(|s| &**s)
     }
+}
+
+/// True when `a` and `b` agree on everything the search index holds.
+fn same_indexed_fields(a: &Secret, b: &Secret) -> bool {
+    a.name == b.name
+        && a.description == b.description
+        && a.region == b.region
+        && a.account == b.account
+        && a.kms_key_id == b.kms_key_id
+        && a.owning_service == b.owning_service
+        && a.tags == b.tags
+        && a.rotation_enabled == b.rotation_enabled
+        && a.deleted.is_some() == b.deleted.is_some()
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -167,24 +202,33 @@ impl Inventory {
         let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
         let current = self.snapshot.load_full();
         let mut changed = false;
+        let mut reindex = false;
         let secrets: Vec<Arc<Secret>> = current
             .secrets
             .iter()
             .map(|s| match f(s) {
                 Some(new) => {
                     changed = true;
+                    reindex |= !same_indexed_fields(s, &new);
                     Arc::new(new)
                 }
                 None => s.clone(),
             })
             .collect();
         if changed {
-            // Same order: names did not change.
+            // Same order: names did not change. Version dates (the usual
+            // change) are not indexed, so the index is shared.
+            let index = if reindex {
+                Arc::new(SearchIndex::new(secrets.iter().map(|s| &**s)))
+            } else {
+                current.index.clone()
+            };
             self.snapshot.store(Arc::new(Snapshot {
                 by_arn: current.by_arn.clone(),
                 secrets,
                 taken_at: current.taken_at,
                 tree: current.tree.clone(),
+                index,
             }));
         }
     }

@@ -118,6 +118,30 @@ async fn each_filter_selects_what_the_seed_planted() {
             || planned(&plan, |p| p.scenario == Scenario::NeverRotated).is_empty()
     );
 
+    // The index answers exactly as the one-by-one matcher, folder included.
+    for query in [
+        "payments",
+        "db -tag:owner",
+        "name:prod/* OR kms:cmk",
+        "\"api key\"",
+    ] {
+        let parsed = crate::domain::query::Query::parse(query).unwrap();
+        for path in ["", "prod", "prod/payments"] {
+            let want: Vec<&str> = snap
+                .secrets()
+                .iter()
+                .filter(|s| crate::domain::tree::in_folder(&s.name, path) && parsed.matches(s))
+                .map(|s| &*s.name)
+                .collect();
+            let got: Vec<&str> = select(&snap, query, path, "")
+                .matched
+                .iter()
+                .map(|s| &*s.name)
+                .collect();
+            assert_eq!(got, want, "{query} in {path:?}");
+        }
+    }
+
     // A syntax error filters nothing and says where.
     let sel = select(&snap, "tag:env=prod AND (", "", "");
     assert!(sel.error.is_some());
@@ -194,8 +218,28 @@ async fn folders_and_sorts_over_the_seed() {
 async fn facets_count_the_current_result() {
     let (_ep, snap, _plan) = seeded(300).await;
     let sel = select(&snap, "name:prod/*", "", "");
-    let f = facets(&sel.matched, "name:prod/*");
+    let f = facets(&snap, &sel.positions, "name:prod/*");
     let env = f.iter().find(|f| f.key == "env").expect("env facet");
+    // Every value's count is the number of listed secrets carrying it.
+    for facet in &f {
+        for v in &facet.values {
+            let want = sel
+                .matched
+                .iter()
+                .filter(|s| match &v.value {
+                    Some(value) => s.tags.iter().any(|t| {
+                        t.key.eq_ignore_ascii_case(&facet.key)
+                            && t.value.eq_ignore_ascii_case(value)
+                    }),
+                    None => !s
+                        .tags
+                        .iter()
+                        .any(|t| t.key.eq_ignore_ascii_case(&facet.key)),
+                })
+                .count();
+            assert_eq!(v.count, want, "{}={:?}", facet.key, v.value);
+        }
+    }
     let values: Vec<Option<&str>> = env.values.iter().map(|v| v.value.as_deref()).collect();
     assert_eq!(
         values,
@@ -219,11 +263,11 @@ async fn facets_count_the_current_result() {
     // Following the facet gives exactly the count it promised.
     let after = select(&snap, &missing.toggled, "", "");
     assert_eq!(after.matched.len(), missing.count);
-    let again = facets(&after.matched, &missing.toggled);
+    let again = facets(&snap, &after.positions, &missing.toggled);
     let team = &again.iter().find(|f| f.key == "team").unwrap().values[0];
     let narrowed = select(&snap, &team.toggled, "", "");
     assert_eq!(narrowed.matched.len(), team.count);
-    let f3 = facets(&narrowed.matched, &team.toggled);
+    let f3 = facets(&snap, &narrowed.positions, &team.toggled);
     let active = f3
         .iter()
         .find(|f| f.key == "team")
