@@ -513,7 +513,7 @@ pub struct SearchIndex {
     tag_values: Strings,
     /// (key, value) for all secrets, in order; `tag_ends[i]` ends secret i's.
     tags: Vec<(u32, u32)>,
-    tag_ends: Vec<usize>,
+    tag_ends: Vec<u32>,
     flags: Vec<u8>,
 }
 
@@ -529,7 +529,8 @@ const DEFAULT_KMS: u8 = 4;
 struct Strings {
     text: String,
     /// Where each string ends (at its `\0`).
-    ends: Vec<usize>,
+    /// (u32: an inventory's text is far below 4 GiB, and half the size.)
+    ends: Vec<u32>,
 }
 
 impl Strings {
@@ -540,7 +541,7 @@ impl Strings {
         } else {
             self.text.push_str(&s.to_lowercase());
         }
-        self.ends.push(self.text.len());
+        self.ends.push(self.text.len() as u32);
         self.text.push('\0');
         // Four billion distinct strings would not fit in memory first.
         (self.ends.len() - 1) as u32
@@ -550,12 +551,12 @@ impl Strings {
         if id == 0 {
             0
         } else {
-            self.ends[id - 1] + 1
+            self.ends[id - 1] as usize + 1
         }
     }
 
     fn get(&self, id: usize) -> Option<&str> {
-        let end = *self.ends.get(id)?;
+        let end = *self.ends.get(id)? as usize;
         self.text.get(self.start(id)..end)
     }
 
@@ -578,7 +579,7 @@ impl Strings {
         for (at, _) in self.text.match_indices(needle) {
             // The first string ending at or after the match holds all of it:
             // the match cannot cross a separator.
-            while id < self.len() && self.ends[id] < at + needle.len() {
+            while id < self.len() && (self.ends[id] as usize) < at + needle.len() {
                 id += 1;
             }
             if id < self.len() && self.start(id) <= at {
@@ -687,7 +688,7 @@ impl SearchIndex {
                 ix.tags
                     .push((tag_keys.intern(&t.key), tag_values.intern(&t.value)));
             }
-            ix.tag_ends.push(ix.tags.len());
+            ix.tag_ends.push(ix.tags.len() as u32);
             let mut flags = 0;
             for (on, bit) in [
                 (s.rotation_enabled, ROTATION),
@@ -729,8 +730,14 @@ impl SearchIndex {
     /// Row `i`'s tags as (key id, value id), in the secret's own tag order;
     /// ids are positions in the (lowercased) key and value dictionaries.
     pub fn row_tags(&self, i: usize) -> &[(u32, u32)] {
-        let start = if i == 0 { 0 } else { self.tag_ends[i - 1] };
-        self.tags.get(start..self.tag_ends[i]).unwrap_or(&[])
+        let start = if i == 0 {
+            0
+        } else {
+            self.tag_ends[i - 1] as usize
+        };
+        self.tags
+            .get(start..self.tag_ends[i] as usize)
+            .unwrap_or(&[])
     }
 
     fn name(&self, i: usize) -> &str {
@@ -1679,7 +1686,7 @@ mod tests {
         assert!(m("rotation:off", &s) && !m("rotation:on", &s));
         assert!(m("deleted:no", &s) && !m("deleted:yes", &s));
         s.rotation_enabled = true;
-        s.deleted = Some(Timestamp(1_800_000_000));
+        s.deleted = Some(Timestamp::new(1_800_000_000));
         assert!(m("rotation:ON", &s) && !m("rotation:off", &s));
         assert!(m("deleted:Yes", &s) && !m("deleted:no", &s));
         assert!(
@@ -2231,7 +2238,7 @@ mod tests {
     #[test]
     fn index_selects_what_matches_selects() {
         let mut deleted = tagged("old/db", &[("owner", "Bob")]);
-        deleted.deleted = Some(Timestamp(1_800_000_000));
+        deleted.deleted = Some(Timestamp::new(1_800_000_000));
         deleted.owning_service = Some("RDS".into());
         let mut unicode = tagged("Übung/ä", &[("Team", "ÄRGER")]);
         unicode.kms_key_id = Some("alias/Café".into());
@@ -2463,7 +2470,7 @@ mod tests {
                     s.account = Arc::from(account);
                     s.kms_key_id = kms.map(Arc::from);
                     s.rotation_enabled = rotation;
-                    s.deleted = deleted.then_some(Timestamp(1_800_000_000));
+                    s.deleted = deleted.then_some(Timestamp::new(1_800_000_000));
                     s.owning_service = service.map(Arc::from);
                     s
                 },

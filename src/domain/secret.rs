@@ -284,7 +284,7 @@ pub(crate) mod fixtures {
             rotation_enabled: false,
             rotation_lambda_arn: None,
             rotation_rules: None,
-            created: Some(Timestamp(1_700_000_000)),
+            created: Some(Timestamp::new(1_700_000_000)),
             last_changed: None,
             last_rotated: None,
             last_accessed: None,

@@ -31,7 +31,7 @@ impl State {
             // change is the best lower bound on when the rotation started.
             let started = pending.created.or(secret.last_changed);
             return match started {
-                Some(t) if now.0 - t.0 > PENDING_GRACE_SECS => State::RotationStuck,
+                Some(t) if now.secs() - t.secs() > PENDING_GRACE_SECS => State::RotationStuck,
                 _ => State::Rotating,
             };
         }
@@ -87,7 +87,7 @@ mod tests {
     use crate::domain::secret::VersionId;
     use crate::domain::{Label, Version};
 
-    const NOW: Timestamp = Timestamp(1_795_000_000);
+    const NOW: Timestamp = Timestamp::new(1_795_000_000);
 
     #[test]
     fn order_of_importance() {
@@ -95,7 +95,7 @@ mod tests {
         assert_eq!(State::of(&s, NOW), State::RotationOff);
         s.rotation_enabled = true;
         assert_eq!(State::of(&s, NOW), State::Ok);
-        s.next_rotation = Some(Timestamp(NOW.0 - 1));
+        s.next_rotation = Some(Timestamp::new(NOW.secs() - 1));
         assert_eq!(State::of(&s, NOW), State::Overdue);
         s.next_rotation = Some(NOW);
         assert_eq!(
@@ -106,7 +106,7 @@ mod tests {
         s.versions.push(Version {
             id: VersionId::parse("v2"),
             labels: [Label::Pending].into_iter().collect(),
-            created: Some(Timestamp(NOW.0 - PENDING_GRACE_SECS)),
+            created: Some(Timestamp::new(NOW.secs() - PENDING_GRACE_SECS)),
             last_accessed: None,
         });
         assert_eq!(
@@ -114,7 +114,7 @@ mod tests {
             State::Rotating,
             "exactly at the grace period"
         );
-        s.versions[1].created = Some(Timestamp(NOW.0 - PENDING_GRACE_SECS - 1));
+        s.versions[1].created = Some(Timestamp::new(NOW.secs() - PENDING_GRACE_SECS - 1));
         assert_eq!(State::of(&s, NOW), State::RotationStuck);
         s.deleted = Some(NOW);
         assert_eq!(State::of(&s, NOW), State::ScheduledForDeletion);
@@ -130,7 +130,7 @@ mod tests {
             last_accessed: None,
         });
         assert_eq!(State::of(&s, NOW), State::Rotating);
-        s.last_changed = Some(Timestamp(NOW.0 - 2 * 86_400));
+        s.last_changed = Some(Timestamp::new(NOW.secs() - 2 * 86_400));
         assert_eq!(State::of(&s, NOW), State::RotationStuck);
     }
 }

@@ -43,7 +43,7 @@ impl DetailCache {
     fn get(&self, arn: &str, now: Timestamp) -> Option<Arc<Live>> {
         let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         map.get(arn)
-            .filter(|l| now.0 - l.fetched_at.0 < FRESH_SECS)
+            .filter(|l| now.secs() - l.fetched_at.secs() < FRESH_SECS)
             .cloned()
     }
 
@@ -260,7 +260,8 @@ fn version_row(v: &Version, s: &Secret, now: Timestamp) -> VersionRow {
         created: v.created,
         last_accessed: v.last_accessed,
         deprecated: v.labels.is_empty(),
-        stuck_pending: pending && started.is_some_and(|t| now.0 - t.0 > PENDING_GRACE_SECS),
+        stuck_pending: pending
+            && started.is_some_and(|t| now.secs() - t.secs() > PENDING_GRACE_SECS),
     }
 }
 

@@ -281,7 +281,7 @@ mod tests {
             },
         ];
         let t = secret("dev/app");
-        let now = Timestamp(1_800_000_000);
+        let now = Timestamp::new(1_800_000_000);
         let csv = to_csv(&[export_row(&s, now), export_row(&t, now)]);
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(lines.len(), 4, "header, two rows, trailing empty: {csv}");
@@ -292,7 +292,7 @@ mod tests {
         assert!(lines[2].contains(",aws/secretsmanager,false,"));
         let json = serde_json::to_value([export_row(&s, now)]).unwrap();
         assert_eq!(json[0]["tags"]["owner"], "alice");
-        assert_eq!(json[0]["created"], Timestamp(1_700_000_000).rfc3339());
+        assert_eq!(json[0]["created"], Timestamp::new(1_700_000_000).rfc3339());
         assert_eq!(
             json[0].as_object().unwrap().keys().count(),
             COLUMNS.len(),

@@ -255,8 +255,8 @@ pub fn select<'a>(snapshot: &'a Snapshot, q: &str, path: &str, sort: &str) -> Se
                 .map(|&i| {
                     // Unknown dates go last either way.
                     let k = match sort_value(&secrets[i], sort) {
-                        Some(t) if desc => -t.0,
-                        Some(t) => t.0,
+                        Some(t) if desc => -t.secs(),
+                        Some(t) => t.secs(),
                         None => i64::MAX,
                     };
                     (k, i)

@@ -17,7 +17,7 @@ pub fn Header() -> impl IntoView {
                     {move || info.get().map(|r| match r {
                         Ok(i) => {
                             let age = match i.taken_at {
-                                Some(t) => format!("Synced {} ago · {} secrets", span(i.now.0 - t.0), i.secrets),
+                                Some(t) => format!("Synced {} ago · {} secrets", span(i.now.secs() - t.secs()), i.secrets),
                                 None => "First sync in progress…".to_string(),
                             };
                             let versions = (i.versions_missing > 0 && i.taken_at.is_some())

@@ -45,7 +45,7 @@ pub fn layout(versions: &[VersionRow], marks: &[Mark]) -> Option<Layout> {
     let dated: Vec<(usize, i64)> = versions
         .iter()
         .enumerate()
-        .filter_map(|(i, v)| v.created.map(|c| (i, c.0)))
+        .filter_map(|(i, v)| v.created.map(|c| (i, c.secs())))
         .collect();
     if dated.is_empty() {
         return None;
@@ -53,7 +53,7 @@ pub fn layout(versions: &[VersionRow], marks: &[Mark]) -> Option<Layout> {
     let times = dated
         .iter()
         .map(|d| d.1)
-        .chain(marks.iter().map(|m| m.at.0));
+        .chain(marks.iter().map(|m| m.at.secs()));
     let (lo, hi) = times.fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
     let pad = ((hi - lo) / 20).max(3600);
     let (t0, t1) = (lo - pad, hi + pad);
@@ -64,12 +64,12 @@ pub fn layout(versions: &[VersionRow], marks: &[Mark]) -> Option<Layout> {
         .collect();
     let marks = marks
         .iter()
-        .map(|m| (m.clone(), x_of(m.at.0, t0, t1)))
+        .map(|m| (m.clone(), x_of(m.at.secs(), t0, t1)))
         .collect();
     let ticks = (0..=4)
         .map(|k| {
             let t = t0 + (t1 - t0) * k / 4;
-            (Timestamp(t), x_of(t, t0, t1))
+            (Timestamp::new(t), x_of(t, t0, t1))
         })
         .collect();
     Some(Layout {
@@ -276,7 +276,7 @@ mod tests {
         VersionRow {
             id: id.into(),
             labels: labels.iter().map(|s| s.to_string()).collect(),
-            created: created.map(Timestamp),
+            created: created.map(Timestamp::new),
             last_accessed: None,
             deprecated: labels.is_empty(),
             stuck_pending: false,
@@ -291,7 +291,7 @@ mod tests {
             v("a", Some(1_000_000), &["AWSPREVIOUS"]),
         ];
         let marks = [Mark {
-            at: Timestamp(4_000_000),
+            at: Timestamp::new(4_000_000),
             label: "now",
         }];
         let l = layout(&versions, &marks).unwrap();
@@ -321,7 +321,7 @@ mod tests {
         let m = |label, x| {
             (
                 Mark {
-                    at: Timestamp(0),
+                    at: Timestamp::new(0),
                     label,
                 },
                 x,

@@ -215,9 +215,9 @@ fn Rotation(d: SecretDetail) -> impl IntoView {
 
 #[component]
 fn Deletion(deleted: Timestamp, now: Timestamp) -> impl IntoView {
-    let earliest = Timestamp(deleted.0 + MIN_RECOVERY_DAYS * DAY);
-    let default = Timestamp(deleted.0 + DEFAULT_RECOVERY_DAYS * DAY);
-    let left = default.0 - now.0;
+    let earliest = Timestamp::new(deleted.secs() + MIN_RECOVERY_DAYS * DAY);
+    let default = Timestamp::new(deleted.secs() + DEFAULT_RECOVERY_DAYS * DAY);
+    let left = default.secs() - now.secs();
     view! {
         <section class="deletion" aria-labelledby="deletion-h" role="note">
             <h2 id="deletion-h">"Scheduled for deletion"</h2>

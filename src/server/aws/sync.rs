@@ -25,11 +25,11 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 pub fn ts(dt: Option<&DateTime>) -> Option<Timestamp> {
-    dt.map(|d| Timestamp(d.secs()))
+    dt.map(|d| Timestamp::new(d.secs()))
 }
 
 pub fn now() -> Timestamp {
-    Timestamp(
+    Timestamp::new(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)

@@ -32,7 +32,7 @@ async fn seeded(n: usize) -> (local::RunningEndpoint, Snapshot, Vec<PlannedSecre
     let listed = list_all(&source).await;
     let snapshot = Snapshot::new(
         listed.secrets.into_iter().map(Arc::new).collect(),
-        Some(Timestamp(NOW)),
+        Some(Timestamp::new(NOW)),
     );
     let plan = ep.endpoint.plan();
     (ep, snapshot, plan)
@@ -290,7 +290,7 @@ async fn detail_reads_replicas_policy_versions_and_refreshes_the_snapshot() {
     inventory.publish_list(
         snap.secrets().to_vec(),
         Default::default(),
-        Timestamp(NOW),
+        Timestamp::new(NOW),
         snap.secrets().len(),
     );
     let state = crate::server::AppState {

@@ -108,7 +108,7 @@ async fn failed_rotations_show_as_stuck_after_the_version_pass() {
             s.name
         );
     }
-    let now = crate::domain::Timestamp(NOW);
+    let now = crate::domain::Timestamp::new(NOW);
     let failed: Vec<_> = ep
         .endpoint
         .plan()
