@@ -111,20 +111,11 @@ fn is_email(w: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::secret::fixtures::secret;
-    use crate::domain::Tag;
-    use std::sync::Arc;
+    use crate::domain::secret::fixtures::tagged;
 
     fn with(desc: Option<&str>, tags: &[(&str, &str)]) -> Secret {
-        let mut s = secret("prod/db");
+        let mut s = tagged("prod/db", tags);
         s.description = desc.map(Into::into);
-        s.tags = tags
-            .iter()
-            .map(|(k, v)| Tag {
-                key: Arc::from(*k),
-                value: Arc::from(*v),
-            })
-            .collect();
         s
     }
 

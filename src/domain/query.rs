@@ -1517,15 +1517,7 @@ mod tests {
     }
 
     fn tagged(name: &str, tags: &[(&str, &str)]) -> Secret {
-        let mut s = secret(name);
-        s.tags = tags
-            .iter()
-            .map(|(k, v)| Tag {
-                key: Arc::from(*k),
-                value: Arc::from(*v),
-            })
-            .collect();
-        s
+        crate::domain::secret::fixtures::tagged(name, tags)
     }
 
     fn payments() -> Secret {

@@ -302,6 +302,19 @@ pub(crate) mod fixtures {
             versions_fetched: None,
         }
     }
+
+    /// A secret named `name` with exactly these tags.
+    pub fn tagged(name: &str, tags: &[(&str, &str)]) -> Secret {
+        let mut s = secret(name);
+        s.tags = tags
+            .iter()
+            .map(|(k, v)| Tag {
+                key: Arc::from(*k),
+                value: Arc::from(*v),
+            })
+            .collect();
+        s
+    }
 }
 
 #[cfg(test)]

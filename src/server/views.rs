@@ -53,7 +53,8 @@ fn folder_node(tree: &NameTree, folder: &Folder, open: &str) -> FolderNode {
     }
 }
 
-fn sort_value(s: &Secret, key: SortKey) -> Option<Timestamp> {
+/// The date a secret sorts by under `key` (`None` for name order).
+pub fn sort_value(s: &Secret, key: SortKey) -> Option<Timestamp> {
     match key {
         SortKey::Name => None,
         SortKey::LastRotated => s.last_rotated,

@@ -173,14 +173,7 @@ async fn folders_and_sorts_over_the_seed() {
     );
 
     // Every sort key, both ways: dates in order, unknown dates last, ties by name.
-    let key_of = |s: &Secret, k: SortKey| match k {
-        SortKey::Name => None,
-        SortKey::LastRotated => s.last_rotated,
-        SortKey::NextRotation => s.next_rotation,
-        SortKey::LastAccessed => s.last_accessed,
-        SortKey::Created => s.created,
-        SortKey::LastChanged => s.last_changed,
-    };
+    let key_of = |s: &Secret, k: SortKey| crate::server::views::sort_value(s, k);
     for key in SortKey::ALL {
         for desc in [false, true] {
             let param = crate::api::sort_param(key, desc);
