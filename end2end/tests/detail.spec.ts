@@ -71,6 +71,10 @@ test.describe("secret detail", () => {
     await expect(section).toContainText("Scheduled for deletion");
     await expect(section).toContainText("It can be restored until");
     await expect(section).toContainText("30-day recovery window");
+    // AWS keeps the policy of a deleted secret to itself; the page says so.
+    await expect(page.getByRole("region", { name: "Resource policy" })).toContainText(
+      "AWS does not return the resource policy of a secret scheduled for deletion",
+    );
     // The timeline is server-rendered SVG.
     await expect(page.getByTestId("timeline")).toBeVisible();
     await keepScreenshot(page, testInfo, "detail-deleting");

@@ -166,7 +166,16 @@ async fn read_live(source: &Source, secret: &Secret) -> Result<(Secret, Live), A
         }
         Ok::<_, AppError>(out)
     };
+    let deleted = secret.deleted.is_some();
     let policy = async {
+        if deleted {
+            // AWS refuses GetResourcePolicy on a secret scheduled for deletion.
+            return Err(AppError::new(
+                ErrorKind::InvalidInput,
+                "AWS does not return the resource policy of a secret scheduled for deletion; restore the secret to read it.",
+                format!("GetResourcePolicy skipped for {name}: scheduled for deletion"),
+            ));
+        }
         source
             .client
             .get_resource_policy()
@@ -228,7 +237,9 @@ async fn read_live(source: &Source, secret: &Secret) -> Result<(Secret, Live), A
         .collect();
     // A policy that cannot be read is shown as such; the rest still stands.
     let policy = policy.map_err(|e| {
-        tracing::warn!(secret = %name, detail = %e.detail, "GetResourcePolicy failed");
+        if !deleted {
+            tracing::warn!(secret = %name, detail = %e.detail, "GetResourcePolicy failed");
+        }
         e.user
     });
     let live = Live {
