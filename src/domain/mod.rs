@@ -3,6 +3,7 @@
 //! No async, no I/O, no clock: functions that depend on time take `now`.
 
 pub mod glob;
+pub mod health;
 pub mod owner;
 pub mod policy;
 pub mod query;

@@ -2,51 +2,30 @@
 //! live read, over the seeded demo inventory read through the SDK: every
 //! answer is checked against what the seed planted.
 
-use super::{list_all, source_for};
+use super::{planned, source_for};
 use crate::api::SortKey;
 use crate::domain::owner::owner_of;
 use crate::domain::{Secret, Timestamp};
 use crate::server::detail::{detail, DetailCache};
 use crate::server::inventory::{Inventory, Snapshot};
-use crate::server::local::{self, LocalOptions, PlannedSecret, Scenario};
+use crate::server::local::{self, PlannedSecret, Scenario};
 use crate::server::views::{facets, select};
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 const NOW: i64 = 1_795_000_000;
 
 async fn seeded(n: usize) -> (local::RunningEndpoint, Snapshot, Vec<PlannedSecret>) {
-    let ep = local::spawn(
-        LocalOptions {
-            seed_secrets: n,
-            seed: 11,
-            now: Some(NOW),
-            ..LocalOptions::default()
-        },
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await
-    .unwrap();
-    let source = source_for(&ep.url(), 3).await;
-    let listed = list_all(&source).await;
+    let seeded = super::seeded(n, 11, NOW).await;
     let snapshot = Snapshot::new(
-        listed.secrets.into_iter().map(Arc::new).collect(),
+        seeded.secrets.into_iter().map(Arc::new).collect(),
         Some(Timestamp::new(NOW)),
     );
-    let plan = ep.endpoint.plan();
-    (ep, snapshot, plan)
+    (seeded.ep, snapshot, seeded.plan)
 }
 
 fn names<'a>(it: impl IntoIterator<Item = &'a Secret>) -> BTreeSet<String> {
     it.into_iter().map(|s| s.name.to_string()).collect()
-}
-
-fn planned(plan: &[PlannedSecret], f: impl Fn(&PlannedSecret) -> bool) -> BTreeSet<String> {
-    plan.iter()
-        .filter(|p| f(p))
-        .map(|p| p.name.clone())
-        .collect()
 }
 
 /// Tags are checked against the listed secrets themselves: the seed plans an
