@@ -3,6 +3,7 @@ listener, and subprocesses that are always stopped."""
 import socket
 import subprocess
 import time
+import urllib.request
 
 
 def free_port():
@@ -55,3 +56,21 @@ class Proc:
         except subprocess.TimeoutExpired:
             self.p.kill()
             self.p.wait()
+
+
+def wait_ready(port, proc, timeout=600):
+    """Waits until `serve` on `port` answers /readyz with 200; returns the
+    seconds it took. Fails if the process exits or the time runs out."""
+    wait_port(port)
+    t0 = time.time()
+    while True:
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5).status == 200:
+                return time.time() - t0
+        except Exception:
+            pass
+        if proc.p.poll() is not None:
+            raise SystemExit("serve exited before it was ready")
+        if time.time() - t0 > timeout:
+            raise SystemExit(f"serve not ready within {timeout} s")
+        time.sleep(0.2)

@@ -37,7 +37,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from benchlib import Proc, free_port, wait_port
+from benchlib import Proc, free_port, wait_port, wait_ready
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -174,20 +174,7 @@ def start_serve(bin_, url):
     }
     proc = Proc([bin_, "serve", "--endpoint-url", url, "--bind", f"127.0.0.1:{port}"], env=env, cwd=ROOT)
     try:
-        wait_port(port)
-        t0 = time.time()
-        while True:
-            try:
-                if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5).status == 200:
-                    break
-            except Exception:
-                pass
-            if proc.p.poll() is not None:
-                raise SystemExit("serve exited before it was ready")
-            if time.time() - t0 > 600:
-                raise SystemExit("serve not ready within 600 s")
-            time.sleep(0.2)
-        ready_s = time.time() - t0
+        ready_s = wait_ready(port, proc)
         t1 = time.time()
         while time.time() - t1 < 1800:
             body = urllib.request.urlopen(f"http://127.0.0.1:{port}/secrets?q=deleted:yes", timeout=60).read()

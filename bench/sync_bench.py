@@ -24,7 +24,7 @@ import sys
 import time
 import urllib.request
 
-from benchlib import Proc, free_port, wait_port
+from benchlib import Proc, free_port, wait_port, wait_ready
 
 
 def endpoint(bin_, n):
@@ -158,18 +158,7 @@ def serve_rss(a):
         }
         serve = Proc([a.bin, "serve", "--endpoint-url", url, "--bind", f"127.0.0.1:{port}"], env=env)
         try:
-            wait_port(port)
-            t0 = time.time()
-            while True:
-                try:
-                    if urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5).status == 200:
-                        break
-                except Exception:
-                    pass
-                if time.time() - t0 > 600:
-                    raise SystemExit("serve not ready within 600 s")
-                time.sleep(0.2)
-            ready_s = time.time() - t0
+            ready_s = wait_ready(port, serve)
             hwm_ready = serve.status("VmHWM")
             # Wait for the version pass to finish (the header text says when).
             t1 = time.time()
