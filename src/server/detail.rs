@@ -251,6 +251,65 @@ async fn read_live(source: &Source, secret: &Secret) -> Result<(Secret, Live), A
     Ok((fresh, live))
 }
 
+/// The policy indented for reading, keys in the order AWS sent them; as
+/// sent if it is not JSON.
+fn pretty_json(raw: &str) -> String {
+    if serde_json::from_str::<serde_json::Value>(raw).is_err() {
+        return raw.to_string();
+    }
+    let mut out = String::with_capacity(raw.len() * 2);
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    };
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                // Empty objects and arrays stay on one line.
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+                if matches!(chars.peek(), Some('}' | ']')) {
+                    out.push(chars.next().unwrap_or(' '));
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn schedule(s: &Secret) -> (Option<String>, Option<i64>, Option<String>) {
     match s.rotation_rules.as_deref() {
         Some(r) => (
@@ -341,9 +400,42 @@ fn build(
                 Ok(Some(p)) => summarize(p),
                 Err(e) => Err(e.clone()),
             },
-            policy: l.policy.clone().ok().flatten(),
+            policy: l.policy.clone().ok().flatten().map(|p| pretty_json(&p)),
         }),
         live_error,
         seen_at: s.versions_fetched,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pretty_json;
+
+    #[test]
+    fn policies_are_indented_in_their_own_order() {
+        let raw = r#"{"Version":"2012-10-17","Statement":[{"Sid":"a, \"b\": {c}","Effect":"Allow","Principal":{"AWS":["x","y"]},"Condition":{}}]}"#;
+        let want = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "a, \"b\": {c}",
+      "Effect": "Allow",
+      "Principal": {
+        "AWS": [
+          "x",
+          "y"
+        ]
+      },
+      "Condition": {}
+    }
+  ]
+}"#;
+        assert_eq!(pretty_json(raw), want);
+        let again: serde_json::Value = serde_json::from_str(&pretty_json(raw)).unwrap();
+        assert_eq!(
+            again,
+            serde_json::from_str::<serde_json::Value>(raw).unwrap()
+        );
+        assert_eq!(pretty_json("not json {"), "not json {");
     }
 }

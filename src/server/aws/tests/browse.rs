@@ -308,7 +308,13 @@ async fn detail_reads_replicas_policy_versions_and_refreshes_the_snapshot() {
         .unwrap();
     assert_eq!(d.name, with_policy.name);
     let live = d.live.as_ref().unwrap();
-    assert!(live.policy.is_some());
+    assert!(
+        live.policy
+            .as_deref()
+            .unwrap()
+            .contains("\n  \"Statement\": ["),
+        "the raw policy is indented for reading"
+    );
     let statements = live.policy_summary.as_ref().expect("summary");
     assert!(!statements.is_empty());
     assert_eq!(d.versions.len() + d.deprecated_hidden, with_policy.versions);
