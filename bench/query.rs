@@ -20,6 +20,7 @@
 //! at least 50), `BENCH_WARMUP` (default 5).
 //! Prints Markdown tables to stdout.
 
+use secretscope::domain::health::{evaluate, summarize, HealthConfig};
 use secretscope::domain::query::{Query, SearchIndex};
 use secretscope::server::aws::build_client;
 use secretscope::server::aws::sync::Syncer;
@@ -339,6 +340,54 @@ fn main() {
             scan.p95(),
             fac.p50(),
             fac.p95(),
+        );
+    }
+    println!();
+
+    // Issue 5's budget: every rule over every secret in ≤ 50 ms. `summarize`
+    // is what counts need (no finding text); `evaluate` builds every finding.
+    let cfg = HealthConfig::default();
+    let now = secretscope::server::aws::sync::now();
+    let health_iters = (iters / 5).max(10);
+    let summarize_all = measure(2, health_iters, || {
+        snapshot
+            .secrets()
+            .iter()
+            .filter(|s| summarize(s, None, &cfg, black_box(now)).worst.is_some())
+            .count()
+    });
+    let evaluate_all = measure(2, health_iters, || {
+        snapshot
+            .secrets()
+            .iter()
+            .map(|s| evaluate(s, None, &cfg, black_box(now)).len())
+            .sum()
+    });
+    let flagged = snapshot
+        .secrets()
+        .iter()
+        .filter(|s| summarize(s, None, &cfg, now).worst.is_some())
+        .count();
+    println!("### Health rules over {total} secrets, one thread (budget ≤ 50 ms)");
+    println!();
+    println!(
+        "2 warm-up + {health_iters} timed passes; {flagged} secrets have at least one finding."
+    );
+    println!();
+    println!("| pass | p50 ms | p95 ms | max ms |");
+    println!("| --- | ---: | ---: | ---: |");
+    for (label, t) in [
+        ("`health::summarize` (counts, no text)", &summarize_all),
+        (
+            "`health::evaluate` (every finding with its sentence)",
+            &evaluate_all,
+        ),
+    ] {
+        println!(
+            "| {label} | {:.2} | {:.2} | {:.2} |",
+            t.p50(),
+            t.p95(),
+            t.max()
         );
     }
     println!();
