@@ -576,7 +576,9 @@ impl Strings {
         }
         let mut hit = vec![false; self.len()];
         let mut id = 0;
-        for (at, _) in self.text.match_indices(needle) {
+        // memchr's vectorised search reads the text several times faster
+        // than `str::match_indices`.
+        for at in memchr::memmem::find_iter(self.text.as_bytes(), needle.as_bytes()) {
             // The first string ending at or after the match holds all of it:
             // the match cannot cross a separator.
             while id < self.len() && (self.ends[id] as usize) < at + needle.len() {
