@@ -74,3 +74,16 @@ def wait_ready(port, proc, timeout=600):
         if time.time() - t0 > timeout:
             raise SystemExit(f"serve not ready within {timeout} s")
         time.sleep(0.2)
+
+
+def demo_client(url):
+    """A boto3 Secrets Manager client for a loopback endpoint (any keys do)."""
+    import boto3
+
+    return boto3.client(
+        "secretsmanager",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )

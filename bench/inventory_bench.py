@@ -37,7 +37,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from benchlib import Proc, free_port, wait_port, wait_ready
+from benchlib import Proc, demo_client, free_port, wait_port, wait_ready
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -236,15 +236,7 @@ def ssr_one(a, port, params):
 
 
 def boto3_filtered(url, filters, keep):
-    import boto3
-
-    client = boto3.client(
-        "secretsmanager",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
+    client = demo_client(url)
     t0 = time.perf_counter()
     count = pages = 0
     for page in client.get_paginator("list_secrets").paginate(

@@ -24,7 +24,7 @@ import sys
 import time
 import urllib.request
 
-from benchlib import Proc, free_port, wait_port, wait_ready
+from benchlib import Proc, demo_client, free_port, wait_port, wait_ready
 
 
 def endpoint(bin_, n):
@@ -48,15 +48,7 @@ def secretscope_sync(bin_, url, versions=False, unlimited=False):
 
 
 def boto3_list(url):
-    import boto3
-
-    client = boto3.client(
-        "secretsmanager",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
+    client = demo_client(url)
     t0 = time.perf_counter()
     count = 0
     for page in client.get_paginator("list_secrets").paginate(
