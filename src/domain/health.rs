@@ -437,7 +437,7 @@ pub fn info(id: RuleId) -> &'static RuleInfo {
 /// Thresholds, switches and severities. Every field has a default, so a
 /// partial configuration file is enough.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct HealthConfig {
     /// How long AWSPENDING may sit on a non-current version before the
     /// rotation counts as failed.

@@ -16,6 +16,54 @@ pub struct Config {
     pub aws: AwsSettings,
     pub sync: SyncSettings,
     pub demo: DemoSettings,
+    /// Rule thresholds, switches, severities and the suppression tag.
+    pub health: crate::domain::health::HealthConfig,
+    pub alerts: AlertSettings,
+    pub cloudtrail: CloudTrailSettings,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertSettings {
+    /// Slack-compatible incoming webhook: a JSON POST when a secret enters
+    /// or leaves "rotation failed" or "rotation overdue". None: no alerts.
+    pub webhook_url: Option<String>,
+    /// Seconds between two health evaluations when nothing changed (rules
+    /// depend on the clock: a grace period ends without a sync).
+    pub evaluate_every_secs: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CloudTrailSettings {
+    /// Read rotation outcomes (RotationSucceeded, RotationFailed, …) with
+    /// CloudTrail LookupEvents. Needs cloudtrail:LookupEvents; `serve --demo`
+    /// turns it on against the demo endpoint.
+    pub enabled: bool,
+    /// CloudTrail endpoint override; by default the Secrets Manager
+    /// endpoint override, if any, else AWS's.
+    pub endpoint_url: Option<String>,
+    /// How far back to look, days (CloudTrail keeps 90).
+    pub lookback_days: u32,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        AlertSettings {
+            webhook_url: None,
+            evaluate_every_secs: 30,
+        }
+    }
+}
+
+impl Default for CloudTrailSettings {
+    fn default() -> Self {
+        CloudTrailSettings {
+            enabled: false,
+            endpoint_url: None,
+            lookback_days: 30,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -61,6 +109,9 @@ impl Default for Config {
             aws: AwsSettings::default(),
             sync: SyncSettings::default(),
             demo: DemoSettings::default(),
+            health: Default::default(),
+            alerts: AlertSettings::default(),
+            cloudtrail: CloudTrailSettings::default(),
         }
     }
 }
@@ -196,6 +247,32 @@ impl Config {
         );
         layer!("SECRETSCOPE_DEMO_SEED_SECRETS", self.demo.seed_secrets);
         layer!("SECRETSCOPE_DEMO_SEED", self.demo.seed);
+        layer!("SECRETSCOPE_ALERTS_WEBHOOK_URL", opt self.alerts.webhook_url);
+        layer!(
+            "SECRETSCOPE_ALERTS_EVALUATE_EVERY_SECS",
+            self.alerts.evaluate_every_secs
+        );
+        layer!("SECRETSCOPE_CLOUDTRAIL_ENABLED", self.cloudtrail.enabled);
+        layer!(
+            "SECRETSCOPE_CLOUDTRAIL_ENDPOINT_URL",
+            opt self.cloudtrail.endpoint_url
+        );
+        layer!(
+            "SECRETSCOPE_CLOUDTRAIL_LOOKBACK_DAYS",
+            self.cloudtrail.lookback_days
+        );
+        layer!(
+            "SECRETSCOPE_HEALTH_PENDING_GRACE_SECS",
+            self.health.pending_grace_secs
+        );
+        if let Some(v) = env("SECRETSCOPE_HEALTH_REQUIRED_TAGS") {
+            self.health.required_tags = v
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(String::from)
+                .collect();
+        }
         Ok(())
     }
 
@@ -209,6 +286,17 @@ impl Config {
                     *url = format!("{scheme}://[redacted]@{host}");
                 }
             }
+        }
+        if let Some(url) = &mut shown.alerts.webhook_url {
+            // A Slack webhook URL is itself the credential: show only its host.
+            *url = match url.split_once("://") {
+                Some((scheme, rest)) => {
+                    let host = rest.split('/').next().unwrap_or("");
+                    let host = host.rsplit('@').next().unwrap_or(host);
+                    format!("{scheme}://{host}/[redacted]")
+                }
+                None => "[redacted]".to_string(),
+            };
         }
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}"))
     }
@@ -271,5 +359,38 @@ mod tests {
         let shown = c.to_redacted_toml();
         assert!(!shown.contains("pw"), "{shown}");
         assert!(shown.contains("[redacted]@example.test"));
+        c.alerts.webhook_url = Some("https://hooks.slack.test/services/T0/B0/SECRETPART".into());
+        let shown = c.to_redacted_toml();
+        assert!(!shown.contains("SECRETPART"), "{shown}");
+        assert!(shown.contains("https://hooks.slack.test/[redacted]"), "{shown}");
+    }
+
+    #[test]
+    fn health_and_alert_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("s.toml");
+        std::fs::write(
+            &file,
+            "[health]\nnot_rotated_days = 30\ndisabled = [\"no-description\"]\n[health.severity_overrides]\ndefault-kms-key = \"high\"\n[cloudtrail]\nenabled = true\n",
+        )
+        .unwrap();
+        let c = Config::load_from(
+            Some(&file),
+            env(&[
+                ("SECRETSCOPE_HEALTH_REQUIRED_TAGS", "owner, team"),
+                ("SECRETSCOPE_ALERTS_WEBHOOK_URL", "http://127.0.0.1:9/hook"),
+            ]),
+        )
+        .unwrap();
+        use crate::domain::health::{RuleId, Severity};
+        assert_eq!(c.health.not_rotated_days, 30);
+        assert!(!c.health.is_enabled(RuleId::NoDescription));
+        assert_eq!(c.health.severity_of(RuleId::DefaultKmsKey), Severity::High);
+        assert_eq!(c.health.required_tags, ["owner", "team"]);
+        assert!(c.cloudtrail.enabled);
+        assert_eq!(c.alerts.webhook_url.as_deref(), Some("http://127.0.0.1:9/hook"));
+        std::fs::write(&file, "[health]\nnot_rotated_dayz = 30\n").unwrap();
+        let err = Config::load_from(Some(&file), env(&[])).unwrap_err().to_string();
+        assert!(err.contains("not_rotated_dayz"), "{err}");
     }
 }
