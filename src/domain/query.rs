@@ -7,6 +7,7 @@
 //! unary   = ("-" | "!") unary | primary     negation, written right against its term
 //! primary = "(" or ")" | "\"phrase\"" | field ":" value | word
 //! field   = name | tag | region | account | kms | rotation | deleted | service
+//!         | health | rule | suppressed | rotated | next
 //! ```
 //!
 //! | term | matches |
@@ -19,6 +20,12 @@
 //! | `kms:default`, `kms:cmk`, `kms:alias/x` | AWS managed key, customer managed key, or part of the key id/ARN/alias |
 //! | `rotation:on\|off`, `deleted:yes\|no` | rotation enabled; scheduled for deletion |
 //! | `service:rds`, `service:none` | owning service prefix (or glob); not managed by a service |
+//! | `health:critical` … `health:info`, `health:ok` | worst active (not suppressed) finding is exactly that severity; `ok`: none |
+//! | `health:high+` | worst active finding is that severity or worse |
+//! | `rule:rotation-failed` | an active finding of that rule (ids in `domain::health`) |
+//! | `suppressed:yes\|no` | some finding is suppressed by a tag |
+//! | `rotated:<30d`, `rotated:>90d`, `rotated:never`, `rotated:2026-11-02` | last rotated less than / at least N days ago, never, on that UTC day |
+//! | `next:<30d`, `next:>30d`, `next:never`, `next:2026-12-01` | next scheduled rotation within N days from now (past dates included), further out, none, on that day |
 //!
 //! Matching ignores case everywhere (field names, tag keys and values). Values
 //! end at white space or a parenthesis; quote them otherwise
@@ -30,6 +37,11 @@
 //! Parsing never panics: every mistake is a [`ParseError`] that says where
 //! (in characters), what was wrong and what would have been accepted.
 //!
+//! The health and date terms need facts a secret does not carry (its rule
+//! summary and the current time): [`Query::select_with`] and
+//! [`Query::matches_with`] take them; without facts those terms match
+//! nothing.
+//!
 //! Values are lowercased once, at parse time, so that [`Query::matches`]
 //! allocates nothing for ASCII text (see [`super::glob`]). To filter a whole
 //! inventory, build a [`SearchIndex`] with each snapshot and call
@@ -38,14 +50,29 @@
 //! pointers from each `Secret` to its strings, not comparing them.
 
 use super::glob;
-use super::Secret;
+use super::health::{RuleId, Severity, Summary};
+use super::{Secret, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt::{self, Write as _};
 
 /// The field names, in the order error messages list them.
-pub const FIELDS: [&str; 8] = [
-    "name", "tag", "region", "account", "kms", "rotation", "deleted", "service",
+pub const FIELDS: [&str; 13] = [
+    "name",
+    "tag",
+    "region",
+    "account",
+    "kms",
+    "rotation",
+    "deleted",
+    "service",
+    "health",
+    "rule",
+    "suppressed",
+    "rotated",
+    "next",
 ];
+
+const DAY: i64 = 86_400;
 
 /// Parentheses and negations nested deeper than this are refused, so that
 /// parsing, printing and matching never exhaust the stack.
@@ -96,6 +123,50 @@ pub enum Term {
     /// `deleted:yes` (scheduled for deletion) / `deleted:no`.
     Deleted(bool),
     Service(Service),
+    /// `health:<severity>` (`None`: `health:ok`), `health:<severity>+`
+    /// when `or_worse`.
+    Health {
+        worst: Option<Severity>,
+        or_worse: bool,
+    },
+    /// `rule:<id>`: an active finding of that rule.
+    Rule(RuleId),
+    /// `suppressed:yes|no`.
+    Suppressed(bool),
+    /// `rotated:` LastRotatedDate.
+    Rotated(When),
+    /// `next:` NextRotationDate.
+    Next(When),
+}
+
+/// A date condition of `rotated:` and `next:`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum When {
+    /// `never`: the date is absent.
+    Never,
+    /// `<Nd`: less than N days from now (before for `rotated:`, after for
+    /// `next:`, where a date already past counts as within).
+    Within(u32),
+    /// `>Nd`: N days or more from now (so `<Nd` and `>Nd` split the dated
+    /// secrets in two, with nothing between).
+    Beyond(u32),
+    /// `YYYY-MM-DD`: on that UTC day; the day's first second, as epoch seconds.
+    Day(i64),
+}
+
+/// What the health and date terms read besides the secret, for
+/// [`Query::select_with`]: rows are positions in the [`SearchIndex`].
+pub trait Facts {
+    fn now(&self) -> Timestamp;
+    fn health(&self, row: usize) -> Summary;
+    fn secret(&self, row: usize) -> &Secret;
+}
+
+/// The facts about one secret, for [`Query::matches_with`].
+#[derive(Clone, Copy, Debug)]
+pub struct SecretFacts {
+    pub now: Timestamp,
+    pub health: Summary,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,7 +229,24 @@ impl Query {
     /// Whether `s` matches. For a whole inventory, [`Query::select`] over a
     /// [`SearchIndex`] gives the same answer much faster.
     pub fn matches(&self, s: &Secret) -> bool {
-        self.root.as_ref().is_none_or(|e| e.matches(s))
+        self.matches_with(s, None)
+    }
+
+    /// [`Query::matches`] with the facts the health and date terms need.
+    pub fn matches_with(&self, s: &Secret, facts: Option<&SecretFacts>) -> bool {
+        self.root.as_ref().is_none_or(|e| e.matches_with(s, facts))
+    }
+
+    /// True when a term needs [`Facts`] (health, rule, suppressed, rotated, next).
+    pub fn needs_facts(&self) -> bool {
+        fn walk(e: &Expr) -> bool {
+            match e {
+                Expr::And(items) | Expr::Or(items) => items.iter().any(walk),
+                Expr::Not(e) => walk(e),
+                Expr::Term(t) => t.needs_facts(),
+            }
+        }
+        self.root.as_ref().is_some_and(walk)
     }
 }
 
@@ -205,11 +293,15 @@ impl Expr {
     }
 
     pub fn matches(&self, s: &Secret) -> bool {
+        self.matches_with(s, None)
+    }
+
+    pub fn matches_with(&self, s: &Secret, facts: Option<&SecretFacts>) -> bool {
         match self {
-            Expr::And(items) => items.iter().all(|e| e.matches(s)),
-            Expr::Or(items) => items.iter().any(|e| e.matches(s)),
-            Expr::Not(e) => !e.matches(s),
-            Expr::Term(t) => t.matches(s),
+            Expr::And(items) => items.iter().all(|e| e.matches_with(s, facts)),
+            Expr::Or(items) => items.iter().any(|e| e.matches_with(s, facts)),
+            Expr::Not(e) => !e.matches_with(s, facts),
+            Expr::Term(t) => t.matches_with(s, facts),
         }
     }
 }
@@ -236,10 +328,34 @@ impl Term {
             Term::Rotation(_) => "rotation",
             Term::Deleted(_) => "deleted",
             Term::Service(_) => "service",
+            Term::Health { .. } => "health",
+            Term::Rule(_) => "rule",
+            Term::Suppressed(_) => "suppressed",
+            Term::Rotated(_) => "rotated",
+            Term::Next(_) => "next",
         })
     }
 
+    /// Whether the term reads [`Facts`] rather than the secret alone.
+    pub fn needs_facts(&self) -> bool {
+        matches!(
+            self,
+            Term::Health { .. }
+                | Term::Rule(_)
+                | Term::Suppressed(_)
+                | Term::Rotated(_)
+                | Term::Next(_)
+        )
+    }
+
     pub fn matches(&self, s: &Secret) -> bool {
+        self.matches_with(s, None)
+    }
+
+    pub fn matches_with(&self, s: &Secret, facts: Option<&SecretFacts>) -> bool {
+        if self.needs_facts() {
+            return facts.is_some_and(|f| self.matches_facts(s, f.now, f.health));
+        }
         match self {
             Term::Text(v) => {
                 v.is_in(&s.name)
@@ -269,6 +385,81 @@ impl Term {
                 .owning_service
                 .as_deref()
                 .is_some_and(|o| v.prefix_or_glob(o)),
+            Term::Health { .. }
+            | Term::Rule(_)
+            | Term::Suppressed(_)
+            | Term::Rotated(_)
+            | Term::Next(_) => false,
+        }
+    }
+
+    /// The health and date terms; false for the others.
+    fn matches_facts(&self, s: &Secret, now: Timestamp, health: Summary) -> bool {
+        match self {
+            Term::Health {
+                worst: None,
+                or_worse: _,
+            } => health.worst.is_none(),
+            Term::Health {
+                worst: Some(want),
+                or_worse,
+            } => match health.worst {
+                Some(w) if *or_worse => w >= *want,
+                Some(w) => w == *want,
+                None => false,
+            },
+            Term::Rule(id) => health.active().contains(*id),
+            Term::Suppressed(yes) => !health.suppressed.is_empty() == *yes,
+            Term::Rotated(when) => when.matches(s.last_rotated, now, false),
+            Term::Next(when) => when.matches(s.next_rotation, now, true),
+            _ => false,
+        }
+    }
+}
+
+impl When {
+    /// `future`: N days ahead of `now` (for `next:`) rather than behind.
+    fn matches(self, date: Option<Timestamp>, now: Timestamp, future: bool) -> bool {
+        let Some(d) = date else {
+            return self == When::Never;
+        };
+        // How far the date is from now, in the direction of the field.
+        let distance = if future {
+            d.secs() - now.secs()
+        } else {
+            now.secs() - d.secs()
+        };
+        match self {
+            When::Never => false,
+            When::Within(days) => distance < i64::from(days) * DAY,
+            When::Beyond(days) => distance >= i64::from(days) * DAY,
+            When::Day(start) => (start..start + DAY).contains(&d.secs()),
+        }
+    }
+
+    fn parse(lower: &str) -> Option<When> {
+        if lower == "never" {
+            return Some(When::Never);
+        }
+        let days = |rest: &str| rest.strip_suffix('d').and_then(|n| n.parse::<u32>().ok());
+        if let Some(rest) = lower.strip_prefix('<') {
+            return days(rest).map(When::Within);
+        }
+        if let Some(rest) = lower.strip_prefix('>') {
+            return days(rest).map(When::Beyond);
+        }
+        let day = chrono::NaiveDate::parse_from_str(lower, "%Y-%m-%d").ok()?;
+        Some(When::Day(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp()))
+    }
+}
+
+impl fmt::Display for When {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            When::Never => f.write_str("never"),
+            When::Within(d) => write!(f, "<{d}d"),
+            When::Beyond(d) => write!(f, ">{d}d"),
+            When::Day(start) => f.write_str(&Timestamp::new(*start).date()),
         }
     }
 }
@@ -440,6 +631,16 @@ impl fmt::Display for Term {
             Term::Deleted(yes) => f.write_str(if *yes { "yes" } else { "no" }),
             Term::Service(Service::Unmanaged) => f.write_str("none"),
             Term::Service(Service::Prefix(v)) => write_value(f, &v.raw, v.lower == "none"),
+            Term::Health { worst, or_worse } => {
+                f.write_str(worst.map_or("ok", |s| s.as_str()))?;
+                if *or_worse && worst.is_some() {
+                    f.write_char('+')?;
+                }
+                Ok(())
+            }
+            Term::Rule(id) => f.write_str(id.as_str()),
+            Term::Suppressed(yes) => f.write_str(if *yes { "yes" } else { "no" }),
+            Term::Rotated(w) | Term::Next(w) => w.fmt(f),
         }
     }
 }
@@ -746,7 +947,14 @@ impl SearchIndex {
         self.names.get(i).unwrap_or("")
     }
 
-    fn eval_term(&self, t: &Term, mask: &Bits) -> Bits {
+    fn eval_term(&self, t: &Term, mask: &Bits, facts: Option<&dyn Facts>) -> Bits {
+        if t.needs_facts() {
+            let Some(facts) = facts else {
+                return Bits::empty(mask.len);
+            };
+            let now = facts.now();
+            return mask.filter(|i| t.matches_facts(facts.secret(i), now, facts.health(i)));
+        }
         let flag = |bit: u8, want: bool| mask.filter(|i| (self.flags[i] & bit != 0) == want);
         match t {
             // Few rows left to look at: test them one by one.
@@ -828,18 +1036,23 @@ impl SearchIndex {
                 let mut memo = Memo::new(&self.services);
                 mask.filter(|i| memo.test(self.service[i], |s| v.prefix_or_glob_lowered(s)))
             }
+            Term::Health { .. }
+            | Term::Rule(_)
+            | Term::Suppressed(_)
+            | Term::Rotated(_)
+            | Term::Next(_) => unreachable!("handled above"),
         }
     }
 
     /// The rows of `mask` that match `e`. AND and OR pass on only the rows
     /// still undecided, so each term looks at as few rows as it can, and
     /// their children run cheapest first.
-    fn eval(&self, e: &Expr, mask: &Bits) -> Bits {
+    fn eval(&self, e: &Expr, mask: &Bits, facts: Option<&dyn Facts>) -> Bits {
         match e {
-            Expr::Term(t) => self.eval_term(t, mask),
+            Expr::Term(t) => self.eval_term(t, mask, facts),
             Expr::Not(inner) => {
                 let mut out = mask.clone();
-                out.remove(&self.eval(inner, mask));
+                out.remove(&self.eval(inner, mask, facts));
                 out
             }
             Expr::And(items) => {
@@ -848,7 +1061,7 @@ impl SearchIndex {
                     if left.is_empty() {
                         break;
                     }
-                    left = self.eval(e, &left);
+                    left = self.eval(e, &left, facts);
                 }
                 left
             }
@@ -859,7 +1072,7 @@ impl SearchIndex {
                     if undecided.is_empty() {
                         break;
                     }
-                    let hit = self.eval(e, &undecided);
+                    let hit = self.eval(e, &undecided, facts);
                     undecided.remove(&hit);
                     out.add(&hit);
                 }
@@ -874,10 +1087,15 @@ impl Query {
     /// secrets this query matches: the same answer as [`Query::matches`] on
     /// each, many times faster over a large inventory.
     pub fn select(&self, index: &SearchIndex) -> Vec<usize> {
+        self.select_with(index, None)
+    }
+
+    /// [`Query::select`] with the facts the health and date terms read.
+    pub fn select_with(&self, index: &SearchIndex, facts: Option<&dyn Facts>) -> Vec<usize> {
         let all = Bits::full(index.len());
         match &self.root {
             None => all.ones().collect(),
-            Some(e) => index.eval(e, &all).ones().collect(),
+            Some(e) => index.eval(e, &all, facts).ones().collect(),
         }
     }
 }
@@ -888,8 +1106,9 @@ fn by_cost(items: &[Expr]) -> Vec<&Expr> {
         match e {
             Expr::Term(Term::Rotation(_) | Term::Deleted(_))
             | Expr::Term(Term::Kms(Kms::Default | Kms::Customer))
-            | Expr::Term(Term::Service(Service::Unmanaged)) => 0,
-            Expr::Term(Term::Text(_) | Term::Name(_)) => 2,
+            | Expr::Term(Term::Service(Service::Unmanaged))
+            | Expr::Term(Term::Health { .. } | Term::Rule(_) | Term::Suppressed(_)) => 0,
+            Expr::Term(Term::Text(_) | Term::Name(_) | Term::Rotated(_) | Term::Next(_)) => 2,
             Expr::Term(_) => 1,
             Expr::Not(e) => cost(e),
             Expr::And(items) | Expr::Or(items) => items.iter().map(cost).max().unwrap_or(0),
@@ -1382,6 +1601,49 @@ impl Parser {
             "account" => Term::Account(Value::new(raw)),
             "rotation" => Term::Rotation(keyword(&["on", "off"])?),
             "deleted" => Term::Deleted(keyword(&["yes", "no"])?),
+            "suppressed" => Term::Suppressed(keyword(&["yes", "no"])?),
+            "health" => {
+                let (word, or_worse) = match lower.strip_suffix('+') {
+                    Some(w) => (w, true),
+                    None => (lower.as_str(), false),
+                };
+                let worst = match word {
+                    "ok" if !or_worse => None,
+                    _ => match Severity::parse(word) {
+                        Some(s) => Some(s),
+                        None => {
+                            let mut message = format!("unknown value \"{raw}\" for health");
+                            if let Some(s) = closest(word, HEALTH_WORDS) {
+                                write!(message, " (did you mean {s}?)").ok();
+                            }
+                            return Err(error(value_at, message, expected_for("health")));
+                        }
+                    },
+                };
+                Term::Health { worst, or_worse }
+            }
+            "rule" => match RuleId::parse(&lower) {
+                Some(id) => Term::Rule(id),
+                None => {
+                    let ids: Vec<&str> = RuleId::ALL.iter().map(|r| r.as_str()).collect();
+                    let mut message = format!("unknown rule \"{raw}\"");
+                    if let Some(s) = closest(&lower, &ids) {
+                        write!(message, " (did you mean {s}?)").ok();
+                    }
+                    return Err(error(value_at, message, &ids));
+                }
+            },
+            "rotated" | "next" => match When::parse(&lower) {
+                Some(w) if field == "rotated" => Term::Rotated(w),
+                Some(w) => Term::Next(w),
+                None => {
+                    return Err(error(
+                        value_at,
+                        format!("cannot read \"{raw}\" as a date condition for {field}"),
+                        expected_for(field),
+                    ))
+                }
+            },
             "service" if !quoted && lower == "none" => Term::Service(Service::Unmanaged),
             "service" => Term::Service(Service::Prefix(Value::new(raw))),
             _kms if quoted => Term::Kms(Kms::Contains(Value::new(raw))),
@@ -1442,6 +1704,8 @@ impl Parser {
     }
 }
 
+const HEALTH_WORDS: &[&str] = &["ok", "critical", "high", "medium", "low", "info"];
+
 fn expected_for(field: &str) -> &'static [&'static str] {
     match field {
         "name" => &["a name, a name prefix or a glob like prod/*"],
@@ -1450,7 +1714,18 @@ fn expected_for(field: &str) -> &'static [&'static str] {
         "account" => &["an account id"],
         "kms" => &["default", "cmk", "part of a key id, ARN or alias"],
         "rotation" => &["on", "off"],
-        "deleted" => &["yes", "no"],
+        "deleted" | "suppressed" => &["yes", "no"],
+        "health" => &[
+            "ok",
+            "critical",
+            "high",
+            "medium",
+            "low",
+            "info",
+            "a severity followed by + (or worse)",
+        ],
+        "rule" => &["a rule id like rotation-failed"],
+        "rotated" | "next" => &["<30d", ">90d", "never", "a day like 2026-12-01"],
         _service => &["none", "a service name prefix like rds"],
     }
 }
@@ -1520,6 +1795,236 @@ mod tests {
 
     fn tagged(name: &str, tags: &[(&str, &str)]) -> Secret {
         crate::domain::secret::fixtures::tagged(name, tags)
+    }
+
+    mod facts {
+        use super::*;
+        use crate::domain::health::{self, HealthConfig, RuleSet};
+
+        const NOW: i64 = 1_800_000_000;
+
+        fn summary(worst: Option<Severity>, active: &[RuleId], suppressed: &[RuleId]) -> Summary {
+            let mut fired: RuleSet = active.iter().copied().collect();
+            for id in suppressed {
+                fired.insert(*id);
+            }
+            Summary {
+                fired,
+                suppressed: suppressed.iter().copied().collect(),
+                worst,
+            }
+        }
+
+        fn at(input: &str, s: &Secret, health: Summary) -> bool {
+            let facts = SecretFacts {
+                now: Timestamp::new(NOW),
+                health,
+            };
+            q(input).matches_with(s, Some(&facts))
+        }
+
+        #[test]
+        fn parse_print_and_errors() {
+            for input in [
+                "health:ok",
+                "health:critical",
+                "health:high+",
+                "rule:rotation-failed",
+                "suppressed:yes",
+                "rotated:<30d",
+                "rotated:>90d",
+                "rotated:never",
+                "next:2026-12-01",
+                "-rule:unused health:low+",
+            ] {
+                assert_eq!(q(input).to_string(), input, "round trip");
+                assert!(q(input).needs_facts(), "{input}");
+            }
+            assert_eq!(
+                q("HEALTH:High+ RULE:Unused").to_string(),
+                "health:high+ rule:unused"
+            );
+            assert!(!q("name:prod rotation:on").needs_facts());
+            assert_err(
+                "health:hihg",
+                7,
+                "unknown value \"hihg\" for health (did you mean high?)",
+                expected_for("health"),
+            );
+            assert_eq!(
+                err("health:ok+").position,
+                7,
+                "ok has nothing worse-or-equal form"
+            );
+            let e = err("rule:rotaton-failed");
+            assert_eq!(
+                e.message,
+                "unknown rule \"rotaton-failed\" (did you mean rotation-failed?)"
+            );
+            assert_eq!(e.expected.len(), RuleId::ALL.len(), "lists every rule id");
+            for bad in [
+                "rotated:30d",
+                "rotated:<30",
+                "next:<xd",
+                "next:2026-13-01",
+                "rotated:soon",
+            ] {
+                let e = err(bad);
+                assert!(e.message.contains("date condition"), "{bad}: {e}");
+                assert_eq!(e.expected, expected_for(bad.split(':').next().unwrap()));
+            }
+        }
+
+        #[test]
+        fn health_terms() {
+            let s = secret("a");
+            let crit = summary(
+                Some(Severity::Critical),
+                &[RuleId::RotationFailed, RuleId::Unused],
+                &[RuleId::NoDescription],
+            );
+            assert!(at("health:critical", &s, crit));
+            assert!(at("health:high+", &s, crit));
+            assert!(at("health:critical+", &s, crit));
+            assert!(!at("health:high", &s, crit), "exact severity");
+            assert!(!at("health:ok", &s, crit));
+            assert!(at("rule:unused rule:rotation-failed", &s, crit));
+            assert!(
+                !at("rule:no-description", &s, crit),
+                "suppressed is not active"
+            );
+            assert!(at("suppressed:yes", &s, crit));
+            let ok = summary(None, &[], &[RuleId::Unused]);
+            assert!(at("health:ok", &s, ok));
+            assert!(!at("health:info+", &s, ok));
+            assert!(at("suppressed:yes -rule:unused", &s, ok));
+            assert!(at("suppressed:no", &s, Summary::default()));
+            let low = summary(Some(Severity::Low), &[RuleId::Unused], &[]);
+            assert!(at("health:low", &s, low) && at("health:info+", &s, low));
+            assert!(!at("health:medium+", &s, low));
+            // Without facts, these terms match nothing (and their negation everything).
+            assert!(!q("health:ok").matches(&s));
+            assert!(q("-health:ok").matches(&s));
+        }
+
+        #[test]
+        fn date_terms_at_their_boundaries() {
+            let mut s = secret("a");
+            let ago = |days: i64, extra: i64| Some(Timestamp::new(NOW - days * DAY + extra));
+            let none = Summary::default();
+            assert!(at("rotated:never", &s, none));
+            assert!(!at("rotated:<30d", &s, none) && !at("rotated:>30d", &s, none));
+            s.last_rotated = ago(30, 1);
+            assert!(at("rotated:<30d", &s, none), "a second under 30 days");
+            assert!(!at("rotated:>30d", &s, none));
+            s.last_rotated = ago(30, 0);
+            assert!(
+                !at("rotated:<30d", &s, none) && at("rotated:>30d", &s, none),
+                "exactly 30 days is beyond"
+            );
+            s.last_rotated = ago(30, -1);
+            assert!(at("rotated:>30d", &s, none));
+            assert!(!at("rotated:never", &s, none));
+
+            let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
+            let start = day.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp();
+            s.last_rotated = Some(Timestamp::new(start));
+            assert!(at("rotated:2027-01-15", &s, none));
+            s.last_rotated = Some(Timestamp::new(start + DAY - 1));
+            assert!(at("rotated:2027-01-15", &s, none));
+            s.last_rotated = Some(Timestamp::new(start + DAY));
+            assert!(!at("rotated:2027-01-15", &s, none), "next day");
+
+            assert!(at("next:never", &s, none));
+            s.next_rotation = Some(Timestamp::new(NOW + 7 * DAY - 1));
+            assert!(at("next:<7d", &s, none) && !at("next:>7d", &s, none));
+            s.next_rotation = Some(Timestamp::new(NOW - DAY));
+            assert!(at("next:<7d", &s, none), "already due counts as within");
+            s.next_rotation = Some(Timestamp::new(NOW + 7 * DAY));
+            assert!(at("next:>7d", &s, none) && !at("next:<7d", &s, none));
+        }
+
+        struct Rows<'a> {
+            secrets: &'a [Secret],
+            health: Vec<Summary>,
+        }
+
+        impl Facts for Rows<'_> {
+            fn now(&self) -> Timestamp {
+                Timestamp::new(NOW)
+            }
+            fn health(&self, row: usize) -> Summary {
+                self.health[row]
+            }
+            fn secret(&self, row: usize) -> &Secret {
+                &self.secrets[row]
+            }
+        }
+
+        #[test]
+        fn select_with_agrees_with_matches_with() {
+            let cfg = HealthConfig::default();
+            let now = Timestamp::new(NOW);
+            let mut secrets = Vec::new();
+            for i in 0..40i64 {
+                let mut s = tagged(
+                    &format!("team{}/s{i}", i % 3),
+                    &[("owner", "x")][..(i % 2) as usize],
+                );
+                s.rotation_enabled = i % 4 == 0;
+                s.last_rotated = (i % 5 != 0).then(|| Timestamp::new(NOW - i * 7 * DAY));
+                s.next_rotation = s
+                    .rotation_enabled
+                    .then(|| Timestamp::new(NOW + (i - 10) * DAY));
+                s.description = (i % 3 == 0).then(|| "d".into());
+                if i % 7 == 0 {
+                    s.tags.push(Tag {
+                        key: Arc::from("secretscope:suppress"),
+                        value: Arc::from("*: accepted"),
+                    });
+                }
+                secrets.push(s);
+            }
+            let health: Vec<Summary> = secrets
+                .iter()
+                .map(|s| health::summarize(s, None, &cfg, now))
+                .collect();
+            let index = SearchIndex::new(secrets.iter());
+            let rows = Rows {
+                secrets: &secrets,
+                health,
+            };
+            for input in [
+                "health:ok",
+                "health:medium",
+                "health:low+",
+                "rule:not-rotated-recently",
+                "rule:missing-required-tags -rule:rotation-disabled",
+                "suppressed:yes",
+                "rotated:<60d OR rotated:never",
+                "rotated:>100d name:team1",
+                "next:<5d",
+                "next:never rotation:off",
+                "-next:>3d team2",
+            ] {
+                let query = q(input);
+                let want: Vec<usize> = (0..secrets.len())
+                    .filter(|&i| {
+                        let f = SecretFacts {
+                            now,
+                            health: rows.health[i],
+                        };
+                        query.matches_with(&secrets[i], Some(&f))
+                    })
+                    .collect();
+                let got = query.select_with(&index, Some(&rows));
+                assert_eq!(got, want, "{input}");
+                assert!(
+                    !want.is_empty() && want.len() < secrets.len(),
+                    "{input} should split the fixture: {want:?}"
+                );
+            }
+        }
     }
 
     fn payments() -> Secret {
@@ -1813,7 +2318,7 @@ mod tests {
         assert_eq!(
             err("prod regoin:eu-west-1").to_string(),
             "at 5: unknown field \"regoin\" (did you mean region?); \
-             expected one of name, tag, region, account, kms, rotation, deleted, service"
+             expected one of name, tag, region, account, kms, rotation, deleted, service, health, rule, suppressed, rotated, next"
         );
         assert_err(
             "-Tags:x",
