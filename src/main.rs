@@ -346,14 +346,17 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let state = AppState {
+    let state = AppState::new(
         leptos_options,
         inventory,
-        config: Arc::new(config),
-        source_label: source_label.clone(),
+        Arc::new(config),
+        source_label.clone(),
         source,
-        details: Default::default(),
-    };
+    );
+    state
+        .health
+        .clone()
+        .spawn(secretscope::server::aws::sync::now);
     let app = http::router(state);
 
     println!("secretscope is running at http://{addr}/");

@@ -13,6 +13,10 @@ pub struct SecretRow {
     pub last_rotated: Option<Timestamp>,
     pub next_rotation: Option<Timestamp>,
     pub state: State,
+    /// The worst active finding's severity; `None`: healthy.
+    pub health: Option<crate::domain::health::Severity>,
+    /// Rules with an active finding.
+    pub findings: Vec<crate::domain::health::RuleId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -137,6 +141,8 @@ pub struct FolderNode {
     pub path: String,
     pub segment: String,
     pub secrets: usize,
+    /// The worst active finding below this folder.
+    pub worst: Option<crate::domain::health::Severity>,
     pub has_children: bool,
     /// Sub-folders, filled only along the open path (the tree renders lazily).
     pub children: Option<Vec<FolderNode>>,

@@ -88,6 +88,18 @@ pub struct Replica {
     pub last_accessed: Option<Timestamp>,
 }
 
+impl Replica {
+    /// What the replica rule reads.
+    pub fn state(&self) -> crate::domain::health::ReplicaState {
+        crate::domain::health::ReplicaState {
+            region: self.region.clone(),
+            status: self.status.clone(),
+            message: self.message.clone(),
+            last_accessed: self.last_accessed,
+        }
+    }
+}
+
 /// `id` is a secret name or ARN. `deprecated` also lists versions without
 /// labels.
 #[server]

@@ -47,6 +47,21 @@ impl DetailCache {
             .cloned()
     }
 
+    /// The replica status of every secret read within the freshness
+    /// window, by ARN, for the health rules.
+    pub fn replica_states(
+        &self,
+        now: Timestamp,
+    ) -> HashMap<Arc<str>, Vec<crate::domain::health::ReplicaState>> {
+        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.iter()
+            .filter(|(_, l)| {
+                now.secs() - l.fetched_at.secs() < FRESH_SECS && !l.replicas.is_empty()
+            })
+            .map(|(arn, l)| (arn.clone(), l.replicas.iter().map(Replica::state).collect()))
+            .collect()
+    }
+
     fn put(&self, arn: Arc<str>, live: Arc<Live>) {
         let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= MAX_ENTRIES && !map.contains_key(&arn) {

@@ -3,6 +3,7 @@
 
 use super::views::{select, Selection};
 use super::AppState;
+use crate::domain::health::Summary;
 use crate::domain::{Secret, State as Health, Timestamp};
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
@@ -27,6 +28,10 @@ pub struct ExportRow<'a> {
     account: &'a str,
     region: &'a str,
     state: &'static str,
+    /// The worst active finding's severity, or `ok`.
+    health: &'static str,
+    /// Rule ids of the active findings, space-separated.
+    findings: String,
     description: &'a str,
     kms_key: &'a str,
     rotation_enabled: bool,
@@ -49,12 +54,14 @@ fn tags_as_map<S: serde::Serializer>(tags: &[(&str, &str)], s: S) -> Result<S::O
     s.collect_map(tags.iter().copied())
 }
 
-const COLUMNS: [&str; 19] = [
+const COLUMNS: [&str; 21] = [
     "name",
     "arn",
     "account",
     "region",
     "state",
+    "health",
+    "findings",
     "description",
     "kms_key",
     "rotation_enabled",
@@ -75,7 +82,7 @@ fn date(t: Option<Timestamp>) -> String {
     t.map(Timestamp::rfc3339).unwrap_or_default()
 }
 
-pub fn export_row(s: &Secret, now: Timestamp) -> ExportRow<'_> {
+pub fn export_row(s: &Secret, health: Summary, now: Timestamp) -> ExportRow<'_> {
     let schedule = s
         .rotation_rules
         .as_deref()
@@ -93,6 +100,13 @@ pub fn export_row(s: &Secret, now: Timestamp) -> ExportRow<'_> {
         account: &s.account,
         region: &s.region,
         state: Health::of(s, now).word(),
+        health: health.worst.map_or("ok", |w| w.as_str()),
+        findings: health
+            .active()
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
         description: s.description.as_deref().unwrap_or_default(),
         kms_key: s.kms_key_id.as_deref().unwrap_or("aws/secretsmanager"),
         rotation_enabled: s.rotation_enabled,
@@ -138,12 +152,14 @@ pub fn to_csv(rows: &[ExportRow]) -> String {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("; ");
-        let fields: [&str; 19] = [
+        let fields: [&str; 21] = [
             r.name,
             r.arn,
             r.account,
             r.region,
             r.state,
+            r.health,
+            &r.findings,
             r.description,
             r.kms_key,
             if r.rotation_enabled { "true" } else { "false" },
@@ -189,15 +205,21 @@ fn export(
     Query(p): Query<ExportParams>,
     format: Format,
 ) -> Response {
-    let snapshot = state.inventory.snapshot();
-    if snapshot.taken_at.is_none() {
+    let now = super::aws::sync::now();
+    let view = state.health.current(now);
+    if view.snapshot.taken_at.is_none() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "The first sync has not finished, so there is nothing to export yet. Try again in a few seconds.\n",
         )
             .into_response();
     }
-    let Selection { matched, error, .. } = select(&snapshot, &p.q, &p.path, &p.sort);
+    let Selection {
+        matched,
+        positions,
+        error,
+        ..
+    } = select(&view, &p.q, &p.path, &p.sort);
     // The list shows everything under a broken search and says so; a file
     // cannot say so, so refuse rather than export what was not asked for.
     if let Some(e) = error {
@@ -211,8 +233,11 @@ fn export(
         )
             .into_response();
     }
-    let now = super::aws::sync::now();
-    let rows: Vec<ExportRow> = matched.iter().map(|s| export_row(s, now)).collect();
+    let rows: Vec<ExportRow> = matched
+        .iter()
+        .zip(&positions)
+        .map(|(s, &i)| export_row(s, view.summary(i), now))
+        .collect();
     let stamp = now
         .to_datetime()
         .map(|d| d.format("%Y%m%dT%H%M%SZ").to_string())
@@ -282,7 +307,10 @@ mod tests {
         ];
         let t = secret("dev/app");
         let now = Timestamp::new(1_800_000_000);
-        let csv = to_csv(&[export_row(&s, now), export_row(&t, now)]);
+        let none = Summary::default();
+        let cfg = crate::domain::health::HealthConfig::default();
+        let t_health = crate::domain::health::summarize(&t, None, &cfg, now);
+        let csv = to_csv(&[export_row(&s, none, now), export_row(&t, t_health, now)]);
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(lines.len(), 4, "header, two rows, trailing empty: {csv}");
         assert_eq!(lines[0], COLUMNS.join(","));
@@ -290,7 +318,13 @@ mod tests {
         assert!(lines[1].contains(",\"<script>alert(1)</script>, owner: ops\","));
         assert!(lines[1].ends_with(",owner=alice; env=prod"));
         assert!(lines[2].contains(",aws/secretsmanager,false,"));
-        let json = serde_json::to_value([export_row(&s, now)]).unwrap();
+        assert!(lines[1].contains(",ok,,"), "no findings: {}", lines[1]);
+        assert!(
+            lines[2].contains(",medium,rotation-disabled not-rotated-recently unused default-kms-key missing-required-tags no-description,"),
+            "{}",
+            lines[2]
+        );
+        let json = serde_json::to_value([export_row(&s, none, now)]).unwrap();
         assert_eq!(json[0]["tags"]["owner"], "alice");
         assert_eq!(json[0]["created"], Timestamp::new(1_700_000_000).rfc3339());
         assert_eq!(

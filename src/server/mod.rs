@@ -6,6 +6,7 @@ pub mod config;
 pub mod detail;
 pub mod error;
 pub mod export;
+pub mod health;
 pub mod http;
 pub mod inventory;
 pub mod local;
@@ -25,9 +26,40 @@ pub struct AppState {
     /// The client the sync uses; the detail page reads one secret with it.
     pub source: aws::Source,
     pub details: Arc<detail::DetailCache>,
+    pub health: Arc<health::HealthMonitor>,
 }
 
 impl AppState {
+    /// The state for `config`: a fresh detail cache, and a health monitor
+    /// that reads replica status from it and alerts through the webhook
+    /// of `config.alerts`, if any.
+    pub fn new(
+        leptos_options: leptos::prelude::LeptosOptions,
+        inventory: Arc<inventory::Inventory>,
+        config: Arc<config::Config>,
+        source_label: String,
+        source: aws::Source,
+    ) -> AppState {
+        let details: Arc<detail::DetailCache> = Default::default();
+        let cache = details.clone();
+        let health = health::HealthMonitor::new(
+            config.health.clone(),
+            inventory.clone(),
+            std::time::Duration::from_secs(config.alerts.evaluate_every_secs),
+            None,
+        )
+        .with_replicas(move |now| cache.replica_states(now));
+        AppState {
+            leptos_options,
+            inventory,
+            config,
+            source_label,
+            source,
+            details,
+            health: Arc::new(health),
+        }
+    }
+
     pub fn sync_info(&self) -> crate::api::SyncInfo {
         views::sync_info(self)
     }

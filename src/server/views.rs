@@ -1,18 +1,22 @@
 //! Builds the DTOs the pages receive from the current snapshot. No AWS calls.
 
+use super::health::HealthView;
 use super::inventory::Snapshot;
 use super::AppState;
 use crate::api::{
     parse_sort, Facet, FacetValue, FolderNode, InventoryPage, QueryError, SecretRow, SortKey,
     SyncInfo, PAGE_SIZE,
 };
+use crate::domain::health::Summary;
 use crate::domain::query::{toggle_tag_term, Query};
 use crate::domain::tree::{in_folder, Folder, NameTree};
 use crate::domain::{Secret, State, Timestamp};
 use std::collections::HashMap;
 
-pub fn row(s: &Secret, now: Timestamp) -> SecretRow {
+pub fn row(s: &Secret, health: Summary, now: Timestamp) -> SecretRow {
     SecretRow {
+        health: health.worst,
+        findings: health.active().iter().collect(),
         name: s.name.to_string(),
         arn: s.arn.to_string(),
         description: s.description.as_deref().map(str::to_string),
@@ -30,12 +34,12 @@ pub fn row(s: &Secret, now: Timestamp) -> SecretRow {
 /// Sub-folders shown per folder at most; a wider folder says how many more.
 const MAX_CHILDREN: usize = 200;
 
-fn folder_node(tree: &NameTree, folder: &Folder, open: &str) -> FolderNode {
+fn folder_node(view: &HealthView, tree: &NameTree, folder: &Folder, open: &str) -> FolderNode {
     let expanded = folder.path.is_empty() || in_folder(open, &folder.path) || open == folder.path;
     let children = expanded.then(|| {
         tree.children(folder)
             .take(MAX_CHILDREN)
-            .map(|c| folder_node(tree, c, open))
+            .map(|c| folder_node(view, tree, c, open))
             .collect()
     });
     let count = tree.children(folder).count();
@@ -43,6 +47,7 @@ fn folder_node(tree: &NameTree, folder: &Folder, open: &str) -> FolderNode {
         path: folder.path.clone(),
         segment: folder.segment.clone(),
         secrets: folder.secrets,
+        worst: view.worst_in(view.snapshot.folder_range(&folder.path)),
         has_children: count > 0,
         children,
         more: if expanded {
@@ -231,7 +236,8 @@ pub struct Selection<'a> {
     pub desc: bool,
 }
 
-pub fn select<'a>(snapshot: &'a Snapshot, q: &str, path: &str, sort: &str) -> Selection<'a> {
+pub fn select<'a>(view: &'a HealthView, q: &str, path: &str, sort: &str) -> Selection<'a> {
+    let snapshot: &Snapshot = &view.snapshot;
     let (query, error) = match Query::parse(q) {
         Ok(query) => (query, None),
         // A broken search never empties the list silently: show everything,
@@ -257,7 +263,7 @@ pub fn select<'a>(snapshot: &'a Snapshot, q: &str, path: &str, sort: &str) -> Se
         folder.collect()
     } else {
         query
-            .select(snapshot.index())
+            .select_with(snapshot.index(), Some(view))
             .into_iter()
             .filter(|i| folder.contains(i))
             .collect()
@@ -303,7 +309,8 @@ pub fn inventory_page(
     page: usize,
 ) -> InventoryPage {
     let now = super::aws::sync::now();
-    let snapshot = state.inventory.snapshot();
+    let view = state.health.current(now);
+    let snapshot = &view.snapshot;
     let Selection {
         positions,
         matched,
@@ -311,15 +318,16 @@ pub fn inventory_page(
         path,
         sort,
         desc,
-    } = select(&snapshot, q, path, sort);
+    } = select(&view, q, path, sort);
     let tree = snapshot.tree();
     let pages = matched.len().div_ceil(PAGE_SIZE).max(1);
     let page = page.clamp(1, pages);
     let rows = matched
         .iter()
+        .zip(&positions)
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
-        .map(|s| row(s, now))
+        .map(|(s, &i)| row(s, view.summary(i), now))
         .collect();
     InventoryPage {
         rows,
@@ -331,8 +339,8 @@ pub fn inventory_page(
         now,
         ready: snapshot.taken_at.is_some(),
         error,
-        tree: folder_node(tree, tree.root(), &path),
-        facets: facets(&snapshot, &positions, q),
+        tree: folder_node(&view, tree, tree.root(), &path),
+        facets: facets(snapshot, &positions, q),
         path,
         sort,
         desc,

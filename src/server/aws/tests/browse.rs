@@ -6,7 +6,8 @@ use super::{planned, source_for};
 use crate::api::SortKey;
 use crate::domain::owner::owner_of;
 use crate::domain::{Secret, Timestamp};
-use crate::server::detail::{detail, DetailCache};
+use crate::server::detail::detail;
+use crate::server::health::HealthView;
 use crate::server::inventory::{Inventory, Snapshot};
 use crate::server::local::{self, PlannedSecret, Scenario};
 use crate::server::views::{facets, select};
@@ -15,13 +16,20 @@ use std::sync::Arc;
 
 const NOW: i64 = 1_795_000_000;
 
-async fn seeded(n: usize) -> (local::RunningEndpoint, Snapshot, Vec<PlannedSecret>) {
+/// The seeded inventory as the pages see it: a snapshot with its health.
+async fn seeded(n: usize) -> (local::RunningEndpoint, HealthView, Vec<PlannedSecret>) {
     let seeded = super::seeded(n, 11, NOW).await;
     let snapshot = Snapshot::new(
         seeded.secrets.into_iter().map(Arc::new).collect(),
         Some(Timestamp::new(NOW)),
     );
-    (seeded.ep, snapshot, seeded.plan)
+    let view = HealthView::compute(
+        Arc::new(snapshot),
+        &Default::default(),
+        Timestamp::new(NOW),
+        &Default::default(),
+    );
+    (seeded.ep, view, seeded.plan)
 }
 
 fn names<'a>(it: impl IntoIterator<Item = &'a Secret>) -> BTreeSet<String> {
@@ -265,16 +273,15 @@ async fn detail_reads_replicas_policy_versions_and_refreshes_the_snapshot() {
         Timestamp::new(NOW),
         snap.secrets().len(),
     );
-    let state = crate::server::AppState {
-        leptos_options: leptos::prelude::LeptosOptions::builder()
+    let state = crate::server::AppState::new(
+        leptos::prelude::LeptosOptions::builder()
             .output_name("secretscope")
             .build(),
-        inventory: inventory.clone(),
-        config: Default::default(),
-        source_label: "test".into(),
+        inventory.clone(),
+        Default::default(),
+        "test".into(),
         source,
-        details: Arc::new(DetailCache::default()),
-    };
+    );
 
     // Replicas with their status, by name.
     let replicated = plan

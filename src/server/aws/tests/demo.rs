@@ -217,17 +217,16 @@ pub(crate) async fn render_home(
     use crate::server::{config::Config, http, AppState};
     let listener = tokio::net::TcpListener::bind(loopback()).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState {
-        leptos_options: leptos::prelude::LeptosOptions::builder()
+    let state = AppState::new(
+        leptos::prelude::LeptosOptions::builder()
             .output_name("secretscope")
             .site_addr(addr)
             .build(),
         inventory,
-        config: Arc::new(Config::default()),
-        source_label: "test".into(),
+        Arc::new(Config::default()),
+        "test".into(),
         source,
-        details: Default::default(),
-    };
+    );
     let server = tokio::spawn(async move {
         axum::serve(listener, http::router(state)).await.unwrap();
     });

@@ -9,7 +9,10 @@ use crate::domain::health::{
 };
 use crate::domain::{Secret, State, Timestamp};
 use crate::server::aws::sync::ts;
+use crate::server::health::HealthView;
+use crate::server::inventory::Snapshot;
 use crate::server::local::Scenario;
+use crate::server::views::select;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 const NOW: i64 = 1_795_000_000;
@@ -252,6 +255,30 @@ async fn the_seeded_inventory_yields_the_planned_findings() {
             assert!(!names.is_empty(), "{rule} never fired");
         }
     }
+    // The whole-inventory view the pages read agrees secret by secret, and
+    // each `rule:` search selects exactly the secrets the rule fired for.
+    let by_arn: HashMap<std::sync::Arc<str>, Vec<ReplicaState>> = secrets
+        .iter()
+        .map(|s| (s.arn.clone(), replicas[&*s.name].clone()))
+        .collect();
+    let snapshot = Snapshot::new(
+        secrets.iter().cloned().map(std::sync::Arc::new).collect(),
+        Some(now),
+    );
+    let view = HealthView::compute(std::sync::Arc::new(snapshot), &cfg, now, &by_arn);
+    for (rule, names) in &fired {
+        assert_eq!(view.counts.active[*rule as usize], names.len(), "{rule}");
+        let sel = select(&view, &format!("rule:{rule}"), "", "");
+        let got: Names = sel.matched.iter().map(|s| s.name.to_string()).collect();
+        assert_eq!(&got, names, "rule:{rule}");
+    }
+    for sev in [None, Some(Severity::Critical), Some(Severity::Low)] {
+        let want = findings.values().filter(|f| worst(f) == sev).count();
+        assert_eq!(view.counts.with_worst(sev), want, "{sev:?}");
+        let q = format!("health:{}", sev.map_or("ok", |s| s.as_str()));
+        assert_eq!(select(&view, &q, "", "").matched.len(), want, "{q}");
+    }
+
     let counts: Vec<String> = fired
         .iter()
         .map(|(r, n)| format!("{r}={}", n.len()))
