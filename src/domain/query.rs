@@ -409,7 +409,7 @@ impl Term {
                 None => false,
             },
             Term::Rule(id) => health.active().contains(*id),
-            Term::Suppressed(yes) => !health.suppressed.is_empty() == *yes,
+            Term::Suppressed(yes) => health.suppressed.is_empty() != *yes,
             Term::Rotated(when) => when.matches(s.last_rotated, now, false),
             Term::Next(when) => when.matches(s.next_rotation, now, true),
             _ => false,

@@ -85,7 +85,7 @@ impl HealthView {
         snapshot: Arc<Snapshot>,
         cfg: &HealthConfig,
         now: Timestamp,
-        replicas: &HashMap<Arc<str>, Vec<ReplicaState>>,
+        replicas: &Replicas,
     ) -> HealthView {
         let started = Instant::now();
         let secrets = snapshot.secrets();
@@ -283,8 +283,12 @@ pub struct HealthMonitor {
     state: Mutex<Option<HashMap<Arc<str>, Alarm>>>,
     every: Duration,
     sink: Option<Arc<dyn AlertSink>>,
-    replicas: Arc<dyn Fn(Timestamp) -> HashMap<Arc<str>, Vec<ReplicaState>> + Send + Sync>,
+    replicas: Arc<ReplicaFeed>,
 }
+
+/// Replica status by ARN, as known at a time.
+pub type Replicas = HashMap<Arc<str>, Vec<ReplicaState>>;
+type ReplicaFeed = dyn Fn(Timestamp) -> Replicas + Send + Sync;
 
 impl HealthMonitor {
     pub fn new(
@@ -307,7 +311,7 @@ impl HealthMonitor {
     /// Where replica status comes from (the detail cache).
     pub fn with_replicas(
         mut self,
-        f: impl Fn(Timestamp) -> HashMap<Arc<str>, Vec<ReplicaState>> + Send + Sync + 'static,
+        f: impl Fn(Timestamp) -> Replicas + Send + Sync + 'static,
     ) -> Self {
         self.replicas = Arc::new(f);
         self
@@ -493,8 +497,10 @@ mod tests {
     fn alarms_change_once_per_transition() {
         let inv = Arc::new(Inventory::new());
         let rec = Arc::new(Recorder::default());
-        let mut cfg = HealthConfig::default();
-        cfg.pending_grace_secs = 3600;
+        let cfg = HealthConfig {
+            pending_grace_secs: 3600,
+            ..Default::default()
+        };
         let mon = HealthMonitor::new(cfg, inv.clone(), Duration::from_secs(30), Some(rec.clone()));
         let at = |d: i64| Timestamp::new(NOW + d);
         // Nothing synced yet: no baseline.
