@@ -1,10 +1,12 @@
 //! Server functions, one file per resource. Each starts with its guard (from
 //! the auth issue on) and returns a DTO; bodies run on the server only.
 
+pub mod health;
 pub mod inventory;
 pub mod secret;
 pub mod status;
 
+pub use health::*;
 pub use inventory::*;
 pub use secret::*;
 pub use status::*;

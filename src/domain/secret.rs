@@ -267,6 +267,14 @@ impl Secret {
     }
 }
 
+/// The function name of a Lambda ARN (`…:function:NAME[:qualifier]`), or the input itself.
+pub fn function_name(arn: &str) -> &str {
+    match arn.split_once(":function:") {
+        Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
+        None => arn,
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod fixtures {
     use super::*;

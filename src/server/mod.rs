@@ -10,6 +10,7 @@ pub mod health;
 pub mod http;
 pub mod inventory;
 pub mod local;
+pub mod overview;
 pub mod views;
 
 use std::sync::Arc;

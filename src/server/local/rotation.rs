@@ -53,13 +53,7 @@ impl LambdaBehaviour {
     }
 }
 
-/// The function name of a Lambda ARN (`…:function:NAME[:qualifier]`), or the input itself.
-pub fn function_name(arn: &str) -> &str {
-    match arn.split_once(":function:") {
-        Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
-        None => arn,
-    }
-}
+pub use crate::domain::secret::function_name;
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RotationStep {

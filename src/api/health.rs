@@ -1,0 +1,147 @@
+//! The overview (home page) and the on-call queue: what the health rules say
+//! about the whole inventory. Every number comes with the search that lists
+//! exactly the secrets it counts.
+
+use crate::domain::health::{RuleId, Severity};
+use crate::domain::Timestamp;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A number and the inventory search (`/secrets?…`) that lists what it counts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Count {
+    pub count: usize,
+    /// The `q=` search.
+    pub q: String,
+    /// The `path=` folder, if any.
+    pub path: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HealthCount {
+    /// `None`: no active finding.
+    pub worst: Option<Severity>,
+    pub secrets: Count,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleCount {
+    pub rule: RuleId,
+    pub title: String,
+    /// After configuration overrides.
+    pub severity: Severity,
+    pub enabled: bool,
+    pub active: Count,
+    /// Secrets where a suppression tag covers this rule's finding.
+    pub suppressed: usize,
+}
+
+/// Secrets of one group (an account and region, or a top-level folder),
+/// split by worst severity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupCount {
+    pub label: String,
+    pub total: Count,
+    /// Critical, high, medium, low, info, ok: in that order.
+    pub by_worst: Vec<HealthCount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bucket {
+    pub label: String,
+    pub secrets: Count,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Day {
+    /// `2026-11-23`
+    pub date: String,
+    /// `Mon 23`
+    pub label: String,
+    pub secrets: Count,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    pub now: Timestamp,
+    /// False until the first sync: the counts are of nothing yet.
+    pub ready: bool,
+    pub total: usize,
+    /// Worst first, then "ok".
+    pub by_worst: Vec<HealthCount>,
+    pub rules: Vec<RuleCount>,
+    pub places: Vec<GroupCount>,
+    /// Top-level folders by number of secrets at high or worse; at most 12.
+    pub paths: Vec<GroupCount>,
+    /// Top-level folders not shown.
+    pub more_paths: usize,
+    /// Since the last rotation, secrets not scheduled for deletion.
+    pub ages: Vec<Bucket>,
+    /// The next 30 days, today first.
+    pub upcoming: Vec<Day>,
+    /// Rotation on and NextRotationDate already past (the rule's window may
+    /// not have closed yet).
+    pub due_now: Count,
+    /// When the rules ran, and how long they took.
+    pub evaluated_at: Timestamp,
+    pub evaluated_ms: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OncallRow {
+    pub name: String,
+    pub arn: String,
+    pub account: String,
+    pub region: String,
+    /// `RotationFailed` or `RotationOverdue`.
+    pub problem: RuleId,
+    pub severity: Severity,
+    /// When it broke: the rotation's start, or the missed deadline.
+    pub since: Option<Timestamp>,
+    /// The rule's sentence: version, Lambda, deadline.
+    pub detail: String,
+    pub owner: Option<String>,
+    /// The rotation Lambda's function name.
+    pub lambda: Option<String>,
+    pub lambda_arn: Option<String>,
+    pub pending_version: Option<String>,
+    /// When the pending version was created, if the version dates are known.
+    pub pending_created: Option<Timestamp>,
+    /// The last successful rotation (LastRotatedDate).
+    pub last_success: Option<Timestamp>,
+    /// From CloudTrail, when it is on: the last RotationFailed event.
+    pub failure: Option<FailureNote>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailureNote {
+    pub at: Timestamp,
+    pub message: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Oncall {
+    pub now: Timestamp,
+    pub ready: bool,
+    /// Failed first, then overdue; each longest broken first.
+    pub rows: Vec<OncallRow>,
+    pub failed: usize,
+    pub overdue: usize,
+    /// Secrets whose failed or overdue finding is suppressed (not listed).
+    pub suppressed: usize,
+    /// CloudTrail: `None` when off; `Some(Ok(()))` when read; the error otherwise.
+    pub cloudtrail: Option<Result<(), String>>,
+    pub evaluated_at: Timestamp,
+}
+
+#[server]
+pub async fn get_overview() -> Result<Overview, ServerFnError> {
+    let state = super::state()?;
+    Ok(crate::server::overview::overview(&state))
+}
+
+#[server]
+pub async fn get_oncall() -> Result<Oncall, ServerFnError> {
+    let state = super::state()?;
+    Ok(crate::server::overview::oncall(&state).await)
+}
