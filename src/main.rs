@@ -1,11 +1,13 @@
-//! The `secretscope` command line: serve, sync, config, local-endpoint.
+//! The `secretscope` command line: serve, sync, check, config, local-endpoint.
 
 use clap::{Args, Parser, Subcommand};
+use secretscope::domain::health::RuleId;
 use secretscope::server::aws::build_client;
-use secretscope::server::aws::sync::Syncer;
+use secretscope::server::aws::sync::{self, Syncer};
+use secretscope::server::check::{self, FailOn, Format};
 use secretscope::server::config::Config;
 use secretscope::server::inventory::Inventory;
-use secretscope::server::local::{self, Faults, LocalOptions};
+use secretscope::server::local::{self, Faults, LocalOptions, RunningEndpoint};
 use secretscope::server::{http, AppState};
 use serde_json::json;
 use std::net::SocketAddr;
@@ -38,6 +40,10 @@ enum Command {
     Serve(ServeArgs),
     /// Run one sync and print a summary; exits non-zero if it fails.
     Sync(SyncArgs),
+    /// Run one sync and the health rules; print the findings (text, JSON or
+    /// SARIF) and exit 1 if one is at or above --fail-on, to gate a pipeline.
+    #[command(after_help = check::EXIT_CODES_HELP)]
+    Check(CheckArgs),
     /// Print the effective configuration (defaults < file < environment).
     Config,
     /// Run the demo Secrets Manager endpoint alone (for boto3, the aws CLI, tests).
@@ -88,6 +94,35 @@ struct SyncArgs {
 }
 
 #[derive(Args)]
+struct CheckArgs {
+    /// Check a freshly seeded built-in demo endpoint instead of AWS.
+    #[arg(long, conflicts_with = "endpoint_url")]
+    demo: bool,
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// Output on stdout: text for people, json (documented shape), sarif (2.1.0, for code scanning).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Exit 1 if an active (not suppressed) finding is at or above this severity:
+    /// critical, high, medium, low, info, or none (never).
+    #[arg(long, value_name = "SEVERITY", default_value = "high")]
+    fail_on: FailOn,
+    /// Run only this rule (repeatable); overrides health.disabled. Default: every enabled rule.
+    #[arg(long = "rule", value_name = "ID", value_parser = check::parse_rule)]
+    rules: Vec<RuleId>,
+    /// Also list suppressed findings in the text output (JSON and SARIF always carry them, marked).
+    #[arg(long)]
+    include_suppressed: bool,
+    /// Skip ListSecretVersionIds for secrets with a pending rotation (rotation-failed then
+    /// dates a stuck rotation by the secret's last change).
+    #[arg(long)]
+    no_versions: bool,
+    /// Evaluate replica-failed: one DescribeSecret per secret, within sync.version_rate_per_sec.
+    #[arg(long)]
+    replicas: bool,
+}
+
+#[derive(Args)]
 struct LocalArgs {
     /// Address to listen on (use a loopback address).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4566")]
@@ -123,6 +158,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(cli.config, args).await,
             Command::Sync(args) => run_sync(cli.config, args).await,
+            Command::Check(args) => Ok(run_check(cli.config, args).await),
             Command::Config => {
                 let config = Config::load(cli.config.as_deref())?;
                 print!("{}", config.to_redacted_toml());
@@ -200,13 +236,7 @@ async fn local_endpoint(args: LocalArgs) -> anyhow::Result<ExitCode> {
 async fn run_sync(config_file: Option<PathBuf>, args: SyncArgs) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(config_file.as_deref())?;
     apply_aws(&mut config, args.aws);
-    let source = build_client(&config.aws).await;
-    let inventory = Arc::new(Inventory::new());
-    let syncer = Arc::new(Syncer::new(
-        source.clone(),
-        inventory.clone(),
-        config.sync.clone(),
-    ));
+    let syncer = Syncer::standalone(&config).await;
     let started = std::time::Instant::now();
     let (code, summary) = match syncer.list_once().await {
         Ok((stats, needed)) => {
@@ -276,6 +306,63 @@ async fn run_sync(config_file: Option<PathBuf>, args: SyncArgs) -> anyhow::Resul
     Ok(code)
 }
 
+/// Starts the seeded demo endpoint on a free loopback port and points
+/// `config` at it; it runs until the returned handle is dropped.
+async fn start_demo(config: &mut Config) -> anyhow::Result<RunningEndpoint> {
+    let running = local::spawn(
+        LocalOptions {
+            seed_secrets: config.demo.seed_secrets,
+            seed: config.demo.seed,
+            ..LocalOptions::default()
+        },
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot start the demo endpoint: {e}"))?;
+    config.aws.endpoint_url = Some(running.url());
+    Ok(running)
+}
+
+/// `check` exits 2 for every error of its own (1 means findings).
+async fn run_check(config_file: Option<PathBuf>, args: CheckArgs) -> ExitCode {
+    let mut config = match Config::load(config_file.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: secretscope check could not run: {e}");
+            return ExitCode::from(check::EXIT_ERROR);
+        }
+    };
+    apply_aws(&mut config, args.aws);
+    let _demo = if args.demo {
+        match start_demo(&mut config).await {
+            Ok(d) => Some(d),
+            Err(e) => {
+                eprintln!("error: secretscope check could not run: {e}");
+                return ExitCode::from(check::EXIT_ERROR);
+            }
+        }
+    } else {
+        None
+    };
+    let opts = check::Options {
+        format: args.format,
+        fail_on: args.fail_on,
+        rules: args.rules,
+        include_suppressed: args.include_suppressed,
+        versions: !args.no_versions,
+        replicas: args.replicas,
+    };
+    let code = check::run(
+        &config,
+        &opts,
+        sync::now(),
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    )
+    .await;
+    ExitCode::from(code)
+}
+
 async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(config_file.as_deref())?;
     apply_aws(&mut config, args.aws);
@@ -293,17 +380,7 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
     let mut _demo = None;
     let source_label;
     if args.demo {
-        let running = local::spawn(
-            LocalOptions {
-                seed_secrets: config.demo.seed_secrets,
-                seed: config.demo.seed,
-                ..LocalOptions::default()
-            },
-            SocketAddr::from(([127, 0, 0, 1], 0)),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot start the demo endpoint: {e}"))?;
-        config.aws.endpoint_url = Some(running.url());
+        let running = start_demo(&mut config).await?;
         source_label = format!(
             "demo endpoint at {} (seeded, {} secrets)",
             running.url(),

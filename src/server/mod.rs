@@ -2,6 +2,7 @@
 //! HTTP service and the embedded demo endpoint. `app/` never imports this.
 
 pub mod aws;
+pub mod check;
 pub mod config;
 pub mod detail;
 pub mod error;

@@ -11,10 +11,12 @@
 
 use super::rate::RateLimiter;
 use super::Source;
+use crate::domain::health::ReplicaState;
 use crate::domain::{Label, RotationRules, Secret, Tag, Timestamp, Version, VersionId};
-use crate::server::config::SyncSettings;
+use crate::server::config::{Config, SyncSettings};
 use crate::server::error::AppError;
 use crate::server::inventory::{Inventory, ListStats};
+use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
 use aws_sdk_secretsmanager::types::SecretListEntry;
 use aws_smithy_types::DateTime;
 use serde::Serialize;
@@ -247,6 +249,40 @@ pub async fn fetch_versions(
     Ok(out)
 }
 
+/// The replica status DescribeSecret reports (ListSecrets does not).
+pub fn replica_states(d: &DescribeSecretOutput) -> Vec<ReplicaState> {
+    d.replication_status()
+        .iter()
+        .map(|r| ReplicaState {
+            region: r.region().unwrap_or_default().to_string(),
+            status: r
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            message: r.status_message().map(str::to_string),
+            last_accessed: ts(r.last_accessed_date()),
+        })
+        .collect()
+}
+
+/// One DescribeSecret, for the replica status of a secret.
+pub async fn fetch_replicas(
+    source: &Source,
+    limiter: &RateLimiter,
+    arn: &str,
+    name: &str,
+) -> Result<Vec<ReplicaState>, AppError> {
+    limiter.acquire().await;
+    let d = source
+        .client
+        .describe_secret()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| AppError::from_sdk("DescribeSecret", name, &source.endpoint, e))?;
+    Ok(replica_states(&d))
+}
+
 /// The fetched version dates of `prev` still hold for the freshly listed `s`
 /// if nothing that changes versions changed: same last-changed and
 /// last-rotated dates and the same labelled versions.
@@ -299,6 +335,17 @@ impl Syncer {
             inventory,
             settings,
         }
+    }
+
+    /// A syncer over a new, empty inventory, for the one-shot commands
+    /// (`sync`, `check`).
+    pub async fn standalone(config: &Config) -> Arc<Syncer> {
+        let source = super::build_client(&config.aws).await;
+        Arc::new(Syncer::new(
+            source,
+            Arc::new(Inventory::new()),
+            config.sync.clone(),
+        ))
     }
 
     /// One list pass. On success the snapshot is replaced and the secrets

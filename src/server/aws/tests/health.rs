@@ -8,7 +8,8 @@ use crate::domain::health::{
     evaluate, worst, Finding, HealthConfig, ReplicaState, RuleId, Severity,
 };
 use crate::domain::{Secret, State, Timestamp};
-use crate::server::aws::sync::ts;
+use crate::server::aws::rate::RateLimiter;
+use crate::server::aws::sync::fetch_replicas;
 use crate::server::health::HealthView;
 use crate::server::inventory::Snapshot;
 use crate::server::local::Scenario;
@@ -43,27 +44,11 @@ async fn the_seeded_inventory_yields_the_planned_findings() {
 
     // Replica status is only in DescribeSecret.
     let mut replicas: HashMap<String, Vec<ReplicaState>> = HashMap::new();
+    let limiter = RateLimiter::new(0.0);
     for s in &secrets {
-        let d = source
-            .client
-            .describe_secret()
-            .secret_id(&*s.arn)
-            .send()
+        let r = fetch_replicas(&source, &limiter, &s.arn, &s.name)
             .await
             .unwrap();
-        let r = d
-            .replication_status()
-            .iter()
-            .map(|r| ReplicaState {
-                region: r.region().unwrap_or_default().to_string(),
-                status: r
-                    .status()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-                message: r.status_message().map(str::to_string),
-                last_accessed: ts(r.last_accessed_date()),
-            })
-            .collect();
         replicas.insert(s.name.to_string(), r);
     }
 

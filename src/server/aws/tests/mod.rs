@@ -3,6 +3,7 @@
 //! implementation this project did not write.
 
 mod browse;
+mod check;
 mod demo;
 mod health;
 mod moto;
