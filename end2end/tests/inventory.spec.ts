@@ -3,7 +3,7 @@ import { expectAccessible, keepScreenshot, waitForHydration } from "./helpers";
 
 test.describe("inventory list (JavaScript on)", () => {
   test("shows the seeded inventory, hydrates, searches and pages", async ({ page }, testInfo) => {
-    await page.goto("/");
+    await page.goto("/secrets");
     await waitForHydration(page);
     const table = page.getByTestId("inventory");
     await expect(table).toBeVisible();
@@ -58,7 +58,7 @@ test.describe("inventory list (JavaScript off)", () => {
   test.use({ javaScriptEnabled: false });
 
   test("is complete, searchable and pageable without JavaScript", async ({ page }, testInfo) => {
-    await page.goto("/");
+    await page.goto("/secrets");
     const table = page.getByTestId("inventory");
     await expect(table.locator("tbody tr")).toHaveCount(50);
     await expect(page.getByTestId("sync-status")).toContainText(/Synced .* ago/);
@@ -75,14 +75,14 @@ test.describe("inventory list (JavaScript off)", () => {
     expect(found.length).toBeGreaterThan(0);
     await keepScreenshot(page, testInfo, "inventory-nojs");
 
-    await page.goto("/?page=2");
+    await page.goto("/secrets?page=2");
     await expect(page.getByTestId("result-count")).toHaveText(/^51–100 of \d+ secrets$/);
   });
 });
 
 test.describe("search language", () => {
   test("tag terms and negation filter; a syntax error is shown in place and filters nothing", async ({ page }, testInfo) => {
-    await page.goto("/?q=" + encodeURIComponent("tag:env=prod -tag:owner"));
+    await page.goto("/secrets?q=" + encodeURIComponent("tag:env=prod -tag:owner"));
     const table = page.getByTestId("inventory");
     await expect(page.getByTestId("result-count")).toContainText("matching secrets");
     const tags = await table.locator("tbody td.tags").allInnerTexts();
@@ -92,7 +92,7 @@ test.describe("search language", () => {
       expect(t).not.toContain("owner=");
     }
 
-    await page.goto("/?q=" + encodeURIComponent("regoin:eu-west-1"));
+    await page.goto("/secrets?q=" + encodeURIComponent("regoin:eu-west-1"));
     const err = page.getByTestId("query-error");
     await expect(err).toContainText("at character 1");
     await expect(err).toContainText("region");

@@ -42,7 +42,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::not_found::NotFound>
                     // Async: the whole page is rendered on the server before it is
                     // sent, so it is complete without JavaScript.
-                    <Route path=StaticSegment("") view=pages::inventory::InventoryPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("oncall") view=pages::oncall::OncallPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("secrets") view=pages::inventory::InventoryPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("secret"), WildcardSegment("name")) view=pages::secret::SecretPage ssr=SsrMode::Async/>
                 </Routes>

@@ -10,7 +10,9 @@ pub fn Header() -> impl IntoView {
         <header class="site">
             <a class="brand" href="/">"secretscope"</a>
             <nav aria-label="Main">
+                <a href="/">"Overview"</a>
                 <a href="/secrets">"Inventory"</a>
+                <a href="/oncall">"On-call"</a>
             </nav>
             <div class="sync" role="status" aria-live="polite" data-testid="sync-status">
                 <Suspense fallback=|| view! { <span class="muted">"Checking sync…"</span> }>

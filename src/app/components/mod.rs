@@ -1,3 +1,4 @@
 pub mod header;
+pub mod health;
 pub mod time;
 pub mod timeline;

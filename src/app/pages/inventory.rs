@@ -2,7 +2,9 @@ use crate::api::{
     list_inventory, sort_param, Facet, FolderNode, InventoryPage as Data, QueryError, SecretRow,
     SortKey,
 };
+use crate::app::components::health::{sev_class, sev_word};
 use crate::app::components::time::When;
+use crate::domain::health::Severity;
 use crate::app::error_text;
 use crate::app::pages::secret::secret_href;
 use crate::domain::Timestamp;
@@ -134,6 +136,8 @@ pub fn InventoryPage() -> impl IntoView {
                 <li><code>"name:prod/*"</code>" — name glob (or prefix: "<code>"name:prod/payments"</code>")"</li>
                 <li><code>"tag:owner=alice*"</code>", "<code>"tag:env"</code>" (key present), "<code>"-tag:owner"</code>" or "<code>"!tag:owner"</code>" (no owner tag)"</li>
                 <li><code>"region:eu-west-1"</code>", "<code>"account:123456789012"</code>", "<code>"kms:default"</code>", "<code>"kms:cmk"</code>", "<code>"rotation:on"</code>", "<code>"rotation:off"</code>", "<code>"deleted:yes"</code>", "<code>"service:rds"</code></li>
+                <li><code>"health:critical"</code>", "<code>"health:high+"</code>" (that severity or worse), "<code>"health:ok"</code>", "<code>"rule:rotation-failed"</code>", "<code>"suppressed:yes"</code></li>
+                <li><code>"rotated:>90d"</code>", "<code>"rotated:never"</code>", "<code>"next:<7d"</code>", "<code>"next:2026-12-01"</code>" — last / next rotation"</li>
                 <li><code>"tag:team=payments OR tag:team=billing"</code>", "<code>"(a OR b) -c"</code>", "<code>"\"quoted phrase\""</code></li>
             </ul>
         </details>
@@ -285,6 +289,7 @@ fn List(data: Data, view: ViewState) -> impl IntoView {
                 <tr>
                     {header(SortKey::Name)}
                     <th scope="col">"State"</th>
+                    <th scope="col">"Health"</th>
                     <th scope="col">"Description"</th>
                     <th scope="col">"Tags"</th>
                     {header(SortKey::LastRotated)}
@@ -396,7 +401,10 @@ fn FolderItem(node: FolderNode, view: ViewState) -> impl IntoView {
                 {toggle.map(|t| t.into_any()).unwrap_or_else(|| view! { <span class="toggle" aria-hidden="true"></span> }.into_any())}
                 <a href=view.with_path(&node.path).href() aria-current=is_open.then_some("page") class="folder">
                     <span class="seg">{node.segment}"/"</span>
-                    <span class="n"><span class="visually-hidden">", "</span>{node.secrets}<span class="visually-hidden">" secrets"</span></span>
+                    <span class="n">
+                        {node.worst.filter(|w| *w >= Severity::High).map(|w| view! { <span class=format!("dot {}", sev_class(Some(w))) title=format!("worst finding below: {}", sev_word(Some(w)))><span class="visually-hidden">{format!(", {} finding below", sev_word(Some(w)))}</span></span> })}
+                        <span class="visually-hidden">", "</span>{node.secrets}<span class="visually-hidden">" secrets"</span>
+                    </span>
                 </a>
             </span>
             {children}
@@ -477,10 +485,20 @@ fn SearchError(error: QueryError, query: String, total: usize) -> impl IntoView 
 fn Row(row: SecretRow, now: Timestamp) -> impl IntoView {
     let state = row.state;
     let href = secret_href(&row.name);
+    let findings = if row.findings.is_empty() {
+        "No active finding".to_string()
+    } else {
+        row.findings
+            .iter()
+            .map(|r| r.info().title)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     view! {
         <tr>
             <th scope="row" class="name"><a href=href title=row.arn.clone()><PathName name=row.name/></a></th>
             <td><span class=format!("state {}", state.class()) title=state.explain()>{state.word()}</span></td>
+            <td><span class=sev_class(row.health) title=findings>{sev_word(row.health)}</span></td>
             <td class="desc">{row.description.unwrap_or_default()}</td>
             <td class="tags">
                 <ul class="tags">

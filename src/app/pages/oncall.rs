@@ -1,0 +1,204 @@
+//! `/oncall`: failed rotations first, then overdue ones, the longest broken
+//! first. The queue refreshes itself (`?refresh=SECONDS`, default 30, `0`
+//! to stop) without reloading the page, so scroll and focus stay put.
+
+use crate::api::{get_oncall, Oncall, OncallRow};
+use crate::app::components::health::SeverityBadge;
+use crate::app::components::time::When;
+use crate::app::error_text;
+use crate::app::pages::secret::secret_href;
+use crate::domain::health::RuleId;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+pub const DEFAULT_REFRESH_SECS: u32 = 30;
+
+#[component]
+pub fn OncallPage() -> impl IntoView {
+    let query = use_query_map();
+    let every = move || {
+        query
+            .read()
+            .get("refresh")
+            .and_then(|v| v.parse::<u32>().ok())
+            .map(|n| if n == 0 { 0 } else { n.max(5) })
+            .unwrap_or(DEFAULT_REFRESH_SECS)
+    };
+    let data = Resource::new(|| (), |_| get_oncall());
+    view! {
+        <Title text="On-call"/>
+        <h1>"On-call: failed and overdue rotations"</h1>
+        <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Reading the rotation queue…"</p> }>
+            {move || data.get().map(|r| match r {
+                Ok(d) if !d.ready => view! {
+                    <section class="empty">
+                        <h2>"The first sync is still running"</h2>
+                        <p>"Reload in a few seconds; the header shows any error."</p>
+                    </section>
+                }.into_any(),
+                Ok(d) => view! { <OncallQueue initial=d every=every()/> }.into_any(),
+                Err(e) => view! {
+                    <p class="error" role="alert">"The on-call queue could not be read: " {error_text(&e)}
+                        " Reload the page to try again."</p>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+/// The queue, hydrated in the browser to refresh itself every `every`
+/// seconds (0: never) through the same server function.
+#[island]
+fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
+    let (data, set_data) = signal(initial);
+    let (auto, set_auto) = signal(every > 0);
+    let (busy, set_busy) = signal(false);
+    let (failed, set_failed) = signal(None::<String>);
+    let reload = move || {
+        if busy.get_untracked() {
+            return;
+        }
+        set_busy.set(true);
+        leptos::task::spawn_local(async move {
+            match get_oncall().await {
+                Ok(d) => {
+                    set_data.set(d);
+                    set_failed.set(None);
+                }
+                Err(e) => set_failed.set(Some(error_text(&e))),
+            }
+            set_busy.set(false);
+        });
+    };
+    Effect::new(move |_| {
+        if every == 0 {
+            return;
+        }
+        let handle = set_interval_with_handle(
+            move || {
+                if auto.get_untracked() {
+                    reload();
+                }
+            },
+            std::time::Duration::from_secs(u64::from(every)),
+        );
+        if let Ok(h) = handle {
+            on_cleanup(move || h.clear());
+        }
+    });
+    let status = move || {
+        let d = data.get();
+        let mut s = format!(
+            "{} failed, {} overdue · as of {}",
+            d.failed,
+            d.overdue,
+            d.evaluated_at.display()
+        );
+        if d.suppressed > 0 {
+            s.push_str(&format!(
+                " · {} suppressed by tag (not listed)",
+                d.suppressed
+            ));
+        }
+        s
+    };
+    view! {
+        <div class="queue-bar">
+            <p class="count" role="status" data-testid="oncall-status">{status}</p>
+            {(every > 0).then(|| view! {
+                <label class="auto">
+                    <input type="checkbox" prop:checked=move || auto.get()
+                        on:change=move |ev| set_auto.set(event_target_checked(&ev))/>
+                    {format!(" Refresh every {every} s")}
+                </label>
+            })}
+            <button type="button" class="secondary" on:click=move |_| reload() disabled=move || busy.get()>
+                {move || if busy.get() { "Refreshing…" } else { "Refresh now" }}
+            </button>
+        </div>
+        {move || failed.get().map(|e| view! {
+            <p class="error" role="alert">{format!("The last refresh failed: {e} Showing the previous result.")}</p>
+        })}
+        {move || {
+            let d = data.get();
+            if d.rows.is_empty() {
+                view! {
+                    <section class="empty" data-testid="oncall-empty">
+                        <h2>"No failed or overdue rotations"</h2>
+                        <p>"Every rotation that is switched on has finished within its window. This page keeps checking."</p>
+                    </section>
+                }.into_any()
+            } else {
+                let now = d.now;
+                let cloudtrail = d.cloudtrail.clone();
+                view! {
+                    {cloudtrail.and_then(|c| c.err()).map(|e| view! {
+                        <p class="warning">{format!("CloudTrail could not be read ({e}); failure messages are missing below.")}</p>
+                    })}
+                    <div class="table-wrap">
+                        <table class="inventory oncall" data-testid="oncall">
+                            <caption class="visually-hidden">"Failed rotations first, then overdue; longest broken first"</caption>
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Problem"</th>
+                                    <th scope="col">"Secret"</th>
+                                    <th scope="col">"Broken since"</th>
+                                    <th scope="col">"Owner"</th>
+                                    <th scope="col">"Lambda"</th>
+                                    <th scope="col">"Pending version"</th>
+                                    <th scope="col">"Last success"</th>
+                                    <th scope="col">"What happened"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {d.rows.into_iter().map(|r| view! { <QueueRow row=r now=now/> }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }
+        }}
+    }
+}
+
+#[component]
+fn QueueRow(row: OncallRow, now: crate::domain::Timestamp) -> impl IntoView {
+    let problem = if row.problem == RuleId::RotationFailed {
+        "Rotation failed"
+    } else {
+        "Overdue"
+    };
+    let failure = row.failure.clone().map(|f| {
+        view! {
+            <p class="failure">
+                <strong>"CloudTrail RotationFailed "</strong>
+                <When at=Some(f.at) now=now/>
+                {f.message.map(|m| view! { ": " <span class="msg">{m}</span> })}
+            </p>
+        }
+    });
+    view! {
+        <tr data-problem=row.problem.as_str()>
+            <td><SeverityBadge worst=Some(row.severity)/>" "{problem}</td>
+            <th scope="row" class="name">
+                <a href=secret_href(&row.name) title=row.arn.clone()>{row.name.clone()}</a>
+                <div class="muted small">{format!("{} · {}", row.account, row.region)}</div>
+            </th>
+            <td><When at=row.since now=now absent="unknown"/></td>
+            <td>{row.owner.unwrap_or_else(|| "no owner tag".to_string())}</td>
+            <td class="mono" title=row.lambda_arn.clone().unwrap_or_default()>{row.lambda.unwrap_or_else(|| "—".to_string())}</td>
+            <td>
+                {match row.pending_version {
+                    Some(v) => view! {
+                        <code class="vid">{v}</code>
+                        {row.pending_created.map(|t| view! { <div class="small">"created "<When at=Some(t) now=now/></div> })}
+                    }.into_any(),
+                    None => view! { <span class="muted">"none"</span> }.into_any(),
+                }}
+            </td>
+            <td><When at=row.last_success now=now absent="never"/></td>
+            <td class="desc">{row.detail}{failure}</td>
+        </tr>
+    }
+}
