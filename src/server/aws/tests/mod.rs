@@ -3,6 +3,7 @@
 //! implementation this project did not write.
 
 mod browse;
+mod cloudtrail;
 mod demo;
 mod health;
 mod moto;
