@@ -362,7 +362,10 @@ mod tests {
         c.alerts.webhook_url = Some("https://hooks.slack.test/services/T0/B0/SECRETPART".into());
         let shown = c.to_redacted_toml();
         assert!(!shown.contains("SECRETPART"), "{shown}");
-        assert!(shown.contains("https://hooks.slack.test/[redacted]"), "{shown}");
+        assert!(
+            shown.contains("https://hooks.slack.test/[redacted]"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -388,9 +391,14 @@ mod tests {
         assert_eq!(c.health.severity_of(RuleId::DefaultKmsKey), Severity::High);
         assert_eq!(c.health.required_tags, ["owner", "team"]);
         assert!(c.cloudtrail.enabled);
-        assert_eq!(c.alerts.webhook_url.as_deref(), Some("http://127.0.0.1:9/hook"));
+        assert_eq!(
+            c.alerts.webhook_url.as_deref(),
+            Some("http://127.0.0.1:9/hook")
+        );
         std::fs::write(&file, "[health]\nnot_rotated_dayz = 30\n").unwrap();
-        let err = Config::load_from(Some(&file), env(&[])).unwrap_err().to_string();
+        let err = Config::load_from(Some(&file), env(&[]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not_rotated_dayz"), "{err}");
     }
 }
