@@ -7,6 +7,7 @@ pub mod health;
 pub mod owner;
 pub mod policy;
 pub mod query;
+pub mod rotation_history;
 pub mod secret;
 pub mod state;
 pub mod time;

@@ -120,14 +120,15 @@ pub fn is_loopback_url(url: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Builds the client for the configured source.
+/// The shared SDK configuration for `settings`: retries, timeouts, the
+/// endpoint override, region and credentials. Every AWS client the
+/// dashboard builds (Secrets Manager, CloudTrail) starts from this.
 ///
 /// For a loopback endpoint (the demo endpoint, moto) the region defaults to
 /// us-east-1 and, unless credentials or a profile are given, static local
 /// credentials are used, so nothing probes instance metadata or needs an
 /// AWS account. Otherwise the standard aws-config chain applies.
-pub async fn build_client(settings: &AwsSettings) -> Source {
-    let counters = Arc::new(ApiCounters::default());
+pub async fn sdk_config(settings: &AwsSettings) -> aws_config::SdkConfig {
     let loopback = settings
         .endpoint_url
         .as_deref()
@@ -164,7 +165,18 @@ pub async fn build_client(settings: &AwsSettings) -> Source {
             "secretscope-loopback",
         ));
     }
-    let sdk = loader.load().await;
+    loader.load().await
+}
+
+/// An interceptor that counts the attempts of any SDK client into `counters`.
+pub fn counting(counters: Arc<ApiCounters>) -> impl Intercept + 'static {
+    CountingInterceptor(counters)
+}
+
+/// Builds the Secrets Manager client for the configured source (see [`sdk_config`]).
+pub async fn build_client(settings: &AwsSettings) -> Source {
+    let counters = Arc::new(ApiCounters::default());
+    let sdk = sdk_config(settings).await;
     let region = sdk
         .region()
         .map(|r| r.to_string())

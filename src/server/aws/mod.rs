@@ -1,12 +1,15 @@
 //! Everything that talks to AWS Secrets Manager, always through
 //! `aws-sdk-secretsmanager`: the client for a source, call counting, the
-//! rate budget, and the sync passes.
+//! rate budget, and the sync passes. CloudTrail, optional, through
+//! `aws-sdk-cloudtrail` for rotation outcomes.
 
 pub mod client;
+pub mod cloudtrail;
 pub mod rate;
 pub mod sync;
 
 pub use client::{build_client, ApiCounters, Source};
+pub use cloudtrail::RotationTrail;
 
 #[cfg(test)]
 mod tests;

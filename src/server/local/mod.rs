@@ -6,6 +6,10 @@
 //! (SigV4 signatures are accepted unverified). It holds metadata only: secret
 //! values are dropped on CreateSecret and GetSecretValue is refused.
 //!
+//! The same listener serves CloudTrail's LookupEvents
+//! (`X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents`)
+//! with the rotation events of its simulated rotations; see [`cloudtrail`].
+//!
 //! Control routes for tests (never used by the dashboard):
 //! - `POST /__secretscope/faults` with a [`Faults`] JSON body;
 //! - `POST /__secretscope/down` with `{"down": bool}`: every protocol request
@@ -13,6 +17,7 @@
 //! - `GET /__secretscope/plan`: the seed's [`seed::PlannedSecret`] list;
 //! - `GET /__secretscope/rotations?secret_id=ID`: the rotation records of a secret.
 
+pub mod cloudtrail;
 pub mod faults;
 pub mod filters;
 pub mod protocol;
@@ -253,6 +258,12 @@ fn json_response(status: StatusCode, body: Value) -> Response {
     resp
 }
 
+#[derive(Clone, Copy)]
+enum Service {
+    SecretsManager,
+    CloudTrail,
+}
+
 async fn protocol_handler(
     State(inner): State<Arc<Inner>>,
     headers: HeaderMap,
@@ -262,15 +273,20 @@ async fn protocol_handler(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let op = target
-        .strip_prefix("secretsmanager.")
-        .unwrap_or("")
-        .to_string();
+    let (service, op) = if let Some(op) = target.strip_prefix("secretsmanager.") {
+        (Service::SecretsManager, op.to_string())
+    } else if let Some(op) = cloudtrail::operation(target) {
+        (Service::CloudTrail, op.to_string())
+    } else {
+        (Service::SecretsManager, String::new())
+    };
     let result = if op.is_empty() {
         Err(ApiError::client(
             "UnknownOperationException",
             format!(
-                "Unknown target '{target}': expected X-Amz-Target: secretsmanager.<Operation>."
+                "Unknown target '{target}': expected X-Amz-Target: secretsmanager.<Operation> \
+                 or {}<Operation>.",
+                cloudtrail::TARGET_PREFIX
             ),
         ))
     } else if inner.down.load(Ordering::SeqCst) {
@@ -284,7 +300,10 @@ async fn protocol_handler(
         match injected {
             Injected::Throttle => Err(ApiError::throttling()),
             Injected::ServerError => Err(ApiError::internal()),
-            Injected::Nothing => inner.dispatch(&op, &body),
+            Injected::Nothing => match service {
+                Service::SecretsManager => inner.dispatch(&op, &body),
+                Service::CloudTrail => cloudtrail::dispatch(&inner.store(), &op, &body),
+            },
         }
     };
     let request_id = uuid::Uuid::new_v4().to_string();

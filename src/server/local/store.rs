@@ -35,6 +35,24 @@ pub(crate) struct Secret {
     /// Immediate rotations started on this endpoint (a `flaky` Lambda fails the first).
     pub attempts: u32,
     pub history: Vec<RotationRecord>,
+    /// CancelRotateSecret calls, oldest first (at most `HISTORY_LIMIT`): a
+    /// cancel need not stop a running rotation, so records alone miss some.
+    pub cancels: Vec<CancelCall>,
+}
+
+/// One CancelRotateSecret call, for the CloudTrail events the endpoint serves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CancelCall {
+    pub at: EpochMs,
+    /// The version holding AWSPENDING when it was called (the response's VersionId).
+    pub version_id: Option<String>,
+}
+
+/// What the CloudTrail side of the endpoint reads of one secret.
+pub(crate) struct TrailSource<'a> {
+    pub data: &'a SecretData,
+    pub history: &'a [RotationRecord],
+    pub cancels: &'a [CancelCall],
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -280,6 +298,7 @@ impl Store {
                 running: None,
                 attempts: 0,
                 history,
+                cancels: Vec::new(),
             });
         }
         store
@@ -451,6 +470,32 @@ impl Store {
             return Err(ApiError::marked_for_deletion());
         }
         Ok((seq, s))
+    }
+
+    /// The account and region every ARN of this store is in.
+    pub fn account_region(&self) -> (&str, &str) {
+        (&self.account, &self.region)
+    }
+
+    /// What CloudTrail would have recorded about one secret (by name, full
+    /// or partial ARN), or about every secret, deleted ones included.
+    /// Secrets deleted without recovery are gone, and so are their events.
+    pub fn trail_sources(&self, id: Option<&str>) -> Vec<TrailSource<'_>> {
+        fn source(s: &Secret) -> TrailSource<'_> {
+            TrailSource {
+                data: &s.data,
+                history: &s.history,
+                cancels: &s.cancels,
+            }
+        }
+        match id {
+            Some(id) => self
+                .lookup(id)
+                .ok()
+                .map(|seq| vec![source(self.get(seq))])
+                .unwrap_or_default(),
+            None => self.secrets.iter().flatten().map(source).collect(),
+        }
     }
 
     pub fn history(&self, id: &str) -> Option<Vec<RotationRecord>> {
@@ -1021,17 +1066,23 @@ impl Store {
         s.data.rotation_enabled = false;
         s.data.next_rotation = None;
         s.data.last_changed = Some(now);
+        let pending = s
+            .data
+            .versions
+            .iter()
+            .find(|v| has_label(v, AWSPENDING))
+            .map(|v| v.id.clone());
+        s.cancels.push(CancelCall {
+            at: now,
+            version_id: pending.clone(),
+        });
+        if s.cancels.len() > HISTORY_LIMIT {
+            s.cancels.remove(0);
+        }
         let mut o = Obj::new();
         o.set("ARN", s.data.arn.clone())
             .set("Name", s.data.name.clone());
-        o.opt(
-            "VersionId",
-            s.data
-                .versions
-                .iter()
-                .find(|v| has_label(v, AWSPENDING))
-                .map(|v| v.id.clone()),
-        );
+        o.opt("VersionId", pending);
         self.touch(seq);
         Ok(o.done())
     }
@@ -1338,6 +1389,7 @@ impl Store {
             running: None,
             attempts: 0,
             history: Vec::new(),
+            cancels: Vec::new(),
         });
         self.touch(seq);
         Ok(out.done())

@@ -4,6 +4,7 @@
 
 mod browse;
 mod check;
+mod cloudtrail;
 mod demo;
 mod health;
 mod moto;
