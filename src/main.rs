@@ -381,6 +381,9 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
     let source_label;
     if args.demo {
         let running = start_demo(&mut config).await?;
+        // The demo endpoint serves CloudTrail's LookupEvents for its
+        // simulated rotations, at the same URL.
+        config.cloudtrail.enabled = true;
         source_label = format!(
             "demo endpoint at {} (seeded, {} secrets)",
             running.url(),
@@ -423,13 +426,15 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
+    let trail = secretscope::server::aws::RotationTrail::from_config(&config).await;
     let state = AppState::new(
         leptos_options,
         inventory,
         Arc::new(config),
         source_label.clone(),
         source,
-    );
+    )
+    .with_trail(trail);
     state
         .health
         .clone()

@@ -46,6 +46,43 @@ pub struct SecretDetail {
     pub live_error: Option<String>,
     /// When the snapshot's list pass (or a refresh) last saw this secret.
     pub seen_at: Option<Timestamp>,
+    /// The health rules' findings, active first, worst first.
+    pub findings: Vec<FindingView>,
+    /// Rotation events from CloudTrail, newest first: `None` when CloudTrail
+    /// is off, the error sentence when it could not be read.
+    pub history: Option<Result<Vec<crate::domain::rotation_history::RotationEvent>, String>>,
+}
+
+/// A finding with the words of its rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FindingView {
+    pub rule: crate::domain::health::RuleId,
+    pub severity: crate::domain::health::Severity,
+    pub title: String,
+    pub since: Option<Timestamp>,
+    pub detail: String,
+    pub why: String,
+    pub fix: String,
+    pub source: String,
+    /// The reason given by the suppression tag.
+    pub suppressed: Option<String>,
+}
+
+impl From<crate::domain::health::Finding> for FindingView {
+    fn from(f: crate::domain::health::Finding) -> FindingView {
+        let info = f.info();
+        FindingView {
+            rule: f.rule,
+            severity: f.severity,
+            title: info.title.to_string(),
+            since: f.since,
+            detail: f.detail,
+            why: info.why.to_string(),
+            fix: info.fix.to_string(),
+            source: info.source.to_string(),
+            suppressed: f.suppressed,
+        }
+    }
 }
 
 /// A tag, with the search that lists every secret carrying it.

@@ -9,7 +9,8 @@ use super::aws::sync::{now, secret_from_entry, sort_versions, ts, Interner};
 use super::aws::Source;
 use super::error::{AppError, ErrorKind};
 use super::AppState;
-use crate::api::{LiveDetail, Replica, SecretDetail, TagLink, VersionRow};
+use crate::api::{FindingView, LiveDetail, Replica, SecretDetail, TagLink, VersionRow};
+use crate::domain::health::{self, ReplicaState};
 use crate::domain::owner::owner_of;
 use crate::domain::policy::summarize;
 use crate::domain::query::toggle_tag_term;
@@ -135,7 +136,18 @@ pub async fn detail(
             }
         },
     };
-    Ok(build(&secret, live.as_deref(), live_error, deprecated, at))
+    let mut out = build(&secret, live.as_deref(), live_error, deprecated, at);
+    let replicas: Option<Vec<ReplicaState>> = live
+        .as_deref()
+        .map(|l| l.replicas.iter().map(Replica::state).collect());
+    out.findings = health::evaluate(&secret, replicas.as_deref(), &state.health.cfg, at)
+        .into_iter()
+        .map(FindingView::from)
+        .collect();
+    if let Some(trail) = &state.trail {
+        out.history = Some((*trail.history(&secret.arn, at, refresh).await).clone());
+    }
+    Ok(out)
 }
 
 /// DescribeSecret, ListSecretVersionIds (deprecated included) and
@@ -418,6 +430,8 @@ fn build(
             policy: l.policy.clone().ok().flatten().map(|p| pretty_json(&p)),
         }),
         live_error,
+        findings: Vec::new(),
+        history: None,
         seen_at: s.versions_fetched,
     }
 }

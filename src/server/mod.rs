@@ -12,6 +12,7 @@ pub mod http;
 pub mod inventory;
 pub mod local;
 pub mod overview;
+pub mod trail;
 pub mod views;
 
 use std::sync::Arc;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub source: aws::Source,
     pub details: Arc<detail::DetailCache>,
     pub health: Arc<health::HealthMonitor>,
+    /// CloudTrail rotation outcomes, when `[cloudtrail] enabled`.
+    pub trail: Option<Arc<trail::TrailCache>>,
 }
 
 impl AppState {
@@ -59,7 +62,14 @@ impl AppState {
             source,
             details,
             health: Arc::new(health),
+            trail: None,
         }
+    }
+
+    /// Reads rotation outcomes from CloudTrail through `trail`.
+    pub fn with_trail(mut self, trail: Option<aws::RotationTrail>) -> AppState {
+        self.trail = trail.map(|t| Arc::new(trail::TrailCache::new(t)));
+        self
     }
 
     pub fn sync_info(&self) -> crate::api::SyncInfo {

@@ -12,6 +12,7 @@ use crate::api::{
 use crate::domain::health::{self, RuleId, Severity, Summary};
 use crate::domain::owner::owner_of;
 use crate::domain::query::{Expr, Term, Value};
+use crate::domain::rotation_history::{failure_since, RotationEvent};
 use crate::domain::{Label, Secret, Timestamp};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -253,8 +254,42 @@ pub async fn oncall(state: &AppState) -> Oncall {
     let now = super::aws::sync::now();
     let view = state.health.current(now);
     let mut out = build_oncall(&view, &state.health.cfg);
-    out.cloudtrail = None;
+    if let Some(trail) = &state.trail {
+        let events = trail.recent_failures(now).await;
+        match &*events {
+            Ok(events) => {
+                attach_failures(&mut out.rows, events);
+                out.cloudtrail = Some(Ok(()));
+            }
+            Err(e) => out.cloudtrail = Some(Err(e.clone())),
+        }
+    }
     out
+}
+
+/// Adds to each row the CloudTrail RotationFailed that explains it: for a
+/// failed rotation, the newest failure since the rotation started; for an
+/// overdue one, the newest since the last success.
+pub fn attach_failures(rows: &mut [OncallRow], events: &[RotationEvent]) {
+    let mut by_arn: HashMap<&str, Vec<RotationEvent>> = HashMap::new();
+    for e in events {
+        by_arn.entry(&e.secret_arn).or_default().push(e.clone());
+    }
+    for row in rows {
+        let Some(evs) = by_arn.get(row.arn.as_str()) else {
+            continue;
+        };
+        let since = if row.problem == RuleId::RotationFailed {
+            row.pending_created.or(row.since)
+        } else {
+            row.last_success
+        }
+        .unwrap_or(Timestamp::new(0));
+        row.failure = failure_since(evs, since).map(|e| FailureNote {
+            at: e.at,
+            message: e.message.clone(),
+        });
+    }
 }
 
 pub fn build_oncall(view: &HealthView, cfg: &health::HealthConfig) -> Oncall {
@@ -334,7 +369,7 @@ fn oncall_row(
         pending_version: pending.map(|v| v.id.to_string()),
         pending_created: pending.and_then(|v| v.created),
         last_success: s.last_rotated,
-        failure: None::<FailureNote>,
+        failure: None,
     })
 }
 
@@ -480,6 +515,38 @@ mod tests {
             .starts_with("pending-"));
         assert_eq!(first.since, first.pending_created);
         assert!(first.detail.contains("rotate-db"), "{}", first.detail);
+    }
+
+    #[test]
+    fn cloudtrail_failures_attach_to_their_rotation() {
+        use crate::domain::rotation_history::RotationEventKind;
+        let v = view();
+        let mut o = build_oncall(&v, &HealthConfig::default());
+        let failed = o.rows[0].clone();
+        let event = |arn: &str, at: i64, msg: &str| RotationEvent {
+            event_id: format!("{arn}{at}"),
+            at: Timestamp::new(at),
+            kind: RotationEventKind::Failed,
+            secret_arn: arn.to_string(),
+            secret_name: None,
+            version_id: None,
+            message: Some(msg.to_string()),
+            actor: None,
+        };
+        let start = failed.pending_created.unwrap().secs();
+        let events = vec![
+            event(&failed.arn, start + 60, "this rotation's failure"),
+            event(&failed.arn, start - 86_400, "an older rotation"),
+            event("arn:other", start + 60, "someone else's"),
+        ];
+        attach_failures(&mut o.rows, &events);
+        let f = o.rows[0].failure.as_ref().expect("attached");
+        assert_eq!(f.message.as_deref(), Some("this rotation's failure"));
+        assert_eq!(f.at.secs(), start + 60);
+        assert!(o.rows[1..].iter().all(|r| r.failure.is_none()));
+        // Only an older failure: nothing belongs to the current rotation.
+        attach_failures(&mut o.rows, &events[1..]);
+        assert!(o.rows[0].failure.is_none());
     }
 
     #[test]

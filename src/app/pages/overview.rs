@@ -40,7 +40,10 @@ fn Body(o: Overview) -> impl IntoView {
     let failing = o
         .by_worst
         .iter()
-        .filter(|h| h.worst.is_some_and(|w| w >= crate::domain::health::Severity::High))
+        .filter(|h| {
+            h.worst
+                .is_some_and(|w| w >= crate::domain::health::Severity::High)
+        })
         .map(|h| h.secrets.count)
         .sum::<usize>();
     let lead = format!(
@@ -130,7 +133,12 @@ fn HealthBar(counts: Vec<HealthCount>, total: usize) -> impl IntoView {
 /// Vertical bars, one link per bucket.
 #[component]
 fn AgeChart(buckets: Vec<Bucket>) -> impl IntoView {
-    let max = buckets.iter().map(|b| b.secrets.count).max().unwrap_or(0).max(1);
+    let max = buckets
+        .iter()
+        .map(|b| b.secrets.count)
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let n = buckets.len().max(1) as f64;
     let (w, h, base) = (600.0, 220.0, 180.0);
     let slot = w / n;
@@ -167,7 +175,12 @@ fn AgeChart(buckets: Vec<Bucket>) -> impl IntoView {
 /// Thirty day cells, darker with more rotations; each a link to that day.
 #[component]
 fn UpcomingStrip(days: Vec<Day>) -> impl IntoView {
-    let max = days.iter().map(|d| d.secrets.count).max().unwrap_or(0).max(1);
+    let max = days
+        .iter()
+        .map(|d| d.secrets.count)
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let cell = 34.0;
     let w = cell * days.len() as f64;
     let cells = days

@@ -1,11 +1,13 @@
 //! `/secret/<name or ARN>`: everything known about one secret, its versions
 //! on a timeline, and a refresh that re-reads it from Secrets Manager.
 
-use crate::api::{get_secret, LiveDetail, RefreshSecret, SecretDetail};
+use crate::api::{get_secret, FindingView, LiveDetail, RefreshSecret, SecretDetail};
+use crate::app::components::health::SeverityBadge;
 use crate::app::components::time::When;
 use crate::app::components::timeline::{Mark, Timeline};
 use crate::app::error_text;
 use crate::app::pages::inventory::urlencode;
+use crate::domain::rotation_history::{RotationEvent, RotationEventKind};
 use crate::domain::time::span;
 use crate::domain::Timestamp;
 use leptos::prelude::*;
@@ -131,6 +133,7 @@ fn Detail(d: SecretDetail, deprecated: bool) -> impl IntoView {
         {d.live_error.clone().map(|e| view! {
             <p class="warning" role="status">"Replica status, the resource policy and deprecated versions could not be read: "{e}" The rest of this page is from the last sync."</p>
         })}
+        <Findings findings=d.findings.clone() now=now/>
         <section class="facts" aria-labelledby="about-h">
             <h2 id="about-h">"About"</h2>
             <dl>
@@ -164,6 +167,7 @@ fn Detail(d: SecretDetail, deprecated: bool) -> impl IntoView {
             }}
         </section>
         <Rotation d=d.clone()/>
+        {d.history.clone().map(|h| view! { <History history=h now=now/> })}
         {d.deleted.map(|t| view! { <Deletion deleted=t now=now/> })}
         <section aria-labelledby="versions-h">
             <h2 id="versions-h">"Versions and labels"</h2>
@@ -172,6 +176,83 @@ fn Detail(d: SecretDetail, deprecated: bool) -> impl IntoView {
         </section>
         <Replication d=d.clone()/>
         {d.live.clone().map(|l| view! { <Policy live=l/> })}
+    }
+}
+
+/// What the health rules say about this secret, with why and how to fix.
+#[component]
+fn Findings(findings: Vec<FindingView>, now: Timestamp) -> impl IntoView {
+    let active = findings.iter().filter(|f| f.suppressed.is_none()).count();
+    view! {
+        <section class="facts findings" aria-labelledby="health-h" data-testid="findings">
+            <h2 id="health-h">"Health"</h2>
+            {if findings.is_empty() {
+                view! { <p><SeverityBadge worst=None/>" No rule finds anything to fix."</p> }.into_any()
+            } else {
+                view! {
+                    <p class="muted small">{format!("{active} active finding(s), worst first; suppressed ones last.")}</p>
+                    <ul class="findings">
+                        {findings.into_iter().map(|f| {
+                            let suppressed = f.suppressed.clone();
+                            let is_suppressed = suppressed.is_some();
+                            view! {
+                                <li class:suppressed=is_suppressed>
+                                    <p>
+                                        <SeverityBadge worst=Some(f.severity)/>" "
+                                        <strong>{f.title}</strong>
+                                        {f.since.map(|t| view! { <span class="muted">" · since "<When at=Some(t) now=now/></span> })}
+                                        " "<a class="small" href=format!("/secrets?q={}", urlencode(&format!("rule:{}", f.rule.as_str())))>"all secrets with this finding"</a>
+                                    </p>
+                                    <p>{f.detail}</p>
+                                    {suppressed.map(|r| view! { <p class="muted">"Suppressed by tag: "{r}</p> })}
+                                    <details>
+                                        <summary>"Why it matters and how to fix it"</summary>
+                                        <p>{f.why}</p>
+                                        <p><strong>"Fix: "</strong>{f.fix}</p>
+                                        <p class="muted small">"Corresponds to: "{f.source}</p>
+                                    </details>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// Rotation outcomes from CloudTrail (when it is on).
+#[component]
+fn History(history: Result<Vec<RotationEvent>, String>, now: Timestamp) -> impl IntoView {
+    view! {
+        <section class="facts" aria-labelledby="history-h" data-testid="history">
+            <h2 id="history-h">"Rotation history (CloudTrail)"</h2>
+            {match history {
+                Err(e) => view! { <p class="warning">{format!("CloudTrail could not be read: {e}")}</p> }.into_any(),
+                Ok(events) if events.is_empty() => view! {
+                    <p class="muted">"No rotation events within the lookback window."</p>
+                }.into_any(),
+                Ok(events) => view! {
+                    <table class="plain">
+                        <thead><tr><th scope="col">"When"</th><th scope="col">"Event"</th><th scope="col">"Version"</th><th scope="col">"Message"</th><th scope="col">"By"</th></tr></thead>
+                        <tbody>
+                            {events.into_iter().map(|e| {
+                                let failed = e.kind == RotationEventKind::Failed;
+                                view! {
+                                    <tr class:bad-text=failed>
+                                        <td><When at=Some(e.at) now=now/></td>
+                                        <td>{e.kind.title()}</td>
+                                        <td>{e.version_id.map(|v| view! { <code>{v}</code> })}</td>
+                                        <td>{e.message.unwrap_or_default()}</td>
+                                        <td>{e.actor.unwrap_or_default()}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            }}
+        </section>
     }
 }
 

@@ -209,7 +209,7 @@ async fn endpoint_down_keeps_the_last_snapshot_and_says_why() {
     assert_eq!(inventory.status().last_error, None);
 }
 
-/// Serves the dashboard router on a free port and fetches `/`.
+/// Serves the dashboard router on a free port and fetches the inventory list.
 pub(crate) async fn render_home(
     inventory: Arc<Inventory>,
     source: crate::server::aws::Source,
@@ -230,7 +230,7 @@ pub(crate) async fn render_home(
     let server = tokio::spawn(async move {
         axum::serve(listener, http::router(state)).await.unwrap();
     });
-    let body = http_get(addr, "/").await;
+    let body = http_get(addr, "/secrets").await;
     server.abort();
     body
 }
