@@ -229,8 +229,9 @@ impl Delivery {
     pub async fn run(mut self) {
         self.metrics.alerts.enabled.store(1, Ordering::Relaxed);
         while let Some(msg) = self.rx.recv().await {
-            self.metrics.alerts.queued.fetch_sub(1, Ordering::Relaxed);
             self.deliver(&msg).await;
+            // Counted until delivered or given up on: 0 means all is done.
+            self.metrics.alerts.queued.fetch_sub(1, Ordering::Relaxed);
         }
         self.metrics.alerts.enabled.store(0, Ordering::Relaxed);
     }

@@ -69,7 +69,7 @@ pub struct AlertCounters {
     pub dropped: AtomicU64,
     /// Attempts after the first.
     pub retries: AtomicU64,
-    /// Messages waiting for delivery.
+    /// Messages waiting for delivery or being delivered.
     pub queued: AtomicU64,
 }
 
@@ -186,7 +186,7 @@ impl Metrics {
         e.sample("secretscope_alerts_retries_total", &[], load(&a.retries));
         e.gauge(
             "secretscope_alerts_queued",
-            "Webhook messages waiting for delivery.",
+            "Webhook messages waiting for delivery or being delivered.",
             load(&a.queued),
         );
     }
