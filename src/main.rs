@@ -8,7 +8,7 @@ use secretscope::server::check::{self, FailOn, Format};
 use secretscope::server::config::Config;
 use secretscope::server::inventory::Inventory;
 use secretscope::server::local::{self, Faults, LocalOptions, RunningEndpoint};
-use secretscope::server::{http, AppState};
+use secretscope::server::{http, AppState, Background};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -409,12 +409,6 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
 
     let source = build_client(&config.aws).await;
     let inventory = Arc::new(Inventory::new());
-    let syncer = Arc::new(Syncer::new(
-        source.clone(),
-        inventory.clone(),
-        config.sync.clone(),
-    ));
-    syncer.clone().spawn();
 
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
@@ -435,10 +429,8 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
         source,
     )
     .with_trail(trail);
-    state
-        .health
-        .clone()
-        .spawn(secretscope::server::aws::sync::now);
+    // The sync and the health monitor (and through it the alerts).
+    let _background = Background::start(&state);
     let app = http::router(state);
 
     println!("secretscope is running at http://{addr}/");

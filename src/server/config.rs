@@ -28,6 +28,9 @@ pub struct AlertSettings {
     /// Slack-compatible incoming webhook: a JSON POST when a secret enters
     /// or leaves "rotation failed" or "rotation overdue". None: no alerts.
     pub webhook_url: Option<String>,
+    /// The dashboard's public base URL (`https://secretscope.example.com`):
+    /// messages then link to the secret's page. None: no links.
+    pub dashboard_url: Option<String>,
     /// Seconds between two health evaluations when nothing changed (rules
     /// depend on the clock: a grace period ends without a sync).
     pub evaluate_every_secs: u64,
@@ -51,6 +54,7 @@ impl Default for AlertSettings {
     fn default() -> Self {
         AlertSettings {
             webhook_url: None,
+            dashboard_url: None,
             evaluate_every_secs: 30,
         }
     }
@@ -248,6 +252,7 @@ impl Config {
         layer!("SECRETSCOPE_DEMO_SEED_SECRETS", self.demo.seed_secrets);
         layer!("SECRETSCOPE_DEMO_SEED", self.demo.seed);
         layer!("SECRETSCOPE_ALERTS_WEBHOOK_URL", opt self.alerts.webhook_url);
+        layer!("SECRETSCOPE_ALERTS_DASHBOARD_URL", opt self.alerts.dashboard_url);
         layer!(
             "SECRETSCOPE_ALERTS_EVALUATE_EVERY_SECS",
             self.alerts.evaluate_every_secs
@@ -382,6 +387,10 @@ mod tests {
             env(&[
                 ("SECRETSCOPE_HEALTH_REQUIRED_TAGS", "owner, team"),
                 ("SECRETSCOPE_ALERTS_WEBHOOK_URL", "http://127.0.0.1:9/hook"),
+                (
+                    "SECRETSCOPE_ALERTS_DASHBOARD_URL",
+                    "https://dash.example.test",
+                ),
             ]),
         )
         .unwrap();
@@ -394,6 +403,10 @@ mod tests {
         assert_eq!(
             c.alerts.webhook_url.as_deref(),
             Some("http://127.0.0.1:9/hook")
+        );
+        assert_eq!(
+            c.alerts.dashboard_url.as_deref(),
+            Some("https://dash.example.test")
         );
         std::fs::write(&file, "[health]\nnot_rotated_dayz = 30\n").unwrap();
         let err = Config::load_from(Some(&file), env(&[]))

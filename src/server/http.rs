@@ -1,5 +1,6 @@
 //! The dashboard's HTTP service: Leptos pages and server functions, probes,
-//! static files, sessions, request ids and tracing.
+//! `/metrics`, static files, sessions, request ids, tracing and request
+//! metrics.
 
 use super::AppState;
 use crate::app::{shell, App};
@@ -20,6 +21,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let metrics = state.metrics.clone();
     // Sessions are wired now; login and their persistent store come with auth.
     let sessions = SessionManagerLayer::new(MemoryStore::default())
         .with_name("secretscope_session")
@@ -29,6 +31,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(super::metrics::handler))
         .route("/export/secrets.csv", get(super::export::csv))
         .route("/export/secrets.json", get(super::export::json))
         .leptos_routes(&state, routes, move || shell(options.clone()))
@@ -49,6 +52,11 @@ pub fn router(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(sessions),
         )
+        // Outermost: every request is counted, the fallback's 404s included.
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            super::metrics::track,
+        ))
         .with_state(state)
 }
 

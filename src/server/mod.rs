@@ -1,6 +1,7 @@
 //! Server-only code: AWS access, the in-memory inventory, configuration, the
 //! HTTP service and the embedded demo endpoint. `app/` never imports this.
 
+pub mod alerts;
 pub mod aws;
 pub mod check;
 pub mod config;
@@ -11,9 +12,13 @@ pub mod health;
 pub mod http;
 pub mod inventory;
 pub mod local;
+pub mod metrics;
 pub mod overview;
 pub mod trail;
 pub mod views;
+
+pub use background::Background;
+mod background;
 
 use std::sync::Arc;
 
@@ -32,6 +37,8 @@ pub struct AppState {
     pub health: Arc<health::HealthMonitor>,
     /// CloudTrail rotation outcomes, when `[cloudtrail] enabled`.
     pub trail: Option<Arc<trail::TrailCache>>,
+    /// HTTP and alert counters for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -47,11 +54,13 @@ impl AppState {
     ) -> AppState {
         let details: Arc<detail::DetailCache> = Default::default();
         let cache = details.clone();
+        let metrics = Arc::new(metrics::Metrics::new());
+        let sink = alert_sink(&config, &metrics);
         let health = health::HealthMonitor::new(
             config.health.clone(),
             inventory.clone(),
             std::time::Duration::from_secs(config.alerts.evaluate_every_secs),
-            None,
+            sink,
         )
         .with_replicas(move |now| cache.replica_states(now));
         AppState {
@@ -63,6 +72,7 @@ impl AppState {
             details,
             health: Arc::new(health),
             trail: None,
+            metrics,
         }
     }
 
@@ -74,6 +84,38 @@ impl AppState {
 
     pub fn sync_info(&self) -> crate::api::SyncInfo {
         views::sync_info(self)
+    }
+}
+
+/// The webhook sink of `config.alerts`, its delivery task started on the
+/// current runtime. None without a webhook URL, with an invalid one (logged;
+/// `secretscope_alerts_enabled` stays 0), or outside a runtime.
+fn alert_sink(
+    config: &config::Config,
+    metrics: &Arc<metrics::Metrics>,
+) -> Option<Arc<dyn health::AlertSink>> {
+    let built = alerts::WebhookSink::new(
+        &config.alerts,
+        config.health.clone(),
+        metrics.clone(),
+        alerts::RetryPolicy::default(),
+    );
+    match built {
+        Ok(None) => None,
+        Ok(Some((sink, delivery))) => match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(delivery.run());
+                Some(Arc::new(sink))
+            }
+            Err(_) => {
+                tracing::error!("alerts are off: no async runtime to deliver them on");
+                None
+            }
+        },
+        Err(e) => {
+            tracing::error!("alerts are off: {e}");
+            None
+        }
     }
 }
 
