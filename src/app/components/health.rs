@@ -54,3 +54,14 @@ pub fn CountLink(count: Count, #[prop(optional)] label: String) -> impl IntoView
     view! { <a href=count_href(&count) class="count-link" title=title data-q=count.q.clone()>{n}</a> }
         .into_any()
 }
+
+/// What a page says before the first sync has finished.
+#[component]
+pub fn FirstSync() -> impl IntoView {
+    view! {
+        <section class="empty">
+            <h2>"The first sync is still running"</h2>
+            <p>"secretscope is reading the secret list from Secrets Manager. Reload in a few seconds; the header shows any error."</p>
+        </section>
+    }
+}

@@ -2,7 +2,7 @@ use crate::api::{
     list_inventory, sort_param, Facet, FolderNode, InventoryPage as Data, QueryError, SecretRow,
     SortKey,
 };
-use crate::app::components::health::{sev_class, sev_word};
+use crate::app::components::health::{sev_class, sev_word, FirstSync};
 use crate::app::components::time::When;
 use crate::app::error_text;
 use crate::app::pages::secret::secret_href;
@@ -174,13 +174,7 @@ pub fn urlencode(s: &str) -> String {
 #[component]
 fn Results(data: Data, view: ViewState) -> impl IntoView {
     if !data.ready {
-        return view! {
-            <section class="empty">
-                <h2>"The first sync is still running"</h2>
-                <p>"secretscope is reading the secret list from Secrets Manager. Reload in a few seconds; the header shows any error."</p>
-            </section>
-        }
-        .into_any();
+        return view! { <FirstSync/> }.into_any();
     }
     // The server resolves unknown folders and sorts; links follow what it used.
     let view = ViewState {

@@ -3,7 +3,7 @@
 //! to stop) without reloading the page, so scroll and focus stay put.
 
 use crate::api::{get_oncall, Oncall, OncallRow};
-use crate::app::components::health::SeverityBadge;
+use crate::app::components::health::{FirstSync, SeverityBadge};
 use crate::app::components::time::When;
 use crate::app::error_text;
 use crate::app::pages::secret::secret_href;
@@ -31,12 +31,7 @@ pub fn OncallPage() -> impl IntoView {
         <h1>"On-call: failed and overdue rotations"</h1>
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Reading the rotation queue…"</p> }>
             {move || data.get().map(|r| match r {
-                Ok(d) if !d.ready => view! {
-                    <section class="empty">
-                        <h2>"The first sync is still running"</h2>
-                        <p>"Reload in a few seconds; the header shows any error."</p>
-                    </section>
-                }.into_any(),
+                Ok(d) if !d.ready => view! { <FirstSync/> }.into_any(),
                 Ok(d) => view! { <OncallQueue initial=d every=every()/> }.into_any(),
                 Err(e) => view! {
                     <p class="error" role="alert">"The on-call queue could not be read: " {error_text(&e)}

@@ -3,7 +3,9 @@
 //! server, readable without JavaScript.
 
 use crate::api::{get_overview, Bucket, Count, Day, GroupCount, HealthCount, Overview};
-use crate::app::components::health::{count_href, sev_class, sev_word, CountLink, SeverityBadge};
+use crate::app::components::health::{
+    count_href, sev_class, sev_word, CountLink, FirstSync, SeverityBadge,
+};
 use crate::app::error_text;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -29,13 +31,7 @@ pub fn OverviewPage() -> impl IntoView {
 #[component]
 fn Body(o: Overview) -> impl IntoView {
     if !o.ready {
-        return view! {
-            <section class="empty">
-                <h2>"The first sync is still running"</h2>
-                <p>"secretscope is reading the secret list from Secrets Manager. Reload in a few seconds; the header shows any error."</p>
-            </section>
-        }
-        .into_any();
+        return view! { <FirstSync/> }.into_any();
     }
     let failing = o
         .by_worst

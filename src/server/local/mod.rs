@@ -26,7 +26,7 @@ pub mod seed;
 mod store;
 
 #[cfg(test)]
-mod sdk_tests;
+pub(crate) mod sdk_tests;
 
 pub use faults::Faults;
 pub use protocol::ApiError;

@@ -145,7 +145,7 @@ fn holder(stages: &HashMap<String, Vec<String>>, label: &str) -> Option<String> 
 }
 
 /// Wait until the newest rotation of `name` is no longer in progress.
-async fn finished_rotation(ep: &LocalEndpoint, name: &str) -> RotationRecord {
+pub(crate) async fn finished_rotation(ep: &LocalEndpoint, name: &str) -> RotationRecord {
     for _ in 0..1000 {
         if let Some(r) = ep.rotation_history(name).and_then(|h| h.last().cloned()) {
             if r.outcome != RotationOutcome::InProgress {

@@ -77,18 +77,7 @@ fn pick(ep: &RunningEndpoint, scenario: Scenario) -> local::PlannedSecret {
         .expect("the seed plans such a secret")
 }
 
-/// Wait until the newest rotation of `name` is no longer in progress.
-async fn finished(ep: &LocalEndpoint, name: &str) -> RotationRecord {
-    for _ in 0..1000 {
-        if let Some(r) = ep.rotation_history(name).and_then(|h| h.last().cloned()) {
-            if r.outcome != RotationOutcome::InProgress {
-                return r;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the rotation of {name} never finished");
-}
+use crate::server::local::sdk_tests::finished_rotation as finished;
 
 fn kinds(events: &[RotationEvent]) -> Vec<RotationEventKind> {
     events.iter().map(|e| e.kind).collect()
