@@ -13,7 +13,7 @@ pub fn NotFound() -> impl IntoView {
         <Title text="Not found"/>
         <section class="empty">
             <h1>"Page not found"</h1>
-            <p>"There is nothing at this address. " <a href="/">"Go to the inventory"</a> "."</p>
+            <p>"There is nothing at this address. " <a href="/secrets">"Go to the inventory"</a> "."</p>
         </section>
     }
 }

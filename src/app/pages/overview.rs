@@ -148,7 +148,10 @@ fn AgeChart(buckets: Vec<Bucket>) -> impl IntoView {
             let bw = slot * 0.7;
             let cx = x + bw / 2.0;
             let label = format!("{}: {count} secrets", b.label);
+            // The whole column is the link's target, so a short bar is as
+            // easy to click as a tall one.
             let bar = view! {
+                <rect class="hit" x=format!("{:.1}", i as f64 * slot) y="0" width=format!("{slot:.1}") height=h.to_string()/>
                 <rect class="bar" x=format!("{x:.1}") y=format!("{:.1}", base - bh) width=format!("{bw:.1}") height=format!("{bh:.1}")/>
                 <text class="n" x=format!("{cx:.1}") y=format!("{:.1}", base - bh - 6.0) text-anchor="middle">{count}</text>
                 <text class="lbl" x=format!("{cx:.1}") y="200" text-anchor="middle">{b.label.clone()}</text>
