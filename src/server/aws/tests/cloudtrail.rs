@@ -10,9 +10,7 @@ use crate::server::aws::client::sdk_config;
 use crate::server::aws::RotationTrail;
 use crate::server::config::{AwsSettings, CloudTrailSettings, Config};
 use crate::server::error::ErrorKind;
-use crate::server::local::{
-    self, LocalEndpoint, LocalOptions, RotationOutcome, RotationRecord, RunningEndpoint, Scenario,
-};
+use crate::server::local::{self, LocalOptions, RotationOutcome, RunningEndpoint, Scenario};
 use aws_sdk_cloudtrail as ct;
 use aws_sdk_secretsmanager as sm;
 use ct::error::ProvideErrorMetadata;
