@@ -37,8 +37,12 @@ test.describe("secret detail", () => {
     await expect(table.locator("li.lbl-current")).toHaveCount(1);
 
     // Rotation facts and the owner.
-    await expect(page.getByRole("region", { name: "Rotation" })).toContainText("enabled");
-    await expect(page.getByRole("region", { name: "Rotation" })).toContainText("arn:aws:lambda:");
+    const rotation = page.getByRole("region", { name: "Rotation", exact: true });
+    await expect(rotation).toContainText("enabled");
+    await expect(rotation).toContainText("arn:aws:lambda:");
+    // Health names the failure; CloudTrail (on with --demo) has the failed rotation on record.
+    await expect(page.getByTestId("findings")).toContainText("Rotation failed");
+    await expect(page.getByTestId("history").locator("tr.bad-text").first()).toContainText("failed at");
     await expect(page.getByRole("region", { name: "About" })).toContainText(/Owner.*\(from the (owner tag|description)\)|Owner\s*unknown/s);
     await expectAccessible(page, testInfo, "detail-stuck");
     await keepScreenshot(page, testInfo, "detail-stuck");
