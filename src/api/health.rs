@@ -82,8 +82,7 @@ pub struct Overview {
     /// Rotation on and NextRotationDate already past (the rule's window may
     /// not have closed yet).
     pub due_now: Count,
-    /// When the rules ran, and how long they took.
-    pub evaluated_at: Timestamp,
+    /// How long the rules took (they ran at `now`).
     pub evaluated_ms: f64,
 }
 
@@ -131,7 +130,6 @@ pub struct Oncall {
     pub suppressed: usize,
     /// CloudTrail: `None` when off; `Some(Ok(()))` when read; the error otherwise.
     pub cloudtrail: Option<Result<(), String>>,
-    pub evaluated_at: Timestamp,
 }
 
 #[server]

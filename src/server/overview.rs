@@ -13,7 +13,7 @@ use crate::domain::health::{self, RuleId, Severity, Summary};
 use crate::domain::owner::owner_of;
 use crate::domain::query::{Expr, Term, Value};
 use crate::domain::rotation_history::{failure_since, RotationEvent};
-use crate::domain::{Label, Secret, Timestamp};
+use crate::domain::{Secret, Timestamp};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -230,7 +230,6 @@ pub fn build_overview(view: &HealthView, cfg: &health::HealthConfig) -> Overview
         ages: age_buckets,
         upcoming,
         due_now: count(due_now, "rotation:on next:<0d", ""),
-        evaluated_at: at,
         evaluated_ms: view.took.as_secs_f64() * 1e3,
     }
 }
@@ -328,7 +327,6 @@ pub fn build_oncall(view: &HealthView, cfg: &health::HealthConfig) -> Oncall {
         rows,
         suppressed,
         cloudtrail: None,
-        evaluated_at: view.at,
     }
 }
 
@@ -347,10 +345,7 @@ fn oncall_row(
     let finding = health::evaluate(s, None, cfg, now)
         .into_iter()
         .find(|f| f.rule == alarm.rule() && f.is_active())?;
-    let pending = s
-        .versions
-        .iter()
-        .find(|v| v.labels.contains(&Label::Pending) && !v.labels.contains(&Label::Current));
+    let pending = s.pending_version();
     let lambda_arn = s.rotation_lambda_arn.as_deref().map(str::to_string);
     Some(OncallRow {
         name: s.name.to_string(),
@@ -379,7 +374,7 @@ mod tests {
     use crate::domain::health::HealthConfig;
     use crate::domain::query::Query;
     use crate::domain::secret::fixtures::{secret, tagged};
-    use crate::domain::{Version, VersionId};
+    use crate::domain::{Label, Version, VersionId};
     use crate::server::inventory::Snapshot;
 
     const NOW: i64 = 1_800_000_000 - 1_800_000_000 % DAY + 10 * 3600;

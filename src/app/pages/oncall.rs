@@ -88,7 +88,7 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
             "{} failed, {} overdue · as of {}",
             d.failed,
             d.overdue,
-            d.evaluated_at.display()
+            d.now.display()
         );
         if d.suppressed > 0 {
             s.push_str(&format!(

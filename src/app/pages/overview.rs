@@ -45,7 +45,7 @@ fn Body(o: Overview) -> impl IntoView {
     let lead = format!(
         "{} secrets; {failing} with a high or critical finding. Rules evaluated {} ({:.0} ms).",
         o.total,
-        o.evaluated_at.display(),
+        o.now.display(),
         o.evaluated_ms
     );
     view! {
