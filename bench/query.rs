@@ -18,6 +18,7 @@
 //! Run: `cargo bench --features ssr --bench query`
 //! Environment: `BENCH_SECRETS` (default 100000), `BENCH_ITERS` (default 100,
 //! at least 50), `BENCH_WARMUP` (default 5).
+//! `BENCH_ONLY=health` runs the health section alone (issue 5).
 //! Prints Markdown tables to stdout.
 
 use secretscope::domain::health::{evaluate, summarize, HealthConfig};
@@ -215,6 +216,14 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );
     println!();
+    if std::env::var("BENCH_ONLY").as_deref() != Ok("health") {
+        query_sections(&view, &snapshot, warmup, iters);
+    }
+    health_section(&snapshot, iters, &load_before);
+}
+
+fn query_sections(view: &HealthView, snapshot: &Snapshot, warmup: usize, iters: usize) {
+    let total = snapshot.secrets().len();
     println!("### `views::select` (parse + filter + sort) and `select` + `views::facets`");
     println!();
     println!(
@@ -225,11 +234,11 @@ fn main() {
     let mut worst_select_p95 = (0.0f64, "");
     let mut worst_page_p95 = (0.0f64, "");
     for &(label, q, path, sort) in CASES {
-        let matched = select(&view, q, path, sort).matched.len();
-        let sel = measure(warmup, iters, || select(&view, q, path, sort).matched.len());
+        let matched = select(view, q, path, sort).matched.len();
+        let sel = measure(warmup, iters, || select(view, q, path, sort).matched.len());
         let page = measure(warmup, iters, || {
-            let s = select(&view, q, path, sort);
-            facets(&snapshot, &s.positions, q).len() + s.positions.len()
+            let s = select(view, q, path, sort);
+            facets(snapshot, &s.positions, q).len() + s.positions.len()
         });
         if sel.p95() > worst_select_p95.0 {
             worst_select_p95 = (sel.p95(), label);
@@ -261,18 +270,18 @@ fn main() {
         let (sorted, unsorted) = measure_pair(
             warmup,
             iters,
-            || select(&view, q, path, sort).matched.len(),
-            || select(&view, q, path, "").matched.len(),
+            || select(view, q, path, sort).matched.len(),
+            || select(view, q, path, "").matched.len(),
         );
         // Facets do not depend on the order, but their memory access does.
-        let in_order = select(&view, q, path, sort).positions;
+        let in_order = select(view, q, path, sort).positions;
         let mut by_name = in_order.clone();
         by_name.sort_unstable();
         let (fac_sorted, fac_by_name) = measure_pair(
             warmup,
             iters,
-            || facets(&snapshot, black_box(&in_order), q).len(),
-            || facets(&snapshot, black_box(&by_name), q).len(),
+            || facets(snapshot, black_box(&in_order), q).len(),
+            || facets(snapshot, black_box(&by_name), q).len(),
         );
         println!(
             "Sort `{sort}` for {label}: `select` p50 {:.2} ms sorted, {:.2} ms unsorted \
@@ -313,7 +322,7 @@ fn main() {
             Query::parse(black_box(q)).map_or(0, |q| q.is_empty() as usize)
         });
         let query = Query::parse(q).unwrap_or_else(|e| panic!("{q}: {e:?}"));
-        let positions = select(&view, q, path, sort).positions;
+        let positions = select(view, q, path, sort).positions;
         let scan = measure(warmup, iters, || {
             snapshot
                 .secrets()
@@ -334,7 +343,7 @@ fn main() {
             "index and matches agree: {q}"
         );
         let fac = measure(warmup, iters, || {
-            facets(&snapshot, black_box(&positions), q).len()
+            facets(snapshot, black_box(&positions), q).len()
         });
         println!(
             "| {label} | {:.4} / {:.4} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} / {:.2} |",
@@ -349,7 +358,10 @@ fn main() {
         );
     }
     println!();
+}
 
+fn health_section(snapshot: &Arc<Snapshot>, iters: usize, load_before: &str) {
+    let total = snapshot.secrets().len();
     // Issue 5's budget: every rule over every secret in ≤ 50 ms. `summarize`
     // is what counts need (no finding text); `evaluate` builds every finding.
     let cfg = HealthConfig::default();
