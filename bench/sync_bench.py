@@ -160,8 +160,8 @@ def serve_rss(a):
                     break
                 time.sleep(2)
             versions_s = time.time() - t1
-            for _ in range(20):  # a few requests on the full snapshot
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/?q=prod&page=3", timeout=30).read()
+            for _ in range(20):  # a few list requests on the full snapshot (the overview polls "/" above)
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/secrets?q=prod&page=3", timeout=30).read()
             hwm_full = serve.status("VmHWM")
             rss_now = serve.status("VmRSS")
         finally:
