@@ -2,6 +2,8 @@
 //!
 //! No async, no I/O, no clock: functions that depend on time take `now`.
 
+pub mod access;
+pub mod audit;
 pub mod glob;
 pub mod health;
 pub mod owner;
