@@ -17,8 +17,10 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   reporter: [["list"]],
   outputDir: "artifacts/results",
+  globalSetup: "./global-setup.ts",
   use: {
     baseURL,
+    storageState: "artifacts/admin-state.json",
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
     launchOptions: {

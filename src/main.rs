@@ -1,13 +1,16 @@
 //! The `secretscope` command line: serve, sync, check, config, local-endpoint.
 
 use clap::{Args, Parser, Subcommand};
+use secretscope::domain::access::{Grant, Role, Scope};
 use secretscope::domain::health::RuleId;
+use secretscope::server::auth::{users, Auth, RequestInfo};
 use secretscope::server::aws::build_client;
 use secretscope::server::aws::sync::{self, Syncer};
 use secretscope::server::check::{self, FailOn, Format};
 use secretscope::server::config::Config;
 use secretscope::server::inventory::Inventory;
 use secretscope::server::local::{self, Faults, LocalOptions, RunningEndpoint};
+use secretscope::server::store::Store;
 use secretscope::server::{http, AppState, Background};
 use serde_json::json;
 use std::net::SocketAddr;
@@ -48,6 +51,49 @@ enum Command {
     Config,
     /// Run the demo Secrets Manager endpoint alone (for boto3, the aws CLI, tests).
     LocalEndpoint(LocalArgs),
+    /// Manage dashboard users and their grants (in the configured store).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user with one grant. The password is read from standard
+    /// input (one line; at least 12 characters).
+    Add {
+        name: String,
+        /// viewer, operator or admin.
+        #[arg(long)]
+        role: String,
+        /// `*` (everything, the default), a name prefix such as
+        /// `prod/payments/`, or `tag:KEY=VALUE`.
+        #[arg(long, default_value = "*")]
+        scope: String,
+    },
+    /// List users, their state and grants.
+    List,
+    /// Disable a user: their sessions stop working at once.
+    Disable { name: String },
+    /// Enable a disabled user again.
+    Enable { name: String },
+    /// Set a user's password, read from standard input (one line).
+    Passwd { name: String },
+    /// Add a grant to a user.
+    Grant {
+        name: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "*")]
+        scope: String,
+    },
+    /// Remove a grant from a user.
+    Revoke {
+        name: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "*")]
+        scope: String,
+    },
 }
 
 #[derive(Args, Clone, Default)]
@@ -165,6 +211,7 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::LocalEndpoint(args) => local_endpoint(args).await,
+            Command::User(cmd) => user_command(cli.config, cmd).await,
         }
     });
     match result {
@@ -421,12 +468,39 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
         .site_addr(addr)
         .build();
     let trail = secretscope::server::aws::RotationTrail::from_config(&config).await;
+    // The demo keeps its users and sessions in memory: nothing is written
+    // next to the checkout, and every start has the same logins.
+    let store_url = if args.demo {
+        "sqlite::memory:".to_string()
+    } else {
+        config.store.url()
+    };
+    let store = Store::open(&store_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the store ({}): {e}", redact_url(&store_url)))?;
+    let logins: Vec<String> = if args.demo {
+        users::ensure_demo_users(&store).await?;
+        users::demo_logins()
+            .into_iter()
+            .map(|(name, password, grant)| format!("{name} / {password}  ({grant})"))
+            .collect()
+    } else {
+        match users::bootstrap_admin(&store).await? {
+            Some(password) => vec![format!(
+                "admin / {password}  (admin on *; created now because the store had no users: \
+                 it is shown only this once, change it with `secretscope user passwd admin`)"
+            )],
+            None => Vec::new(),
+        }
+    };
+    let auth = Arc::new(Auth::new(store, config.auth.clone()));
     let state = AppState::new(
         leptos_options,
         inventory,
         Arc::new(config),
         source_label.clone(),
         source,
+        auth,
     )
     .with_trail(trail);
     // The sync and the health monitor (and through it the alerts).
@@ -435,7 +509,12 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
 
     println!("secretscope is running at http://{addr}/");
     println!("  reading: {source_label}");
-    println!("  demo logins: none needed yet (sign-in arrives with roles)");
+    if args.demo {
+        println!("  demo logins (name / password):");
+    }
+    for l in &logins {
+        println!("    {l}");
+    }
     println!("  stop with Ctrl-C");
     axum::serve(
         listener,
@@ -464,5 +543,101 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    use std::io::BufRead as _;
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprint!("password (input is shown; pipe it in to hide it): ");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn grant_of(role: &str, scope: &str) -> anyhow::Result<Grant> {
+    Ok(Grant::new(Role::parse(role)?, Scope::parse(scope)?))
+}
+
+async fn user_command(config_file: Option<PathBuf>, cmd: UserCommand) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config_file.as_deref())?;
+    let store = Store::open(&config.store.url()).await?;
+    let can = users::local_admin();
+    let req = RequestInfo {
+        client: "local".into(),
+        request_id: "-".into(),
+    };
+    let done = match cmd {
+        UserCommand::Add { name, role, scope } => {
+            let grant = grant_of(&role, &scope)?;
+            let password = read_password()?;
+            users::add(&store, &can, &req, name.trim(), password, grant.clone()).await?;
+            format!("created {} with {grant}", name.trim())
+        }
+        UserCommand::List => {
+            let all = store.list_users().await?;
+            if all.is_empty() {
+                println!("no users yet: `serve` creates an admin on first start");
+            }
+            for u in all {
+                let grants: Vec<String> = store
+                    .grants_of(u.id)
+                    .await?
+                    .into_iter()
+                    .map(|g| g.grant.to_string())
+                    .collect();
+                println!(
+                    "{}\t{}\t{}",
+                    u.name,
+                    if u.disabled { "disabled" } else { "active" },
+                    if grants.is_empty() {
+                        "no grants".to_string()
+                    } else {
+                        grants.join(", ")
+                    }
+                );
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        UserCommand::Disable { name } => {
+            users::set_disabled(&store, &can, &req, &name, true).await?;
+            format!("disabled {name}")
+        }
+        UserCommand::Enable { name } => {
+            users::set_disabled(&store, &can, &req, &name, false).await?;
+            format!("enabled {name}")
+        }
+        UserCommand::Passwd { name } => {
+            let password = read_password()?;
+            users::set_password(&store, &can, &req, &name, password).await?;
+            format!("password of {name} changed")
+        }
+        UserCommand::Grant { name, role, scope } => {
+            let grant = grant_of(&role, &scope)?;
+            users::grant(&store, &can, &req, &name, grant.clone()).await?;
+            format!("granted {grant} to {name}")
+        }
+        UserCommand::Revoke { name, role, scope } => {
+            let grant = grant_of(&role, &scope)?;
+            if users::revoke(&store, &can, &req, &name, &grant).await? {
+                format!("revoked {grant} from {name}")
+            } else {
+                format!("{name} does not hold {grant}: nothing changed")
+            }
+        }
+    };
+    println!("{done}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A database URL without its password, for messages.
+fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((_, host)) => format!("{scheme}://[redacted]@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
     }
 }

@@ -132,14 +132,16 @@ pub struct Oncall {
     pub cloudtrail: Option<Result<(), String>>,
 }
 
-#[server]
+#[server(endpoint = "get_overview")]
 pub async fn get_overview() -> Result<Overview, ServerFnError> {
-    let state = super::state()?;
-    Ok(crate::server::overview::overview(&state))
+    let (state, who) = super::signed_in("get_overview").await?;
+    let view = state.view_for(&who, crate::server::aws::sync::now());
+    Ok(crate::server::overview::overview(&state, &view))
 }
 
-#[server]
+#[server(endpoint = "get_oncall")]
 pub async fn get_oncall() -> Result<Oncall, ServerFnError> {
-    let state = super::state()?;
-    Ok(crate::server::overview::oncall(&state).await)
+    let (state, who) = super::signed_in("get_oncall").await?;
+    let view = state.view_for(&who, crate::server::aws::sync::now());
+    Ok(crate::server::overview::oncall(&state, &view).await)
 }

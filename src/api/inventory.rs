@@ -150,15 +150,16 @@ pub struct FolderNode {
     pub more: usize,
 }
 
-#[server]
+#[server(endpoint = "list_inventory")]
 pub async fn list_inventory(
     q: String,
     path: String,
     sort: String,
     page: usize,
 ) -> Result<InventoryPage, ServerFnError> {
-    let state = super::state()?;
+    let (state, who) = super::signed_in("list_inventory").await?;
+    let view = state.view_for(&who, crate::server::aws::sync::now());
     Ok(crate::server::views::inventory_page(
-        &state, &q, &path, &sort, page,
+        &view, &q, &path, &sort, page,
     ))
 }

@@ -18,3 +18,17 @@ pub(crate) fn state() -> Result<crate::server::AppState, leptos::prelude::Server
         leptos::prelude::ServerFnError::new("The server is not ready; try again in a moment.")
     })
 }
+
+/// The guard every server function starts with: the state and the signed-in
+/// user, or 401 (audited as a denial naming `what`).
+#[cfg(feature = "ssr")]
+pub(crate) async fn signed_in(
+    what: &str,
+) -> Result<(crate::server::AppState, crate::server::auth::Principal), leptos::prelude::ServerFnError>
+{
+    let state = state()?;
+    let who = crate::server::auth::guard(&state, what)
+        .await
+        .map_err(|e| e.to_server_fn_error())?;
+    Ok((state, who))
+}

@@ -139,21 +139,26 @@ impl Replica {
 
 /// `id` is a secret name or ARN. `deprecated` also lists versions without
 /// labels.
-#[server]
+#[server(endpoint = "get_secret")]
 pub async fn get_secret(id: String, deprecated: bool) -> Result<SecretDetail, ServerFnError> {
-    let state = super::state()?;
-    crate::server::detail::detail(&state, &id, deprecated, false)
-        .await
-        .map_err(|e| e.to_server_fn_error())
+    let (state, who) = super::signed_in("get_secret").await?;
+    match crate::server::detail::detail(&state, &who, &id, deprecated, false).await {
+        Ok(d) => Ok(d),
+        Err(e) => Err(crate::server::auth::denied(&state, &who, &id, e)
+            .await
+            .to_server_fn_error()),
+    }
 }
 
 /// Re-reads one secret from Secrets Manager (DescribeSecret,
 /// ListSecretVersionIds, GetResourcePolicy) into the snapshot.
-#[server]
+#[server(endpoint = "refresh_secret")]
 pub async fn refresh_secret(id: String) -> Result<Timestamp, ServerFnError> {
-    let state = super::state()?;
-    crate::server::detail::detail(&state, &id, false, true)
-        .await
-        .map(|d| d.live.map(|l| l.fetched_at).unwrap_or(d.now))
-        .map_err(|e| e.to_server_fn_error())
+    let (state, who) = super::signed_in("refresh_secret").await?;
+    match crate::server::detail::detail(&state, &who, &id, false, true).await {
+        Ok(d) => Ok(d.live.map(|l| l.fetched_at).unwrap_or(d.now)),
+        Err(e) => Err(crate::server::auth::denied(&state, &who, &id, e)
+            .await
+            .to_server_fn_error()),
+    }
 }

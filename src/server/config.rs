@@ -20,6 +20,39 @@ pub struct Config {
     pub health: crate::domain::health::HealthConfig,
     pub alerts: AlertSettings,
     pub cloudtrail: CloudTrailSettings,
+    /// Users, sessions and the audit trail.
+    pub store: StoreSettings,
+    /// Sessions, timeouts, HTTPS and the public URL for origin checks.
+    pub auth: crate::server::auth::AuthSettings,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    /// `postgres://user:password@host/db` for PostgreSQL (several replicas
+    /// share it); unset: the SQLite file at `sqlite_path`.
+    pub database_url: Option<String>,
+    /// Created on first start, with its directory.
+    pub sqlite_path: PathBuf,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            database_url: None,
+            sqlite_path: PathBuf::from("secretscope.db"),
+        }
+    }
+}
+
+impl StoreSettings {
+    /// The URL `Store::open` takes.
+    pub fn url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!("sqlite://{}", self.sqlite_path.display()),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -116,6 +149,8 @@ impl Default for Config {
             health: Default::default(),
             alerts: AlertSettings::default(),
             cloudtrail: CloudTrailSettings::default(),
+            store: StoreSettings::default(),
+            auth: Default::default(),
         }
     }
 }
@@ -266,6 +301,18 @@ impl Config {
             "SECRETSCOPE_CLOUDTRAIL_LOOKBACK_DAYS",
             self.cloudtrail.lookback_days
         );
+        layer!("SECRETSCOPE_STORE_DATABASE_URL", opt self.store.database_url);
+        layer!("SECRETSCOPE_STORE_SQLITE_PATH", self.store.sqlite_path);
+        layer!("SECRETSCOPE_AUTH_HTTPS", self.auth.https);
+        layer!("SECRETSCOPE_AUTH_PUBLIC_URL", opt self.auth.public_url);
+        layer!(
+            "SECRETSCOPE_AUTH_IDLE_TIMEOUT_SECS",
+            self.auth.idle_timeout_secs
+        );
+        layer!(
+            "SECRETSCOPE_AUTH_ABSOLUTE_TIMEOUT_SECS",
+            self.auth.absolute_timeout_secs
+        );
         layer!(
             "SECRETSCOPE_HEALTH_PENDING_GRACE_SECS",
             self.health.pending_grace_secs
@@ -302,6 +349,13 @@ impl Config {
                 }
                 None => "[redacted]".to_string(),
             };
+        }
+        if let Some(url) = &mut shown.store.database_url {
+            if let Some((scheme, rest)) = url.split_once("://") {
+                if let Some((_, host)) = rest.rsplit_once('@') {
+                    *url = format!("{scheme}://[redacted]@{host}");
+                }
+            }
         }
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}"))
     }

@@ -16,6 +16,7 @@ use crate::domain::policy::summarize;
 use crate::domain::query::toggle_tag_term;
 use crate::domain::state::PENDING_GRACE_SECS;
 use crate::domain::{Label, Secret, State, Timestamp, Version, VersionId};
+use crate::server::auth::Principal;
 use aws_sdk_secretsmanager::types::SecretListEntry;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -107,11 +108,23 @@ fn find(state: &AppState, id: &str) -> Result<Arc<Secret>, AppError> {
 
 pub async fn detail(
     state: &AppState,
+    who: &Principal,
     id: &str,
     deprecated: bool,
     refresh: bool,
 ) -> Result<SecretDetail, AppError> {
-    let secret = find(state, id)?;
+    // Checked before any AWS call. A scoped user gets the same answer for a
+    // secret outside their scopes and for one that does not exist.
+    let secret = match find(state, id) {
+        Ok(s) if who.sees(&s) => s,
+        Ok(s) => return Err(who.read(&s).unwrap_err()),
+        Err(e) if who.global_role().is_some() => return Err(e),
+        Err(_) => {
+            return Err(crate::server::auth::forbidden(format!(
+                "{id} is not in your scopes, or does not exist. Ask an admin for a grant that covers it."
+            )))
+        }
+    };
     let at = now();
     let cached = (!refresh)
         .then(|| state.details.get(&secret.arn, at))

@@ -19,6 +19,29 @@ pub enum ErrorKind {
     /// AWS answered with an error we do not map more precisely.
     Aws,
     Internal,
+    /// No valid session: 401.
+    Unauthenticated,
+    /// Signed in, but no role or scope allows it: 403.
+    Forbidden,
+}
+
+impl ErrorKind {
+    /// The HTTP status a server function answers with.
+    pub fn status(self) -> axum::http::StatusCode {
+        use axum::http::StatusCode as S;
+        match self {
+            ErrorKind::Unauthenticated => S::UNAUTHORIZED,
+            ErrorKind::Forbidden => S::FORBIDDEN,
+            ErrorKind::NotFound => S::NOT_FOUND,
+            ErrorKind::InvalidInput => S::BAD_REQUEST,
+            ErrorKind::Throttled => S::TOO_MANY_REQUESTS,
+            ErrorKind::Unreachable
+            | ErrorKind::AccessDenied
+            | ErrorKind::Credentials
+            | ErrorKind::Aws => S::BAD_GATEWAY,
+            ErrorKind::Internal => S::INTERNAL_SERVER_ERROR,
+        }
+    }
 }
 
 #[derive(Clone, Debug, thiserror::Error)]
@@ -64,6 +87,9 @@ impl AppError {
                 .map(str::to_string)
         });
         tracing::warn!(kind = ?self.kind, request_id = id.as_deref().unwrap_or("-"), detail = %self.detail, "request failed");
+        if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(self.kind.status());
+        }
         let user = match id {
             Some(id) if self.kind == ErrorKind::Internal || self.kind == ErrorKind::Aws => {
                 format!("{} (request id {id})", self.user)

@@ -192,21 +192,38 @@ pub enum Format {
     Json,
 }
 
-pub async fn csv(state: State<AppState>, params: Query<ExportParams>) -> Response {
-    export(state, params, Format::Csv)
+pub async fn csv(
+    state: State<AppState>,
+    session: tower_sessions::Session,
+    params: Query<ExportParams>,
+) -> Response {
+    export(state, session, params, Format::Csv).await
 }
 
-pub async fn json(state: State<AppState>, params: Query<ExportParams>) -> Response {
-    export(state, params, Format::Json)
+pub async fn json(
+    state: State<AppState>,
+    session: tower_sessions::Session,
+    params: Query<ExportParams>,
+) -> Response {
+    export(state, session, params, Format::Json).await
 }
 
-fn export(
+async fn export(
     State(state): State<AppState>,
+    session: tower_sessions::Session,
     Query(p): Query<ExportParams>,
     format: Format,
 ) -> Response {
+    let who = match super::auth::principal_of(&state, &session).await {
+        Ok(Some(who)) => who,
+        Ok(None) => {
+            let e = super::auth::unauthenticated();
+            return (e.kind.status(), e.user).into_response();
+        }
+        Err(e) => return (e.kind.status(), e.user).into_response(),
+    };
     let now = super::aws::sync::now();
-    let view = state.health.current(now);
+    let view = state.view_for(&who, now);
     if view.snapshot.taken_at.is_none() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,

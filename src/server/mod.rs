@@ -2,6 +2,7 @@
 //! HTTP service and the embedded demo endpoint. `app/` never imports this.
 
 pub mod alerts;
+pub mod auth;
 pub mod aws;
 pub mod check;
 pub mod config;
@@ -14,6 +15,8 @@ pub mod inventory;
 pub mod local;
 pub mod metrics;
 pub mod overview;
+pub mod security;
+pub mod store;
 pub mod trail;
 pub mod views;
 
@@ -39,6 +42,11 @@ pub struct AppState {
     pub trail: Option<Arc<trail::TrailCache>>,
     /// HTTP and alert counters for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// Users, sessions, the audit trail and login throttling.
+    pub auth: Arc<auth::Auth>,
+    pub origin: security::OriginPolicy,
+    /// Restricted views for users whose grants do not cover everything.
+    pub scoped: Arc<auth::ScopedViews>,
 }
 
 impl AppState {
@@ -51,6 +59,7 @@ impl AppState {
         config: Arc<config::Config>,
         source_label: String,
         source: aws::Source,
+        auth: Arc<auth::Auth>,
     ) -> AppState {
         let details: Arc<detail::DetailCache> = Default::default();
         let cache = details.clone();
@@ -73,7 +82,22 @@ impl AppState {
             health: Arc::new(health),
             trail: None,
             metrics,
+            origin: security::OriginPolicy {
+                public_origin: auth.settings.public_url.clone(),
+                https: auth.settings.https,
+            },
+            auth,
+            scoped: Default::default(),
         }
+    }
+
+    /// What `who` may see of the inventory at `now`, with its health.
+    pub fn view_for(
+        &self,
+        who: &auth::Principal,
+        now: crate::domain::Timestamp,
+    ) -> Arc<health::HealthView> {
+        self.scoped.view_for(self.health.current(now), who)
     }
 
     /// Reads rotation outcomes from CloudTrail through `trail`.

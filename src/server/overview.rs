@@ -87,10 +87,8 @@ const AGES: [(&str, Option<u32>, Option<u32>); 5] = [
     ("over a year", Some(365), None),
 ];
 
-pub fn overview(state: &AppState) -> Overview {
-    let now = super::aws::sync::now();
-    let view = state.health.current(now);
-    build_overview(&view, &state.health.cfg)
+pub fn overview(state: &AppState, view: &HealthView) -> Overview {
+    build_overview(view, &state.health.cfg)
 }
 
 pub fn build_overview(view: &HealthView, cfg: &health::HealthConfig) -> Overview {
@@ -249,10 +247,9 @@ fn age_bucket(last: Option<Timestamp>, now: Timestamp) -> usize {
         .unwrap_or(AGES.len())
 }
 
-pub async fn oncall(state: &AppState) -> Oncall {
-    let now = super::aws::sync::now();
-    let view = state.health.current(now);
-    let mut out = build_oncall(&view, &state.health.cfg);
+pub async fn oncall(state: &AppState, view: &HealthView) -> Oncall {
+    let now = view.at;
+    let mut out = build_oncall(view, &state.health.cfg);
     if let Some(trail) = &state.trail {
         let events = trail.recent_failures(now).await;
         match &*events {

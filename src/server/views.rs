@@ -301,15 +301,16 @@ pub fn select<'a>(view: &'a HealthView, q: &str, path: &str, sort: &str) -> Sele
     }
 }
 
+/// One page of the list over `view` (the whole inventory, or the part a
+/// user's grants cover).
 pub fn inventory_page(
-    state: &AppState,
+    view: &HealthView,
     q: &str,
     path: &str,
     sort: &str,
     page: usize,
 ) -> InventoryPage {
-    let now = super::aws::sync::now();
-    let view = state.health.current(now);
+    let now = view.at;
     let snapshot = &view.snapshot;
     let Selection {
         positions,
@@ -318,7 +319,7 @@ pub fn inventory_page(
         path,
         sort,
         desc,
-    } = select(&view, q, path, sort);
+    } = select(view, q, path, sort);
     let tree = snapshot.tree();
     let pages = matched.len().div_ceil(PAGE_SIZE).max(1);
     let page = page.clamp(1, pages);
@@ -339,7 +340,7 @@ pub fn inventory_page(
         now,
         ready: snapshot.taken_at.is_some(),
         error,
-        tree: folder_node(&view, tree, tree.root(), &path),
+        tree: folder_node(view, tree, tree.root(), &path),
         facets: facets(snapshot, &positions, q),
         path,
         sort,

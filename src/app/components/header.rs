@@ -1,19 +1,42 @@
-use crate::api::get_sync_info;
+use crate::api::{get_me, get_sync_info, Me};
 use crate::domain::time::span;
 use leptos::prelude::*;
 
 /// Site header: name, navigation, and how old the data is (on every page).
 #[component]
 pub fn Header() -> impl IntoView {
-    let info = Resource::new(|| (), |_| get_sync_info());
+    let me = Resource::new(|| (), |_| get_me());
     view! {
         <header class="site">
             <a class="brand" href="/">"secretscope"</a>
+            <Suspense fallback=|| ()>
+                {move || me.get().map(|r| match r {
+                    Ok(Some(me)) => view! { <SignedIn me/> }.into_any(),
+                    // Anonymous (the login page) or the store is down: no
+                    // navigation and no inventory facts.
+                    _ => ().into_any(),
+                })}
+            </Suspense>
+        </header>
+    }
+}
+
+/// Navigation, sync status and the user menu of a signed-in user.
+#[component]
+fn SignedIn(me: Me) -> impl IntoView {
+    let info = Resource::new(|| (), |_| get_sync_info());
+    let roles = me.grants.join(", ");
+    view! {
             <nav aria-label="Main">
                 <a href="/">"Overview"</a>
                 <a href="/secrets">"Inventory"</a>
                 <a href="/oncall">"On-call"</a>
+                {me.is_admin.then(|| view! { <a href="/audit">"Audit"</a> })}
             </nav>
+            <form class="user" method="post" action="/logout">
+                <span title=format!("Your grants: {roles}")>{me.name.clone()}</span>
+                <button type="submit" class="link">"Sign out"</button>
+            </form>
             <div class="sync" role="status" aria-live="polite" data-testid="sync-status">
                 <Suspense fallback=|| view! { <span class="muted">"Checking sync…"</span> }>
                     {move || info.get().map(|r| match r {
@@ -39,6 +62,5 @@ pub fn Header() -> impl IntoView {
                     })}
                 </Suspense>
             </div>
-        </header>
     }
 }

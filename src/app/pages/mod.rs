@@ -1,4 +1,5 @@
 pub mod inventory;
+pub mod login;
 pub mod not_found;
 pub mod oncall;
 pub mod overview;

@@ -126,12 +126,14 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
         Arc::new(config),
         "test".into(),
         source,
+        super::demo_auth().await,
     );
     let router = http::router(state.clone());
     let server = tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();
     });
     let background = Background::start(&state);
+    let cookie = super::login(addr, "operator", super::demo_password("operator")).await;
 
     until("the first sync", || async {
         state.inventory.is_ready().then_some(())
@@ -174,7 +176,7 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
 
     // On the on-call queue: its data, and the page a person opens.
     let oncall = until("the failure on the on-call queue", || async {
-        let o = overview::oncall(&state).await;
+        let o = overview::oncall(&state, &state.health.current(now())).await;
         row_is_failed(&o).then_some(o)
     })
     .await;
@@ -185,7 +187,7 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
         Some("SecretsManagerRotation-broken-orders")
     );
     assert!(row.pending_version.is_some(), "{row:?}");
-    let page = http_get(addr, "/oncall").await;
+    let page = super::http_get_as(addr, "/oncall", &cookie).await;
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
     assert!(
         page.contains(&format!(">{NAME}</a>")),
@@ -245,8 +247,10 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
     .await;
     assert_eq!(recovered.len(), 2, "{recovered:?}");
     assert_eq!(recovered[1]["text"], format!("Recovered: {NAME}"));
-    assert!(!row_is_failed(&overview::oncall(&state).await));
-    let page = http_get(addr, "/oncall").await;
+    assert!(!row_is_failed(
+        &overview::oncall(&state, &state.health.current(now())).await
+    ));
+    let page = super::http_get_as(addr, "/oncall", &cookie).await;
     assert!(
         !page.contains(&format!(">{NAME}</a>")),
         "gone from the page"

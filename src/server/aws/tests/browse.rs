@@ -281,14 +281,23 @@ async fn detail_reads_replicas_policy_versions_and_refreshes_the_snapshot() {
         Default::default(),
         "test".into(),
         source,
+        super::demo_auth().await,
     );
+    let viewer = crate::server::auth::Principal {
+        id: 0,
+        name: "test".into(),
+        grants: vec![crate::domain::access::Grant::new(
+            crate::domain::access::Role::Viewer,
+            crate::domain::access::Scope::All,
+        )],
+    };
 
     // Replicas with their status, by name.
     let replicated = plan
         .iter()
         .find(|p| p.scenario == Scenario::ReplicaFailed && !p.hostile)
         .expect("seed has a failed replica");
-    let d = detail(&state, &replicated.name, false, false)
+    let d = detail(&state, &viewer, &replicated.name, false, false)
         .await
         .unwrap();
     let live = d.live.as_ref().expect("live read");
@@ -310,7 +319,7 @@ async fn detail_reads_replicas_policy_versions_and_refreshes_the_snapshot() {
         .find(|p| p.has_resource_policy && p.deprecated_versions > 0 && !p.hostile)
         .or_else(|| plan.iter().find(|p| p.has_resource_policy && !p.hostile))
         .expect("seed has a resource policy");
-    let d = detail(&state, &with_policy.arn, false, false)
+    let d = detail(&state, &viewer, &with_policy.arn, false, false)
         .await
         .unwrap();
     assert_eq!(d.name, with_policy.name);
@@ -330,7 +339,7 @@ async fn detail_reads_replicas_policy_versions_and_refreshes_the_snapshot() {
         .versions
         .iter()
         .all(|v| !v.deprecated && v.created.is_some()));
-    let all = detail(&state, &with_policy.name, true, false)
+    let all = detail(&state, &viewer, &with_policy.name, true, false)
         .await
         .unwrap();
     assert_eq!(all.versions.len(), with_policy.versions);
@@ -347,7 +356,9 @@ async fn detail_reads_replicas_policy_versions_and_refreshes_the_snapshot() {
         .iter()
         .find(|p| p.scenario == Scenario::RotationFailed && !p.hostile)
         .unwrap();
-    let d = detail(&state, &failed.name, false, true).await.unwrap();
+    let d = detail(&state, &viewer, &failed.name, false, true)
+        .await
+        .unwrap();
     let pending: Vec<_> = d
         .versions
         .iter()
@@ -362,7 +373,7 @@ async fn detail_reads_replicas_policy_versions_and_refreshes_the_snapshot() {
     assert_eq!(owner_of(s).map(|o| o.name), d.owner.map(|o| o.name));
 
     // Unknown secrets are a clear not-found, not an AWS call.
-    let err = detail(&state, "no/such/secret", false, false)
+    let err = detail(&state, &viewer, "no/such/secret", false, false)
         .await
         .unwrap_err();
     assert!(
@@ -373,9 +384,9 @@ async fn detail_reads_replicas_policy_versions_and_refreshes_the_snapshot() {
 
     // The endpoint down: the page still renders from the snapshot, and says why.
     ep.endpoint.set_down(true);
-    let d = detail(&state, &failed.name, false, true).await;
+    let d = detail(&state, &viewer, &failed.name, false, true).await;
     assert!(d.is_err(), "an explicit refresh reports the failure");
-    let d = detail(&state, &replicated.name, false, false)
+    let d = detail(&state, &viewer, &replicated.name, false, false)
         .await
         .unwrap();
     assert!(d.live.is_some(), "a fresh read is reused for a few minutes");
@@ -388,7 +399,9 @@ async fn detail_reads_replicas_policy_versions_and_refreshes_the_snapshot() {
                 && !p.deleted
         })
         .unwrap();
-    let d = detail(&state, &other.name, false, false).await.unwrap();
+    let d = detail(&state, &viewer, &other.name, false, false)
+        .await
+        .unwrap();
     assert!(d.live.is_none());
     assert!(
         d.live_error

@@ -226,11 +226,13 @@ pub(crate) async fn render_home(
         Arc::new(Config::default()),
         "test".into(),
         source,
+        super::demo_auth().await,
     );
     let server = tokio::spawn(async move {
         axum::serve(listener, http::router(state)).await.unwrap();
     });
-    let body = http_get(addr, "/secrets").await;
+    let cookie = super::login(addr, "viewer", super::demo_password("viewer")).await;
+    let body = super::http_get_as(addr, "/secrets", &cookie).await;
     server.abort();
     body
 }

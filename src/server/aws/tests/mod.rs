@@ -3,6 +3,7 @@
 //! implementation this project did not write.
 
 mod alerts;
+mod auth;
 mod browse;
 mod check;
 mod cloudtrail;
@@ -83,4 +84,75 @@ pub(super) fn planned(
         .filter(|p| f(p))
         .map(|p| p.name.clone())
         .collect()
+}
+
+/// A store in memory with the demo logins (`admin`, `operator`, `viewer`,
+/// `payments`), for tests that serve the router.
+pub(crate) async fn demo_auth() -> std::sync::Arc<crate::server::auth::Auth> {
+    let store = crate::server::store::Store::open("sqlite::memory:")
+        .await
+        .unwrap();
+    crate::server::auth::users::ensure_demo_users(&store)
+        .await
+        .unwrap();
+    std::sync::Arc::new(crate::server::auth::Auth::new(store, Default::default()))
+}
+
+/// The demo password of `name`.
+pub(crate) fn demo_password(name: &str) -> &'static str {
+    crate::server::auth::users::demo_logins()
+        .into_iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, p, _)| p)
+        .unwrap_or_else(|| panic!("no demo login {name}"))
+}
+
+/// One raw HTTP/1.1 exchange (no client dependency needed).
+pub(crate) async fn http_raw(addr: std::net::SocketAddr, request: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    stream.read_to_end(&mut buf).await.unwrap();
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// The session cookie (`name=value`) a response sets, if any.
+pub(crate) fn session_cookie(response: &str) -> Option<String> {
+    response.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        if !k.eq_ignore_ascii_case("set-cookie") {
+            return None;
+        }
+        let pair = v.trim().split(';').next()?.to_string();
+        pair.starts_with("secretscope_session=").then_some(pair)
+    })
+}
+
+/// Signs in through `POST /login` as a browser would; the session cookie.
+pub(crate) async fn login(addr: std::net::SocketAddr, name: &str, password: &str) -> String {
+    let body = format!("name={name}&password={password}&next=%2F");
+    let res = http_raw(
+        addr,
+        format!(
+            "POST /login HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    assert!(res.starts_with("HTTP/1.1 303"), "login as {name}: {res}");
+    session_cookie(&res).unwrap_or_else(|| panic!("no session cookie: {res}"))
+}
+
+/// GET `path` with the session `cookie`.
+pub(crate) async fn http_get_as(addr: std::net::SocketAddr, path: &str, cookie: &str) -> String {
+    http_raw(
+        addr,
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        ),
+    )
+    .await
 }

@@ -1,0 +1,471 @@
+//! Who is asking, and may they: password login, sessions, the guard every
+//! server function and data route starts with, capabilities for mutating
+//! services, and the audit helpers.
+//!
+//! - [`Principal`]: the signed-in user with their grants, loaded from the
+//!   store on every request (a disabled user is out at once).
+//! - [`require_user`] (server functions) and [`principal_of`] (axum
+//!   handlers) answer 401 without a valid session.
+//! - [`Principal::read`] answers 403 for a secret outside every scope;
+//!   [`Principal::can`] returns a [`Can<A>`], the only way to call a
+//!   mutating service, so code that skips the check does not compile.
+
+pub mod handlers;
+pub mod limiter;
+pub mod password;
+pub mod users;
+
+use super::error::{AppError, ErrorKind};
+use super::store::{Store, StoreError};
+use super::AppState;
+use crate::domain::access::{global_role, role_on, Grant, Role};
+use crate::domain::audit::{AuditAction, AuditEvent, Outcome};
+use crate::domain::{Secret, Timestamp};
+use std::marker::PhantomData;
+use tower_sessions::Session;
+
+/// Session keys.
+const USER_ID: &str = "uid";
+const SIGNED_IN_AT: &str = "at";
+
+/// Sign-in settings, from `[auth]`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// A session ends after this long without a request.
+    pub idle_timeout_secs: u64,
+    /// And after this long in any case.
+    pub absolute_timeout_secs: u64,
+    /// Mark cookies `Secure` and expect `https://` origins: set it when the
+    /// dashboard is served over HTTPS (directly or behind a proxy).
+    pub https: bool,
+    /// `https://secrets.example.com`, when a proxy in front rewrites the
+    /// Host header: the origin check then compares against it.
+    pub public_url: Option<String>,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            idle_timeout_secs: 60 * 60,
+            absolute_timeout_secs: 12 * 60 * 60,
+            https: false,
+            public_url: None,
+        }
+    }
+}
+
+/// The authentication state shared by every request.
+pub struct Auth {
+    pub store: Store,
+    pub settings: AuthSettings,
+    pub limiter: limiter::LoginLimiter,
+    /// Verified against when the name is unknown, so that a wrong name costs
+    /// as long as a wrong password (no user enumeration by timing).
+    dummy_hash: String,
+}
+
+impl Auth {
+    pub fn new(store: Store, settings: AuthSettings) -> Auth {
+        Auth {
+            store,
+            settings,
+            limiter: limiter::LoginLimiter::default(),
+            dummy_hash: password::hash("not a password of anyone").unwrap_or_default(),
+        }
+    }
+}
+
+/// A signed-in user and what they hold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Principal {
+    pub id: i64,
+    pub name: String,
+    pub grants: Vec<Grant>,
+}
+
+/// An action on a secret (or on the dashboard) and the role it needs.
+pub trait Action {
+    const ROLE: Role;
+    /// "rotate prod/payments/db", for a denial's sentence.
+    const VERB: &'static str;
+}
+
+/// Managing users and grants: admin on every secret.
+pub struct ManageUsers;
+impl Action for ManageUsers {
+    const ROLE: Role = Role::Admin;
+    const VERB: &'static str = "manage users";
+}
+
+/// Reading the audit trail: admin on every secret.
+pub struct ReadAudit;
+impl Action for ReadAudit {
+    const ROLE: Role = Role::Admin;
+    const VERB: &'static str = "read the audit trail";
+}
+
+/// Proof that the guard allowed `A` for [`Can::actor`] on [`Can::target`].
+/// Its fields are private and it has no public constructor: only
+/// [`Principal::can`] and [`Principal::can_globally`] make one.
+pub struct Can<A> {
+    actor: String,
+    target: String,
+    _action: PhantomData<A>,
+}
+
+impl<A> Can<A> {
+    /// The server itself, or the person at its console (`secretscope user
+    /// …`, `serve` creating the bootstrap or demo users): named
+    /// `local:<OS user>` in the audit trail. Private to this module tree.
+    fn system() -> Can<A> {
+        let os_user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_string());
+        Can {
+            actor: format!("local:{os_user}"),
+            target: String::new(),
+            _action: PhantomData,
+        }
+    }
+
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// The secret's name, or empty for a dashboard-wide action.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+}
+
+impl Principal {
+    /// The best role on `s`.
+    pub fn role_on(&self, s: &Secret) -> Option<Role> {
+        role_on(&self.grants, s)
+    }
+
+    /// The role held on every secret, if any.
+    pub fn global_role(&self) -> Option<Role> {
+        global_role(&self.grants)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.global_role() == Some(Role::Admin)
+    }
+
+    /// May read `s`'s metadata.
+    pub fn sees(&self, s: &Secret) -> bool {
+        self.role_on(s).is_some()
+    }
+
+    /// 403 unless `s` is in one of the user's scopes.
+    pub fn read(&self, s: &Secret) -> Result<(), AppError> {
+        if self.sees(s) {
+            Ok(())
+        } else {
+            Err(forbidden(format!(
+                "{} is outside your scopes. Ask an admin for a grant that covers it.",
+                s.name
+            )))
+        }
+    }
+
+    /// The capability for `A` on `s`, or 403 saying which role is missing.
+    pub fn can<A: Action>(&self, s: &Secret) -> Result<Can<A>, AppError> {
+        match self.role_on(s) {
+            Some(r) if r >= A::ROLE => Ok(Can {
+                actor: self.name.clone(),
+                target: s.name.to_string(),
+                _action: PhantomData,
+            }),
+            held => Err(forbidden(format!(
+                "You may not {} {}: that needs the {} role on it, and you have {}.",
+                A::VERB,
+                s.name,
+                A::ROLE,
+                held.map_or("no role".to_string(), |r| format!("{r}"))
+            ))),
+        }
+    }
+
+    /// The capability for a dashboard-wide `A` (a grant on every secret).
+    pub fn can_globally<A: Action>(&self) -> Result<Can<A>, AppError> {
+        match self.global_role() {
+            Some(r) if r >= A::ROLE => Ok(Can {
+                actor: self.name.clone(),
+                target: String::new(),
+                _action: PhantomData,
+            }),
+            _ => Err(forbidden(format!(
+                "You may not {}: that needs the {} role on every secret (scope *).",
+                A::VERB,
+                A::ROLE
+            ))),
+        }
+    }
+}
+
+pub fn unauthenticated() -> AppError {
+    AppError::new(
+        ErrorKind::Unauthenticated,
+        "You are not signed in, or your session has ended. Sign in again.",
+        "no valid session",
+    )
+}
+
+pub fn forbidden(why: String) -> AppError {
+    AppError::new(ErrorKind::Forbidden, why.clone(), why)
+}
+
+pub fn store_error(e: StoreError) -> AppError {
+    AppError::new(
+        ErrorKind::Internal,
+        "The dashboard's database is not answering. Try again in a moment; if it persists, tell the dashboard's operators.",
+        format!("store: {e}"),
+    )
+}
+
+fn now() -> Timestamp {
+    crate::server::aws::sync::now()
+}
+
+/// The user behind `session`, if it holds a valid sign-in: the user exists,
+/// is not disabled, and the session is younger than the absolute timeout
+/// (an expired one is destroyed).
+pub async fn principal_of(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<Principal>, AppError> {
+    let Ok(Some(uid)) = session.get::<i64>(USER_ID).await else {
+        return Ok(None);
+    };
+    let at = session
+        .get::<i64>(SIGNED_IN_AT)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(0);
+    let max = i64::try_from(state.auth.settings.absolute_timeout_secs).unwrap_or(i64::MAX);
+    if now().secs().saturating_sub(at) > max {
+        let _ = session.flush().await;
+        return Ok(None);
+    }
+    let store = &state.auth.store;
+    let Some(user) = store.user_by_id(uid).await.map_err(store_error)? else {
+        let _ = session.flush().await;
+        return Ok(None);
+    };
+    if user.disabled {
+        let _ = session.flush().await;
+        return Ok(None);
+    }
+    let grants = store
+        .grants_of(uid)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .map(|g| g.grant)
+        .collect();
+    Ok(Some(Principal {
+        id: user.id,
+        name: user.name,
+        grants,
+    }))
+}
+
+/// The signed-in user of the current server function call, or 401.
+pub async fn require_user(state: &AppState) -> Result<Principal, AppError> {
+    let session: Session = leptos_axum::extract()
+        .await
+        .map_err(|e| AppError::internal(format!("no session layer: {e:?}")))?;
+    principal_of(state, &session)
+        .await?
+        .ok_or_else(unauthenticated)
+}
+
+/// The signed-in user of the current server function call, if any (for
+/// what anonymous visitors may see: the header, the login page).
+pub async fn current_user(state: &AppState) -> Result<Option<Principal>, AppError> {
+    let session: Session = leptos_axum::extract()
+        .await
+        .map_err(|e| AppError::internal(format!("no session layer: {e:?}")))?;
+    principal_of(state, &session).await
+}
+
+/// Request facts an audit record needs.
+#[derive(Clone, Debug, Default)]
+pub struct RequestInfo {
+    pub client: String,
+    pub request_id: String,
+}
+
+impl RequestInfo {
+    pub fn of(parts: &axum::http::request::Parts) -> RequestInfo {
+        Self::from_parts(&parts.headers, &parts.extensions)
+    }
+
+    pub fn from_parts(
+        headers: &axum::http::HeaderMap,
+        ext: &axum::http::Extensions,
+    ) -> RequestInfo {
+        RequestInfo {
+            client: ext
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "-".to_string()),
+            request_id: headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .to_string(),
+        }
+    }
+
+    /// Of the current server function call.
+    pub fn current() -> RequestInfo {
+        leptos::prelude::use_context::<axum::http::request::Parts>()
+            .map(|p| RequestInfo::of(&p))
+            .unwrap_or_default()
+    }
+}
+
+/// Writes an audit record. Fails closed: the caller must not go on (or
+/// must undo) when this returns an error.
+pub async fn audit(
+    state: &AppState,
+    req: &RequestInfo,
+    actor: &str,
+    action: AuditAction,
+    target: &str,
+    outcome: Outcome,
+    detail: impl Into<String>,
+) -> Result<(), AppError> {
+    let ev = AuditEvent {
+        at: now(),
+        actor: actor.to_string(),
+        client: req.client.clone(),
+        action,
+        target: target.to_string(),
+        outcome,
+        detail: detail.into(),
+        request_id: req.request_id.clone(),
+    };
+    state.auth.store.append_audit(&ev).await.map(|_| ()).map_err(|e| {
+        tracing::error!(action = %action, request_id = %req.request_id, "audit record not written: {e}");
+        AppError::new(
+            ErrorKind::Internal,
+            "The audit trail cannot be written, so nothing was done. Tell the dashboard's operators.",
+            format!("audit append failed: {e}"),
+        )
+    })
+}
+
+/// Records a refused request (best effort: the request is refused anyway).
+pub async fn audit_denied(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    ext: &axum::http::Extensions,
+    target: &str,
+    why: &str,
+) {
+    let info = RequestInfo::from_parts(headers, ext);
+    let session = ext.get::<Session>().cloned();
+    let actor = match session {
+        Some(s) => match principal_of(state, &s).await {
+            Ok(Some(p)) => p.name,
+            _ => "-".to_string(),
+        },
+        None => "-".to_string(),
+    };
+    let _ = audit(state, &info, &actor, AuditAction::Denied, target, Outcome::Denied, why).await;
+}
+
+/// Guard for a server function: the user, or the error (401) with a denial
+/// audited.
+pub async fn guard(state: &AppState, what: &str) -> Result<Principal, AppError> {
+    match require_user(state).await {
+        Ok(p) => Ok(p),
+        Err(e) => {
+            if e.kind == ErrorKind::Unauthenticated {
+                let info = RequestInfo::current();
+                let _ = audit(
+                    state,
+                    &info,
+                    "-",
+                    AuditAction::Denied,
+                    what,
+                    Outcome::Denied,
+                    "not signed in",
+                )
+                .await;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Audits a 403 from a guard check and passes the error on.
+pub async fn denied(state: &AppState, who: &Principal, target: &str, e: AppError) -> AppError {
+    if e.kind == ErrorKind::Forbidden {
+        let info = RequestInfo::current();
+        let _ = audit(
+            state,
+            &info,
+            &who.name,
+            AuditAction::Denied,
+            target,
+            Outcome::Denied,
+            e.detail.clone(),
+        )
+        .await;
+    }
+    e
+}
+
+/// Views restricted to a set of grants, kept per health view: a scoped
+/// user's pages reuse one restricted snapshot until the inventory or the
+/// rules' results change.
+#[derive(Default)]
+pub struct ScopedViews {
+    cache: std::sync::Mutex<ScopedCache>,
+}
+
+type ScopedCache = std::collections::HashMap<
+    Vec<Grant>,
+    (
+        std::sync::Weak<super::health::HealthView>,
+        std::sync::Arc<super::health::HealthView>,
+    ),
+>;
+
+impl ScopedViews {
+    /// Distinct grant sets kept; beyond this the cache starts over.
+    const MAX: usize = 64;
+
+    /// `full` itself for a user who sees everything, else its part their
+    /// grants cover.
+    pub fn view_for(
+        &self,
+        full: std::sync::Arc<super::health::HealthView>,
+        who: &Principal,
+    ) -> std::sync::Arc<super::health::HealthView> {
+        use std::sync::Arc;
+        if who.global_role().is_some() {
+            return full;
+        }
+        let mut key = who.grants.clone();
+        key.sort_by(|a, b| (a.role, a.scope.to_string()).cmp(&(b.role, b.scope.to_string())));
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((of, view)) = cache.get(&key) {
+            if std::ptr::eq(of.as_ptr(), Arc::as_ptr(&full)) {
+                return view.clone();
+            }
+        }
+        let grants = who.grants.clone();
+        let view = Arc::new(full.restrict(|s| role_on(&grants, s).is_some()));
+        if cache.len() >= Self::MAX {
+            cache.clear();
+        }
+        cache.insert(key, (Arc::downgrade(&full), view.clone()));
+        view
+    }
+}

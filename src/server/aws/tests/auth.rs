@@ -1,0 +1,434 @@
+//! The permission matrix: every server function, called over HTTP directly
+//! (not through the UI) as anonymous, viewer, operator, admin and a user
+//! scoped to `prod/payments/`, with the status each must get; plus origin
+//! checks, session fixation, logout and login throttling, and the audit
+//! records each leaves.
+
+use super::{http_get_as, http_raw, login, session_cookie, source_for};
+use crate::domain::audit::{AuditAction, Outcome};
+use crate::server::aws::sync::Syncer;
+use crate::server::config::{Config, SyncSettings};
+use crate::server::inventory::Inventory;
+use crate::server::local::{self, LocalOptions};
+use crate::server::store::AuditFilter;
+use crate::server::{http, AppState};
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Who calls.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Caller {
+    Anonymous,
+    Viewer,
+    Operator,
+    Admin,
+    /// Operator on `prod/payments/` only.
+    Scoped,
+}
+
+const CALLERS: [Caller; 5] = [
+    Caller::Anonymous,
+    Caller::Viewer,
+    Caller::Operator,
+    Caller::Admin,
+    Caller::Scoped,
+];
+
+impl Caller {
+    fn login(self) -> Option<&'static str> {
+        match self {
+            Caller::Anonymous => None,
+            Caller::Viewer => Some("viewer"),
+            Caller::Operator => Some("operator"),
+            Caller::Admin => Some("admin"),
+            Caller::Scoped => Some("payments"),
+        }
+    }
+}
+
+struct Served {
+    addr: SocketAddr,
+    state: AppState,
+    in_scope: String,
+    out_of_scope: String,
+    _ep: local::RunningEndpoint,
+    server: tokio::task::JoinHandle<()>,
+}
+
+async fn serve() -> Served {
+    let ep = local::spawn(
+        LocalOptions {
+            seed_secrets: 120,
+            seed: 42,
+            ..LocalOptions::default()
+        },
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .unwrap();
+    let source = source_for(&ep.url(), 3).await;
+    let inventory = Arc::new(Inventory::new());
+    let syncer = Syncer::new(
+        source.clone(),
+        inventory.clone(),
+        SyncSettings {
+            list_rate_per_sec: 0.0,
+            ..SyncSettings::default()
+        },
+    );
+    syncer.list_once().await.unwrap();
+    let snap = inventory.snapshot();
+    let name_where = |f: &dyn Fn(&str) -> bool| {
+        snap.secrets()
+            .iter()
+            .map(|s| s.name.to_string())
+            .find(|n| {
+                f(n) && n
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/-_".contains(c))
+            })
+            .expect("the seed has such a secret")
+    };
+    let in_scope = name_where(&|n| n.starts_with("prod/payments/"));
+    let out_of_scope = name_where(&|n| !n.starts_with("prod/payments/"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::new(
+        leptos::prelude::LeptosOptions::builder()
+            .output_name("secretscope")
+            .site_addr(addr)
+            .build(),
+        inventory,
+        Arc::new(Config::default()),
+        "test".into(),
+        source,
+        super::demo_auth().await,
+    );
+    let router = http::router(state.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    Served {
+        addr,
+        state,
+        in_scope,
+        out_of_scope,
+        _ep: ep,
+        server,
+    }
+}
+
+fn form_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// POSTs a server function as the browser's hydrated page would (same
+/// origin), with `cookie` if any; the status and body.
+async fn call(addr: SocketAddr, path: &str, body: &str, cookie: Option<&str>) -> (u16, String) {
+    let cookie = cookie.map_or(String::new(), |c| format!("Cookie: {c}\r\n"));
+    let res = http_raw(
+        addr,
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n{cookie}\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    let status = res[9..12].parse().unwrap();
+    let body = res
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    (status, body)
+}
+
+/// What `caller` must get from `path` (with the out-of-scope secret as the
+/// target, where a function has one).
+fn expected(path: &str, caller: Caller) -> u16 {
+    match (path, caller) {
+        // Who am I: anyone (anonymous gets null).
+        ("/api/get_me", _) => 200,
+        (_, Caller::Anonymous) => 401,
+        // A secret outside the scoped user's grants.
+        ("/api/get_secret" | "/api/refresh_secret", Caller::Scoped) => 403,
+        _ => 200,
+    }
+}
+
+fn body_for(path: &str, target: &str) -> String {
+    let id = form_escape(target);
+    match path {
+        "/api/list_inventory" => "q=&path=&sort=&page=1".into(),
+        "/api/get_secret" => format!("id={id}&deprecated=false"),
+        "/api/refresh_secret" => format!("id={id}"),
+        _ => String::new(),
+    }
+}
+
+/// Every server function the app registers. Adding one without adding it
+/// here (and to `expected`) fails `every_server_function_is_in_the_matrix`.
+const MATRIX: &[&str] = &[
+    "/api/get_me",
+    "/api/get_sync_info",
+    "/api/list_inventory",
+    "/api/get_overview",
+    "/api/get_oncall",
+    "/api/get_secret",
+    "/api/refresh_secret",
+];
+
+#[test]
+fn every_server_function_is_in_the_matrix() {
+    // Registration happens at start-up (inventory); the router does it too.
+    let _ = crate::server::http::router;
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(p, _)| p.to_string())
+        .collect();
+    let known: BTreeSet<String> = MATRIX.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        registered, known,
+        "a server function is missing from the permission matrix (or gone from the app)"
+    );
+}
+
+#[tokio::test]
+async fn permission_matrix() {
+    let s = serve().await;
+    let mut cookies = Vec::new();
+    for caller in CALLERS {
+        cookies.push(match caller.login() {
+            Some(name) => Some(login(s.addr, name, super::demo_password(name)).await),
+            None => None,
+        });
+    }
+    let store = &s.state.auth.store;
+    let denied_before = store
+        .audit_page(
+            &AuditFilter {
+                action: Some(AuditAction::Denied),
+                ..Default::default()
+            },
+            0,
+            1,
+        )
+        .await
+        .unwrap()
+        .total;
+    let mut denials = 0;
+    for path in MATRIX {
+        for (caller, cookie) in CALLERS.iter().zip(&cookies) {
+            let (status, body) = call(
+                s.addr,
+                path,
+                &body_for(path, &s.out_of_scope),
+                cookie.as_deref(),
+            )
+            .await;
+            assert_eq!(
+                status,
+                expected(path, *caller),
+                "{path} as {caller:?}: {body}"
+            );
+            if status == 401 || status == 403 {
+                denials += 1;
+                assert!(!body.contains(&s.out_of_scope) || status == 403, "{body}");
+            }
+        }
+    }
+    // Each refusal left exactly one `denied` record.
+    let denied_after = store
+        .audit_page(
+            &AuditFilter {
+                action: Some(AuditAction::Denied),
+                ..Default::default()
+            },
+            0,
+            1,
+        )
+        .await
+        .unwrap()
+        .total;
+    assert_eq!(denied_after - denied_before, denials);
+
+    // The scoped user reaches their own secret, and lists show only theirs.
+    let scoped = cookies[4].as_deref();
+    let (status, body) = call(
+        s.addr,
+        "/api/get_secret",
+        &body_for("/api/get_secret", &s.in_scope),
+        scoped,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, list) = call(
+        s.addr,
+        "/api/list_inventory",
+        "q=&path=&sort=&page=1",
+        scoped,
+    )
+    .await;
+    let page: crate::api::InventoryPage = serde_json::from_str(&list).unwrap();
+    assert!(
+        page.total > 0
+            && page
+                .rows
+                .iter()
+                .all(|r| r.name.starts_with("prod/payments/")),
+        "{list}"
+    );
+    let (_, list) = call(
+        s.addr,
+        "/api/list_inventory",
+        "q=&path=&sort=&page=1",
+        cookies[1].as_deref(),
+    )
+    .await;
+    let all: crate::api::InventoryPage = serde_json::from_str(&list).unwrap();
+    assert!(all.total > page.total);
+    // Exports follow the same scopes.
+    let csv = http_get_as(s.addr, "/export/secrets.csv", scoped.unwrap()).await;
+    assert!(csv.starts_with("HTTP/1.1 200"), "{csv}");
+    assert!(!csv.contains(&s.out_of_scope));
+    s.server.abort();
+}
+
+#[tokio::test]
+async fn origin_fixation_logout_and_throttling() {
+    let s = serve().await;
+    let addr = s.addr;
+    let post = |extra: String, cookie: Option<String>| async move {
+        let cookie = cookie.map_or(String::new(), |c| format!("Cookie: {c}\r\n"));
+        http_raw(
+            addr,
+            format!(
+                "POST /api/get_overview HTTP/1.1\r\nHost: {addr}\r\n{extra}{cookie}Content-Length: 0\r\nConnection: close\r\n\r\n"
+            ),
+        )
+        .await
+    };
+    let cookie = login(addr, "viewer", super::demo_password("viewer")).await;
+    // Cross-origin and origin-less POSTs are refused before any handler.
+    for extra in [
+        "Origin: http://evil.example\r\n".to_string(),
+        String::new(),
+        "Sec-Fetch-Site: cross-site\r\n".to_string(),
+    ] {
+        let res = post(extra.clone(), Some(cookie.clone())).await;
+        assert!(res.starts_with("HTTP/1.1 403"), "{extra:?}: {res}");
+    }
+    let ok = post(
+        "Sec-Fetch-Site: same-origin\r\n".into(),
+        Some(cookie.clone()),
+    )
+    .await;
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    // Cross-origin login is refused too (login CSRF).
+    let forged = http_raw(
+        addr,
+        format!("POST /login HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://evil.example\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 9\r\nConnection: close\r\n\r\nname=x&p="),
+    )
+    .await;
+    assert!(forged.starts_with("HTTP/1.1 403"), "{forged}");
+
+    // Session fixation: an id from before the login is useless after it.
+    let page = http_raw(
+        addr,
+        format!("GET /login HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    )
+    .await;
+    let planted = session_cookie(&page).unwrap_or_else(|| "secretscope_session=planted".into());
+    let body = format!(
+        "name=viewer&password={}&next=%2F",
+        super::demo_password("viewer")
+    );
+    let res = http_raw(
+        addr,
+        format!(
+            "POST /login HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nCookie: {planted}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await;
+    let fresh = session_cookie(&res).expect("a new session id at login");
+    assert_ne!(fresh, planted);
+    let with_planted = http_get_as(addr, "/export/secrets.json", &planted).await;
+    assert!(with_planted.starts_with("HTTP/1.1 401"), "{with_planted}");
+    assert!(http_get_as(addr, "/export/secrets.json", &fresh)
+        .await
+        .starts_with("HTTP/1.1 200"));
+
+    // Logout deletes the session on the server: replaying the cookie fails.
+    let res = http_raw(
+        addr,
+        format!("POST /logout HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nCookie: {fresh}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+    )
+    .await;
+    assert!(res.starts_with("HTTP/1.1 303"), "{res}");
+    assert!(http_get_as(addr, "/export/secrets.json", &fresh)
+        .await
+        .starts_with("HTTP/1.1 401"));
+
+    // Throttling: five wrong passwords for a name, then even the right one
+    // is refused with a wait.
+    let attempt = |password: &'static str| async move {
+        let body = format!("name=operator&password={password}&next=%2F");
+        http_raw(
+            addr,
+            format!(
+                "POST /login HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+        .await
+    };
+    for _ in 0..5 {
+        let r = attempt("wrong-password").await;
+        assert!(r.contains("location: /login?error=1"), "{r}");
+    }
+    let r = attempt("demo-operator-password").await;
+    assert!(r.contains("location: /login?retry="), "{r}");
+    assert!(session_cookie(&r).is_none() || !r.contains("location: /\r\n"));
+
+    // The audit trail holds each case.
+    let store = &s.state.auth.store;
+    let count = |action, outcome| async move {
+        store
+            .audit_page(
+                &AuditFilter {
+                    action: Some(action),
+                    outcome: Some(outcome),
+                    ..Default::default()
+                },
+                0,
+                1,
+            )
+            .await
+            .unwrap()
+            .total
+    };
+    assert_eq!(count(AuditAction::Login, Outcome::Allowed).await, 2);
+    assert_eq!(count(AuditAction::Logout, Outcome::Allowed).await, 1);
+    assert_eq!(count(AuditAction::LoginFailed, Outcome::Denied).await, 5);
+    assert_eq!(count(AuditAction::LoginThrottled, Outcome::Denied).await, 1);
+    // Three refused POSTs to the server function and one to /login.
+    assert_eq!(count(AuditAction::Denied, Outcome::Denied).await, 4);
+    s.server.abort();
+}

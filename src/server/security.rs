@@ -1,0 +1,231 @@
+//! Request hygiene that no handler may forget: the same-origin check on
+//! every request that can change something, and the security headers on
+//! every response (Content-Security-Policy with a per-request nonce for the
+//! hydration script, no framing, no sniffing, no caching of pages).
+
+use axum::extract::{Request, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use rand::RngCore as _;
+
+/// The nonce of this response's Content-Security-Policy, in the request's
+/// extensions for the page renderer (see `http::router`).
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+/// How the server decides what "same origin" is.
+#[derive(Clone, Debug, Default)]
+pub struct OriginPolicy {
+    /// `https://secrets.example.com` when configured (behind a proxy that
+    /// rewrites Host); else the request's own `Host` with `http`/`https`
+    /// by [`OriginPolicy::https`].
+    pub public_origin: Option<String>,
+    pub https: bool,
+}
+
+impl OriginPolicy {
+    /// The origin this request must come from.
+    fn expected(&self, headers: &HeaderMap) -> Option<String> {
+        if let Some(o) = &self.public_origin {
+            return Some(o.trim_end_matches('/').to_string());
+        }
+        let host = headers.get(header::HOST)?.to_str().ok()?;
+        let scheme = if self.https { "https" } else { "http" };
+        Some(format!("{scheme}://{host}"))
+    }
+
+    /// `Ok` when a state-changing request is same-origin; else the reason.
+    pub fn check(&self, method: &Method, headers: &HeaderMap) -> Result<(), String> {
+        if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            return Ok(());
+        }
+        match headers.get(header::ORIGIN).map(|v| v.to_str()) {
+            Some(Ok(origin)) => {
+                let expected = self.expected(headers);
+                if expected.as_deref() == Some(origin) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "cross-origin {method} refused: Origin {origin:?}, expected {:?}",
+                        expected.unwrap_or_default()
+                    ))
+                }
+            }
+            Some(Err(_)) => Err(format!("{method} refused: unreadable Origin header")),
+            None => match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+                Some("same-origin") => Ok(()),
+                Some(other) => Err(format!(
+                    "{method} refused: no Origin header and Sec-Fetch-Site is {other:?}"
+                )),
+                None => Err(format!(
+                    "{method} refused: no Origin header (and no Sec-Fetch-Site: same-origin)"
+                )),
+            },
+        }
+    }
+}
+
+/// Refuses cross-origin and origin-less state-changing requests with 403,
+/// before any handler runs; the refusal is logged and audited.
+pub async fn origin_guard(
+    State(state): State<super::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Err(why) = state.origin.check(req.method(), req.headers()) {
+        let path = req.uri().path().to_string();
+        let (parts, _) = req.into_parts();
+        super::auth::audit_denied(&state, &parts.headers, &parts.extensions, &path, &why).await;
+        return (
+            StatusCode::FORBIDDEN,
+            [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+            "Refused: this request did not come from a secretscope page. Reload the page and try again.\n",
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
+fn nonce() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The policy for a response whose inline scripts carry `nonce`.
+pub fn content_security_policy(nonce: &str) -> String {
+    // 'wasm-unsafe-eval' lets the page compile its WebAssembly; it does not
+    // allow eval() of JavaScript. 'strict-dynamic' lets the nonce'd
+    // hydration module import the generated JS glue.
+    format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Adds the security headers to every response, and a nonce for the page
+/// renderer to the request.
+pub async fn headers(mut req: Request, next: Next) -> Response {
+    let nonce = nonce();
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&content_security_policy(&nonce)) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    // Pages and data carry an organisation's inventory: never cache them.
+    // Static assets (/pkg, images) may be cached: they hold no data.
+    let is_asset = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            t.starts_with("application/wasm")
+                || t.starts_with("text/css")
+                || t.starts_with("image/")
+                || t.starts_with("text/javascript")
+                || t.starts_with("application/javascript")
+        });
+    if !is_asset {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(
+                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn reads_pass_without_origin() {
+        let p = OriginPolicy::default();
+        for m in [Method::GET, Method::HEAD, Method::OPTIONS] {
+            assert!(p.check(&m, &HeaderMap::new()).is_ok());
+        }
+    }
+
+    #[test]
+    fn same_origin_post_passes_and_others_are_refused() {
+        let p = OriginPolicy::default();
+        let host = ("host", "127.0.0.1:3000");
+        assert!(p
+            .check(
+                &Method::POST,
+                &headers(&[host, ("origin", "http://127.0.0.1:3000")])
+            )
+            .is_ok());
+        assert!(p
+            .check(
+                &Method::POST,
+                &headers(&[host, ("sec-fetch-site", "same-origin")])
+            )
+            .is_ok());
+        let refused = [
+            headers(&[host, ("origin", "http://evil.example")]),
+            headers(&[host, ("origin", "https://127.0.0.1:3000")]),
+            headers(&[host, ("origin", "null")]),
+            headers(&[host]),
+            headers(&[host, ("sec-fetch-site", "cross-site")]),
+            headers(&[host, ("sec-fetch-site", "same-site")]),
+            headers(&[("origin", "http://127.0.0.1:3000")]),
+        ];
+        for h in &refused {
+            assert!(p.check(&Method::POST, h).is_err(), "{h:?}");
+            assert!(p.check(&Method::DELETE, h).is_err(), "{h:?}");
+        }
+    }
+
+    #[test]
+    fn a_configured_public_origin_wins_over_host() {
+        let p = OriginPolicy {
+            public_origin: Some("https://secrets.example.com/".into()),
+            https: true,
+        };
+        let h = headers(&[
+            ("host", "internal:8080"),
+            ("origin", "https://secrets.example.com"),
+        ]);
+        assert!(p.check(&Method::POST, &h).is_ok());
+        let h = headers(&[
+            ("host", "internal:8080"),
+            ("origin", "http://internal:8080"),
+        ]);
+        assert!(p.check(&Method::POST, &h).is_err());
+    }
+
+    #[test]
+    fn the_policy_allows_only_the_nonce_for_scripts() {
+        let csp = content_security_policy("abc");
+        assert!(csp.contains("script-src 'nonce-abc'"));
+        assert!(!csp.contains("unsafe-inline"));
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert_ne!(nonce(), nonce());
+    }
+}
