@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod local;
 pub mod metrics;
 pub mod overview;
+pub mod store;
 pub mod trail;
 pub mod views;
 
