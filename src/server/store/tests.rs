@@ -489,64 +489,70 @@ async fn audit_filters_by_each_field(s: &Store) {
             .map(|&i| (rows[i].1.to_string(), rows[i].3.to_string()))
             .collect()
     };
-    let f = |edit: fn(&mut AuditFilter)| {
-        let mut f = AuditFilter::default();
-        edit(&mut f);
-        f
+    let none = AuditFilter::default;
+    let by_actor = |a: &str| AuditFilter {
+        actor: Some(a.into()),
+        ..none()
     };
-    assert_eq!(
-        selected(s, &AuditFilter::default()).await,
-        pick(&[0, 1, 2, 3, 4, 5, 6])
-    );
-    // actor: exact and case-sensitive.
-    assert_eq!(
-        selected(s, &f(|f| f.actor = Some("alice".into()))).await,
-        pick(&[0, 2, 3])
-    );
-    assert_eq!(selected(s, &f(|f| f.actor = Some("ali".into()))).await, []);
-    assert_eq!(
-        selected(s, &f(|f| f.action = Some(A::Rotate))).await,
-        pick(&[2, 3, 5])
-    );
-    assert_eq!(
-        selected(s, &f(|f| f.action = Some(A::AccessGrant))).await,
-        []
-    );
-    assert_eq!(
-        selected(s, &f(|f| f.outcome = Some(O::Denied))).await,
-        pick(&[1, 4])
-    );
-    // target: a substring, ignoring case, Unicode included.
-    assert_eq!(
-        selected(s, &f(|f| f.target = Some("PAYMENTS/db".into()))).await,
-        pick(&[2, 3])
-    );
-    assert_eq!(
-        selected(s, &f(|f| f.target = Some("prod/".into()))).await,
-        pick(&[2, 4, 5])
-    );
-    assert_eq!(
-        selected(s, &f(|f| f.target = Some("ärger/STRASSE".into()))).await,
-        [],
-        "lower-casing, not full case folding: ß is not ss"
-    );
-    assert_eq!(
-        selected(s, &f(|f| f.target = Some("ärger/straße".into()))).await,
-        pick(&[6])
-    );
-    // LIKE wildcards in the needle are literal.
-    assert_eq!(
-        selected(s, &f(|f| f.target = Some("50%_".into()))).await,
-        pick(&[5])
-    );
-    assert_eq!(
-        selected(s, &f(|f| f.target = Some("%".into()))).await,
-        pick(&[5])
-    );
-    assert_eq!(
-        selected(s, &f(|f| f.target = Some("_".into()))).await,
-        pick(&[5])
-    );
+    let by_target = |t: &str| AuditFilter {
+        target: Some(t.into()),
+        ..none()
+    };
+    let cases: &[(AuditFilter, &[usize], &str)] = &[
+        (none(), &[0, 1, 2, 3, 4, 5, 6], "no filter"),
+        (
+            by_actor("alice"),
+            &[0, 2, 3],
+            "actor: exact, case-sensitive",
+        ),
+        (by_actor("ali"), &[], "actor: not a substring"),
+        (
+            AuditFilter {
+                action: Some(A::Rotate),
+                ..none()
+            },
+            &[2, 3, 5],
+            "action",
+        ),
+        (
+            AuditFilter {
+                action: Some(A::AccessGrant),
+                ..none()
+            },
+            &[],
+            "action never taken",
+        ),
+        (
+            AuditFilter {
+                outcome: Some(O::Denied),
+                ..none()
+            },
+            &[1, 4],
+            "outcome",
+        ),
+        (
+            by_target("PAYMENTS/db"),
+            &[2, 3],
+            "target: substring, any case",
+        ),
+        (by_target("prod/"), &[2, 4, 5], "target: prefix"),
+        (by_target("ärger/straße"), &[6], "target: Unicode case"),
+        (
+            by_target("ärger/STRASSE"),
+            &[],
+            "lower-casing, not case folding",
+        ),
+        (
+            by_target("50%_"),
+            &[5],
+            "target: LIKE wildcards are literal",
+        ),
+        (by_target("%"), &[5], "target: % is literal"),
+        (by_target("_"), &[5], "target: _ is literal"),
+    ];
+    for (filter, expected, why) in cases {
+        assert_eq!(selected(s, filter).await, pick(expected), "{why}");
+    }
     // Everything at once narrows.
     let all = AuditFilter {
         actor: Some("alice".into()),

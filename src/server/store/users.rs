@@ -95,18 +95,25 @@ impl Store {
     }
 
     pub async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1");
-        let row = sqlx::query(&sql)
-            .bind(name)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row.as_ref().map(user_from_row).transpose()?)
+        self.user_where("name", name.to_string()).await
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        self.user_where("id", id).await
+    }
+
+    /// The user whose `column` (a unique one) is `value`.
+    async fn user_where<T>(
+        &self,
+        column: &'static str,
+        value: T,
+    ) -> Result<Option<User>, StoreError>
+    where
+        T: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + 'static,
+    {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = $1");
         let row = sqlx::query(&sql)
-            .bind(id)
+            .bind(value)
             .fetch_optional(self.pool())
             .await?;
         Ok(row.as_ref().map(user_from_row).transpose()?)
@@ -132,17 +139,8 @@ impl Store {
         password_hash: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let done =
-            sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-                .bind(password_hash)
-                .bind(now.secs())
-                .bind(id)
-                .execute(self.pool())
-                .await?;
-        if done.rows_affected() == 0 {
-            return Err(missing_user(id));
-        }
-        Ok(())
+        self.update_user(id, "password_hash", password_hash.to_string(), now)
+            .await
     }
 
     pub async fn set_disabled(
@@ -151,8 +149,25 @@ impl Store {
         disabled: bool,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3")
-            .bind(i32::from(disabled))
+        self.update_user(id, "disabled", i32::from(disabled), now)
+            .await
+    }
+
+    /// Sets one column of user `id` and its `updated_at`; NotFound if there
+    /// is no such user.
+    async fn update_user<T>(
+        &self,
+        id: i64,
+        column: &'static str,
+        value: T,
+        now: Timestamp,
+    ) -> Result<(), StoreError>
+    where
+        T: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + 'static,
+    {
+        let sql = format!("UPDATE users SET {column} = $1, updated_at = $2 WHERE id = $3");
+        let done = sqlx::query(&sql)
+            .bind(value)
             .bind(now.secs())
             .bind(id)
             .execute(self.pool())
