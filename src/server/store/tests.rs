@@ -1,0 +1,999 @@
+//! The store's contract: one async function per behaviour, each given a
+//! fresh, empty database, all run on SQLite (a file in a temporary
+//! directory) and on PostgreSQL (a new database in the cluster named by
+//! `SECRETSCOPE_TEST_POSTGRES_URL`; `.ci/postgres` starts one).
+
+use super::*;
+use crate::domain::access::{Grant, Role, Scope};
+use crate::domain::audit::{AuditAction, AuditEvent, Outcome};
+use crate::domain::Timestamp;
+use sqlx::Row;
+use std::collections::HashMap;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
+
+const T0: i64 = 1_795_000_000;
+
+fn t(secs: i64) -> Timestamp {
+    Timestamp::new(T0 + secs)
+}
+
+/// A database made for one behaviour.
+struct Fixture {
+    store: Store,
+    url: String,
+}
+
+/// Where fresh databases come from.
+trait Databases {
+    async fn fresh(&mut self, behaviour: &str) -> Fixture;
+    async fn done(&mut self, fixture: Fixture);
+}
+
+/// Runs every behaviour on a fresh database from `dbs`; returns how many ran.
+async fn run_contract(dbs: &mut impl Databases) -> usize {
+    macro_rules! behaviours {
+        ($($name:ident),* $(,)?) => {{
+            let mut ran = 0;
+            $(
+                let fixture = dbs.fresh(stringify!($name)).await;
+                eprintln!("{:?}: {}", fixture.store.backend(), stringify!($name));
+                $name(&fixture.store).await;
+                dbs.done(fixture).await;
+                ran += 1;
+            )*
+            ran
+        }};
+    }
+    let ran = behaviours!(
+        users_are_created_and_found,
+        duplicate_user_names_conflict,
+        users_are_listed_by_name_in_byte_order,
+        users_can_be_disabled_and_given_passwords,
+        password_hashes_never_print,
+        grants_are_idempotent_listed_and_removed,
+        audit_records_round_trip,
+        audit_filters_by_each_field,
+        audit_time_range_is_from_inclusive_to_exclusive,
+        audit_pages_newest_first_with_total,
+        audit_for_each_reads_everything_oldest_first,
+        hostile_text_is_stored_verbatim,
+        sessions_are_created_loaded_saved_and_deleted,
+        expired_sessions_are_not_loaded_and_are_deleted,
+        session_id_collisions_do_not_overwrite,
+    );
+    let fixture = dbs.fresh("opening_twice_migrates_once").await;
+    eprintln!("{:?}: opening_twice_migrates_once", fixture.store.backend());
+    opening_twice_migrates_once(&fixture).await;
+    dbs.done(fixture).await;
+    ran + 1
+}
+
+// ---- the two backends ----
+
+struct SqliteFiles(tempfile::TempDir);
+
+impl Databases for SqliteFiles {
+    async fn fresh(&mut self, behaviour: &str) -> Fixture {
+        // A directory that does not exist yet: open creates it.
+        let path = self.0.path().join(behaviour).join("store.db");
+        let url = format!("sqlite://{}", path.display());
+        let store = Store::open(&url).await.expect("open SQLite");
+        assert!(path.is_file(), "the database file is created");
+        Fixture { store, url }
+    }
+
+    async fn done(&mut self, fixture: Fixture) {
+        fixture.store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn contract_on_sqlite() {
+    let mut dbs = SqliteFiles(tempfile::tempdir().unwrap());
+    let ran = run_contract(&mut dbs).await;
+    eprintln!("SQLite: {ran} behaviours passed");
+}
+
+/// A new database per behaviour in the cluster at `base`, dropped after it.
+struct PostgresDatabases {
+    base: String,
+    admin: sqlx::AnyPool,
+    run: String,
+    made: usize,
+}
+
+impl PostgresDatabases {
+    async fn connect(base: String) -> PostgresDatabases {
+        sqlx::any::install_default_drivers();
+        let admin = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&base)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to SECRETSCOPE_TEST_POSTGRES_URL: {e}"));
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        PostgresDatabases {
+            base,
+            admin,
+            run: format!("{}_{nanos}", std::process::id()),
+            made: 0,
+        }
+    }
+}
+
+/// `url` naming database `db` instead of its own.
+fn with_database(url: &str, db: &str) -> String {
+    let (main, query) = match url.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (url, None),
+    };
+    let authority_start = main.find("://").map_or(0, |i| i + 3);
+    let root = match main[authority_start..].find('/') {
+        Some(i) => &main[..authority_start + i],
+        None => main,
+    };
+    match query {
+        Some(q) => format!("{root}/{db}?{q}"),
+        None => format!("{root}/{db}"),
+    }
+}
+
+impl Databases for PostgresDatabases {
+    async fn fresh(&mut self, _behaviour: &str) -> Fixture {
+        self.made += 1;
+        let db = format!("secretscope_test_{}_{}", self.run, self.made);
+        // A linguistic (ICU) default collation, where "alice" sorts before
+        // "Bob": the schema must ask for byte order itself. PostgreSQL
+        // before 15, or one built without ICU, gets its default.
+        let icu = format!(
+            "CREATE DATABASE {db} TEMPLATE template0 ENCODING 'UTF8' \
+             LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LC_COLLATE 'C' LC_CTYPE 'C'"
+        );
+        if let Err(e) = sqlx::query(&icu).execute(&self.admin).await {
+            eprintln!("no ICU database ({e}); using the cluster's default collation");
+            sqlx::query(&format!("CREATE DATABASE {db}"))
+                .execute(&self.admin)
+                .await
+                .unwrap_or_else(|e| panic!("CREATE DATABASE {db}: {e}"));
+        }
+        let url = with_database(&self.base, &db);
+        let store = Store::open(&url).await.expect("open PostgreSQL");
+        Fixture { store, url }
+    }
+
+    async fn done(&mut self, fixture: Fixture) {
+        fixture.store.close().await;
+        let db = format!("secretscope_test_{}_{}", self.run, self.made);
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+            .execute(&self.admin)
+            .await
+            .unwrap_or_else(|e| panic!("DROP DATABASE {db}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn contract_on_postgres() {
+    let Ok(base) = std::env::var("SECRETSCOPE_TEST_POSTGRES_URL") else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!(
+                "SECRETSCOPE_TEST_POSTGRES_URL is not set under CI: .ci/test sources \
+                 .ci/postgres, which starts PostgreSQL and sets it; see its output for why not"
+            );
+        }
+        eprintln!(
+            "skipped: SECRETSCOPE_TEST_POSTGRES_URL is not set; .ci/test starts PostgreSQL and sets it"
+        );
+        return;
+    };
+    let mut dbs = PostgresDatabases::connect(base).await;
+    let ran = run_contract(&mut dbs).await;
+    eprintln!("PostgreSQL: {ran} behaviours passed");
+}
+
+#[test]
+fn database_names_are_replaced_in_urls() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        with_database("postgresql://u:p@h/db?sslmode=disable", "x"),
+        "postgresql://u:p@h/x?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://h:1", "x"), "postgres://h:1/x");
+}
+
+// ---- behaviours ----
+
+async fn opening_twice_migrates_once(fixture: &Fixture) {
+    let s = &fixture.store;
+    let alice = s.create_user("alice", None, t(0)).await.unwrap();
+    let again = Store::open(&fixture.url).await.expect("reopen");
+    again.ping().await.unwrap();
+    assert_eq!(again.backend(), s.backend());
+    assert_eq!(
+        again.user_by_name("alice").await.unwrap(),
+        Some(alice),
+        "data kept"
+    );
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(again.pool())
+        .await
+        .unwrap();
+    assert_eq!(applied, SQLITE_MIGRATIONS.len() as i64);
+    again.close().await;
+}
+
+async fn users_are_created_and_found(s: &Store) {
+    s.ping().await.unwrap();
+    assert_eq!(s.count_users().await.unwrap(), 0);
+    assert_eq!(s.user_by_name("alice").await.unwrap(), None);
+    let alice = s
+        .create_user(
+            "alice",
+            Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"),
+            t(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(alice.name, "alice");
+    assert!(!alice.disabled);
+    assert_eq!((alice.created_at, alice.updated_at), (t(5), t(5)));
+    let bob = s.create_user("bob", None, t(6)).await.unwrap();
+    assert_ne!(alice.id, bob.id);
+    assert_eq!(s.user_by_name("alice").await.unwrap(), Some(alice.clone()));
+    assert_eq!(s.user_by_id(alice.id).await.unwrap(), Some(alice.clone()));
+    assert_eq!(s.user_by_id(bob.id).await.unwrap(), Some(bob.clone()));
+    assert_eq!(bob.password_hash, None);
+    assert_eq!(s.user_by_id(bob.id + alice.id + 100).await.unwrap(), None);
+    assert_eq!(
+        s.user_by_name("Alice").await.unwrap(),
+        None,
+        "case-sensitive"
+    );
+    assert_eq!(s.count_users().await.unwrap(), 2);
+}
+
+async fn duplicate_user_names_conflict(s: &Store) {
+    s.create_user("alice", Some("hash-one"), t(0))
+        .await
+        .unwrap();
+    let err = s
+        .create_user("alice", Some("hash-two"), t(1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(err.to_string(), "user \"alice\" already exists");
+    assert!(!format!("{err} {err:?}").contains("hash-two"));
+    // Names are case-sensitive: another spelling is another user.
+    s.create_user("Alice", None, t(2)).await.unwrap();
+    assert_eq!(s.count_users().await.unwrap(), 2);
+    let kept = s.user_by_name("alice").await.unwrap().unwrap();
+    assert_eq!(kept.password_hash.as_deref(), Some("hash-one"));
+}
+
+async fn users_are_listed_by_name_in_byte_order(s: &Store) {
+    for name in ["zoe", "alice", "Émile", "Bob", "bob", "a b", "é"] {
+        s.create_user(name, None, t(0)).await.unwrap();
+    }
+    let names: Vec<String> = s
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    let mut expected: Vec<String> = names.clone();
+    expected.sort(); // Rust's str order is byte order.
+    assert_eq!(names, expected);
+    assert_eq!(names, ["Bob", "a b", "alice", "bob", "zoe", "Émile", "é"]);
+    assert_eq!(s.count_users().await.unwrap(), 7);
+}
+
+async fn users_can_be_disabled_and_given_passwords(s: &Store) {
+    let u = s.create_user("carol", None, t(0)).await.unwrap();
+    let other = s
+        .create_user("dave", Some("dave-hash"), t(0))
+        .await
+        .unwrap();
+    s.set_disabled(u.id, true, t(10)).await.unwrap();
+    let got = s.user_by_id(u.id).await.unwrap().unwrap();
+    assert!(got.disabled);
+    assert_eq!((got.created_at, got.updated_at), (t(0), t(10)));
+    s.set_disabled(u.id, false, t(11)).await.unwrap();
+    assert!(!s.user_by_name("carol").await.unwrap().unwrap().disabled);
+
+    s.set_password(u.id, "new-hash", t(20)).await.unwrap();
+    let got = s.user_by_id(u.id).await.unwrap().unwrap();
+    assert_eq!(got.password_hash.as_deref(), Some("new-hash"));
+    assert_eq!(got.updated_at, t(20));
+    // Only that user changed.
+    assert_eq!(s.user_by_id(other.id).await.unwrap(), Some(other));
+
+    let missing = u.id + 1000;
+    assert!(matches!(
+        s.set_disabled(missing, true, t(30)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        s.set_password(missing, "x", t(30)).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn password_hashes_never_print(s: &Store) {
+    let hash = "$argon2id$v=19$m=19456,t=2,p=1$U0VDUkVU$c2VjcmV0LWhhc2g";
+    let u = s.create_user("erin", Some(hash), t(0)).await.unwrap();
+    for shown in [
+        format!("{u:?}"),
+        format!("{u:#?}"),
+        format!("{:?}", s.user_by_name("erin").await.unwrap()),
+        format!("{:?}", s.list_users().await.unwrap()),
+    ] {
+        assert!(!shown.contains(hash), "{shown}");
+        assert!(!shown.contains("c2VjcmV0"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
+    let none = s.create_user("frank", None, t(0)).await.unwrap();
+    assert!(format!("{none:?}").contains("password_hash: None"));
+    let err = s.create_user("erin", Some(hash), t(1)).await.unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("c2VjcmV0"));
+}
+
+async fn grants_are_idempotent_listed_and_removed(s: &Store) {
+    let u = s.create_user("gina", None, t(0)).await.unwrap();
+    let other = s.create_user("hal", None, t(0)).await.unwrap();
+    let grants = [
+        Grant::new(Role::Viewer, Scope::All),
+        Grant::new(Role::Operator, Scope::Prefix("prod/payments/".into())),
+        Grant::new(
+            Role::Admin,
+            Scope::Tag {
+                key: "team".into(),
+                value: "payments".into(),
+            },
+        ),
+    ];
+    let mut ids = Vec::new();
+    for g in &grants {
+        ids.push(s.add_grant(u.id, g).await.unwrap());
+    }
+    for (g, id) in grants.iter().zip(&ids) {
+        assert_eq!(s.add_grant(u.id, g).await.unwrap(), *id, "idempotent");
+    }
+    // The same role on another scope, or another role on the same scope,
+    // is another grant.
+    let viewer_prod = Grant::new(Role::Viewer, Scope::Prefix("prod/payments/".into()));
+    let extra = s.add_grant(u.id, &viewer_prod).await.unwrap();
+    assert!(!ids.contains(&extra));
+    let other_grant = s.add_grant(other.id, &grants[0]).await.unwrap();
+    assert!(!ids.contains(&other_grant));
+
+    let listed = s.grants_of(u.id).await.unwrap();
+    let expected: Vec<StoredGrant> = ids
+        .iter()
+        .zip(&grants)
+        .map(|(&id, g)| StoredGrant {
+            id,
+            grant: g.clone(),
+        })
+        .chain([StoredGrant {
+            id: extra,
+            grant: viewer_prod,
+        }])
+        .collect();
+    assert_eq!(
+        listed, expected,
+        "all three scope forms round-trip, in order"
+    );
+
+    assert!(s.remove_grant(ids[1]).await.unwrap());
+    assert!(!s.remove_grant(ids[1]).await.unwrap(), "already gone");
+    let left: Vec<i64> = s
+        .grants_of(u.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|g| g.id)
+        .collect();
+    assert_eq!(left, [ids[0], ids[2], extra]);
+    assert_eq!(s.grants_of(other.id).await.unwrap().len(), 1);
+    assert_eq!(s.grants_of(other.id + u.id + 100).await.unwrap(), []);
+    // Granting to nobody is refused by the foreign key.
+    let err = s
+        .add_grant(other.id + u.id + 100, &grants[0])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+}
+
+fn event(at: i64, actor: &str, action: AuditAction, target: &str, outcome: Outcome) -> AuditEvent {
+    AuditEvent {
+        at: t(at),
+        actor: actor.to_string(),
+        client: "127.0.0.1".to_string(),
+        action,
+        target: target.to_string(),
+        outcome,
+        detail: format!("{actor} {action} {target}"),
+        request_id: format!("req-{at}"),
+    }
+}
+
+/// Every record `filter` selects, through the page and the export paths,
+/// which must agree; as (actor, target) pairs oldest first.
+async fn selected(s: &Store, filter: &AuditFilter) -> Vec<(String, String)> {
+    let page = s.audit_page(filter, 0, AUDIT_PAGE_MAX).await.unwrap();
+    let mut exported = Vec::new();
+    let n = s
+        .audit_for_each(filter, |r| exported.push(r.clone()))
+        .await
+        .unwrap();
+    assert_eq!(n as usize, exported.len());
+    assert_eq!(page.total, n as i64, "{filter:?}");
+    let mut paged = page.records;
+    paged.reverse();
+    assert_eq!(paged, exported, "{filter:?}");
+    exported
+        .into_iter()
+        .map(|r| (r.event.actor, r.event.target))
+        .collect()
+}
+
+async fn audit_records_round_trip(s: &Store) {
+    let empty = s.audit_page(&AuditFilter::default(), 0, 10).await.unwrap();
+    assert_eq!((empty.records.len(), empty.total), (0, 0));
+    let mut ids = Vec::new();
+    let mut events = Vec::new();
+    for (i, action) in AuditAction::ALL.into_iter().enumerate() {
+        let outcome = Outcome::ALL[i % Outcome::ALL.len()];
+        let ev = event(i as i64, "alice", action, &format!("target-{i}"), outcome);
+        ids.push(s.append_audit(&ev).await.unwrap());
+        events.push(ev);
+    }
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids grow: {ids:?}");
+    let mut read = Vec::new();
+    s.audit_for_each(&AuditFilter::default(), |r| read.push(r.clone()))
+        .await
+        .unwrap();
+    let expected: Vec<AuditRecord> = ids
+        .into_iter()
+        .zip(events)
+        .map(|(id, event)| AuditRecord { id, event })
+        .collect();
+    assert_eq!(read, expected, "every action and outcome round-trips");
+}
+
+async fn audit_filters_by_each_field(s: &Store) {
+    use AuditAction as A;
+    use Outcome as O;
+    let rows = [
+        (0, "alice", A::Login, "", O::Allowed),
+        (1, "bob", A::LoginFailed, "", O::Denied),
+        (2, "alice", A::Rotate, "prod/Payments/DB", O::Allowed),
+        (3, "alice", A::Rotate, "dev/payments/db", O::Failed),
+        (4, "Alice", A::Rollback, "prod/search/key", O::Denied),
+        (5, "bob", A::Rotate, "prod/50%_off", O::Allowed),
+        (6, "carol", A::Restore, "ÄRGER/Straße", O::Allowed),
+    ];
+    for (at, actor, action, target, outcome) in rows {
+        s.append_audit(&event(at, actor, action, target, outcome))
+            .await
+            .unwrap();
+    }
+    let pick = |idx: &[usize]| -> Vec<(String, String)> {
+        idx.iter()
+            .map(|&i| (rows[i].1.to_string(), rows[i].3.to_string()))
+            .collect()
+    };
+    let none = AuditFilter::default;
+    let by_actor = |a: &str| AuditFilter {
+        actor: Some(a.into()),
+        ..none()
+    };
+    let by_target = |t: &str| AuditFilter {
+        target: Some(t.into()),
+        ..none()
+    };
+    let cases: &[(AuditFilter, &[usize], &str)] = &[
+        (none(), &[0, 1, 2, 3, 4, 5, 6], "no filter"),
+        (
+            by_actor("alice"),
+            &[0, 2, 3],
+            "actor: exact, case-sensitive",
+        ),
+        (by_actor("ali"), &[], "actor: not a substring"),
+        (
+            AuditFilter {
+                action: Some(A::Rotate),
+                ..none()
+            },
+            &[2, 3, 5],
+            "action",
+        ),
+        (
+            AuditFilter {
+                action: Some(A::AccessGrant),
+                ..none()
+            },
+            &[],
+            "action never taken",
+        ),
+        (
+            AuditFilter {
+                outcome: Some(O::Denied),
+                ..none()
+            },
+            &[1, 4],
+            "outcome",
+        ),
+        (
+            by_target("PAYMENTS/db"),
+            &[2, 3],
+            "target: substring, any case",
+        ),
+        (by_target("prod/"), &[2, 4, 5], "target: prefix"),
+        (by_target("ärger/straße"), &[6], "target: Unicode case"),
+        (
+            by_target("ärger/STRASSE"),
+            &[],
+            "lower-casing, not case folding",
+        ),
+        (
+            by_target("50%_"),
+            &[5],
+            "target: LIKE wildcards are literal",
+        ),
+        (by_target("%"), &[5], "target: % is literal"),
+        (by_target("_"), &[5], "target: _ is literal"),
+    ];
+    for (filter, expected, why) in cases {
+        assert_eq!(selected(s, filter).await, pick(expected), "{why}");
+    }
+    // Everything at once narrows.
+    let all = AuditFilter {
+        actor: Some("alice".into()),
+        action: Some(A::Rotate),
+        target: Some("payments".into()),
+        outcome: Some(O::Failed),
+        from: Some(t(0)),
+        to: Some(t(100)),
+    };
+    assert_eq!(selected(s, &all).await, pick(&[3]));
+}
+
+async fn audit_time_range_is_from_inclusive_to_exclusive(s: &Store) {
+    for at in [-1, 0, 9, 10, 11, 19, 20, 21] {
+        let ev = event(
+            at,
+            &format!("at{at}"),
+            AuditAction::Login,
+            "",
+            Outcome::Allowed,
+        );
+        s.append_audit(&ev).await.unwrap();
+    }
+    let actors = |v: Vec<(String, String)>| v.into_iter().map(|(a, _)| a).collect::<Vec<_>>();
+    let range = |from: Option<i64>, to: Option<i64>| AuditFilter {
+        from: from.map(t),
+        to: to.map(t),
+        ..AuditFilter::default()
+    };
+    assert_eq!(
+        actors(selected(s, &range(Some(10), Some(20))).await),
+        ["at10", "at11", "at19"]
+    );
+    assert_eq!(
+        actors(selected(s, &range(Some(10), None)).await),
+        ["at10", "at11", "at19", "at20", "at21"]
+    );
+    assert_eq!(
+        actors(selected(s, &range(None, Some(10))).await),
+        ["at-1", "at0", "at9"]
+    );
+    assert_eq!(
+        actors(selected(s, &range(Some(10), Some(10))).await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        actors(selected(s, &range(Some(20), Some(10))).await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        actors(selected(s, &range(Some(21), Some(22))).await),
+        ["at21"]
+    );
+}
+
+async fn audit_pages_newest_first_with_total(s: &Store) {
+    // Appended out of time order, with ties: order is at desc, then id desc.
+    let ats = [5, 3, 5, 1, 9, 3, 7, 5, 2, 8];
+    let mut ids = Vec::new();
+    for (i, at) in ats.into_iter().enumerate() {
+        let kind = if i % 2 == 0 { "even" } else { "odd" };
+        let ev = event(
+            at,
+            kind,
+            AuditAction::Rotate,
+            &format!("s{i}"),
+            Outcome::Allowed,
+        );
+        ids.push((at, s.append_audit(&ev).await.unwrap()));
+    }
+    let mut newest_first = ids.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    let all = AuditFilter::default();
+    let mut paged = Vec::new();
+    for page in 0..4 {
+        let p = s.audit_page(&all, page * 3, 3).await.unwrap();
+        assert_eq!(p.total, 10);
+        assert_eq!(p.records.len(), if page < 3 { 3 } else { 1 });
+        paged.extend(p.records.iter().map(|r| (r.event.at.secs() - T0, r.id)));
+    }
+    assert_eq!(paged, newest_first);
+    let past_end = s.audit_page(&all, 10, 3).await.unwrap();
+    assert_eq!((past_end.records.len(), past_end.total), (0, 10));
+    // Out-of-range arguments are clamped, not errors.
+    let p = s.audit_page(&all, -5, -1).await.unwrap();
+    assert_eq!((p.records.len(), p.total), (0, 10));
+    let p = s.audit_page(&all, -5, 2).await.unwrap();
+    assert_eq!(p.records.len(), 2);
+    assert_eq!(p.records[0].id, newest_first[0].1);
+    // A filter's total counts only what it selects.
+    let odd = AuditFilter {
+        actor: Some("odd".into()),
+        ..AuditFilter::default()
+    };
+    let p = s.audit_page(&odd, 1, 2).await.unwrap();
+    assert_eq!(p.total, 5);
+    assert_eq!(p.records.len(), 2);
+    assert!(p.records.iter().all(|r| r.event.actor == "odd"));
+}
+
+async fn audit_for_each_reads_everything_oldest_first(s: &Store) {
+    // More than two batches, most of them at the same second, so that the
+    // batches must continue by id within one time.
+    let n = 2 * audit::BATCH + 7;
+    for i in 0..n {
+        let at = if i % 100 == 99 { i } else { 1_000 - (i % 3) };
+        let actor = if i % 2 == 0 { "even" } else { "odd" };
+        let ev = event(
+            at,
+            actor,
+            AuditAction::Login,
+            &format!("n{i}"),
+            Outcome::Allowed,
+        );
+        s.append_audit(&ev).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let count = s
+        .audit_for_each(&AuditFilter::default(), |r| {
+            seen.push((r.event.at.secs(), r.id))
+        })
+        .await
+        .unwrap();
+    assert_eq!(count, n as u64);
+    assert_eq!(seen.len(), n as usize);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(seen, sorted, "oldest first, each once");
+
+    let odd = AuditFilter {
+        actor: Some("odd".into()),
+        ..AuditFilter::default()
+    };
+    let count = s
+        .audit_for_each(&odd, |r| assert_eq!(r.event.actor, "odd"))
+        .await;
+    assert_eq!(count.unwrap(), (n / 2) as u64);
+    let none = AuditFilter {
+        actor: Some("nobody".into()),
+        ..AuditFilter::default()
+    };
+    assert_eq!(s.audit_for_each(&none, |_| panic!()).await.unwrap(), 0);
+
+    // Batches by hand: each continues after the last record of the one before.
+    let first = s.audit_batch_after(&odd, None, 3).await.unwrap();
+    let next = s.audit_batch_after(&odd, first.last(), 3).await.unwrap();
+    let both = s.audit_batch_after(&odd, None, 6).await.unwrap();
+    assert_eq!([first, next].concat(), both);
+}
+
+const HOSTILE: &[&str] = &[
+    "'; DROP TABLE users; --",
+    "\"; DROP TABLE audit; --",
+    "Robert'); DELETE FROM grants WHERE ('1'='1",
+    "it's \"quoted\" `back` \\ backslash \\' $1 ? %s {}",
+    "ünïcödé ☃ 🔑 日本語 עברית \u{202E}reversed",
+    "line\nbreak\r\ttab",
+    "<script>alert(1)</script>",
+    "prefix:tag:*=%_",
+];
+
+async fn hostile_text_is_stored_verbatim(s: &Store) {
+    for (i, text) in HOSTILE.iter().enumerate() {
+        let u = s.create_user(text, Some(text), t(i as i64)).await.unwrap();
+        let got = s.user_by_name(text).await.unwrap().unwrap();
+        assert_eq!(got, u);
+        assert_eq!(got.password_hash.as_deref(), Some(*text));
+        let g = Grant::new(Role::Operator, Scope::Prefix(text.to_string()));
+        let id = s.add_grant(u.id, &g).await.unwrap();
+        assert_eq!(
+            s.grants_of(u.id).await.unwrap(),
+            [StoredGrant { id, grant: g }]
+        );
+    }
+    assert_eq!(s.count_users().await.unwrap(), HOSTILE.len() as i64);
+
+    let big = "x'\"; ☃".repeat(10 * 1024 / 8);
+    assert!(big.len() >= 10 * 1024);
+    let mut expected = Vec::new();
+    for (i, text) in HOSTILE.iter().chain([&big.as_str()]).enumerate() {
+        let ev = AuditEvent {
+            at: t(i as i64),
+            actor: text.to_string(),
+            client: text.to_string(),
+            action: AuditAction::Denied,
+            target: text.to_string(),
+            outcome: Outcome::Denied,
+            detail: text.to_string(),
+            request_id: text.to_string(),
+        };
+        let id = s.append_audit(&ev).await.unwrap();
+        expected.push(AuditRecord { id, event: ev });
+    }
+    let mut read = Vec::new();
+    s.audit_for_each(&AuditFilter::default(), |r| read.push(r.clone()))
+        .await
+        .unwrap();
+    assert_eq!(read, expected);
+    // Found by themselves, as text, not as patterns.
+    for text in HOSTILE {
+        let by_actor = AuditFilter {
+            actor: Some(text.to_string()),
+            ..AuditFilter::default()
+        };
+        assert_eq!(selected(s, &by_actor).await.len(), 1, "{text}");
+        let by_target = AuditFilter {
+            target: Some(text.to_string()),
+            ..AuditFilter::default()
+        };
+        assert!(!selected(s, &by_target).await.is_empty(), "{text}");
+    }
+
+    // NUL cannot be stored by PostgreSQL: both backends write U+FFFD.
+    let mut nul = event(99, "a\0b", AuditAction::LoginFailed, "t\0", Outcome::Denied);
+    nul.detail = "d\0".into();
+    let id = s.append_audit(&nul).await.unwrap();
+    let page = s.audit_page(&AuditFilter::default(), 0, 1).await.unwrap();
+    assert_eq!(page.records[0].id, id);
+    let stored = &page.records[0].event;
+    assert_eq!(
+        (
+            stored.actor.as_str(),
+            stored.target.as_str(),
+            stored.detail.as_str()
+        ),
+        ("a\u{FFFD}b", "t\u{FFFD}", "d\u{FFFD}")
+    );
+    let by_nul_actor = AuditFilter {
+        actor: Some("a\0b".into()),
+        ..AuditFilter::default()
+    };
+    assert_eq!(selected(s, &by_nul_actor).await.len(), 1);
+
+    // The tables are all still there.
+    s.ping().await.unwrap();
+    assert_eq!(s.count_users().await.unwrap(), HOSTILE.len() as i64);
+}
+
+fn session(data: &[(&str, serde_json::Value)], expires_in: i64) -> Record {
+    // Whole seconds: the store keeps expiry in unix seconds.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    Record {
+        id: Id::default(),
+        data: data
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect::<HashMap<_, _>>(),
+        expiry_date: time::OffsetDateTime::from_unix_timestamp(now + expires_in).unwrap(),
+    }
+}
+
+async fn sessions_are_created_loaded_saved_and_deleted(s: &Store) {
+    let sessions = SqlSessionStore(s.clone());
+    let mut a = session(
+        &[
+            ("user_id", serde_json::json!(42)),
+            ("csrf", serde_json::json!("'; DROP TABLE sessions; -- ☃")),
+        ],
+        3600,
+    );
+    let asked = a.id;
+    sessions.create(&mut a).await.unwrap();
+    assert_eq!(a.id, asked, "a free id is kept");
+    assert_eq!(sessions.load(&a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(sessions.load(&Id::default()).await.unwrap(), None);
+
+    let mut changed = a.clone();
+    changed
+        .data
+        .insert("user_id".into(), serde_json::json!({"nested": [1, 2]}));
+    changed.expiry_date += time::Duration::hours(1);
+    sessions.save(&changed).await.unwrap();
+    assert_eq!(sessions.load(&a.id).await.unwrap(), Some(changed.clone()));
+
+    // save also stores a session it has not seen.
+    let fresh = session(&[], 60);
+    sessions.save(&fresh).await.unwrap();
+    assert_eq!(sessions.load(&fresh.id).await.unwrap(), Some(fresh.clone()));
+
+    sessions.delete(&a.id).await.unwrap();
+    assert_eq!(sessions.load(&a.id).await.unwrap(), None);
+    sessions.delete(&a.id).await.unwrap(); // deleting twice is fine
+    assert_eq!(sessions.load(&fresh.id).await.unwrap(), Some(fresh));
+}
+
+async fn expired_sessions_are_not_loaded_and_are_deleted(s: &Store) {
+    let sessions = SqlSessionStore(s.clone());
+    let mut live = session(&[("k", serde_json::json!("live"))], 3600);
+    let mut dead = session(&[("k", serde_json::json!("dead"))], -10);
+    sessions.create(&mut live).await.unwrap();
+    sessions.create(&mut dead).await.unwrap();
+    assert_eq!(sessions.load(&dead.id).await.unwrap(), None, "expired");
+    assert_eq!(sessions.load(&live.id).await.unwrap(), Some(live.clone()));
+    let rows = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions")
+            .fetch_one(s.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(rows().await, 2, "still stored until deleted");
+    sessions.delete_expired().await.unwrap();
+    assert_eq!(rows().await, 1);
+    assert_eq!(sessions.load(&live.id).await.unwrap(), Some(live));
+}
+
+async fn session_id_collisions_do_not_overwrite(s: &Store) {
+    let sessions = SqlSessionStore(s.clone());
+    let mut first = session(&[("owner", serde_json::json!("first"))], 3600);
+    sessions.create(&mut first).await.unwrap();
+    let mut second = session(&[("owner", serde_json::json!("second"))], 3600);
+    second.id = first.id;
+    sessions.create(&mut second).await.unwrap();
+    assert_ne!(second.id, first.id, "a new id was drawn");
+    assert_eq!(sessions.load(&first.id).await.unwrap(), Some(first));
+    assert_eq!(sessions.load(&second.id).await.unwrap(), Some(second));
+
+    // An expired session's id is still taken until it is deleted.
+    let mut dead = session(&[], -10);
+    sessions.create(&mut dead).await.unwrap();
+    let mut reuse = session(&[("owner", serde_json::json!("third"))], 3600);
+    reuse.id = dead.id;
+    sessions.create(&mut reuse).await.unwrap();
+    assert_ne!(reuse.id, dead.id);
+    let data: String = sqlx::query("SELECT data FROM sessions WHERE id = $1")
+        .bind(dead.id.to_string())
+        .fetch_one(s.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(data, "{}");
+}
+
+// ---- opening ----
+
+#[tokio::test]
+async fn unknown_schemes_name_the_accepted_forms() {
+    for url in [
+        "mysql://root:hunter2@localhost/db",
+        "sqlite",
+        "",
+        "file:///tmp/x.db",
+    ] {
+        let err = Store::open(url).await.unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, StoreError::Config(_)), "{url}: {err:?}");
+        assert!(msg.contains("sqlite://PATH"), "{msg}");
+        assert!(msg.contains("postgres://"), "{msg}");
+        assert!(!msg.contains("hunter2"), "no password in {msg}");
+    }
+    for url in ["sqlite://", "sqlite://x.db?mode=ro"] {
+        let err = Store::open(url).await.unwrap_err();
+        assert!(matches!(err, StoreError::Config(_)), "{url}: {err:?}");
+    }
+}
+
+#[test]
+fn urls_name_their_targets() {
+    use std::path::PathBuf;
+    assert_eq!(
+        Target::parse("sqlite::memory:").unwrap(),
+        Target::SqliteMemory
+    );
+    assert_eq!(
+        Target::parse(" sqlite://data/store.db ").unwrap(),
+        Target::SqliteFile(PathBuf::from("data/store.db"))
+    );
+    assert_eq!(
+        Target::parse("sqlite:///var/lib/secretscope/store.db").unwrap(),
+        Target::SqliteFile(PathBuf::from("/var/lib/secretscope/store.db"))
+    );
+    assert_eq!(
+        Target::parse("sqlite:store.db").unwrap(),
+        Target::SqliteFile(PathBuf::from("store.db"))
+    );
+    assert_eq!(
+        Target::parse("postgresql://u@h/db").unwrap(),
+        Target::Postgres("postgresql://u@h/db")
+    );
+}
+
+#[tokio::test]
+async fn sqlite_files_use_wal_and_odd_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir
+        .path()
+        .join("a dir with spaces, #hash & 100%")
+        .join("é.db");
+    let store = Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    assert!(path.is_file());
+    let mode: String = sqlx::query("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(fk, 1);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn memory_databases_are_one_database() {
+    let s = Store::open("sqlite::memory:").await.unwrap();
+    assert_eq!(s.backend(), Backend::Sqlite);
+    // Several concurrent uses share the single connection, and its data.
+    s.create_user("mem", None, t(0)).await.unwrap();
+    let (a, b) = tokio::join!(s.user_by_name("mem"), s.count_users());
+    assert!(a.unwrap().is_some());
+    assert_eq!(b.unwrap(), 1);
+    let other = Store::open("sqlite::memory:").await.unwrap();
+    assert_eq!(
+        other.count_users().await.unwrap(),
+        0,
+        "each open is its own"
+    );
+}
+
+#[test]
+fn embedded_migrations_list_every_file() {
+    for (dir, list) in [
+        ("migrations/sqlite", SQLITE_MIGRATIONS),
+        ("migrations/postgres", POSTGRES_MIGRATIONS),
+    ] {
+        let mut files: Vec<String> =
+            std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+        files.sort();
+        let listed: Vec<String> = list
+            .iter()
+            .map(|(v, d, _)| format!("{v:04}_{d}.sql"))
+            .collect();
+        assert_eq!(files, listed, "{dir}");
+    }
+    assert_eq!(SQLITE_MIGRATIONS.len(), POSTGRES_MIGRATIONS.len());
+}
