@@ -376,7 +376,16 @@ pub async fn audit_denied(
         },
         None => "-".to_string(),
     };
-    let _ = audit(state, &info, &actor, AuditAction::Denied, target, Outcome::Denied, why).await;
+    let _ = audit(
+        state,
+        &info,
+        &actor,
+        AuditAction::Denied,
+        target,
+        Outcome::Denied,
+        why,
+    )
+    .await;
 }
 
 /// Guard for a server function: the user, or the error (401) with a denial
@@ -453,7 +462,7 @@ impl ScopedViews {
             return full;
         }
         let mut key = who.grants.clone();
-        key.sort_by(|a, b| (a.role, a.scope.to_string()).cmp(&(b.role, b.scope.to_string())));
+        key.sort_by_key(|g| (g.role, g.scope.to_string()));
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((of, view)) = cache.get(&key) {
             if std::ptr::eq(of.as_ptr(), Arc::as_ptr(&full)) {
