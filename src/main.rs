@@ -468,12 +468,19 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
         .site_addr(addr)
         .build();
     let trail = secretscope::server::aws::RotationTrail::from_config(&config).await;
-    // The demo keeps its users and sessions in memory: nothing is written
-    // next to the checkout, and every start has the same logins.
-    let store_url = if args.demo {
-        "sqlite::memory:".to_string()
-    } else {
-        config.store.url()
+    // The demo keeps its users and sessions in a throwaway SQLite file in
+    // the temporary directory (removed at exit): nothing is written next to
+    // the checkout, and every start has the same logins. (Not `:memory:`:
+    // that database dies with its one connection.)
+    let demo_db = args
+        .demo
+        .then(|| std::env::temp_dir().join(format!("secretscope-demo-{}.db", std::process::id())));
+    let store_url = match &demo_db {
+        Some(path) => {
+            remove_db(path);
+            format!("sqlite://{}", path.display())
+        }
+        None => config.store.url(),
     };
     let store = Store::open(&store_url)
         .await
@@ -522,7 +529,19 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    if let Some(path) = &demo_db {
+        remove_db(path);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Removes a SQLite database file and its WAL companions, if present.
+fn remove_db(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
 }
 
 async fn shutdown_signal() {

@@ -14,7 +14,7 @@ async function signIn(page: import("@playwright/test").Page, name: string, passw
 test.describe("sign-in", () => {
   test("an anonymous visitor is sent to the login page, which is accessible", async ({ page }, testInfo) => {
     await page.goto("/secrets?q=prod");
-    await expect(page).toHaveURL(/\/login\?next=%2Fsecrets%3Fq%3Dprod$/);
+    await expect(page).toHaveURL(/\/login\?next=\/secrets%3Fq%3Dprod$/);
     await expect(page.getByRole("heading", { name: "Sign in to secretscope" })).toBeVisible();
     await expect(page.getByRole("navigation", { name: "Main" })).toHaveCount(0);
     await expectAccessible(page, testInfo, "login");
