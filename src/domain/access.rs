@@ -163,20 +163,7 @@ pub struct AccessError(pub String);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Tag;
-    use std::sync::Arc;
-
-    fn secret(name: &str, tags: &[(&str, &str)]) -> Secret {
-        let mut s = crate::domain::secret::fixtures::secret(name);
-        s.tags = tags
-            .iter()
-            .map(|(k, v)| Tag {
-                key: Arc::from(*k),
-                value: Arc::from(*v),
-            })
-            .collect();
-        s
-    }
+    use crate::domain::secret::fixtures::tagged as secret;
 
     #[test]
     fn roles_are_ordered_and_parse() {

@@ -93,6 +93,17 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+/// How long to wait before trying again, rounded up (never "0 s"): "42 s",
+/// then whole minutes from two minutes on ("10 min").
+pub fn wait_text(secs: u64) -> String {
+    let secs = secs.max(1);
+    if secs < 120 {
+        format!("{secs} s")
+    } else {
+        format!("{} min", secs.div_ceil(60))
+    }
+}
+
 /// A duration in seconds as a short English phrase: "45 s", "3 min", "2 h", "5 days".
 pub fn span(secs: i64) -> String {
     let secs = secs.max(0);

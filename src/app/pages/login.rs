@@ -1,3 +1,4 @@
+use crate::domain::time::wait_text;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -50,14 +51,5 @@ pub fn LoginPage() -> impl IntoView {
             </form>
             <p class="muted">"Accounts are created by an admin: " <code>"secretscope user add NAME --role ROLE"</code> "."</p>
         </section>
-    }
-}
-
-fn wait_text(secs: u64) -> String {
-    let secs = secs.max(1);
-    if secs < 120 {
-        format!("{secs} s")
-    } else {
-        format!("{} min", secs.div_ceil(60))
     }
 }

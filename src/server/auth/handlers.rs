@@ -199,7 +199,7 @@ fn is_public(path: &str) -> bool {
 pub async fn gate(
     State(state): State<AppState>,
     session: Session,
-    req: Request,
+    mut req: Request,
     next: Next,
 ) -> Response {
     let path = req.uri().path();
@@ -207,7 +207,11 @@ pub async fn gate(
         return next.run(req).await;
     }
     match principal_of(&state, &session).await {
-        Ok(Some(_)) => next.run(req).await,
+        Ok(Some(who)) => {
+            // For the page's server functions (`auth::current_user`).
+            req.extensions_mut().insert(who);
+            next.run(req).await
+        }
         Ok(None) => {
             let target = req
                 .uri()

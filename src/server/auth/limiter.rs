@@ -93,12 +93,7 @@ impl LoginLimiter {
 
 /// "try again in 42 s" / "in 3 min".
 pub fn wait_text(d: Duration) -> String {
-    let secs = d.as_secs().max(1);
-    if secs < 120 {
-        format!("{secs} s")
-    } else {
-        format!("{} min", secs.div_ceil(60))
-    }
+    crate::domain::time::wait_text(d.as_secs())
 }
 
 #[cfg(test)]

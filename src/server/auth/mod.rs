@@ -274,17 +274,19 @@ pub async fn principal_of(
 
 /// The signed-in user of the current server function call, or 401.
 pub async fn require_user(state: &AppState) -> Result<Principal, AppError> {
-    let session: Session = leptos_axum::extract()
-        .await
-        .map_err(|e| AppError::internal(format!("no session layer: {e:?}")))?;
-    principal_of(state, &session)
-        .await?
-        .ok_or_else(unauthenticated)
+    current_user(state).await?.ok_or_else(unauthenticated)
 }
 
 /// The signed-in user of the current server function call, if any (for
-/// what anonymous visitors may see: the header, the login page).
+/// what anonymous visitors may see: the header, the login page). A page
+/// render reuses the user the page gate loaded for the request, so its
+/// several server functions do not read the store again each.
 pub async fn current_user(state: &AppState) -> Result<Option<Principal>, AppError> {
+    let loaded = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|p| p.extensions.get::<Principal>().cloned());
+    if let Some(p) = loaded {
+        return Ok(Some(p));
+    }
     let session: Session = leptos_axum::extract()
         .await
         .map_err(|e| AppError::internal(format!("no session layer: {e:?}")))?;
@@ -339,6 +341,28 @@ pub async fn audit(
     outcome: Outcome,
     detail: impl Into<String>,
 ) -> Result<(), AppError> {
+    write_audit(
+        &state.auth.store,
+        req,
+        actor,
+        action,
+        target,
+        outcome,
+        detail.into(),
+    )
+    .await
+}
+
+/// [`audit`] on a store, for callers without the app state (the CLI).
+pub async fn write_audit(
+    store: &Store,
+    req: &RequestInfo,
+    actor: &str,
+    action: AuditAction,
+    target: &str,
+    outcome: Outcome,
+    detail: String,
+) -> Result<(), AppError> {
     let ev = AuditEvent {
         at: now(),
         actor: actor.to_string(),
@@ -346,10 +370,10 @@ pub async fn audit(
         action,
         target: target.to_string(),
         outcome,
-        detail: detail.into(),
+        detail,
         request_id: req.request_id.clone(),
     };
-    state.auth.store.append_audit(&ev).await.map(|_| ()).map_err(|e| {
+    store.append_audit(&ev).await.map(|_| ()).map_err(|e| {
         tracing::error!(action = %action, request_id = %req.request_id, "audit record not written: {e}");
         AppError::new(
             ErrorKind::Internal,

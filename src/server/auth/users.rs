@@ -5,7 +5,7 @@
 
 use super::{password, store_error, Can, ManageUsers, RequestInfo};
 use crate::domain::access::{Grant, Role, Scope};
-use crate::domain::audit::{AuditAction, AuditEvent, Outcome};
+use crate::domain::audit::{AuditAction, Outcome};
 use crate::server::error::{AppError, ErrorKind};
 use crate::server::store::{Store, StoreError, User};
 
@@ -26,23 +26,16 @@ async fn record(
     target: &str,
     detail: String,
 ) -> Result<(), AppError> {
-    let ev = AuditEvent {
-        at: now(),
-        actor: can.actor().to_string(),
-        client: req.client.clone(),
+    super::write_audit(
+        store,
+        req,
+        can.actor(),
         action,
-        target: target.to_string(),
-        outcome: Outcome::Allowed,
+        target,
+        Outcome::Allowed,
         detail,
-        request_id: req.request_id.clone(),
-    };
-    store.append_audit(&ev).await.map(|_| ()).map_err(|e| {
-        AppError::new(
-            ErrorKind::Internal,
-            "The audit trail cannot be written, so nothing was changed.",
-            format!("audit append failed: {e}"),
-        )
-    })
+    )
+    .await
 }
 
 /// A user name: 1–64 characters, letters, digits and `._@-`.

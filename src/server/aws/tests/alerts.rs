@@ -15,7 +15,7 @@ use crate::server::config::{AlertSettings, Config, SyncSettings};
 use crate::server::inventory::Inventory;
 use crate::server::local::{self, seed, LambdaBehaviour, LocalOptions};
 use crate::server::metrics::tests::{parse, value};
-use crate::server::{http, overview, AppState, Background};
+use crate::server::{http, overview, Background};
 use aws_sdk_secretsmanager::types::{RotationRulesType, Tag};
 use serde_json::Value;
 use std::future::Future;
@@ -117,17 +117,7 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let source = build_client(&config.aws).await;
-    let state = AppState::new(
-        leptos::prelude::LeptosOptions::builder()
-            .output_name("secretscope")
-            .site_addr(addr)
-            .build(),
-        Arc::new(Inventory::new()),
-        Arc::new(config),
-        "test".into(),
-        source,
-        super::demo_auth().await,
-    );
+    let state = super::test_state(addr, Arc::new(Inventory::new()), config, source).await;
     let router = http::router(state.clone());
     let server = tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();

@@ -16,6 +16,27 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// How many audit records of `action` (with `outcome`, if given) exist.
+async fn audited(
+    store: &crate::server::store::Store,
+    action: AuditAction,
+    outcome: Option<Outcome>,
+) -> i64 {
+    store
+        .audit_page(
+            &AuditFilter {
+                action: Some(action),
+                outcome,
+                ..Default::default()
+            },
+            0,
+            1,
+        )
+        .await
+        .unwrap()
+        .total
+}
+
 /// Who calls.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Caller {
@@ -94,17 +115,7 @@ async fn serve() -> Served {
     let out_of_scope = name_where(&|n| !n.starts_with("prod/payments/"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState::new(
-        leptos::prelude::LeptosOptions::builder()
-            .output_name("secretscope")
-            .site_addr(addr)
-            .build(),
-        inventory,
-        Arc::new(Config::default()),
-        "test".into(),
-        source,
-        super::demo_auth().await,
-    );
+    let state = super::test_state(addr, inventory, Config::default(), source).await;
     let router = http::router(state.clone());
     let server = tokio::spawn(async move {
         axum::serve(
@@ -218,18 +229,7 @@ async fn permission_matrix() {
         });
     }
     let store = &s.state.auth.store;
-    let denied_before = store
-        .audit_page(
-            &AuditFilter {
-                action: Some(AuditAction::Denied),
-                ..Default::default()
-            },
-            0,
-            1,
-        )
-        .await
-        .unwrap()
-        .total;
+    let denied_before = audited(store, AuditAction::Denied, None).await;
     let mut denials = 0;
     for path in MATRIX {
         for (caller, cookie) in CALLERS.iter().zip(&cookies) {
@@ -252,18 +252,7 @@ async fn permission_matrix() {
         }
     }
     // Each refusal left exactly one `denied` record.
-    let denied_after = store
-        .audit_page(
-            &AuditFilter {
-                action: Some(AuditAction::Denied),
-                ..Default::default()
-            },
-            0,
-            1,
-        )
-        .await
-        .unwrap()
-        .total;
+    let denied_after = audited(store, AuditAction::Denied, None).await;
     assert_eq!(denied_after - denied_before, denials);
 
     // The scoped user reaches their own secret, and lists show only theirs.
@@ -357,15 +346,7 @@ async fn origin_fixation_logout_and_throttling() {
         "name=viewer&password={}&next=%2F",
         super::demo_password("viewer")
     );
-    let res = http_raw(
-        addr,
-        format!(
-            "POST /login HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nCookie: {planted}\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    )
-    .await;
+    let res = super::post_form(addr, "/login", &body, &format!("Cookie: {planted}\r\n")).await;
     let fresh = session_cookie(&res).expect("a new session id at login");
     assert_ne!(fresh, planted);
     let with_planted = http_get_as(addr, "/export/secrets.json", &planted).await;
@@ -389,15 +370,7 @@ async fn origin_fixation_logout_and_throttling() {
     // is refused with a wait.
     let attempt = |password: &'static str| async move {
         let body = format!("name=operator&password={password}&next=%2F");
-        http_raw(
-            addr,
-            format!(
-                "POST /login HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
-                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            ),
-        )
-        .await
+        super::post_form(addr, "/login", &body, "").await
     };
     for _ in 0..5 {
         let r = attempt("wrong-password").await;
@@ -409,21 +382,7 @@ async fn origin_fixation_logout_and_throttling() {
 
     // The audit trail holds each case.
     let store = &s.state.auth.store;
-    let count = |action, outcome| async move {
-        store
-            .audit_page(
-                &AuditFilter {
-                    action: Some(action),
-                    outcome: Some(outcome),
-                    ..Default::default()
-                },
-                0,
-                1,
-            )
-            .await
-            .unwrap()
-            .total
-    };
+    let count = |action, outcome| audited(store, action, Some(outcome));
     assert_eq!(count(AuditAction::Login, Outcome::Allowed).await, 2);
     assert_eq!(count(AuditAction::Logout, Outcome::Allowed).await, 1);
     assert_eq!(count(AuditAction::LoginFailed, Outcome::Denied).await, 5);

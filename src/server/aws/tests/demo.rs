@@ -214,20 +214,10 @@ pub(crate) async fn render_home(
     inventory: Arc<Inventory>,
     source: crate::server::aws::Source,
 ) -> String {
-    use crate::server::{config::Config, http, AppState};
+    use crate::server::{config::Config, http};
     let listener = tokio::net::TcpListener::bind(loopback()).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState::new(
-        leptos::prelude::LeptosOptions::builder()
-            .output_name("secretscope")
-            .site_addr(addr)
-            .build(),
-        inventory,
-        Arc::new(Config::default()),
-        "test".into(),
-        source,
-        super::demo_auth().await,
-    );
+    let state = super::test_state(addr, inventory, Config::default(), source).await;
     let server = tokio::spawn(async move {
         axum::serve(listener, http::router(state)).await.unwrap();
     });

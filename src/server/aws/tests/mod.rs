@@ -129,21 +129,53 @@ pub(crate) fn session_cookie(response: &str) -> Option<String> {
     })
 }
 
-/// Signs in through `POST /login` as a browser would; the session cookie.
-pub(crate) async fn login(addr: std::net::SocketAddr, name: &str, password: &str) -> String {
-    let body = format!("name={name}&password={password}&next=%2F");
-    let res = http_raw(
+/// POSTs a form to `path` from the page's own origin, with `extra`
+/// header lines (each ending in CRLF); the raw response.
+pub(crate) async fn post_form(
+    addr: std::net::SocketAddr,
+    path: &str,
+    body: &str,
+    extra: &str,
+) -> String {
+    http_raw(
         addr,
         format!(
-            "POST /login HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n{extra}\
              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
              Connection: close\r\n\r\n{body}",
             body.len()
         ),
     )
-    .await;
+    .await
+}
+
+/// Signs in through `POST /login` as a browser would; the session cookie.
+pub(crate) async fn login(addr: std::net::SocketAddr, name: &str, password: &str) -> String {
+    let body = format!("name={name}&password={password}&next=%2F");
+    let res = post_form(addr, "/login", &body, "").await;
     assert!(res.starts_with("HTTP/1.1 303"), "login as {name}: {res}");
     session_cookie(&res).unwrap_or_else(|| panic!("no session cookie: {res}"))
+}
+
+/// The dashboard's state for a router test: `inventory` read through
+/// `source`, the demo logins in a store in memory.
+pub(crate) async fn test_state(
+    addr: std::net::SocketAddr,
+    inventory: std::sync::Arc<crate::server::inventory::Inventory>,
+    config: crate::server::config::Config,
+    source: Source,
+) -> crate::server::AppState {
+    crate::server::AppState::new(
+        leptos::prelude::LeptosOptions::builder()
+            .output_name("secretscope")
+            .site_addr(addr)
+            .build(),
+        inventory,
+        std::sync::Arc::new(config),
+        "test".into(),
+        source,
+        demo_auth().await,
+    )
 }
 
 /// GET `path` with the session `cookie`.
