@@ -148,7 +148,6 @@ impl HealthView {
     /// exports show nothing else) and their summaries, not recomputed.
     /// For users whose grants do not cover everything.
     pub fn restrict(&self, keep: impl Fn(&Secret) -> bool) -> HealthView {
-        let started = Instant::now();
         let mut secrets = Vec::new();
         let mut summaries = Vec::new();
         let mut counts = Counts::default();
@@ -164,7 +163,8 @@ impl HealthView {
             at: self.at,
             summaries,
             counts,
-            took: started.elapsed(),
+            // The rules ran once, over the whole inventory, in this long.
+            took: self.took,
         }
     }
 
