@@ -54,6 +54,44 @@ enum Command {
     /// Manage dashboard users and their grants (in the configured store).
     #[command(subcommand)]
     User(UserCommand),
+    /// Read the audit trail (in the configured store).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Write the audit records matching the filters as CSV, oldest first,
+    /// to standard output (or --output). The export is itself audited.
+    Export {
+        #[command(flatten)]
+        filter: AuditFilterArgs,
+        /// Write to this file instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct AuditFilterArgs {
+    /// Only this actor (exact user name; `local:NAME` for the console).
+    #[arg(long, default_value = "")]
+    actor: String,
+    /// Only this action: login, login.failed, denied, user.create, grant.add, secret.rotate, …
+    #[arg(long, default_value = "")]
+    action: String,
+    /// Only targets containing this text (any case).
+    #[arg(long, default_value = "")]
+    target: String,
+    /// allowed, denied or failed.
+    #[arg(long, default_value = "")]
+    outcome: String,
+    /// From this time (UTC): 2026-11-23, 2026-11-23T07:30 or RFC 3339.
+    #[arg(long, default_value = "")]
+    from: String,
+    /// Up to and including this day or minute (UTC).
+    #[arg(long, default_value = "")]
+    to: String,
 }
 
 #[derive(Subcommand)]
@@ -212,6 +250,7 @@ fn main() -> ExitCode {
             }
             Command::LocalEndpoint(args) => local_endpoint(args).await,
             Command::User(cmd) => user_command(cli.config, cmd).await,
+            Command::Audit(cmd) => audit_command(cli.config, cmd).await,
         }
     });
     match result {
@@ -577,6 +616,67 @@ fn read_password() -> anyhow::Result<String> {
 
 fn grant_of(role: &str, scope: &str) -> anyhow::Result<Grant> {
     Ok(Grant::new(Role::parse(role)?, Scope::parse(scope)?))
+}
+
+async fn audit_command(
+    config_file: Option<PathBuf>,
+    cmd: AuditCommand,
+) -> anyhow::Result<ExitCode> {
+    use futures_util::StreamExt;
+    use secretscope::domain::audit::{AuditAction, AuditQuery, Outcome};
+    use secretscope::server::audit::{csv_stream, export_detail, Reader};
+    use std::io::Write;
+    let AuditCommand::Export { filter, output } = cmd;
+    let q = AuditQuery {
+        actor: filter.actor,
+        action: filter.action,
+        target: filter.target,
+        outcome: filter.outcome,
+        from: filter.from,
+        to: filter.to,
+    };
+    let parsed = match q.filter() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let config = Config::load(config_file.as_deref())?;
+    let store = Store::open(&config.store.url()).await?;
+    // The export is recorded before anything is written; no record, no export.
+    let req = RequestInfo {
+        client: "local".into(),
+        request_id: "-".into(),
+    };
+    secretscope::server::auth::write_audit(
+        &store,
+        &req,
+        users::local_admin().actor(),
+        AuditAction::AuditExport,
+        "",
+        Outcome::Allowed,
+        export_detail(&q),
+    )
+    .await?;
+    let mut out: Box<dyn Write> = match &output {
+        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut chunks = std::pin::pin!(csv_stream(store.clone(), Reader::Everything, parsed));
+    let mut records = 0u64;
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk?;
+        out.write_all(chunk.text.as_bytes())?;
+        records += chunk.records;
+    }
+    out.flush()?;
+    store.close().await;
+    eprintln!(
+        "exported {records} audit records{}",
+        output.map_or(String::new(), |p| format!(" to {}", p.display()))
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn user_command(config_file: Option<PathBuf>, cmd: UserCommand) -> anyhow::Result<ExitCode> {

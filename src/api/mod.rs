@@ -1,11 +1,13 @@
 //! Server functions, one file per resource. Each starts with its guard (from
 //! the auth issue on) and returns a DTO; bodies run on the server only.
 
+pub mod audit;
 pub mod health;
 pub mod inventory;
 pub mod secret;
 pub mod status;
 
+pub use audit::*;
 pub use health::*;
 pub use inventory::*;
 pub use secret::*;

@@ -43,6 +43,7 @@ pub fn App() -> impl IntoView {
                     // Async: the whole page is rendered on the server before it is
                     // sent, so it is complete without JavaScript.
                     <Route path=StaticSegment("") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("oncall") view=pages::oncall::OncallPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("secrets") view=pages::inventory::InventoryPage ssr=SsrMode::Async/>

@@ -1,5 +1,6 @@
-//! The background work of `serve`: the sync loop and the health monitor,
-//! started together so that tests run exactly what `serve` runs.
+//! The background work of `serve`: the sync loop, the health monitor and
+//! the removal of expired sessions, started together so that tests run
+//! exactly what `serve` runs.
 
 use super::aws::sync::{self, Syncer};
 use super::AppState;
@@ -15,7 +16,8 @@ pub struct Background {
 impl Background {
     /// Starts the sync of `state.source` into `state.inventory` (every
     /// `sync.interval_secs`) and the health monitor (alerts, every
-    /// `alerts.evaluate_every_secs` and after each new snapshot).
+    /// `alerts.evaluate_every_secs` and after each new snapshot), and
+    /// deletes expired sessions from the store every few minutes.
     pub fn start(state: &AppState) -> Background {
         let syncer = Arc::new(Syncer::new(
             state.source.clone(),
@@ -25,8 +27,26 @@ impl Background {
         let tasks = vec![
             syncer.clone().spawn(),
             state.health.clone().spawn(sync::now),
+            tokio::spawn(delete_expired_sessions(state.auth.store.clone())),
         ];
         Background { syncer, tasks }
+    }
+}
+
+/// How often expired sessions are deleted. An expired session is refused
+/// when used whether or not it has been deleted; this only keeps the table
+/// from growing.
+const SESSION_SWEEP: std::time::Duration = std::time::Duration::from_secs(300);
+
+async fn delete_expired_sessions(store: super::store::Store) {
+    use tower_sessions::session_store::ExpiredDeletion;
+    let sessions = super::store::SqlSessionStore(store);
+    let mut every = tokio::time::interval(SESSION_SWEEP);
+    loop {
+        every.tick().await;
+        if let Err(e) = sessions.delete_expired().await {
+            tracing::warn!("expired sessions not deleted (will retry): {e}");
+        }
     }
 }
 

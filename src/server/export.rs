@@ -127,7 +127,7 @@ pub fn export_row(s: &Secret, health: Summary, now: Timestamp) -> ExportRow<'_> 
 /// One CSV field (RFC 4180). A field a spreadsheet would read as a formula
 /// (`=`, `+`, `-`, `@`, tab, CR) gets a leading `'`: names and tags are
 /// written by anyone who can create a secret.
-fn csv_field(out: &mut String, value: &str) {
+pub(crate) fn csv_field(out: &mut String, value: &str) {
     let guarded = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
     if guarded || value.contains([',', '"', '\n', '\r']) {
         out.push('"');

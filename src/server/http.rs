@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(super::metrics::handler))
         .route("/export/secrets.csv", get(super::export::csv))
         .route("/export/secrets.json", get(super::export::json))
+        .route("/export/audit.csv", get(super::audit::csv))
         .route("/login", post(super::auth::handlers::login))
         .route("/logout", post(super::auth::handlers::logout))
         .leptos_routes_with_context(&state, routes, provide_csp_nonce, move || shell(options.clone()))

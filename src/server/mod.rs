@@ -2,6 +2,7 @@
 //! HTTP service and the embedded demo endpoint. `app/` never imports this.
 
 pub mod alerts;
+pub mod audit;
 pub mod auth;
 pub mod aws;
 pub mod check;

@@ -119,7 +119,10 @@ impl<A> Can<A> {
     /// …`, `serve` creating the bootstrap or demo users): named
     /// `local:<OS user>` in the audit trail. Private to this module tree.
     fn system() -> Can<A> {
-        let os_user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_string());
+        let os_user = ["USER", "LOGNAME"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+            .unwrap_or_else(|| "console".to_string());
         Can {
             actor: format!("local:{os_user}"),
             target: String::new(),

@@ -2,6 +2,7 @@
 //! Append-only: there is no method that updates or deletes a record.
 
 use super::{corrupt, Store, StoreError};
+pub use crate::domain::audit::AuditFilter;
 use crate::domain::audit::{AuditAction, AuditEvent, Outcome};
 use crate::domain::Timestamp;
 use sqlx::any::{AnyArguments, AnyRow};
@@ -12,21 +13,6 @@ use sqlx::{Arguments, Row};
 pub struct AuditRecord {
     pub id: i64,
     pub event: AuditEvent,
-}
-
-/// Which records to read; every field set narrows the result.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct AuditFilter {
-    /// Exactly this actor.
-    pub actor: Option<String>,
-    pub action: Option<AuditAction>,
-    /// A substring of the target, ignoring case (Unicode).
-    pub target: Option<String>,
-    pub outcome: Option<Outcome>,
-    /// At or after this time.
-    pub from: Option<Timestamp>,
-    /// Strictly before this time.
-    pub to: Option<Timestamp>,
 }
 
 /// One page of records, newest first, and how many match in all.
@@ -43,6 +29,12 @@ pub const AUDIT_PAGE_MAX: i64 = 1_000;
 pub(super) const BATCH: i64 = 500;
 
 const COLUMNS: &str = "id, at, actor, client, action, target, outcome, detail, request_id";
+
+#[derive(Clone, Copy)]
+enum Direction {
+    OldestFirst,
+    NewestFirst,
+}
 
 /// A value bound to a filter's placeholder.
 enum Arg {
@@ -99,16 +91,18 @@ impl Where {
         format!("${}", self.args.len())
     }
 
-    /// Only the records after `r` in oldest-first order.
-    fn after(&mut self, r: &AuditRecord) {
+    /// Only the records after `r` in oldest-first order (`op` is `>`), or
+    /// before it (`op` is `<`).
+    fn beyond(&mut self, r: &AuditRecord, op: &str) {
         let at = r.event.at.secs();
-        let (later, same, id) = (
+        let (other, same, id) = (
             self.placeholder(Arg::Int(at)),
             self.placeholder(Arg::Int(at)),
             self.placeholder(Arg::Int(r.id)),
         );
-        self.conditions
-            .push(format!("(at > {later} OR (at = {same} AND id > {id}))"));
+        self.conditions.push(format!(
+            "(at {op} {other} OR (at = {same} AND id {op} {id}))"
+        ));
     }
 
     fn sql(&self) -> String {
@@ -240,12 +234,40 @@ impl Store {
         after: Option<&AuditRecord>,
         limit: i64,
     ) -> Result<Vec<AuditRecord>, StoreError> {
+        self.audit_batch(filter, after, limit, Direction::OldestFirst)
+            .await
+    }
+
+    /// Up to `limit` records matching `filter`, newest first, that come
+    /// before `before` (from the newest when None): the audit page's walk
+    /// for a reader who may see only some records.
+    pub async fn audit_batch_before(
+        &self,
+        filter: &AuditFilter,
+        before: Option<&AuditRecord>,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        self.audit_batch(filter, before, limit, Direction::NewestFirst)
+            .await
+    }
+
+    async fn audit_batch(
+        &self,
+        filter: &AuditFilter,
+        from: Option<&AuditRecord>,
+        limit: i64,
+        direction: Direction,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let (op, order) = match direction {
+            Direction::OldestFirst => (">", "at, id"),
+            Direction::NewestFirst => ("<", "at DESC, id DESC"),
+        };
         let mut w = Where::of(filter);
-        if let Some(r) = after {
-            w.after(r);
+        if let Some(r) = from {
+            w.beyond(r, op);
         }
         let sql = format!(
-            "SELECT {COLUMNS} FROM audit{} ORDER BY at, id LIMIT {}",
+            "SELECT {COLUMNS} FROM audit{} ORDER BY {order} LIMIT {}",
             w.sql(),
             w.placeholder(Arg::Int(limit.max(0))),
         );

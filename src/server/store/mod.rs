@@ -133,6 +133,20 @@ impl Store {
     fn pool(&self) -> &AnyPool {
         &self.pool
     }
+
+    /// Makes the audit table refuse every insert (SQLite only), as a full
+    /// disk or a revoked grant would: for the tests that an action whose
+    /// record cannot be written does not run.
+    #[cfg(test)]
+    pub(crate) async fn break_audit_writes(&self) {
+        sqlx::query(
+            "CREATE TRIGGER audit_unwritable BEFORE INSERT ON audit \
+             BEGIN SELECT RAISE(ABORT, 'audit is not writable'); END",
+        )
+        .execute(self.pool())
+        .await
+        .unwrap();
+    }
 }
 
 /// What a database URL names.

@@ -702,6 +702,25 @@ async fn audit_for_each_reads_everything_oldest_first(s: &Store) {
     let next = s.audit_batch_after(&odd, first.last(), 3).await.unwrap();
     let both = s.audit_batch_after(&odd, None, 6).await.unwrap();
     assert_eq!([first, next].concat(), both);
+
+    // And newest first, walking back through the same-second runs: the
+    // whole walk is the oldest-first one reversed.
+    let mut back = Vec::new();
+    let mut last: Option<AuditRecord> = None;
+    loop {
+        let batch = s.audit_batch_before(&odd, last.as_ref(), 7).await.unwrap();
+        back.extend(batch.iter().map(|r| (r.event.at.secs(), r.id)));
+        match batch.into_iter().next_back() {
+            Some(r) => last = Some(r),
+            None => break,
+        }
+    }
+    let mut forward = Vec::new();
+    s.audit_for_each(&odd, |r| forward.push((r.event.at.secs(), r.id)))
+        .await
+        .unwrap();
+    forward.reverse();
+    assert_eq!(back, forward);
 }
 
 const HOSTILE: &[&str] = &[

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// How many audit records of `action` (with `outcome`, if given) exist.
-async fn audited(
+pub(super) async fn audited(
     store: &crate::server::store::Store,
     action: AuditAction,
     outcome: Option<Outcome>,
@@ -68,16 +68,16 @@ impl Caller {
     }
 }
 
-struct Served {
-    addr: SocketAddr,
-    state: AppState,
-    in_scope: String,
-    out_of_scope: String,
+pub(super) struct Served {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub in_scope: String,
+    pub out_of_scope: String,
     _ep: local::RunningEndpoint,
-    server: tokio::task::JoinHandle<()>,
+    pub server: tokio::task::JoinHandle<()>,
 }
 
-async fn serve() -> Served {
+pub(super) async fn serve() -> Served {
     let ep = local::spawn(
         LocalOptions {
             seed_secrets: 120,
@@ -135,7 +135,7 @@ async fn serve() -> Served {
     }
 }
 
-fn form_escape(s: &str) -> String {
+pub(super) fn form_escape(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
@@ -149,7 +149,12 @@ fn form_escape(s: &str) -> String {
 
 /// POSTs a server function as the browser's hydrated page would (same
 /// origin), with `cookie` if any; the status and body.
-async fn call(addr: SocketAddr, path: &str, body: &str, cookie: Option<&str>) -> (u16, String) {
+pub(super) async fn call(
+    addr: SocketAddr,
+    path: &str,
+    body: &str,
+    cookie: Option<&str>,
+) -> (u16, String) {
     let cookie = cookie.map_or(String::new(), |c| format!("Cookie: {c}\r\n"));
     let res = http_raw(
         addr,
@@ -188,6 +193,7 @@ fn body_for(path: &str, target: &str) -> String {
         "/api/list_inventory" => "q=&path=&sort=&page=1".into(),
         "/api/get_secret" => format!("id={id}&deprecated=false"),
         "/api/refresh_secret" => format!("id={id}"),
+        "/api/get_audit" => "actor=&action=&target=&outcome=&from=&to=&page=1".into(),
         _ => String::new(),
     }
 }
@@ -202,6 +208,7 @@ const MATRIX: &[&str] = &[
     "/api/get_oncall",
     "/api/get_secret",
     "/api/refresh_secret",
+    "/api/get_audit",
 ];
 
 #[test]

@@ -3,6 +3,7 @@
 //! implementation this project did not write.
 
 mod alerts;
+mod audit;
 mod auth;
 mod browse;
 mod check;
