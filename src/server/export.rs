@@ -126,9 +126,10 @@ pub fn export_row(s: &Secret, health: Summary, now: Timestamp) -> ExportRow<'_> 
 
 /// One CSV field (RFC 4180). A field a spreadsheet would read as a formula
 /// (`=`, `+`, `-`, `@`, tab, CR) gets a leading `'`: names and tags are
-/// written by anyone who can create a secret.
+/// written by anyone who can create a secret. A lone `-` (the audit
+/// trail's "none") is no formula and stays as it is.
 pub(crate) fn csv_field(out: &mut String, value: &str) {
-    let guarded = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let guarded = value != "-" && value.starts_with(['=', '+', '-', '@', '\t', '\r']);
     if guarded || value.contains([',', '"', '\n', '\r']) {
         out.push('"');
         if guarded {
@@ -297,6 +298,7 @@ mod tests {
             "say \"hi\"",
             "=HYPERLINK(\"x\")",
             "-1",
+            "-",
             "two\nlines",
         ] {
             csv_field(&mut out, v);
@@ -304,7 +306,7 @@ mod tests {
         }
         assert_eq!(
             out,
-            "plain|\"a,b\"|\"say \"\"hi\"\"\"|\"'=HYPERLINK(\"\"x\"\")\"|\"'-1\"|\"two\nlines\"|"
+            "plain|\"a,b\"|\"say \"\"hi\"\"\"|\"'=HYPERLINK(\"\"x\"\")\"|\"'-1\"|-|\"two\nlines\"|"
         );
     }
 
