@@ -1,5 +1,6 @@
 """Helpers shared by the benchmark scripts: free loopback ports, waiting for a
-listener, and subprocesses that are always stopped."""
+listener, subprocesses that are always stopped, and a signed-in dashboard."""
+import os
 import socket
 import subprocess
 import time
@@ -87,3 +88,117 @@ def demo_client(url):
         aws_access_key_id="x",
         aws_secret_access_key="x",
     )
+
+
+BENCH_USER = "bench"
+BENCH_PASSWORD = "bench-password-not-secret"
+
+
+class Dashboard:
+    """`secretscope serve ARGS` on a free loopback port with a throwaway
+    store holding one viewer on `*`, and that viewer's session cookie once
+    `ready()` returns: every page needs a signed-in user, so a benchmark
+    that did not sign in would time the redirect to /login."""
+
+    def __init__(self, bin_, serve_args, env=None, cwd=None, users=((BENCH_USER, "viewer", "*"),)):
+        import shutil
+        import tempfile
+
+        self._rm = shutil.rmtree
+        self.dir = tempfile.mkdtemp(prefix="secretscope-bench-")
+        self.env = {
+            **(env if env is not None else os.environ),
+            "SECRETSCOPE_STORE_SQLITE_PATH": os.path.join(self.dir, "store.db"),
+        }
+        # Every user gets BENCH_PASSWORD.
+        for name, role, scope in users:
+            subprocess.run(
+                [bin_, "user", "add", name, "--role", role, "--scope", scope],
+                input=BENCH_PASSWORD + "\n",
+                env=self.env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+        self.port = free_port()
+        self.proc = Proc(
+            [bin_, "serve", *serve_args, "--bind", f"127.0.0.1:{self.port}"], env=self.env, cwd=cwd
+        )
+        self.cookie = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def ready(self, timeout=600, user=BENCH_USER):
+        """Waits for /readyz, signs in as `user`; returns the seconds until ready."""
+        took = wait_ready(self.port, self.proc, timeout)
+        self.cookie = sign_in(self.port, user, BENCH_PASSWORD)
+        return took
+
+    def wait_versions(self, timeout=1800):
+        """Waits until every version date is fetched (the header stops
+        saying so); returns the seconds it took."""
+        t1 = time.time()
+        while time.time() - t1 < timeout:
+            if b"fetching version dates" not in self.page("/secrets?q=deleted:yes"):
+                return time.time() - t1
+            time.sleep(2)
+        raise SystemExit(f"version dates not fetched within {timeout} s")
+
+    def get(self, conn, path):
+        """GET `path` on keep-alive `conn` as the signed-in viewer; the body,
+        or exit if the answer is not 200 (a redirect to /login included)."""
+        conn.request("GET", path, headers={"Cookie": self.cookie})
+        resp = conn.getresponse()
+        body = resp.read()
+        if resp.status != 200:
+            raise SystemExit(f"GET {path}: HTTP {resp.status} {resp.getheader('Location') or ''}")
+        return body
+
+    def page(self, path, timeout=60):
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            return self.get(conn, path)
+        finally:
+            conn.close()
+
+    def status(self, key):
+        return self.proc.status(key)
+
+    def stop(self):
+        self.proc.stop()
+        self._rm(self.dir, ignore_errors=True)
+
+
+def sign_in(port, name, password):
+    """POSTs the login form; the session cookie (`secretscope_session=…`)."""
+    import http.client
+    import urllib.parse
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        body = urllib.parse.urlencode({"name": name, "password": password, "next": "/"})
+        conn.request(
+            "POST",
+            "/login",
+            body,
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Origin": f"http://127.0.0.1:{port}",
+            },
+        )
+        res = conn.getresponse()
+        res.read()
+    finally:
+        conn.close()
+    if res.status != 303 or res.getheader("Location") != "/":
+        raise SystemExit(f"sign-in as {name} failed: HTTP {res.status} {res.getheader('Location')}")
+    for c in res.headers.get_all("Set-Cookie") or []:
+        if c.startswith("secretscope_session="):
+            return c.split(";")[0]
+    raise SystemExit(f"sign-in as {name}: no session cookie")

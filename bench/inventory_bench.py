@@ -35,9 +35,8 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import urllib.request
 
-from benchlib import Proc, demo_client, free_port, wait_port, wait_ready
+from benchlib import Dashboard, Proc, demo_client, free_port, wait_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -144,15 +143,6 @@ def path_for(params):
     return "/secrets" + ("?" + urllib.parse.urlencode(params) if params else "")
 
 
-def get(conn, path):
-    conn.request("GET", path)
-    resp = conn.getresponse()
-    body = resp.read()
-    if resp.status != 200:
-        raise SystemExit(f"GET {path}: HTTP {resp.status}")
-    return body
-
-
 def matched_count(body):
     """The number of matches the page states ("1–50 of N matching secrets")."""
     m = re.search(rb"of (\d+) (?:matching )?secrets", body)
@@ -160,7 +150,6 @@ def matched_count(body):
 
 
 def start_serve(bin_, url):
-    port = free_port()
     env = {
         **os.environ,
         "SECRETSCOPE_LOG": "warn",
@@ -172,37 +161,29 @@ def start_serve(bin_, url):
         # No second list pass during the measurement.
         "SECRETSCOPE_SYNC_INTERVAL_SECS": "86400",
     }
-    proc = Proc([bin_, "serve", "--endpoint-url", url, "--bind", f"127.0.0.1:{port}"], env=env, cwd=ROOT)
+    dash = Dashboard(bin_, ["--endpoint-url", url], env=env, cwd=ROOT)
     try:
-        ready_s = wait_ready(port, proc)
-        t1 = time.time()
-        while time.time() - t1 < 1800:
-            body = urllib.request.urlopen(f"http://127.0.0.1:{port}/secrets?q=deleted:yes", timeout=60).read()
-            if b"fetching version dates" not in body:
-                break
-            time.sleep(2)
-        else:
-            raise SystemExit("version dates not fetched within 1800 s")
-        versions_s = time.time() - t1
+        ready_s = dash.ready()
+        versions_s = dash.wait_versions()
     except BaseException:
-        proc.stop()
+        dash.stop()
         raise
-    return proc, port, ready_s, versions_s
+    return dash, ready_s, versions_s
 
 
-def ssr(a, port):
+def ssr(a, dash):
     """p50/p95 of GET /secrets?... per case, on one keep-alive connection."""
     results = {}
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn = http.client.HTTPConnection("127.0.0.1", dash.port, timeout=60)
     try:
         for label, params in SSR_CASES:
             path = path_for(params)
             for _ in range(a.warmup):
-                body = get(conn, path)
+                body = dash.get(conn, path)
             samples = []
             for _ in range(a.requests):
                 t = time.perf_counter()
-                body = get(conn, path)
+                body = dash.get(conn, path)
                 samples.append((time.perf_counter() - t) * 1000)
             samples.sort()
             results[label] = {
@@ -218,19 +199,19 @@ def ssr(a, port):
     return results
 
 
-def ssr_one(a, port, params):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+def ssr_one(a, dash, params):
+    conn = http.client.HTTPConnection("127.0.0.1", dash.port, timeout=60)
     try:
         path = path_for(params)
         for _ in range(a.warmup):
-            get(conn, path)
+            dash.get(conn, path)
         samples = []
         for _ in range(a.requests):
             t = time.perf_counter()
-            get(conn, path)
+            dash.get(conn, path)
             samples.append((time.perf_counter() - t) * 1000)
         samples.sort()
-        return {"p50": pct(samples, 0.50), "p95": pct(samples, 0.95), "matched": matched_count(get(conn, path))}
+        return {"p50": pct(samples, 0.50), "p95": pct(samples, 0.95), "matched": matched_count(dash.get(conn, path))}
     finally:
         conn.close()
 
@@ -355,14 +336,14 @@ def ssr_and_list(a):
     ep, url = endpoint(a.bin, a.secrets)
     with ep:
         if not a.skip_ssr:
-            serve, port, ready_s, versions_s = start_serve(a.bin, url)
+            serve, ready_s, versions_s = start_serve(a.bin, url)
             with serve:
-                ssr_res = ssr(a, port)
+                ssr_res = ssr(a, serve)
                 # The SSR time of each ListSecrets case's secretscope search.
                 for label, params, _f, _k, _n in LIST_CASES:
                     key = path_for(params)
                     hit = next((r for r in ssr_res.values() if r["path"] == key), None)
-                    list_res.setdefault(label, {})["ssr"] = hit or ssr_one(a, port, params)
+                    list_res.setdefault(label, {})["ssr"] = hit or ssr_one(a, serve, params)
             lines += [
                 f"### Server-side render of the list page, {a.secrets:,} secrets",
                 "",

@@ -22,9 +22,8 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 
-from benchlib import Proc, demo_client, free_port, wait_port, wait_ready
+from benchlib import Dashboard, Proc, demo_client, free_port, wait_port
 
 
 def endpoint(bin_, n):
@@ -140,7 +139,6 @@ def serve_rss(a):
     lines = []
     if True:
         ep, url = endpoint(a.bin, a.rss_secrets)
-        port = free_port()
         env = {
             **os.environ,
             "SECRETSCOPE_LOG": "warn",
@@ -148,20 +146,13 @@ def serve_rss(a):
             "SECRETSCOPE_SYNC_VERSION_RATE_PER_SEC": "0",
             "SECRETSCOPE_SYNC_VERSION_CONCURRENCY": "16",
         }
-        serve = Proc([a.bin, "serve", "--endpoint-url", url, "--bind", f"127.0.0.1:{port}"], env=env)
+        serve = Dashboard(a.bin, ["--endpoint-url", url], env=env)
         try:
-            ready_s = wait_ready(port, serve)
+            ready_s = serve.ready()
             hwm_ready = serve.status("VmHWM")
-            # Wait for the version pass to finish (the header text says when).
-            t1 = time.time()
-            while time.time() - t1 < 1800:
-                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30).read().decode()
-                if "fetching version dates" not in body:
-                    break
-                time.sleep(2)
-            versions_s = time.time() - t1
-            for _ in range(20):  # a few list requests on the full snapshot (the overview polls "/" above)
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/secrets?q=prod&page=3", timeout=30).read()
+            versions_s = serve.wait_versions()
+            for _ in range(20):  # a few list requests on the full snapshot
+                serve.page("/secrets?q=prod&page=3", timeout=30)
             hwm_full = serve.status("VmHWM")
             rss_now = serve.status("VmRSS")
         finally:

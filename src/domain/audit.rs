@@ -218,18 +218,21 @@ impl AuditQuery {
         })
     }
 
+    /// The fields by their names in the query string, in form order.
+    pub fn fields(&self) -> [(&'static str, &str); 6] {
+        [
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("target", &self.target),
+            ("outcome", &self.outcome),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+    }
+
     /// True when no field narrows the result.
     pub fn is_empty(&self) -> bool {
-        [
-            &self.actor,
-            &self.action,
-            &self.target,
-            &self.outcome,
-            &self.from,
-            &self.to,
-        ]
-        .iter()
-        .all(|s| s.trim().is_empty())
+        self.fields().iter().all(|(_, v)| v.trim().is_empty())
     }
 }
 

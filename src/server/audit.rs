@@ -245,18 +245,12 @@ pub fn export_detail(q: &AuditQuery) -> String {
     if q.is_empty() {
         "the whole trail".to_string()
     } else {
-        let parts: Vec<String> = [
-            ("actor", &q.actor),
-            ("action", &q.action),
-            ("target", &q.target),
-            ("outcome", &q.outcome),
-            ("from", &q.from),
-            ("to", &q.to),
-        ]
-        .iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| format!("{k}={}", v.trim()))
-        .collect();
+        let parts: Vec<String> = q
+            .fields()
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| format!("{k}={}", v.trim()))
+            .collect();
         parts.join(" ")
     }
 }

@@ -13,18 +13,12 @@ use leptos_router::hooks::use_query_map;
 
 /// The query string for `q` at `page` (empty fields and page 1 left out).
 pub fn audit_query_string(q: &AuditQuery, page: u32) -> String {
-    let mut parts: Vec<String> = [
-        ("actor", &q.actor),
-        ("action", &q.action),
-        ("target", &q.target),
-        ("outcome", &q.outcome),
-        ("from", &q.from),
-        ("to", &q.to),
-    ]
-    .iter()
-    .filter(|(_, v)| !v.is_empty())
-    .map(|(k, v)| format!("{k}={}", urlencode(v)))
-    .collect();
+    let mut parts: Vec<String> = q
+        .fields()
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect();
     if page > 1 {
         parts.push(format!("page={page}"));
     }

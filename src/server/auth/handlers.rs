@@ -109,9 +109,7 @@ pub async fn login(
         .and_then(|u| u.password_hash.clone())
         .unwrap_or_else(|| auth.dummy_hash.clone());
     let password = form.password;
-    let ok = tokio::task::spawn_blocking(move || password::verify(&hash, &password))
-        .await
-        .unwrap_or(false);
+    let ok = password::verify_limited(hash, password).await;
     let user = user.filter(|u| ok && !u.disabled && u.password_hash.is_some());
     let Some(user) = user else {
         auth.limiter.failed(&info.client, &name, Instant::now());

@@ -56,9 +56,8 @@ pub fn check_name(name: &str) -> Result<(), AppError> {
 
 async fn hash(password: String) -> Result<String, AppError> {
     password::check_new(&password).map_err(invalid)?;
-    tokio::task::spawn_blocking(move || password::hash(&password))
+    password::hash_limited(password)
         .await
-        .map_err(|e| AppError::internal(format!("hashing task: {e}")))?
         .map_err(|e| AppError::internal(format!("argon2: {e}")))
 }
 
