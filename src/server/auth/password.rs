@@ -1,13 +1,16 @@
-//! Password hashes: argon2id with the argon2 crate's defaults (OWASP's
-//! recommended m=19 MiB, t=2, p=1), in PHC string form, so the parameters
-//! travel with each hash and can be raised later.
+//! Password hashes: argon2id with m=7 MiB, t=5, p=1, one of the settings
+//! OWASP's Password Storage Cheat Sheet lists as equivalent to its m=19 MiB,
+//! t=2 (the same work, less memory: the memory is held by each hashing
+//! thread for as long as the server runs). In PHC string form, so the
+//! parameters travel with each hash: hashes made with other parameters
+//! (the crate's defaults, earlier releases) still verify.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
 use rand::RngCore as _;
 
 /// Hashes are computed on a fixed set of threads, one per core, fed from a
-/// queue. Each computation holds 19 MiB and is pure CPU, so running more at
+/// queue. Each computation holds its memory cost and is pure CPU, so running more at
 /// once finishes none sooner and only adds memory; and memory freed on a
 /// thread tends to stay with that thread's allocator arena, so a pool that
 /// grows a thread per concurrent sign-in (as `spawn_blocking` does) kept
@@ -72,12 +75,22 @@ pub async fn hash_limited(password: String) -> Result<String, String> {
 /// The shortest password `user add` and `user passwd` accept.
 pub const MIN_LEN: usize = 12;
 
+/// The memory cost of new hashes, in KiB.
+pub const M_COST_KIB: u32 = 7 * 1024;
+/// Passes over that memory.
+pub const T_COST: u32 = 5;
+
+fn hasher() -> Argon2<'static> {
+    let params = argon2::Params::new(M_COST_KIB, T_COST, 1, None).expect("valid argon2 parameters");
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
 /// Hashes `password` (blocking: call it on a blocking thread in a server).
 pub fn hash(password: &str) -> Result<String, String> {
     let mut salt = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-    Argon2::default()
+    hasher()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| e.to_string())
@@ -85,13 +98,53 @@ pub fn hash(password: &str) -> Result<String, String> {
 
 /// True when `password` matches `hash`; false for a wrong password or an
 /// unreadable hash (blocking).
+///
+/// The same computation as argon2's `verify_password`, but into a block
+/// buffer kept by the calling thread (one of the hashing threads) rather
+/// than allocated and freed per sign-in: the allocator kept most of those
+/// freed buffers resident, so 10 sign-ins with 19 MiB hashes grew the
+/// process by about 190 MB (bench/RESULTS.md). The buffer is zeroed after
+/// each use.
 pub fn verify(hash: &str, password: &str) -> bool {
-    match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
+    use argon2::password_hash::{self, Output};
+    use argon2::{Algorithm, Block, Params, Version};
+    thread_local! {
+        static BLOCKS: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    let computed = BLOCKS.with_borrow_mut(|blocks| {
+        blocks.resize(params.block_count(), Block::default());
+        let out = Output::init_with(expected.len(), |out| {
+            argon2
+                .hash_password_into_with_memory(password.as_bytes(), salt, out, &mut blocks[..])
+                .map_err(|_| password_hash::Error::Password)
+        });
+        blocks.fill(Block::default());
+        out
+    });
+    // `Output`'s equality is constant-time.
+    computed.is_ok_and(|c| c == expected)
 }
 
 /// Why a new password is refused, if it is.
@@ -161,6 +214,43 @@ mod tests {
         let h = hash_limited("correct horse battery".into()).await.unwrap();
         assert!(verify_limited(h.clone(), "correct horse battery".into()).await);
         assert!(!verify_limited(h, "wrong horse battery".into()).await);
+    }
+
+    #[test]
+    fn hashes_with_other_parameters_verify_on_the_same_thread() {
+        use argon2::{Algorithm, Params, Version};
+        // Smaller, then larger, than the defaults: the thread's buffer is
+        // resized each way; an argon2i and a v0x10 hash are read too.
+        for (alg, version, m) in [
+            (Algorithm::Argon2id, Version::V0x13, 4096),
+            (Algorithm::Argon2i, Version::V0x10, 8192),
+            (Algorithm::Argon2id, Version::V0x13, 32768),
+        ] {
+            let params = Params::new(m, 2, 1, None).unwrap();
+            let salt = SaltString::encode_b64(b"sixteen byte salt").unwrap();
+            let h = Argon2::new(alg, version, params)
+                .hash_password(b"pa55word-pa55word", &salt)
+                .unwrap()
+                .to_string();
+            assert!(verify(&h, "pa55word-pa55word"), "{h}");
+            assert!(!verify(&h, "pa55word-pa55wore"), "{h}");
+        }
+        let h = hash("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{h}");
+        assert!(verify(&h, "correct horse battery"));
+        // A hash made with the crate's defaults (m=19 MiB, t=2) verifies too.
+        let default = Argon2::default()
+            .hash_password(
+                b"older hash",
+                &SaltString::encode_b64(b"sixteen byte salt").unwrap(),
+            )
+            .unwrap()
+            .to_string();
+        assert!(default.contains("m=19456,t=2"), "{default}");
+        assert!(verify(&default, "older hash"));
+        // A hash whose output was cut short does not verify.
+        let cut = &h[..h.len() - 4];
+        assert!(!verify(cut, "correct horse battery"));
     }
 
     #[test]
