@@ -1,12 +1,14 @@
 //! Server functions, one file per resource. Each starts with its guard (from
 //! the auth issue on) and returns a DTO; bodies run on the server only.
 
+pub mod actions;
 pub mod audit;
 pub mod health;
 pub mod inventory;
 pub mod secret;
 pub mod status;
 
+pub use actions::*;
 pub use audit::*;
 pub use health::*;
 pub use inventory::*;

@@ -3,6 +3,7 @@
 //! No async, no I/O, no clock: functions that depend on time take `now`.
 
 pub mod access;
+pub mod actions;
 pub mod audit;
 pub mod glob;
 pub mod health;

@@ -24,6 +24,27 @@ pub struct Config {
     pub store: StoreSettings,
     /// Sessions, timeouts, HTTPS and the public URL for origin checks.
     pub auth: crate::server::auth::AuthSettings,
+    /// Rotate, cancel, roll back, restore: production paths and pacing.
+    pub actions: ActionSettings,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ActionSettings {
+    /// Name globs (any case) whose actions ask for the secret's name to be
+    /// typed before they run.
+    pub production: Vec<String>,
+    /// Actions one user may start per minute (all secrets together).
+    pub per_user_per_minute: usize,
+}
+
+impl Default for ActionSettings {
+    fn default() -> Self {
+        ActionSettings {
+            production: vec!["prod/*".into(), "production/*".into(), "prd/*".into()],
+            per_user_per_minute: 10,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -151,6 +172,7 @@ impl Default for Config {
             cloudtrail: CloudTrailSettings::default(),
             store: StoreSettings::default(),
             auth: Default::default(),
+            actions: ActionSettings::default(),
         }
     }
 }
@@ -313,6 +335,17 @@ impl Config {
             "SECRETSCOPE_AUTH_ABSOLUTE_TIMEOUT_SECS",
             self.auth.absolute_timeout_secs
         );
+        layer!(
+            "SECRETSCOPE_ACTIONS_PER_USER_PER_MINUTE",
+            self.actions.per_user_per_minute
+        );
+        if let Some(v) = env("SECRETSCOPE_ACTIONS_PRODUCTION") {
+            self.actions.production = v
+                .split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect();
+        }
         layer!(
             "SECRETSCOPE_HEALTH_PENDING_GRACE_SECS",
             self.health.pending_grace_secs

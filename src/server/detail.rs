@@ -106,6 +106,40 @@ fn find(state: &AppState, id: &str) -> Result<Arc<Secret>, AppError> {
     })
 }
 
+/// The secret `id` names, if `who` may see it. Checked before any AWS
+/// call; a scoped user gets the same answer for a secret outside their
+/// scopes and for one that does not exist.
+pub fn reachable(state: &AppState, who: &Principal, id: &str) -> Result<Arc<Secret>, AppError> {
+    match find(state, id) {
+        Ok(s) if who.sees(&s) => Ok(s),
+        Ok(s) => Err(who.read(&s).unwrap_err()),
+        Err(e) if who.global_role().is_some() => Err(e),
+        Err(_) => Err(crate::server::auth::forbidden(format!(
+            "{id} is not in your scopes, or does not exist. Ask an admin for a grant that covers it."
+        ))),
+    }
+}
+
+/// Reads `secret` from Secrets Manager again (DescribeSecret, its versions,
+/// its policy), keeps the live part for the detail page and puts the fresh
+/// metadata into the snapshot; the fresh secret.
+pub async fn reread(state: &AppState, secret: &Secret) -> Result<Arc<Secret>, AppError> {
+    let (fresh, live) = read_live(&state.source, secret).await?;
+    Ok(keep(state, fresh, live).0)
+}
+
+/// Caches `live` and puts `fresh` into the snapshot in place of the old copy.
+fn keep(state: &AppState, fresh: Secret, live: Live) -> (Arc<Secret>, Arc<Live>) {
+    let live = Arc::new(live);
+    state.details.put(fresh.arn.clone(), live.clone());
+    let fresh = Arc::new(fresh);
+    let replacement = fresh.clone();
+    state
+        .inventory
+        .update_secrets(|s| (s.arn == replacement.arn).then(|| (*replacement).clone()));
+    (fresh, live)
+}
+
 pub async fn detail(
     state: &AppState,
     who: &Principal,
@@ -113,18 +147,7 @@ pub async fn detail(
     deprecated: bool,
     refresh: bool,
 ) -> Result<SecretDetail, AppError> {
-    // Checked before any AWS call. A scoped user gets the same answer for a
-    // secret outside their scopes and for one that does not exist.
-    let secret = match find(state, id) {
-        Ok(s) if who.sees(&s) => s,
-        Ok(s) => return Err(who.read(&s).unwrap_err()),
-        Err(e) if who.global_role().is_some() => return Err(e),
-        Err(_) => {
-            return Err(crate::server::auth::forbidden(format!(
-                "{id} is not in your scopes, or does not exist. Ask an admin for a grant that covers it."
-            )))
-        }
-    };
+    let secret = reachable(state, who, id)?;
     let at = now();
     let cached = (!refresh)
         .then(|| state.details.get(&secret.arn, at))
@@ -133,13 +156,7 @@ pub async fn detail(
         Some(live) => (secret, Some(live), None),
         None => match read_live(&state.source, &secret).await {
             Ok((fresh, live)) => {
-                let live = Arc::new(live);
-                state.details.put(secret.arn.clone(), live.clone());
-                let fresh = Arc::new(fresh);
-                let replacement = fresh.clone();
-                state
-                    .inventory
-                    .update_secrets(|s| (s.arn == replacement.arn).then(|| (*replacement).clone()));
+                let (fresh, live) = keep(state, fresh, live);
                 (fresh, Some(live), None)
             }
             Err(e) if refresh => return Err(e),

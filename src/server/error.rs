@@ -23,6 +23,8 @@ pub enum ErrorKind {
     Unauthenticated,
     /// Signed in, but no role or scope allows it: 403.
     Forbidden,
+    /// The target changed since the person looked: 409.
+    Conflict,
 }
 
 impl ErrorKind {
@@ -32,6 +34,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Unauthenticated => S::UNAUTHORIZED,
             ErrorKind::Forbidden => S::FORBIDDEN,
+            ErrorKind::Conflict => S::CONFLICT,
             ErrorKind::NotFound => S::NOT_FOUND,
             ErrorKind::InvalidInput => S::BAD_REQUEST,
             ErrorKind::Throttled => S::TOO_MANY_REQUESTS,

@@ -1,6 +1,7 @@
 //! Server-only code: AWS access, the in-memory inventory, configuration, the
 //! HTTP service and the embedded demo endpoint. `app/` never imports this.
 
+pub mod actions;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub origin: security::OriginPolicy,
     /// Restricted views for users whose grants do not cover everything.
     pub scoped: Arc<auth::ScopedViews>,
+    /// Actions started per user, for the per-user limit.
+    pub actions: Arc<actions::ActionLimiter>,
 }
 
 impl AppState {
@@ -89,6 +92,7 @@ impl AppState {
             },
             auth,
             scoped: Default::default(),
+            actions: Default::default(),
         }
     }
 

@@ -24,13 +24,21 @@ impl Default for Limits {
     }
 }
 
+/// Recent events per key (failed sign-ins, actions started), each kept for
+/// a window.
 #[derive(Debug, Default)]
-struct Failures(HashMap<String, VecDeque<Instant>>);
+pub(crate) struct Failures(HashMap<String, VecDeque<Instant>>);
 
 impl Failures {
     /// Drops failures older than `window`; the time until the key may try
     /// again, when it already has `max`.
-    fn wait(&mut self, key: &str, max: usize, window: Duration, now: Instant) -> Option<Duration> {
+    pub(crate) fn wait(
+        &mut self,
+        key: &str,
+        max: usize,
+        window: Duration,
+        now: Instant,
+    ) -> Option<Duration> {
         let q = self.0.get_mut(key)?;
         while q.front().is_some_and(|t| now.duration_since(*t) >= window) {
             q.pop_front();
@@ -42,7 +50,7 @@ impl Failures {
         (q.len() >= max).then(|| window.saturating_sub(now.duration_since(q[0])))
     }
 
-    fn add(&mut self, key: &str, max: usize, now: Instant) {
+    pub(crate) fn add(&mut self, key: &str, max: usize, now: Instant) {
         let q = self.0.entry(key.to_string()).or_default();
         q.push_back(now);
         while q.len() > max {

@@ -140,6 +140,13 @@ impl<A> Can<A> {
     }
 }
 
+/// The capability for `A` of the person at the server's console (the
+/// `secretscope rotate|…` commands, run by whoever may read the store and
+/// the AWS credentials): recorded as `local:<OS user>`.
+pub fn console<A: Action>() -> Can<A> {
+    Can::system()
+}
+
 impl Principal {
     /// The best role on `s`.
     pub fn role_on(&self, s: &Secret) -> Option<Role> {

@@ -183,6 +183,11 @@ fn expected(path: &str, caller: Caller) -> u16 {
         (_, Caller::Anonymous) => 401,
         // A secret outside the scoped user's grants.
         ("/api/get_secret" | "/api/refresh_secret", Caller::Scoped) => 403,
+        // Actions need the operator role on the secret; the operator and
+        // admin get past the guard and are refused their unreadable input
+        // (the bodies below), which changes nothing either.
+        (p, Caller::Viewer | Caller::Scoped) if ACTIONS.contains(&p) => 403,
+        (p, Caller::Operator | Caller::Admin) if ACTIONS.contains(&p) => 400,
         _ => 200,
     }
 }
@@ -194,9 +199,23 @@ fn body_for(path: &str, target: &str) -> String {
         "/api/get_secret" => format!("id={id}&deprecated=false"),
         "/api/refresh_secret" => format!("id={id}"),
         "/api/get_audit" => "actor=&action=&target=&outcome=&from=&to=&page=1".into(),
+        // Restoring a secret that is not scheduled for deletion: refused.
+        "/api/preview_action" => format!("id={id}&kind=restore&to_version="),
+        // A view of the secret that does not parse: refused.
+        "/api/rollback_secret" => format!("id={id}&to_version=&seen=%7B%7D&typed_name=&token="),
+        p if ACTIONS.contains(&p) => format!("id={id}&seen=%7B%7D&typed_name=&token="),
         _ => String::new(),
     }
 }
+
+/// The server functions that change a secret, and the dialog's preview.
+const ACTIONS: &[&str] = &[
+    "/api/preview_action",
+    "/api/rotate_secret",
+    "/api/cancel_rotation",
+    "/api/rollback_secret",
+    "/api/restore_secret",
+];
 
 /// Every server function the app registers. Adding one without adding it
 /// here (and to `expected`) fails `every_server_function_is_in_the_matrix`.
@@ -209,6 +228,11 @@ const MATRIX: &[&str] = &[
     "/api/get_secret",
     "/api/refresh_secret",
     "/api/get_audit",
+    "/api/preview_action",
+    "/api/rotate_secret",
+    "/api/cancel_rotation",
+    "/api/rollback_secret",
+    "/api/restore_secret",
 ];
 
 #[test]

@@ -2,6 +2,7 @@
 //! endpoint (the seed knows what it planted) and against moto_server, an
 //! implementation this project did not write.
 
+mod actions;
 mod alerts;
 mod audit;
 mod auth;

@@ -1,0 +1,186 @@
+use crate::domain::actions::{ActionKind, Plan, Seen};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What the confirmation dialog shows, and what it sends back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActionPreview {
+    pub plan: Plan,
+    /// The secret as Secrets Manager has it now (JSON of [`Seen`], sent back
+    /// with the action so the server can tell whether it changed).
+    pub seen: String,
+    /// The idempotency token for this dialog: a double click sends it twice
+    /// and the action happens once.
+    pub token: String,
+}
+
+/// What an action did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActionOutcome {
+    pub kind: ActionKind,
+    pub secret: String,
+    pub message: String,
+    pub after: Seen,
+    /// A rotation's new version.
+    pub version: Option<String>,
+}
+
+/// The plan of `kind` (`rotate`, `cancel-rotation`, `rollback`, `restore`)
+/// on the secret `id`, read fresh; 403 without the operator role on it.
+#[server(endpoint = "preview_action")]
+pub async fn preview_action(
+    id: String,
+    kind: String,
+    to_version: String,
+) -> Result<ActionPreview, ServerFnError> {
+    let (state, who) = super::signed_in("preview_action").await?;
+    let kind = parse_kind(&kind)?;
+    let to = Some(to_version.trim()).filter(|v| !v.is_empty());
+    let (plan, seen) = crate::server::actions::preview(&state, &who, &id, kind, to)
+        .await
+        .map_err(|e| e.to_server_fn_error())?;
+    Ok(ActionPreview {
+        plan,
+        seen: serde_json::to_string(&seen).unwrap_or_default(),
+        token: uuid::Uuid::new_v4().to_string(),
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn parse_kind(kind: &str) -> Result<ActionKind, ServerFnError> {
+    ActionKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == kind)
+        .ok_or_else(|| {
+            crate::server::error::AppError::new(
+                crate::server::error::ErrorKind::InvalidInput,
+                format!("There is no action {kind:?}."),
+                format!("unknown action {kind:?}"),
+            )
+            .to_server_fn_error()
+        })
+}
+
+#[cfg(feature = "ssr")]
+async fn act(
+    what: &str,
+    kind: ActionKind,
+    id: String,
+    to_version: Option<String>,
+    seen: String,
+    typed_name: String,
+    token: String,
+) -> Result<ActionOutcome, ServerFnError> {
+    use crate::server::error::{AppError, ErrorKind};
+    let (state, who) = super::signed_in(what).await?;
+    // Role and scope first: a refused caller learns nothing else.
+    crate::server::actions::guarded(&state, &who, &id, kind)
+        .await
+        .map_err(|e| e.to_server_fn_error())?;
+    let seen: Seen = serde_json::from_str(&seen).map_err(|e| {
+        AppError::new(
+            ErrorKind::InvalidInput,
+            "The page sent an unreadable view of the secret. Reload it and try again; nothing was done.",
+            format!("seen: {e}"),
+        )
+        .to_server_fn_error()
+    })?;
+    let req = crate::domain::actions::Request {
+        kind,
+        to_version: to_version.filter(|v| !v.trim().is_empty()),
+        seen,
+        typed_name,
+        token,
+    };
+    let done = crate::server::actions::run(&state, &who, &id, req)
+        .await
+        .map_err(|e| e.to_server_fn_error())?;
+    Ok(ActionOutcome {
+        kind: done.kind,
+        secret: done.secret,
+        message: done.message,
+        after: done.after,
+        version: done.version,
+    })
+}
+
+/// RotateSecret now, with the dialog's token.
+#[server(endpoint = "rotate_secret")]
+pub async fn rotate_secret(
+    id: String,
+    seen: String,
+    typed_name: String,
+    token: String,
+) -> Result<ActionOutcome, ServerFnError> {
+    act(
+        "rotate_secret",
+        ActionKind::Rotate,
+        id,
+        None,
+        seen,
+        typed_name,
+        token,
+    )
+    .await
+}
+
+/// CancelRotateSecret.
+#[server(endpoint = "cancel_rotation")]
+pub async fn cancel_rotation(
+    id: String,
+    seen: String,
+    typed_name: String,
+    token: String,
+) -> Result<ActionOutcome, ServerFnError> {
+    act(
+        "cancel_rotation",
+        ActionKind::CancelRotation,
+        id,
+        None,
+        seen,
+        typed_name,
+        token,
+    )
+    .await
+}
+
+/// AWSCURRENT back to AWSPREVIOUS's version, or to `to_version`.
+#[server(endpoint = "rollback_secret")]
+pub async fn rollback_secret(
+    id: String,
+    to_version: String,
+    seen: String,
+    typed_name: String,
+    token: String,
+) -> Result<ActionOutcome, ServerFnError> {
+    act(
+        "rollback_secret",
+        ActionKind::Rollback,
+        id,
+        Some(to_version),
+        seen,
+        typed_name,
+        token,
+    )
+    .await
+}
+
+/// RestoreSecret.
+#[server(endpoint = "restore_secret")]
+pub async fn restore_secret(
+    id: String,
+    seen: String,
+    typed_name: String,
+    token: String,
+) -> Result<ActionOutcome, ServerFnError> {
+    act(
+        "restore_secret",
+        ActionKind::Restore,
+        id,
+        None,
+        seen,
+        typed_name,
+        token,
+    )
+    .await
+}

@@ -1,0 +1,501 @@
+//! The four actions on a secret (rotate now, cancel a rotation, roll back
+//! AWSCURRENT, restore from scheduled deletion): when each is possible, what
+//! exactly it changes (for the confirmation dialog and the audit record),
+//! and whether the secret still is what the person saw when they chose it.
+//!
+//! Pure rules over [`Secret`]; the AWS calls live in `server::actions`.
+
+use super::glob::glob;
+use super::{Label, Secret, Timestamp, VersionId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ActionKind {
+    Rotate,
+    CancelRotation,
+    Rollback,
+    Restore,
+}
+
+impl ActionKind {
+    pub const ALL: [ActionKind; 4] = [
+        ActionKind::Rotate,
+        ActionKind::CancelRotation,
+        ActionKind::Rollback,
+        ActionKind::Restore,
+    ];
+
+    /// The button's words.
+    pub fn label(self) -> &'static str {
+        match self {
+            ActionKind::Rotate => "Rotate now",
+            ActionKind::CancelRotation => "Cancel rotation",
+            ActionKind::Rollback => "Roll back",
+            ActionKind::Restore => "Restore",
+        }
+    }
+
+    /// The command-line and URL form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Rotate => "rotate",
+            ActionKind::CancelRotation => "cancel-rotation",
+            ActionKind::Rollback => "rollback",
+            ActionKind::Restore => "restore",
+        }
+    }
+}
+
+impl fmt::Display for ActionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the person saw of a secret when they chose an action: the labels
+/// of every labelled version and the two switches an action depends on.
+/// Sent back with the action and compared with the secret as Secrets
+/// Manager describes it just before the call.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Seen {
+    /// `(version id, its labels sorted)`, sorted by version id; versions
+    /// without labels are left out.
+    pub labels: Vec<(String, Vec<String>)>,
+    pub rotation_enabled: bool,
+    pub deleted: bool,
+}
+
+impl Seen {
+    pub fn of(s: &Secret) -> Seen {
+        let mut labels: Vec<(String, Vec<String>)> = s
+            .versions
+            .iter()
+            .filter(|v| !v.labels.is_empty())
+            .map(|v| {
+                let mut l: Vec<String> = v.labels.iter().map(|l| l.as_str().to_string()).collect();
+                l.sort();
+                (v.id.to_string(), l)
+            })
+            .collect();
+        labels.sort();
+        Seen {
+            labels,
+            rotation_enabled: s.rotation_enabled,
+            deleted: s.deleted.is_some(),
+        }
+    }
+
+    /// The version holding `label`, if any.
+    pub fn holder(&self, label: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(_, ls)| ls.iter().any(|l| l == label))
+            .map(|(v, _)| v.as_str())
+    }
+
+    /// Sentences naming what differs between `self` (what was seen) and
+    /// `now`; empty when nothing the actions depend on has changed.
+    pub fn changes(&self, now: &Seen) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.deleted != now.deleted {
+            out.push(if now.deleted {
+                "it has been scheduled for deletion".to_string()
+            } else {
+                "it is no longer scheduled for deletion".to_string()
+            });
+        }
+        if self.rotation_enabled != now.rotation_enabled {
+            out.push(format!(
+                "automatic rotation was turned {}",
+                if now.rotation_enabled { "on" } else { "off" }
+            ));
+        }
+        let mut labels: Vec<&str> = self
+            .labels
+            .iter()
+            .chain(&now.labels)
+            .flat_map(|(_, ls)| ls.iter().map(String::as_str))
+            .collect();
+        labels.sort();
+        labels.dedup();
+        for l in labels {
+            let (was, is) = (self.holder(l), now.holder(l));
+            if was != is {
+                out.push(match (was, is) {
+                    (Some(a), Some(b)) => format!("{l} moved from version {a} to {b}"),
+                    (None, Some(b)) => format!("{l} was added to version {b}"),
+                    (Some(a), None) => format!("{l} was removed from version {a}"),
+                    (None, None) => continue,
+                });
+            }
+        }
+        out
+    }
+
+    /// `version: LABEL, LABEL; …` for the audit record.
+    pub fn describe(&self) -> String {
+        if self.labels.is_empty() {
+            return "no labelled versions".to_string();
+        }
+        self.labels
+            .iter()
+            .map(|(v, ls)| format!("{v}: {}", ls.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// An action as the person asked for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub kind: ActionKind,
+    /// Roll back to this version instead of the one holding AWSPREVIOUS.
+    pub to_version: Option<String>,
+    pub seen: Seen,
+    /// What was typed into the confirmation box (production paths).
+    pub typed_name: String,
+    /// Idempotency token: a double click sends the same one twice.
+    pub token: String,
+}
+
+/// True when `name` matches one of the production `patterns` (globs such
+/// as `prod/*`, any case): the dialog then asks for the name to be typed.
+pub fn is_production(name: &str, patterns: &[String]) -> bool {
+    patterns.iter().any(|p| glob(name, &p.to_lowercase()))
+}
+
+/// Why `kind` cannot be done to `s` now (a sentence saying what to do
+/// instead), or `None` when it can. `to_version` is a rollback's target.
+pub fn unavailable(kind: ActionKind, s: &Secret, to_version: Option<&str>) -> Option<String> {
+    let name = &s.name;
+    if s.deleted.is_some() && kind != ActionKind::Restore {
+        return Some(format!(
+            "{name} is scheduled for deletion: restore it first, then try again."
+        ));
+    }
+    match kind {
+        ActionKind::Restore => s.deleted.is_none().then(|| {
+            format!("{name} is not scheduled for deletion, so there is nothing to restore.")
+        }),
+        ActionKind::Rotate => {
+            if s.rotation_lambda_arn.is_none() {
+                return Some(format!(
+                    "Rotation is not configured for {name}: give it a rotation Lambda and a schedule \
+                     (console: Rotation → Edit rotation; or `aws secretsmanager rotate-secret \
+                     --secret-id {name} --rotation-lambda-arn ARN --rotation-rules \
+                     AutomaticallyAfterDays=30`), then rotate it here."
+                ));
+            }
+            s.pending_version().map(|p| {
+                format!(
+                    "A rotation of {name} has not finished: version {} still holds AWSPENDING. \
+                     Cancel that rotation first, or wait for it to finish.",
+                    p.id
+                )
+            })
+        }
+        ActionKind::CancelRotation => (!s.rotation_enabled && s.pending_version().is_none())
+            .then(|| {
+                format!(
+                    "{name} has no rotation to cancel: automatic rotation is off and no version holds AWSPENDING."
+                )
+            }),
+        ActionKind::Rollback => rollback_pair(s, to_version).err(),
+    }
+}
+
+/// The versions a rollback moves AWSCURRENT from and to.
+pub fn rollback_pair<'a>(
+    s: &'a Secret,
+    to_version: Option<&str>,
+) -> Result<(&'a VersionId, &'a VersionId), String> {
+    let name = &s.name;
+    let Some(current) = s.version_with(&Label::Current) else {
+        return Err(format!(
+            "No version of {name} holds AWSCURRENT, so there is nothing to roll back from."
+        ));
+    };
+    let target = match to_version {
+        Some(v) => s
+            .versions
+            .iter()
+            .find(|x| x.id.to_string() == v)
+            .ok_or_else(|| format!("{name} has no version {v}."))?,
+        None => s.version_with(&Label::Previous).ok_or_else(|| {
+            format!(
+                "No version of {name} holds AWSPREVIOUS, so there is no earlier value to roll back to; \
+                 pick a version from the list instead."
+            )
+        })?,
+    };
+    if target.id == current.id {
+        return Err(format!(
+            "Version {} already holds AWSCURRENT: pick another version to roll back to.",
+            target.id
+        ));
+    }
+    Ok((&current.id, &target.id))
+}
+
+/// What the confirmation dialog says an action will do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub kind: ActionKind,
+    pub secret: String,
+    /// One sentence per effect, in order.
+    pub effects: Vec<String>,
+    /// What applications reading the secret get afterwards.
+    pub afterwards: String,
+    /// The name must be typed to confirm.
+    pub type_name: bool,
+}
+
+/// The plan for `kind` on `s`, or why it cannot be done.
+pub fn plan(
+    kind: ActionKind,
+    s: &Secret,
+    to_version: Option<&str>,
+    production: &[String],
+    now: Timestamp,
+) -> Result<Plan, String> {
+    if let Some(why) = unavailable(kind, s, to_version) {
+        return Err(why);
+    }
+    let name = s.name.to_string();
+    let version_text = |id: &VersionId| {
+        let created = s
+            .versions
+            .iter()
+            .find(|v| &v.id == id)
+            .and_then(|v| v.created)
+            .map_or("creation date unknown".to_string(), |t| {
+                format!("created {}", t.display())
+            });
+        format!("version {id} ({created})")
+    };
+    let (effects, afterwards) = match kind {
+        ActionKind::Rotate => {
+            let lambda = s
+                .rotation_lambda_arn
+                .as_deref()
+                .map(super::secret::function_name)
+                .unwrap_or_default();
+            (
+                vec![
+                    format!("Secrets Manager creates a new version of {name} labelled AWSPENDING."),
+                    format!("It invokes the rotation Lambda {lambda}: createSecret, setSecret, testSecret, finishSecret."),
+                    "If every step succeeds, AWSCURRENT moves to the new version and AWSPREVIOUS to the one before.".to_string(),
+                ],
+                "Applications keep reading the current value until the Lambda finishes; then they read the new one. \
+                 If a step fails, AWSCURRENT stays where it is and AWSPENDING is left on the new version."
+                    .to_string(),
+            )
+        }
+        ActionKind::CancelRotation => (
+            vec![
+                format!("Automatic rotation of {name} is turned off."),
+                match s.pending_version() {
+                    Some(p) => format!(
+                        "The rotation in progress is cancelled; AWSPENDING stays on version {} until it is removed or the next rotation replaces it.",
+                        p.id
+                    ),
+                    None => "No rotation is in progress, so nothing else changes.".to_string(),
+                },
+            ],
+            "Applications keep reading the current value. Turn rotation back on (and fix what made it fail) \
+             once you know why it got stuck."
+                .to_string(),
+        ),
+        ActionKind::Rollback => {
+            let (from, to) = rollback_pair(s, to_version)?;
+            (
+                vec![
+                    format!("AWSCURRENT moves from {} to {}.", version_text(from), version_text(to)),
+                    format!("Secrets Manager then puts AWSPREVIOUS on {}.", version_text(from)),
+                ],
+                format!(
+                    "Applications that read AWSCURRENT (the default) get the value of version {to} \
+                     from their next read; cached values last until their cache expires."
+                ),
+            )
+        }
+        ActionKind::Restore => {
+            let when = s
+                .deleted
+                .map(|d| {
+                    if d > now {
+                        format!("; it would be deleted for good on {}", d.display())
+                    } else {
+                        format!(" (deletion requested {})", d.display())
+                    }
+                })
+                .unwrap_or_default();
+            (
+                vec![format!(
+                    "The scheduled deletion of {name} is cancelled{when}."
+                )],
+                "Applications can read the secret again at once, with the value and labels it had.".to_string(),
+            )
+        }
+    };
+    Ok(Plan {
+        kind,
+        type_name: is_production(&name, production),
+        secret: name,
+        effects,
+        afterwards,
+    })
+}
+
+/// The typed confirmation check: exact, after trimming the ends.
+pub fn confirmed(plan: &Plan, typed: &str) -> bool {
+    !plan.type_name || typed.trim() == plan.secret
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::secret::fixtures::secret;
+    use crate::domain::{Labels, Version};
+    use std::sync::Arc;
+
+    fn v(id: &str, labels: &[&str]) -> Version {
+        Version {
+            id: VersionId::parse(id),
+            labels: labels.iter().map(|l| Label::parse(l)).collect::<Labels>(),
+            created: Some(Timestamp::new(1_790_000_000)),
+            last_accessed: None,
+        }
+    }
+
+    fn rotating(name: &str) -> Secret {
+        let mut s = secret(name);
+        s.rotation_enabled = true;
+        s.rotation_lambda_arn = Some(Arc::from(
+            "arn:aws:lambda:us-east-1:123456789012:function:SecretsManagerRotation-ok-db",
+        ));
+        s.versions = vec![
+            v("v2", &["AWSCURRENT"]),
+            v("v1", &["AWSPREVIOUS"]),
+            v("v0", &[]),
+        ];
+        s
+    }
+
+    #[test]
+    fn seen_lists_labelled_versions_and_names_every_change() {
+        let s = rotating("prod/db");
+        let seen = Seen::of(&s);
+        assert_eq!(
+            seen.labels,
+            vec![
+                ("v1".to_string(), vec!["AWSPREVIOUS".to_string()]),
+                ("v2".to_string(), vec!["AWSCURRENT".to_string()]),
+            ]
+        );
+        assert_eq!(seen.holder("AWSCURRENT"), Some("v2"));
+        assert!(seen.changes(&Seen::of(&s)).is_empty());
+
+        let mut moved = s.clone();
+        moved.versions = vec![
+            v("v3", &["AWSCURRENT"]),
+            v("v2", &["AWSPREVIOUS", "AWSPENDING"]),
+            v("v1", &[]),
+        ];
+        moved.rotation_enabled = false;
+        let changes = seen.changes(&Seen::of(&moved));
+        assert_eq!(
+            changes,
+            vec![
+                "automatic rotation was turned off",
+                "AWSCURRENT moved from version v2 to v3",
+                "AWSPENDING was added to version v2",
+                "AWSPREVIOUS moved from version v1 to v2",
+            ]
+        );
+        assert_eq!(seen.describe(), "v1: AWSPREVIOUS; v2: AWSCURRENT");
+    }
+
+    #[test]
+    fn each_action_says_when_it_is_not_possible() {
+        let s = rotating("prod/db");
+        assert_eq!(unavailable(ActionKind::Rotate, &s, None), None);
+        assert_eq!(unavailable(ActionKind::CancelRotation, &s, None), None);
+        assert_eq!(unavailable(ActionKind::Rollback, &s, None), None);
+        assert!(unavailable(ActionKind::Restore, &s, None)
+            .unwrap()
+            .contains("nothing to restore"));
+
+        let plain = secret("dev/x");
+        assert!(unavailable(ActionKind::Rotate, &plain, None)
+            .unwrap()
+            .contains("Rotation is not configured for dev/x"));
+        assert!(unavailable(ActionKind::CancelRotation, &plain, None)
+            .unwrap()
+            .contains("no rotation to cancel"));
+        assert!(unavailable(ActionKind::Rollback, &plain, None)
+            .unwrap()
+            .contains("No version of dev/x holds AWSPREVIOUS"));
+
+        let mut stuck = rotating("prod/db");
+        stuck.versions.push(v("v9", &["AWSPENDING"]));
+        assert!(unavailable(ActionKind::Rotate, &stuck, None)
+            .unwrap()
+            .contains("version v9 still holds AWSPENDING"));
+        assert_eq!(unavailable(ActionKind::CancelRotation, &stuck, None), None);
+
+        let mut deleted = rotating("prod/db");
+        deleted.deleted = Some(Timestamp::new(1_800_000_000));
+        for k in [
+            ActionKind::Rotate,
+            ActionKind::CancelRotation,
+            ActionKind::Rollback,
+        ] {
+            assert!(unavailable(k, &deleted, None)
+                .unwrap()
+                .contains("restore it first"));
+        }
+        assert_eq!(unavailable(ActionKind::Restore, &deleted, None), None);
+
+        // A picked rollback target: any other version; not the current one.
+        assert_eq!(unavailable(ActionKind::Rollback, &s, Some("v0")), None);
+        assert!(unavailable(ActionKind::Rollback, &s, Some("v2"))
+            .unwrap()
+            .contains("already holds AWSCURRENT"));
+        assert!(unavailable(ActionKind::Rollback, &s, Some("nope"))
+            .unwrap()
+            .contains("has no version nope"));
+    }
+
+    #[test]
+    fn plans_name_the_exact_change_and_production_asks_for_the_name() {
+        let prod = vec!["prod/*".to_string()];
+        let now = Timestamp::new(1_795_000_000);
+        let s = rotating("prod/db");
+        let p = plan(ActionKind::Rollback, &s, None, &prod, now).unwrap();
+        assert!(p.effects[0].starts_with("AWSCURRENT moves from version v2 (created"));
+        assert!(p.effects[0].contains("to version v1"));
+        assert!(p.afterwards.contains("value of version v1"));
+        assert!(p.type_name);
+        assert!(!confirmed(&p, "prod/d"));
+        assert!(!confirmed(&p, "PROD/DB"));
+        assert!(confirmed(&p, " prod/db "));
+
+        let r = plan(ActionKind::Rotate, &s, None, &prod, now).unwrap();
+        assert!(r.effects[1].contains("SecretsManagerRotation-ok-db"));
+        let dev = plan(ActionKind::Rotate, &rotating("dev/db"), None, &prod, now).unwrap();
+        assert!(!dev.type_name && confirmed(&dev, ""));
+
+        let mut deleted = rotating("prod/db");
+        deleted.deleted = Some(Timestamp::new(1_795_500_000));
+        let restore = plan(ActionKind::Restore, &deleted, None, &prod, now).unwrap();
+        assert!(
+            restore.effects[0].contains("deleted for good on"),
+            "{restore:?}"
+        );
+        assert!(plan(ActionKind::Rotate, &deleted, None, &prod, now).is_err());
+        assert!(is_production("PROD/Payments/db", &prod));
+        assert!(!is_production("staging/prod/db", &prod));
+    }
+}

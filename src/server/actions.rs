@@ -1,0 +1,464 @@
+//! Rotate now, cancel a rotation, roll AWSCURRENT back, restore a secret
+//! scheduled for deletion: each guarded (a capability only the guard
+//! makes), paced per user, checked against what the person saw, explained
+//! (the plan), recorded before and after, and followed by a fresh read so
+//! the page and the on-call queue show the result at once.
+
+use super::auth::{self, Action, Can, Principal, RequestInfo};
+use super::aws::sync::now;
+use super::detail::{reachable, reread};
+use super::error::{AppError, ErrorKind};
+use super::AppState;
+use crate::domain::access::Role;
+use crate::domain::actions::{confirmed, plan, rollback_pair, ActionKind, Plan, Request, Seen};
+use crate::domain::audit::{AuditAction, Outcome};
+use crate::domain::Secret;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Starting a rotation now.
+pub struct Rotate;
+impl Action for Rotate {
+    const ROLE: Role = Role::Operator;
+    const VERB: &'static str = "rotate";
+}
+
+/// Cancelling a rotation (which also turns automatic rotation off).
+pub struct CancelRotation;
+impl Action for CancelRotation {
+    const ROLE: Role = Role::Operator;
+    const VERB: &'static str = "cancel the rotation of";
+}
+
+/// Moving AWSCURRENT back to an earlier version.
+pub struct Rollback;
+impl Action for Rollback {
+    const ROLE: Role = Role::Operator;
+    const VERB: &'static str = "roll back";
+}
+
+/// Cancelling a scheduled deletion.
+pub struct Restore;
+impl Action for Restore {
+    const ROLE: Role = Role::Operator;
+    const VERB: &'static str = "restore";
+}
+
+fn audit_action(kind: ActionKind) -> AuditAction {
+    match kind {
+        ActionKind::Rotate => AuditAction::Rotate,
+        ActionKind::CancelRotation => AuditAction::CancelRotation,
+        ActionKind::Rollback => AuditAction::Rollback,
+        ActionKind::Restore => AuditAction::Restore,
+    }
+}
+
+/// Actions each user has started in the last minute.
+#[derive(Default)]
+pub struct ActionLimiter(Mutex<super::auth::limiter::Failures>);
+
+const WINDOW: Duration = Duration::from_secs(60);
+
+impl ActionLimiter {
+    /// How long `user` must wait before starting another action, if at all.
+    fn wait(&self, user: &str, max: usize, at: Instant) -> Option<Duration> {
+        let mut f = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        f.wait(user, max.max(1), WINDOW, at)
+    }
+
+    fn started(&self, user: &str, max: usize, at: Instant) {
+        let mut f = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        f.add(user, max.max(1), at);
+    }
+}
+
+/// What an action did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Done {
+    pub kind: ActionKind,
+    pub secret: String,
+    /// A sentence for the page.
+    pub message: String,
+    /// The labels after the action (as read back from Secrets Manager).
+    pub after: Seen,
+    /// A rotation's new version id.
+    pub version: Option<String>,
+}
+
+/// The plan for `kind` on the secret `id` as `who` would see it in the
+/// confirmation dialog (read fresh from Secrets Manager), with what they
+/// see now, to send back with the action.
+pub async fn preview(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    kind: ActionKind,
+    to_version: Option<&str>,
+) -> Result<(Plan, Seen), AppError> {
+    let secret = guarded(state, who, id, kind).await?;
+    let fresh = reread(state, &secret)
+        .await
+        .map_err(|e| explain(kind, &secret.name, e))?;
+    let p = plan(
+        kind,
+        &fresh,
+        to_version,
+        &state.config.actions.production,
+        now(),
+    )
+    .map_err(invalid)?;
+    Ok((p, Seen::of(&fresh)))
+}
+
+/// The secret, if `who` may see it and holds the role `kind` needs on it;
+/// a refusal is audited.
+pub async fn guarded(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    kind: ActionKind,
+) -> Result<std::sync::Arc<Secret>, AppError> {
+    let secret = match reachable(state, who, id) {
+        Ok(s) => s,
+        Err(e) => return Err(auth::denied(state, who, id, e).await),
+    };
+    let allowed = match kind {
+        ActionKind::Rotate => who.can::<Rotate>(&secret).map(|_| ()),
+        ActionKind::CancelRotation => who.can::<CancelRotation>(&secret).map(|_| ()),
+        ActionKind::Rollback => who.can::<Rollback>(&secret).map(|_| ()),
+        ActionKind::Restore => who.can::<Restore>(&secret).map(|_| ()),
+    };
+    match allowed {
+        Ok(()) => Ok(secret),
+        Err(e) => Err(auth::denied(state, who, &secret.name, e).await),
+    }
+}
+
+/// Runs `req` on the secret `id` for `who`.
+pub async fn run(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    req: Request,
+) -> Result<Done, AppError> {
+    let secret = guarded(state, who, id, req.kind).await?;
+    // The capability for exactly this action on exactly this secret.
+    match req.kind {
+        ActionKind::Rotate => perform(state, &who.can::<Rotate>(&secret)?, &secret, req).await,
+        ActionKind::CancelRotation => {
+            perform(state, &who.can::<CancelRotation>(&secret)?, &secret, req).await
+        }
+        ActionKind::Rollback => perform(state, &who.can::<Rollback>(&secret)?, &secret, req).await,
+        ActionKind::Restore => perform(state, &who.can::<Restore>(&secret)?, &secret, req).await,
+    }
+}
+
+/// Runs `req` as the console's local administrator (`secretscope rotate …`),
+/// through the same checks, call and audit records.
+pub async fn run_local(state: &AppState, id: &str, mut req: Request) -> Result<Done, AppError> {
+    let snapshot = state.inventory.snapshot();
+    let found = if id.starts_with("arn:") {
+        snapshot.by_arn(id)
+    } else {
+        snapshot.by_name(id)
+    };
+    let Some(secret) = found.cloned() else {
+        return Err(AppError::new(
+            ErrorKind::NotFound,
+            format!("No secret named {id} is in the inventory."),
+            format!("local action: {id} not found"),
+        ));
+    };
+    // The console sees the secret as it is now.
+    let fresh = reread(state, &secret)
+        .await
+        .map_err(|e| explain(req.kind, &secret.name, e))?;
+    req.seen = Seen::of(&fresh);
+    match req.kind {
+        ActionKind::Rotate => perform(state, &auth::console::<Rotate>(), &fresh, req).await,
+        ActionKind::CancelRotation => {
+            perform(state, &auth::console::<CancelRotation>(), &fresh, req).await
+        }
+        ActionKind::Rollback => perform(state, &auth::console::<Rollback>(), &fresh, req).await,
+        ActionKind::Restore => perform(state, &auth::console::<Restore>(), &fresh, req).await,
+    }
+}
+
+fn invalid(why: String) -> AppError {
+    AppError::new(ErrorKind::InvalidInput, why.clone(), why)
+}
+
+/// Checks, records, calls, records again. `can` proves the guard allowed
+/// `A` on `secret` (or that the console asked).
+async fn perform<A: Action>(
+    state: &AppState,
+    can: &Can<A>,
+    secret: &Secret,
+    req: Request,
+) -> Result<Done, AppError> {
+    let name = secret.name.to_string();
+    let kind = req.kind;
+    let actor = can.actor().to_string();
+    let info = RequestInfo::current();
+    let action = audit_action(kind);
+    let settings = &state.config.actions;
+    let started = Instant::now();
+    if let Some(wait) = state
+        .actions
+        .wait(&actor, settings.per_user_per_minute, started)
+    {
+        let why = format!(
+            "You have started {} actions in the last minute, the most one person may. Try again in {}.",
+            settings.per_user_per_minute,
+            crate::domain::time::wait_text(wait.as_secs().max(1))
+        );
+        let _ = auth::audit(state, &info, &actor, action, &name, Outcome::Denied, &why).await;
+        return Err(AppError::new(ErrorKind::Throttled, why.clone(), why));
+    }
+    let token = token(&req.token)?;
+
+    // What Secrets Manager has now, against what the person saw.
+    let fresh = reread(state, secret)
+        .await
+        .map_err(|e| explain(kind, &name, e))?;
+    let before = Seen::of(&fresh);
+    let changes = req.seen.changes(&before);
+    if !changes.is_empty() {
+        let why = format!(
+            "{name} changed since you looked: {}. Nothing was done; look at its new state and decide again.",
+            changes.join("; ")
+        );
+        let _ = auth::audit(state, &info, &actor, action, &name, Outcome::Denied, &why).await;
+        return Err(AppError::new(ErrorKind::Conflict, why.clone(), why));
+    }
+    let at = now();
+    let p = plan(
+        kind,
+        &fresh,
+        req.to_version.as_deref(),
+        &settings.production,
+        at,
+    )
+    .map_err(invalid)?;
+    if !confirmed(&p, &req.typed_name) {
+        return Err(invalid(format!(
+            "{name} is a production secret: type its name exactly to confirm. Nothing was done."
+        )));
+    }
+    state
+        .actions
+        .started(&actor, settings.per_user_per_minute, started);
+    // No record, no action.
+    auth::audit(
+        state,
+        &info,
+        &actor,
+        action,
+        &name,
+        Outcome::Allowed,
+        format!(
+            "requested: {} before: {}",
+            p.effects.join(" "),
+            before.describe()
+        ),
+    )
+    .await?;
+    let called = call(state, can, &fresh, kind, req.to_version.as_deref(), &token).await;
+    let version = match called {
+        Ok(v) => v,
+        Err(e) => {
+            let e = explain(kind, &name, e);
+            let _ = auth::audit(
+                state,
+                &info,
+                &actor,
+                action,
+                &name,
+                Outcome::Failed,
+                format!("{} before: {}", e.user, before.describe()),
+            )
+            .await;
+            return Err(e);
+        }
+    };
+    // Read back, so the snapshot (and with it the lists and the on-call
+    // queue) shows the result now rather than after the next sync.
+    let after = match reread(state, &fresh).await {
+        Ok(s) => Seen::of(&s),
+        Err(e) => {
+            tracing::warn!(secret = %name, detail = %e.detail, "read-back after {kind} failed");
+            before.clone()
+        }
+    };
+    let message = match kind {
+        ActionKind::Rotate => format!(
+            "Rotation of {name} started: version {} holds AWSPENDING while the Lambda runs.",
+            version.as_deref().unwrap_or("?")
+        ),
+        ActionKind::CancelRotation => format!(
+            "Rotation of {name} cancelled and automatic rotation turned off. Find out why it got stuck before turning it on again."
+        ),
+        ActionKind::Rollback => format!(
+            "AWSCURRENT of {name} is now version {}.",
+            after.holder("AWSCURRENT").unwrap_or("?")
+        ),
+        ActionKind::Restore => format!("{name} is restored: it is no longer scheduled for deletion."),
+    };
+    let _ = auth::audit(
+        state,
+        &info,
+        &actor,
+        action,
+        &name,
+        Outcome::Allowed,
+        format!(
+            "done. before: {} after: {}",
+            before.describe(),
+            after.describe()
+        ),
+    )
+    .await;
+    Ok(Done {
+        kind,
+        secret: name,
+        message,
+        after,
+        version,
+    })
+}
+
+/// The idempotency token: as sent (a double click sends the same one), or
+/// a new one when none was sent (the console).
+fn token(sent: &str) -> Result<String, AppError> {
+    let t = sent.trim();
+    if t.is_empty() {
+        return Ok(uuid::Uuid::new_v4().to_string());
+    }
+    if (32..=64).contains(&t.len()) && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        Ok(t.to_string())
+    } else {
+        Err(invalid(
+            "The request token must be 32 to 64 letters, digits or '-'. Reload the page and try again.".to_string(),
+        ))
+    }
+}
+
+/// The Secrets Manager call; a rotation's new version id.
+async fn call<A: Action>(
+    state: &AppState,
+    _can: &Can<A>,
+    s: &Secret,
+    kind: ActionKind,
+    to_version: Option<&str>,
+    token: &str,
+) -> Result<Option<String>, AppError> {
+    let client = &state.source.client;
+    let endpoint = &state.source.endpoint;
+    let (arn, name) = (&*s.arn, &*s.name);
+    match kind {
+        ActionKind::Rotate => client
+            .rotate_secret()
+            .secret_id(arn)
+            .client_request_token(token)
+            .rotate_immediately(true)
+            .send()
+            .await
+            .map(|o| o.version_id().map(str::to_string))
+            .map_err(|e| AppError::from_sdk("RotateSecret", name, endpoint, e)),
+        ActionKind::CancelRotation => client
+            .cancel_rotate_secret()
+            .secret_id(arn)
+            .send()
+            .await
+            .map(|_| None)
+            .map_err(|e| AppError::from_sdk("CancelRotateSecret", name, endpoint, e)),
+        ActionKind::Rollback => {
+            let (from, to) = rollback_pair(s, to_version).map_err(invalid)?;
+            client
+                .update_secret_version_stage()
+                .secret_id(arn)
+                .version_stage("AWSCURRENT")
+                .move_to_version_id(to.to_string())
+                .remove_from_version_id(from.to_string())
+                .send()
+                .await
+                .map(|_| None)
+                .map_err(|e| AppError::from_sdk("UpdateSecretVersionStage", name, endpoint, e))
+        }
+        ActionKind::Restore => client
+            .restore_secret()
+            .secret_id(arn)
+            .send()
+            .await
+            .map(|_| None)
+            .map_err(|e| AppError::from_sdk("RestoreSecret", name, endpoint, e)),
+    }
+}
+
+/// An AWS error from an action as a sentence the person can act on.
+fn explain(kind: ActionKind, name: &str, e: AppError) -> AppError {
+    let detail = e.detail.to_lowercase();
+    let user = if detail.contains("previous rotation isn't complete")
+        || detail.contains("rotation is already in progress")
+    {
+        format!(
+            "A rotation of {name} is already in progress. Wait for it to finish, or cancel it if it is stuck; nothing else was done."
+        )
+    } else if detail.contains("lambda") && e.kind == ErrorKind::AccessDenied {
+        format!(
+            "Secrets Manager could not invoke the rotation Lambda of {name}: the function is missing, or its resource policy \
+             does not allow secretsmanager.amazonaws.com to invoke it. Fix the function or its policy, then rotate again."
+        )
+    } else if detail.contains("no lambda rotation function") {
+        format!(
+            "Rotation is not configured for {name}: give it a rotation Lambda and a schedule, then rotate it here."
+        )
+    } else {
+        match e.kind {
+            ErrorKind::AccessDenied => format!(
+                "The dashboard's AWS role may not {} {name}. Add the action to its IAM policy (README: \"IAM policy: actions\") and try again.",
+                match kind {
+                    ActionKind::Rotate => "rotate (secretsmanager:RotateSecret)",
+                    ActionKind::CancelRotation => "cancel rotations of (secretsmanager:CancelRotateSecret)",
+                    ActionKind::Rollback => "move labels of (secretsmanager:UpdateSecretVersionStage)",
+                    ActionKind::Restore => "restore (secretsmanager:RestoreSecret)",
+                }
+            ),
+            ErrorKind::NotFound => format!(
+                "{name} no longer exists in Secrets Manager (deleted for good, or renamed). Nothing was done."
+            ),
+            ErrorKind::Throttled => format!(
+                "AWS is throttling Secrets Manager calls right now, so {name} was not changed. Try again in a minute."
+            ),
+            _ => return e,
+        }
+    };
+    AppError::new(e.kind, user, e.detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_kept_or_made_and_bad_ones_refused() {
+        let t = "0123456789abcdef0123456789abcdef";
+        assert_eq!(token(t).unwrap(), t);
+        assert_eq!(token("").unwrap().len(), 36);
+        assert!(token("short").is_err());
+        assert!(token(&format!("{t}; DROP")).is_err());
+    }
+
+    #[test]
+    fn the_limiter_counts_each_user_on_their_own() {
+        let l = ActionLimiter::default();
+        let at = Instant::now();
+        for _ in 0..3 {
+            assert!(l.wait("alice", 3, at).is_none());
+            l.started("alice", 3, at);
+        }
+        assert!(l.wait("alice", 3, at).is_some());
+        assert!(l.wait("bob", 3, at).is_none());
+        assert!(l.wait("alice", 3, at + WINDOW).is_none());
+    }
+}

@@ -1,0 +1,392 @@
+//! The four actions against the demo endpoint: each success path, and the
+//! failures a person meets (Lambda missing, rotation not configured, a
+//! secret changed since they looked, production without the typed name,
+//! the per-user limit), with the audit records each leaves; and a viewer's
+//! forged POST, which changes nothing.
+
+use super::auth::{audited, call, form_escape, serve, Served};
+use super::login;
+use crate::domain::access::{Grant, Role, Scope};
+use crate::domain::actions::{ActionKind, Request, Seen};
+use crate::domain::audit::{AuditAction, Outcome};
+use crate::domain::{Label, Secret};
+use crate::server::actions;
+use crate::server::auth::Principal;
+use crate::server::detail::reread;
+use crate::server::error::ErrorKind;
+use std::sync::Arc;
+
+fn operator() -> Principal {
+    Principal {
+        id: 0,
+        name: "operator".into(),
+        grants: vec![Grant::new(Role::Operator, Scope::All)],
+    }
+}
+
+/// A secret of the served inventory for which `f` holds, read fresh.
+async fn pick(s: &Served, what: &str, f: impl Fn(&Secret) -> bool) -> Arc<Secret> {
+    let found = s
+        .state
+        .inventory
+        .snapshot()
+        .secrets()
+        .iter()
+        .find(|x| f(x))
+        .cloned()
+        .unwrap_or_else(|| panic!("the seed has no secret that is {what}"));
+    reread(&s.state, &found).await.unwrap()
+}
+
+fn lambda(x: &Secret, behaviour: &str) -> bool {
+    x.rotation_lambda_arn
+        .as_deref()
+        .is_some_and(|l| l.contains(&format!("-{behaviour}-")))
+}
+
+/// The request a person would send after looking at `x`.
+fn request(kind: ActionKind, x: &Secret) -> Request {
+    Request {
+        kind,
+        to_version: None,
+        seen: Seen::of(x),
+        typed_name: x.name.to_string(),
+        token: uuid::Uuid::new_v4().to_string(),
+    }
+}
+
+async fn count(s: &Served, action: AuditAction, outcome: Outcome) -> i64 {
+    audited(&s.state.auth.store, action, Some(outcome)).await
+}
+
+#[tokio::test]
+async fn rotate_now_starts_a_rotation_once_per_token() {
+    let s = serve().await;
+    let x = pick(&s, "rotatable", |x| {
+        lambda(x, "ok") && x.deleted.is_none() && x.pending_version().is_none()
+    })
+    .await;
+    let (plan, seen) = actions::preview(&s.state, &operator(), &x.name, ActionKind::Rotate, None)
+        .await
+        .unwrap();
+    assert_eq!(seen, Seen::of(&x));
+    assert!(
+        plan.effects[1].contains("SecretsManagerRotation-ok-"),
+        "{plan:?}"
+    );
+    let versions_before = x.versions.len();
+    let req = request(ActionKind::Rotate, &x);
+    // A double click: the same request twice at once.
+    let who = operator();
+    let (a, b) = tokio::join!(
+        actions::run(&s.state, &who, &x.name, req.clone()),
+        actions::run(&s.state, &who, &x.name, req.clone()),
+    );
+    let done = a.as_ref().or(b.as_ref()).expect("one of them ran");
+    assert_eq!(done.version.as_deref(), Some(req.token.as_str()));
+    let fresh = reread(&s.state, &x).await.unwrap();
+    assert_eq!(
+        fresh.versions.len(),
+        versions_before + 1,
+        "one new version, not two"
+    );
+    assert!(fresh.versions.iter().any(|v| v.id.to_string() == req.token));
+    // The snapshot has the new version already (no sync in between).
+    let snap = s.state.inventory.snapshot();
+    assert!(snap
+        .by_name(&x.name)
+        .unwrap()
+        .versions
+        .iter()
+        .any(|v| v.id.to_string() == req.token));
+    assert!(count(&s, AuditAction::Rotate, Outcome::Allowed).await >= 2);
+    s.server.abort();
+}
+
+#[tokio::test]
+async fn rotation_failures_say_what_to_do() {
+    let s = serve().await;
+    // The Lambda cannot be invoked.
+    let missing = pick(&s, "rotated by a missing Lambda", |x| {
+        lambda(x, "missing") && x.deleted.is_none() && x.pending_version().is_none()
+    })
+    .await;
+    let e = actions::run(
+        &s.state,
+        &operator(),
+        &missing.name,
+        request(ActionKind::Rotate, &missing),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AccessDenied);
+    assert!(
+        e.user.contains("could not invoke the rotation Lambda"),
+        "{}",
+        e.user
+    );
+    assert_eq!(count(&s, AuditAction::Rotate, Outcome::Failed).await, 1);
+
+    // Rotation not configured: refused before any call, nothing recorded.
+    let requested = count(&s, AuditAction::Rotate, Outcome::Allowed).await;
+    assert_eq!(
+        requested, 1,
+        "the failed rotation was requested, then failed"
+    );
+    let plain = pick(&s, "without rotation", |x| {
+        x.rotation_lambda_arn.is_none() && x.deleted.is_none() && x.owning_service.is_none()
+    })
+    .await;
+    let e = actions::run(
+        &s.state,
+        &operator(),
+        &plain.name,
+        request(ActionKind::Rotate, &plain),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    assert!(e.user.contains("Rotation is not configured"), "{}", e.user);
+    assert_eq!(
+        count(&s, AuditAction::Rotate, Outcome::Allowed).await,
+        requested
+    );
+    s.server.abort();
+}
+
+#[tokio::test]
+async fn cancel_turns_a_stuck_rotation_off() {
+    let s = serve().await;
+    let stuck = pick(&s, "stuck in rotation", |x| {
+        x.deleted.is_none() && x.pending_version().is_some() && x.rotation_enabled
+    })
+    .await;
+    let done = actions::run(
+        &s.state,
+        &operator(),
+        &stuck.name,
+        request(ActionKind::CancelRotation, &stuck),
+    )
+    .await
+    .unwrap();
+    assert!(done.message.contains("cancelled"), "{}", done.message);
+    let fresh = reread(&s.state, &stuck).await.unwrap();
+    assert!(!fresh.rotation_enabled);
+    assert!(!done.after.rotation_enabled);
+    s.server.abort();
+}
+
+#[tokio::test]
+async fn rollback_moves_awscurrent_and_refuses_a_raced_change() {
+    let s = serve().await;
+    let x = pick(&s, "with an AWSPREVIOUS version", |x| {
+        x.deleted.is_none()
+            && x.pending_version().is_none()
+            && x.version_with(&Label::Previous).is_some()
+            && !x.name.starts_with("prod/")
+    })
+    .await;
+    let current = x.version_with(&Label::Current).unwrap().id.to_string();
+    let previous = x.version_with(&Label::Previous).unwrap().id.to_string();
+    let seen_before = Seen::of(&x);
+
+    // Someone else moves AWSCURRENT after the person looked: refused,
+    // with the new state, and nothing done.
+    s.state
+        .source
+        .client
+        .update_secret_version_stage()
+        .secret_id(&*x.arn)
+        .version_stage("AWSCURRENT")
+        .move_to_version_id(&previous)
+        .remove_from_version_id(&current)
+        .send()
+        .await
+        .unwrap();
+    let mut raced = request(ActionKind::Rollback, &x);
+    raced.seen = seen_before.clone();
+    let e = actions::run(&s.state, &operator(), &x.name, raced)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conflict);
+    assert!(
+        e.user.contains("changed since you looked")
+            && e.user.contains(&format!(
+                "AWSCURRENT moved from version {current} to {previous}"
+            )),
+        "{}",
+        e.user
+    );
+    assert_eq!(count(&s, AuditAction::Rollback, Outcome::Denied).await, 1);
+    assert_eq!(count(&s, AuditAction::Rollback, Outcome::Allowed).await, 0);
+
+    // Looking again and rolling back: AWSCURRENT returns to the version
+    // that now holds AWSPREVIOUS, which is where it started.
+    let now = reread(&s.state, &x).await.unwrap();
+    let done = actions::run(
+        &s.state,
+        &operator(),
+        &x.name,
+        request(ActionKind::Rollback, &now),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.after.holder("AWSCURRENT"), Some(current.as_str()));
+    assert_eq!(done.after.holder("AWSPREVIOUS"), Some(previous.as_str()));
+    assert_eq!(count(&s, AuditAction::Rollback, Outcome::Allowed).await, 2);
+    s.server.abort();
+}
+
+#[tokio::test]
+async fn restore_cancels_the_deletion_and_production_needs_the_name() {
+    let s = serve().await;
+    let deleted = pick(&s, "scheduled for deletion", |x| x.deleted.is_some()).await;
+    let mut req = request(ActionKind::Restore, &deleted);
+    let production =
+        crate::domain::actions::is_production(&deleted.name, &s.state.config.actions.production);
+    if production {
+        req.typed_name = "not the name".into();
+        let e = actions::run(&s.state, &operator(), &deleted.name, req.clone())
+            .await
+            .unwrap_err();
+        assert!(e.user.contains("type its name exactly"), "{}", e.user);
+        req.typed_name = deleted.name.to_string();
+    }
+    let done = actions::run(&s.state, &operator(), &deleted.name, req)
+        .await
+        .unwrap();
+    assert!(!done.after.deleted);
+    let snap = s.state.inventory.snapshot();
+    assert!(snap.by_name(&deleted.name).unwrap().deleted.is_none());
+    // Restoring again: nothing to restore.
+    let e = actions::run(
+        &s.state,
+        &operator(),
+        &deleted.name,
+        request(ActionKind::Restore, snap.by_name(&deleted.name).unwrap()),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.user.contains("nothing to restore"), "{}", e.user);
+
+    // A production secret without its name typed: refused, nothing done.
+    let prod = pick(&s, "a production secret with AWSPREVIOUS", |x| {
+        x.name.starts_with("prod/")
+            && x.deleted.is_none()
+            && x.pending_version().is_none()
+            && x.version_with(&Label::Previous).is_some()
+    })
+    .await;
+    let mut req = request(ActionKind::Rollback, &prod);
+    req.typed_name = String::new();
+    let e = actions::run(&s.state, &operator(), &prod.name, req)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    assert_eq!(
+        Seen::of(&reread(&s.state, &prod).await.unwrap()),
+        Seen::of(&prod)
+    );
+    s.server.abort();
+}
+
+#[tokio::test]
+async fn each_user_is_held_to_the_per_minute_limit() {
+    let s = serve().await;
+    let max = s.state.config.actions.per_user_per_minute;
+    // Attempts count whether or not AWS then refuses them: these fail at
+    // the missing Lambda, and are still attempts.
+    let missing = pick(&s, "rotated by a missing Lambda", |x| {
+        lambda(x, "missing") && x.deleted.is_none() && x.pending_version().is_none()
+    })
+    .await;
+    for _ in 0..max {
+        let e = actions::run(
+            &s.state,
+            &operator(),
+            &missing.name,
+            request(ActionKind::Rotate, &missing),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::AccessDenied);
+    }
+    let e = actions::run(
+        &s.state,
+        &operator(),
+        &missing.name,
+        request(ActionKind::Rotate, &missing),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Throttled);
+    assert!(e.user.contains("Try again in"), "{}", e.user);
+    assert_eq!(count(&s, AuditAction::Rotate, Outcome::Denied).await, 1);
+    assert_eq!(
+        count(&s, AuditAction::Rotate, Outcome::Failed).await,
+        max as i64
+    );
+    // Another user is not held by the first one's count.
+    let other = Principal {
+        name: "admin".into(),
+        ..operator()
+    };
+    let e = actions::run(
+        &s.state,
+        &other,
+        &missing.name,
+        request(ActionKind::Rotate, &missing),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AccessDenied);
+    s.server.abort();
+}
+
+#[tokio::test]
+async fn a_viewers_forged_action_changes_nothing_and_is_audited() {
+    let s = serve().await;
+    let x = pick(&s, "with an AWSPREVIOUS version", |x| {
+        x.deleted.is_none()
+            && x.pending_version().is_none()
+            && x.version_with(&Label::Previous).is_some()
+    })
+    .await;
+    let viewer = login(s.addr, "viewer", super::demo_password("viewer")).await;
+    let denied = count(&s, AuditAction::Denied, Outcome::Denied).await;
+    let seen = serde_json::to_string(&Seen::of(&x)).unwrap();
+    let body = format!(
+        "id={}&to_version=&seen={}&typed_name={}&token={}",
+        form_escape(&x.name),
+        form_escape(&seen),
+        form_escape(&x.name),
+        uuid::Uuid::new_v4()
+    );
+    let (status, text) = call(s.addr, "/api/rollback_secret", &body, Some(&viewer)).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("needs the operator role"), "{text}");
+    assert_eq!(
+        count(&s, AuditAction::Denied, Outcome::Denied).await,
+        denied + 1
+    );
+    let after = reread(&s.state, &x).await.unwrap();
+    assert_eq!(Seen::of(&after), Seen::of(&x));
+    assert_eq!(after.last_changed, x.last_changed);
+
+    // The same request from the operator goes through.
+    let operator = login(s.addr, "operator", super::demo_password("operator")).await;
+    let (status, text) = call(s.addr, "/api/rollback_secret", &body, Some(&operator)).await;
+    assert_eq!(status, 200, "{text}");
+    let outcome: crate::api::ActionOutcome = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        outcome.after.holder("AWSCURRENT"),
+        Some(
+            x.version_with(&Label::Previous)
+                .unwrap()
+                .id
+                .to_string()
+                .as_str()
+        )
+    );
+    s.server.abort();
+}
