@@ -51,6 +51,17 @@ pub struct SecretDetail {
     /// Rotation events from CloudTrail, newest first: `None` when CloudTrail
     /// is off, the error sentence when it could not be read.
     pub history: Option<Result<Vec<crate::domain::rotation_history::RotationEvent>, String>>,
+    /// The actions offered to this user on this secret: empty without the
+    /// operator role on it (a viewer sees no action controls).
+    pub actions: Vec<ActionOffer>,
+}
+
+/// An action the page offers, or explains why it cannot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActionOffer {
+    pub kind: crate::domain::actions::ActionKind,
+    /// Why it cannot be done now (then there is no button, only this).
+    pub unavailable: Option<String>,
 }
 
 /// A finding with the words of its rule.

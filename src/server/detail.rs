@@ -120,6 +120,33 @@ pub fn reachable(state: &AppState, who: &Principal, id: &str) -> Result<Arc<Secr
     }
 }
 
+/// The actions the detail page offers `who` on `s`: none without the
+/// operator role on it. Rotate is always listed (with how to configure
+/// rotation when it is not); cancel where a rotation is in progress or
+/// stuck; roll back where an earlier version holds AWSPREVIOUS; restore
+/// where the secret is scheduled for deletion.
+pub fn offers(who: &Principal, s: &Secret) -> Vec<crate::api::ActionOffer> {
+    use crate::domain::access::Role;
+    use crate::domain::actions::{unavailable, ActionKind};
+    if who.role_on(s).is_none_or(|r| r < Role::Operator) {
+        return Vec::new();
+    }
+    let shown = |k: ActionKind| match k {
+        ActionKind::Rotate => s.deleted.is_none(),
+        ActionKind::CancelRotation => s.deleted.is_none() && s.pending_version().is_some(),
+        ActionKind::Rollback => s.deleted.is_none() && s.version_with(&Label::Previous).is_some(),
+        ActionKind::Restore => s.deleted.is_some(),
+    };
+    ActionKind::ALL
+        .into_iter()
+        .filter(|k| shown(*k))
+        .map(|kind| crate::api::ActionOffer {
+            kind,
+            unavailable: unavailable(kind, s, None),
+        })
+        .collect()
+}
+
 /// Reads `secret` from Secrets Manager again (DescribeSecret, its versions,
 /// its policy), keeps the live part for the detail page and puts the fresh
 /// metadata into the snapshot; the fresh secret.
@@ -167,6 +194,7 @@ pub async fn detail(
         },
     };
     let mut out = build(&secret, live.as_deref(), live_error, deprecated, at);
+    out.actions = offers(who, &secret);
     let replicas: Option<Vec<ReplicaState>> = live
         .as_deref()
         .map(|l| l.replicas.iter().map(Replica::state).collect());
@@ -462,6 +490,7 @@ fn build(
         live_error,
         findings: Vec::new(),
         history: None,
+        actions: Vec::new(),
         seen_at: s.versions_fetched,
     }
 }

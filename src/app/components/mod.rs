@@ -1,3 +1,4 @@
+pub mod actions;
 pub mod header;
 pub mod health;
 pub mod time;

@@ -2,6 +2,7 @@
 //! on a timeline, and a refresh that re-reads it from Secrets Manager.
 
 use crate::api::{get_secret, FindingView, LiveDetail, RefreshSecret, SecretDetail};
+use crate::app::components::actions::{done_text, SecretActions};
 use crate::app::components::health::SeverityBadge;
 use crate::app::components::time::When;
 use crate::app::components::timeline::{Mark, Timeline};
@@ -43,9 +44,11 @@ pub fn SecretPage() -> impl IntoView {
         move || (id(), deprecated()),
         |(id, deprecated)| get_secret(id, deprecated),
     );
+    let done = move || query.read().get("done").and_then(|k| done_text(&k));
     view! {
         <Title text=move || id()/>
         <p class="crumbs"><a href="/secrets">"Inventory"</a></p>
+        {move || done().map(|t| view! { <p class="notice" role="status" data-testid="action-done">{t}</p> })}
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading the secret…"</p> }>
             {move || data.get().map(|r| match r {
                 Ok(d) => view! { <Detail d=d deprecated=deprecated()/> }.into_any(),
@@ -130,6 +133,7 @@ fn Detail(d: SecretDetail, deprecated: bool) -> impl IntoView {
             <RefreshButton arn=arn.clone()/>
         </div>
         <p class="muted freshness">{freshness(&d)}</p>
+        {(!d.actions.is_empty()).then(|| view! { <SecretActions name=name.clone() offers=d.actions.clone()/> })}
         {d.live_error.clone().map(|e| view! {
             <p class="warning" role="status">"Replica status, the resource policy and deprecated versions could not be read: "{e}" The rest of this page is from the last sync."</p>
         })}
