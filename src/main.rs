@@ -1,13 +1,17 @@
-//! The `secretscope` command line: serve, sync, check, config, local-endpoint.
+//! The `secretscope` command line: serve, sync, check, config, local-endpoint,
+//! user, audit, and the four actions on a secret (rotate, cancel-rotation,
+//! rollback, restore).
 
 use clap::{Args, Parser, Subcommand};
 use secretscope::domain::access::{Grant, Role, Scope};
+use secretscope::domain::actions::{is_production, ActionKind, Request, Seen};
 use secretscope::domain::health::RuleId;
 use secretscope::server::auth::{users, Auth, RequestInfo};
 use secretscope::server::aws::build_client;
 use secretscope::server::aws::sync::{self, Syncer};
 use secretscope::server::check::{self, FailOn, Format};
 use secretscope::server::config::Config;
+use secretscope::server::error::ErrorKind;
 use secretscope::server::inventory::Inventory;
 use secretscope::server::local::{self, Faults, LocalOptions, RunningEndpoint};
 use secretscope::server::store::Store;
@@ -57,6 +61,83 @@ enum Command {
     /// Read the audit trail (in the configured store).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Rotate a secret now: Secrets Manager puts AWSPENDING on a new version
+    /// and runs the secret's rotation Lambda.
+    ///
+    /// Refused while a rotation is in progress or when the secret has no
+    /// rotation Lambda. The command returns once the rotation has started; it
+    /// does not wait for the Lambda.
+    #[command(after_help = ACTION_HELP)]
+    Rotate(ActionArgs),
+    /// Cancel a secret's rotation in progress; this also turns its automatic
+    /// rotation off.
+    ///
+    /// AWSPENDING stays on the half-rotated version until it is removed or the
+    /// next rotation replaces it. Find out why the rotation got stuck before
+    /// turning rotation on again.
+    #[command(after_help = ACTION_HELP)]
+    CancelRotation(ActionArgs),
+    /// Move AWSCURRENT back to the version holding AWSPREVIOUS (or to
+    /// --to-version); the version it leaves gets AWSPREVIOUS.
+    ///
+    /// Applications that read AWSCURRENT get the earlier value from their next
+    /// read (cached values last until their cache expires).
+    #[command(after_help = ACTION_HELP)]
+    Rollback(RollbackArgs),
+    /// Restore a secret scheduled for deletion: the deletion is cancelled and
+    /// the secret keeps its value and labels.
+    ///
+    /// Applications can read the secret again at once.
+    #[command(after_help = ACTION_HELP)]
+    Restore(ActionArgs),
+}
+
+/// The end of the help of the four actions.
+const ACTION_HELP: &str = "\
+The account is listed once (as `secretscope sync` does) to find the secret,
+which is then read fresh (DescribeSecret, ListSecretVersionIds) and checked
+against the action just before the call. The request and its outcome are
+recorded in the audit trail of the configured store as local:$USER (see
+`secretscope audit export --actor local:$USER`). A secret matching
+actions.production (default prod/*, production/*, prd/*) is changed only
+with --confirm and its exact name.
+
+Exit codes:
+  0  done; stdout says what changed
+  1  not done: Secrets Manager could not be reached, or denied or failed the
+     call; the secret is not in the inventory, or changed while the command
+     ran; the per-minute action limit was reached; the store cannot be opened
+  2  not done, bad input: --confirm missing or not the secret's name, an
+     unknown --to-version, an action the secret's state does not allow
+     (nothing to restore, no rotation configured, a rotation in progress),
+     a request Secrets Manager rejected as invalid, or wrong arguments
+
+Examples:
+  secretscope restore dev/payments/api-key
+  secretscope rollback prod/payments/db --confirm prod/payments/db
+  secretscope rollback staging/db --to-version VERSION_ID --region eu-west-1
+  secretscope cancel-rotation prod/orders/db --confirm prod/orders/db";
+
+#[derive(Args)]
+struct ActionArgs {
+    /// The secret's name or ARN.
+    #[arg(value_name = "NAME")]
+    name: String,
+    /// The secret's name, typed again: required for production secrets
+    /// (actions.production); when given for any other secret it must match too.
+    #[arg(long, value_name = "NAME")]
+    confirm: Option<String>,
+    #[command(flatten)]
+    aws: AwsArgs,
+}
+
+#[derive(Args)]
+struct RollbackArgs {
+    #[command(flatten)]
+    action: ActionArgs,
+    /// Move AWSCURRENT to this version id instead of the one holding AWSPREVIOUS.
+    #[arg(long, value_name = "ID")]
+    to_version: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -251,6 +332,24 @@ fn main() -> ExitCode {
             Command::LocalEndpoint(args) => local_endpoint(args).await,
             Command::User(cmd) => user_command(cli.config, cmd).await,
             Command::Audit(cmd) => audit_command(cli.config, cmd).await,
+            Command::Rotate(args) => {
+                action_command(cli.config, ActionKind::Rotate, args, None).await
+            }
+            Command::CancelRotation(args) => {
+                action_command(cli.config, ActionKind::CancelRotation, args, None).await
+            }
+            Command::Rollback(args) => {
+                action_command(
+                    cli.config,
+                    ActionKind::Rollback,
+                    args.action,
+                    args.to_version,
+                )
+                .await
+            }
+            Command::Restore(args) => {
+                action_command(cli.config, ActionKind::Restore, args, None).await
+            }
         }
     });
     match result {
@@ -748,6 +847,106 @@ async fn user_command(config_file: Option<PathBuf>, cmd: UserCommand) -> anyhow:
     };
     println!("{done}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `secretscope rotate|cancel-rotation|rollback|restore NAME`: one list
+/// pass for the inventory, then the action through the same service the
+/// dashboard's buttons use, as the console's local administrator.
+async fn action_command(
+    config_file: Option<PathBuf>,
+    kind: ActionKind,
+    args: ActionArgs,
+    to_version: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(config_file.as_deref())?;
+    apply_aws(&mut config, args.aws);
+    // The store first: an action whose audit record cannot be written must
+    // not happen, and opening it is cheaper than listing the account.
+    let store_url = config.store.url();
+    let store = Store::open(&store_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the store ({}): {e}", redact_url(&store_url)))?;
+    let syncer = Syncer::standalone(&config).await;
+    if let Err(e) = syncer.list_once().await {
+        tracing::info!(detail = %e.detail, "list pass before {kind} failed");
+        eprintln!("error: {}", e.user);
+        store.close().await;
+        return Ok(ExitCode::FAILURE);
+    }
+
+    // The name to check --confirm against (the id may be an ARN).
+    let id = args.name.trim();
+    let snapshot = syncer.inventory.snapshot();
+    let found = if id.starts_with("arn:") {
+        snapshot.by_arn(id)
+    } else {
+        snapshot.by_name(id)
+    };
+    let name = found.map_or_else(|| id.to_string(), |s| s.name.to_string());
+    let production = is_production(&name, &config.actions.production);
+    drop(snapshot);
+    let typed_name = match args.confirm.as_deref().map(str::trim) {
+        Some(typed) if typed != name => {
+            eprintln!(
+                "error: --confirm {typed} is not the secret's name {name}. Nothing was done."
+            );
+            store.close().await;
+            return Ok(ExitCode::from(2));
+        }
+        Some(typed) => typed.to_string(),
+        None if production => {
+            let to = match kind {
+                ActionKind::Rotate => "rotate it",
+                ActionKind::CancelRotation => "cancel its rotation",
+                ActionKind::Rollback => "roll it back",
+                ActionKind::Restore => "restore it",
+            };
+            eprintln!(
+                "error: {name} is a production secret: pass --confirm {name} to {to}. Nothing was done."
+            );
+            store.close().await;
+            return Ok(ExitCode::from(2));
+        }
+        None => name.clone(),
+    };
+
+    let leptos_options = leptos::prelude::LeptosOptions::builder()
+        .output_name("secretscope")
+        .build();
+    let source_label = syncer.source.endpoint.clone();
+    let auth = Arc::new(Auth::new(store.clone(), config.auth.clone()));
+    let state = AppState::new(
+        leptos_options,
+        syncer.inventory.clone(),
+        Arc::new(config),
+        source_label,
+        syncer.source.clone(),
+        auth,
+    );
+    let req = Request {
+        kind,
+        to_version,
+        seen: Seen::default(),
+        typed_name,
+        token: String::new(),
+    };
+    let result = secretscope::server::actions::run_local(&state, id, req).await;
+    store.close().await;
+    match result {
+        Ok(done) => {
+            println!("{}", done.message);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            tracing::info!(kind = ?e.kind, detail = %e.detail, "{kind} of {id} failed");
+            eprintln!("error: {}", e.user);
+            Ok(if e.kind == ErrorKind::InvalidInput {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
 }
 
 /// A database URL without its password, for messages.

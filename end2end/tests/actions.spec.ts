@@ -76,6 +76,48 @@ test.describe("actions", () => {
     await page.context().close();
   });
 
+  test("on-call rotates an overdue secret that then succeeds, and cancels a rotation that keeps failing", async ({ browser }, testInfo) => {
+    const page = await signedIn(browser, "operator");
+    await page.goto("/oncall?refresh=0");
+    await waitForHydration(page);
+    const queue = page.getByTestId("oncall");
+    const rowOf = (name: string) => queue.locator("tbody tr").filter({ has: page.getByRole("rowheader", { name }) });
+    const act = async (row: import("@playwright/test").Locator, label: RegExp, testInfoLabel?: string) => {
+      await row.getByRole("button", { name: label }).click();
+      const dialog = page.getByRole("dialog");
+      await expect(dialog.getByRole("list")).toBeVisible();
+      const typed = dialog.getByLabel(/Type .* to confirm/);
+      if (await typed.count()) {
+        const name = (await dialog.locator("code").first().innerText()).trim();
+        await typed.fill(name);
+      }
+      if (testInfoLabel) await expectAccessible(page, testInfo, testInfoLabel);
+      await dialog.locator("button.danger").click();
+    };
+
+    // An overdue rotation whose Lambda works: rotate now, and it leaves the queue.
+    const ok = queue.locator("tr[data-problem=rotation-overdue]").filter({ hasText: "-ok-" }).first();
+    const okName = (await ok.getByRole("rowheader").getByRole("link").innerText()).trim();
+    await act(ok, /^Rotate now/, "oncall-dialog");
+    await expect(page.getByTestId("action-done")).toContainText("Rotation started");
+    // The rotation is followed on the server; the queue drops it once the
+    // new version is AWSCURRENT.
+    await expect(async () => {
+      await page.getByRole("button", { name: "Refresh now" }).click();
+      await expect(rowOf(okName)).toHaveCount(0, { timeout: 1000 });
+    }).toPass({ timeout: 45_000 });
+
+    // A rotation whose Lambda always fails: cancel it.
+    const broken = queue.locator("tr[data-problem=rotation-failed]").filter({ hasText: "-broken-" }).first();
+    const brokenName = (await broken.getByRole("rowheader").getByRole("link").innerText()).trim();
+    await act(broken, /^Cancel rotation/);
+    await expect(page.getByTestId("action-done")).toContainText("Rotation cancelled");
+    // Requested and done, on the trail.
+    await page.goto(`/audit?action=secret.cancel-rotation&target=${encodeURIComponent(brokenName)}`);
+    await expect(page.getByTestId("audit").locator("tbody tr")).toHaveCount(2);
+    await page.context().close();
+  });
+
   test("a viewer gets no action controls, and a forged action is refused", async ({ browser }) => {
     const page = await signedIn(browser, "viewer");
     const row = (await secrets(page)).find((r) => r.state === "deleting")!;

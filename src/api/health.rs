@@ -110,6 +110,9 @@ pub struct OncallRow {
     pub last_success: Option<Timestamp>,
     /// From CloudTrail, when it is on: the last RotationFailed event.
     pub failure: Option<FailureNote>,
+    /// What this user may do about it (none without the operator role).
+    #[serde(default)]
+    pub actions: Vec<crate::api::ActionOffer>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -143,5 +146,11 @@ pub async fn get_overview() -> Result<Overview, ServerFnError> {
 pub async fn get_oncall() -> Result<Oncall, ServerFnError> {
     let (state, who) = super::signed_in("get_oncall").await?;
     let view = state.view_for(&who, crate::server::aws::sync::now());
-    Ok(crate::server::overview::oncall(&state, &view).await)
+    let mut queue = crate::server::overview::oncall(&state, &view).await;
+    for row in &mut queue.rows {
+        if let Some(s) = view.snapshot.by_arn(&row.arn) {
+            row.actions = crate::server::detail::offers(&who, s);
+        }
+    }
+    Ok(queue)
 }

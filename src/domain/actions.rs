@@ -165,7 +165,7 @@ pub fn is_production(name: &str, patterns: &[String]) -> bool {
     patterns.iter().any(|p| glob(name, &p.to_lowercase()))
 }
 
-/// Why `kind` cannot be done to `s` now (a sentence saying what to do
+/// Why `kind` cannot be done to `s` (a sentence saying what to do
 /// instead), or `None` when it can. `to_version` is a rollback's target.
 pub fn unavailable(kind: ActionKind, s: &Secret, to_version: Option<&str>) -> Option<String> {
     let name = &s.name;
@@ -187,13 +187,11 @@ pub fn unavailable(kind: ActionKind, s: &Secret, to_version: Option<&str>) -> Op
                      AutomaticallyAfterDays=30`), then rotate it here."
                 ));
             }
-            s.pending_version().map(|p| {
-                format!(
-                    "A rotation of {name} has not finished: version {} still holds AWSPENDING. \
-                     Cancel that rotation first, or wait for it to finish.",
-                    p.id
-                )
-            })
+            // A version left with AWSPENDING by a failed rotation does not
+            // block a retry (Secrets Manager reattempts it); one still
+            // running makes Secrets Manager refuse, and that refusal is
+            // turned into a sentence then.
+            None
         }
         ActionKind::CancelRotation => (!s.rotation_enabled && s.pending_version().is_none())
             .then(|| {
@@ -281,12 +279,21 @@ pub fn plan(
                 .as_deref()
                 .map(super::secret::function_name)
                 .unwrap_or_default();
-            (
-                vec![
+            let mut effects = Vec::new();
+            if let Some(p) = s.pending_version() {
+                effects.push(format!(
+                    "Version {} still holds AWSPENDING from an earlier attempt; if that rotation is still running, \
+                     Secrets Manager refuses and nothing changes.",
+                    p.id
+                ));
+            }
+            effects.extend([
                     format!("Secrets Manager creates a new version of {name} labelled AWSPENDING."),
                     format!("It invokes the rotation Lambda {lambda}: createSecret, setSecret, testSecret, finishSecret."),
                     "If every step succeeds, AWSCURRENT moves to the new version and AWSPREVIOUS to the one before.".to_string(),
-                ],
+            ]);
+            (
+                effects,
                 "Applications keep reading the current value until the Lambda finishes; then they read the new one. \
                  If a step fails, AWSCURRENT stays where it is and AWSPENDING is left on the new version."
                     .to_string(),
@@ -419,6 +426,7 @@ mod tests {
 
     #[test]
     fn each_action_says_when_it_is_not_possible() {
+        let now = Timestamp::new(1_795_000_000);
         let s = rotating("prod/db");
         assert_eq!(unavailable(ActionKind::Rotate, &s, None), None);
         assert_eq!(unavailable(ActionKind::CancelRotation, &s, None), None);
@@ -438,11 +446,17 @@ mod tests {
             .unwrap()
             .contains("No version of dev/x holds AWSPREVIOUS"));
 
+        // Whether AWSPENDING was taken a minute or days ago, a retry may be
+        // asked for: Secrets Manager refuses it while one is running.
+        let mut running = rotating("prod/db");
+        let mut pending = v("v9", &["AWSPENDING"]);
+        pending.created = Some(Timestamp::new(now.secs() - 60));
+        running.versions.push(pending.clone());
+        assert_eq!(unavailable(ActionKind::Rotate, &running, None), None);
         let mut stuck = rotating("prod/db");
-        stuck.versions.push(v("v9", &["AWSPENDING"]));
-        assert!(unavailable(ActionKind::Rotate, &stuck, None)
-            .unwrap()
-            .contains("version v9 still holds AWSPENDING"));
+        pending.created = Some(Timestamp::new(now.secs() - 3 * 86_400));
+        stuck.versions.push(pending);
+        assert_eq!(unavailable(ActionKind::Rotate, &stuck, None), None);
         assert_eq!(unavailable(ActionKind::CancelRotation, &stuck, None), None);
 
         let mut deleted = rotating("prod/db");

@@ -143,13 +143,14 @@ pub async fn run(
 ) -> Result<Done, AppError> {
     let secret = guarded(state, who, id, req.kind).await?;
     // The capability for exactly this action on exactly this secret.
+    let (info, s) = (RequestInfo::current(), &secret);
     match req.kind {
-        ActionKind::Rotate => perform(state, &who.can::<Rotate>(&secret)?, &secret, req).await,
+        ActionKind::Rotate => perform(state, &who.can::<Rotate>(s)?, info, s, req).await,
         ActionKind::CancelRotation => {
-            perform(state, &who.can::<CancelRotation>(&secret)?, &secret, req).await
+            perform(state, &who.can::<CancelRotation>(s)?, info, s, req).await
         }
-        ActionKind::Rollback => perform(state, &who.can::<Rollback>(&secret)?, &secret, req).await,
-        ActionKind::Restore => perform(state, &who.can::<Restore>(&secret)?, &secret, req).await,
+        ActionKind::Rollback => perform(state, &who.can::<Rollback>(s)?, info, s, req).await,
+        ActionKind::Restore => perform(state, &who.can::<Restore>(s)?, info, s, req).await,
     }
 }
 
@@ -175,12 +176,34 @@ pub async fn run_local(state: &AppState, id: &str, mut req: Request) -> Result<D
         .map_err(|e| explain(req.kind, &secret.name, e))?;
     req.seen = Seen::of(&fresh);
     match req.kind {
-        ActionKind::Rotate => perform(state, &auth::console::<Rotate>(), &fresh, req).await,
-        ActionKind::CancelRotation => {
-            perform(state, &auth::console::<CancelRotation>(), &fresh, req).await
+        ActionKind::Rotate => {
+            perform(state, &auth::console::<Rotate>(), local(), &fresh, req).await
         }
-        ActionKind::Rollback => perform(state, &auth::console::<Rollback>(), &fresh, req).await,
-        ActionKind::Restore => perform(state, &auth::console::<Restore>(), &fresh, req).await,
+        ActionKind::CancelRotation => {
+            perform(
+                state,
+                &auth::console::<CancelRotation>(),
+                local(),
+                &fresh,
+                req,
+            )
+            .await
+        }
+        ActionKind::Rollback => {
+            perform(state, &auth::console::<Rollback>(), local(), &fresh, req).await
+        }
+        ActionKind::Restore => {
+            perform(state, &auth::console::<Restore>(), local(), &fresh, req).await
+        }
+    }
+}
+
+/// The console's request facts in the audit trail, as the `user` commands
+/// write them.
+fn local() -> RequestInfo {
+    RequestInfo {
+        client: "local".into(),
+        request_id: "-".into(),
     }
 }
 
@@ -193,13 +216,13 @@ fn invalid(why: String) -> AppError {
 async fn perform<A: Action>(
     state: &AppState,
     can: &Can<A>,
+    info: RequestInfo,
     secret: &Secret,
     req: Request,
 ) -> Result<Done, AppError> {
     let name = secret.name.to_string();
     let kind = req.kind;
     let actor = can.actor().to_string();
-    let info = RequestInfo::current();
     let action = audit_action(kind);
     let settings = &state.config.actions;
     let started = Instant::now();
@@ -318,6 +341,9 @@ async fn perform<A: Action>(
         ),
     )
     .await;
+    if let (ActionKind::Rotate, Some(v)) = (kind, version.clone()) {
+        tokio::spawn(follow(state.clone(), (*fresh).clone(), v, actor, info));
+    }
     Ok(Done {
         kind,
         secret: name,
@@ -325,6 +351,82 @@ async fn perform<A: Action>(
         after,
         version,
     })
+}
+
+/// How often a started rotation is read again, and for how long.
+const FOLLOW_EVERY: Duration = Duration::from_secs(2);
+const FOLLOW_FOR: Duration = Duration::from_secs(300);
+
+/// Follows a rotation started here: reads the secret again every few
+/// seconds (each read puts it into the snapshot, so the page, the lists and
+/// the on-call queue show each state) until `version` holds AWSCURRENT, has
+/// lost AWSPENDING without it (the rotation failed and was cleaned up or
+/// cancelled), or the time is up; then records how it ended.
+async fn follow(
+    state: AppState,
+    secret: Secret,
+    version: String,
+    actor: String,
+    info: RequestInfo,
+) {
+    let name = secret.name.to_string();
+    let started = Instant::now();
+    let ended = loop {
+        tokio::time::sleep(FOLLOW_EVERY).await;
+        let fresh = match reread(&state, &secret).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(secret = %name, detail = %e.detail, "following the rotation: read failed");
+                if started.elapsed() >= FOLLOW_FOR {
+                    break None;
+                }
+                continue;
+            }
+        };
+        let seen = Seen::of(&fresh);
+        let labels = seen
+            .labels
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_default();
+        if labels.iter().any(|l| l == "AWSCURRENT") {
+            break Some((
+                Outcome::Allowed,
+                format!(
+                    "rotation finished: version {version} is AWSCURRENT. after: {}",
+                    seen.describe()
+                ),
+            ));
+        }
+        if !labels.iter().any(|l| l == "AWSPENDING") {
+            break Some((
+                Outcome::Failed,
+                format!(
+                    "rotation ended without promoting version {version}. after: {}",
+                    seen.describe()
+                ),
+            ));
+        }
+        if started.elapsed() >= FOLLOW_FOR {
+            break Some((Outcome::Failed, format!(
+                "rotation not finished after {} s: version {version} still holds AWSPENDING (the Lambda failed or is stuck; see its logs, then retry or cancel)",
+                FOLLOW_FOR.as_secs()
+            )));
+        }
+    };
+    if let Some((outcome, detail)) = ended {
+        let _ = auth::audit(
+            &state,
+            &info,
+            &actor,
+            AuditAction::Rotate,
+            &name,
+            outcome,
+            detail,
+        )
+        .await;
+    }
 }
 
 /// The idempotency token: as sent (a double click sends the same one), or

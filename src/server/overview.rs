@@ -362,6 +362,7 @@ fn oncall_row(
         pending_created: pending.and_then(|v| v.created),
         last_success: s.last_rotated,
         failure: None,
+        actions: Vec::new(),
     })
 }
 

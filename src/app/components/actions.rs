@@ -21,8 +21,10 @@ pub fn done_text(kind: &str) -> Option<&'static str> {
     })
 }
 
+/// The buttons and dialog; `compact` (a table cell on the on-call page)
+/// leaves out the heading and the notes on unavailable actions.
 #[island]
-pub fn SecretActions(name: String, offers: Vec<ActionOffer>) -> impl IntoView {
+pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> impl IntoView {
     let name = StoredValue::new(name);
     let (open, set_open) = signal(None::<ActionKind>);
     let (preview, set_preview) = signal(None::<Result<ActionPreview, String>>);
@@ -77,6 +79,7 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>) -> impl IntoView {
             };
             match result {
                 Ok(_) => {
+                    // The page shows the outcome, read fresh.
                     let path = window().location().pathname().unwrap_or_default();
                     let _ = window()
                         .location()
@@ -103,8 +106,13 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>) -> impl IntoView {
         .filter(|o| o.unavailable.is_none())
         .map(|o| {
             let kind = o.kind;
+            let label = if compact {
+                format!("{} ({})", kind.label(), name.get_value())
+            } else {
+                kind.label().to_string()
+            };
             view! {
-                <button type="button" class=if kind == ActionKind::Rotate { "" } else { "secondary" }
+                <button type="button" aria-label=label class=if kind == ActionKind::Rotate { "" } else { "secondary" }
                     on:click=move |_| start(kind) data-action=kind.as_str()>
                     {kind.label()}
                 </button>
@@ -113,13 +121,14 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>) -> impl IntoView {
         .collect_view();
     let notes = offers
         .iter()
+        .filter(|_| !compact)
         .filter_map(|o| o.unavailable.clone().map(|why| (o.kind, why)))
         .map(|(kind, why)| view! { <p class="muted action-note"><strong>{format!("{}: ", kind.label())}</strong>{why}</p> })
         .collect_view();
 
     view! {
-        <section class="actions" aria-labelledby="actions-h">
-            <h2 id="actions-h">"Actions"</h2>
+        <div class=if compact { "actions compact" } else { "actions" }>
+            {(!compact).then(|| view! { <h2>"Actions"</h2> })}
             <div class="action-buttons">{buttons}</div>
             {notes}
             {move || open.get().map(|kind| view! {
@@ -166,6 +175,6 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>) -> impl IntoView {
                     </div>
                 </div>
             })}
-        </section>
+        </div>
     }
 }

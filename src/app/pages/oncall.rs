@@ -3,6 +3,7 @@
 //! to stop) without reloading the page, so scroll and focus stay put.
 
 use crate::api::{get_oncall, Oncall, OncallRow};
+use crate::app::components::actions::{done_text, SecretActions};
 use crate::app::components::health::{FirstSync, SeverityBadge};
 use crate::app::components::time::When;
 use crate::app::error_text;
@@ -26,9 +27,11 @@ pub fn OncallPage() -> impl IntoView {
             .unwrap_or(DEFAULT_REFRESH_SECS)
     };
     let data = Resource::new(|| (), |_| get_oncall());
+    let done = move || query.read().get("done").and_then(|k| done_text(&k));
     view! {
         <Title text="On-call"/>
         <h1>"On-call: failed and overdue rotations"</h1>
+        {move || done().map(|t| view! { <p class="notice" role="status" data-testid="action-done">{t}</p> })}
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Reading the rotation queue…"</p> }>
             {move || data.get().map(|r| match r {
                 Ok(d) if !d.ready => view! { <FirstSync/> }.into_any(),
@@ -138,6 +141,7 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
                                 <tr>
                                     <th scope="col">"Problem"</th>
                                     <th scope="col">"Secret"</th>
+                                    {d.rows.iter().any(|r| !r.actions.is_empty()).then(|| view! { <th scope="col">"Actions"</th> })}
                                     <th scope="col">"Broken since"</th>
                                     <th scope="col">"Owner"</th>
                                     <th scope="col">"Lambda"</th>
@@ -147,7 +151,10 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
                                 </tr>
                             </thead>
                             <tbody>
-                                {d.rows.into_iter().map(|r| view! { <QueueRow row=r now=now/> }).collect_view()}
+                                {
+                                    let acting = d.rows.iter().any(|r| !r.actions.is_empty());
+                                    d.rows.into_iter().map(|r| view! { <QueueRow row=r now=now acting/> }).collect_view()
+                                }
                             </tbody>
                         </table>
                     </div>
@@ -158,7 +165,17 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
 }
 
 #[component]
-fn QueueRow(row: OncallRow, now: crate::domain::Timestamp) -> impl IntoView {
+fn QueueRow(row: OncallRow, now: crate::domain::Timestamp, acting: bool) -> impl IntoView {
+    let offers: Vec<_> = row
+        .actions
+        .iter()
+        .filter(|o| o.unavailable.is_none())
+        .cloned()
+        .collect();
+    let actions = acting.then(|| {
+        let name = row.name.clone();
+        view! { <td class="row-actions">{(!offers.is_empty()).then(|| view! { <SecretActions name offers compact=true/> })}</td> }
+    });
     let problem = if row.problem == RuleId::RotationFailed {
         "Rotation failed"
     } else {
@@ -180,6 +197,7 @@ fn QueueRow(row: OncallRow, now: crate::domain::Timestamp) -> impl IntoView {
                 <a href=secret_href(&row.name) title=row.arn.clone()>{row.name.clone()}</a>
                 <div class="muted small">{format!("{} · {}", row.account, row.region)}</div>
             </th>
+            {actions}
             <td><When at=row.since now=now absent="unknown"/></td>
             <td>{row.owner.unwrap_or_else(|| "no owner tag".to_string())}</td>
             <td class="mono" title=row.lambda_arn.clone().unwrap_or_default()>{row.lambda.unwrap_or_else(|| "—".to_string())}</td>

@@ -133,7 +133,7 @@ fn Detail(d: SecretDetail, deprecated: bool) -> impl IntoView {
             <RefreshButton arn=arn.clone()/>
         </div>
         <p class="muted freshness">{freshness(&d)}</p>
-        {(!d.actions.is_empty()).then(|| view! { <SecretActions name=name.clone() offers=d.actions.clone()/> })}
+        {(!d.actions.is_empty()).then(|| view! { <SecretActions name=name.clone() offers=d.actions.clone() compact=false/> })}
         {d.live_error.clone().map(|e| view! {
             <p class="warning" role="status">"Replica status, the resource policy and deprecated versions could not be read: "{e}" The rest of this page is from the last sync."</p>
         })}

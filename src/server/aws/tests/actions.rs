@@ -100,6 +100,57 @@ async fn rotate_now_starts_a_rotation_once_per_token() {
         .iter()
         .any(|v| v.id.to_string() == req.token));
     assert!(count(&s, AuditAction::Rotate, Outcome::Allowed).await >= 2);
+
+    // The rotation is followed: once the Lambda's four steps are done
+    // (a second apart on the demo endpoint), the snapshot shows the new
+    // version as AWSCURRENT without a sync, and the trail says so.
+    let mut promoted = false;
+    for _ in 0..60 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let snap = s.state.inventory.snapshot();
+        let v = snap
+            .by_name(&x.name)
+            .unwrap()
+            .version_with(&Label::Current)
+            .map(|v| v.id.to_string());
+        if v.as_deref() == Some(req.token.as_str()) {
+            promoted = true;
+            break;
+        }
+    }
+    assert!(
+        promoted,
+        "the snapshot shows the rotated version as AWSCURRENT"
+    );
+    // The trail says how it ended (written just after that read).
+    let mut recorded = false;
+    for _ in 0..20 {
+        let page = s
+            .state
+            .auth
+            .store
+            .audit_page(
+                &crate::server::store::AuditFilter {
+                    action: Some(AuditAction::Rotate),
+                    target: Some(x.name.to_string()),
+                    ..Default::default()
+                },
+                0,
+                10,
+            )
+            .await
+            .unwrap();
+        if page
+            .records
+            .iter()
+            .any(|r| r.event.detail.starts_with("rotation finished"))
+        {
+            recorded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(recorded, "the end of the rotation is on the audit trail");
     s.server.abort();
 }
 

@@ -2,14 +2,26 @@
 //! SDK code must work against an implementation it did not write. The
 //! scenario is created here through the SDK. moto ignores SortBy and never
 //! sets LastAccessedDate, so those are tested on the demo endpoint instead.
+//! Restore and roll back run here too, through the same service the server
+//! functions call, and are checked against moto's own DescribeSecret.
 
+use super::auth::audited;
 use super::source_for;
-use crate::domain::Label;
+use crate::domain::access::{Grant, Role, Scope};
+use crate::domain::actions::{ActionKind, Request, Seen};
+use crate::domain::audit::{AuditAction, Outcome};
+use crate::domain::{Label, Secret};
+use crate::server::actions;
+use crate::server::auth::Principal;
 use crate::server::aws::sync::Syncer;
-use crate::server::config::SyncSettings;
+use crate::server::config::{Config, SyncSettings};
+use crate::server::detail::reread;
+use crate::server::error::ErrorKind;
 use crate::server::inventory::Inventory;
+use crate::server::AppState;
 use aws_sdk_secretsmanager::types::Tag;
 use aws_sdk_secretsmanager::Client;
+use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -202,4 +214,284 @@ async fn sync_reads_back_a_scenario_created_in_moto() {
         oauth.versions
     );
     assert_eq!(oauth.versions.len(), 2);
+}
+
+/// An operator on every secret.
+fn operator() -> Principal {
+    Principal {
+        id: 0,
+        name: "operator".into(),
+        grants: vec![Grant::new(Role::Operator, Scope::All)],
+    }
+}
+
+/// The dashboard's state over moto: the inventory listed from it once, the
+/// demo logins and an audit trail in memory.
+async fn state_over(moto: &Moto) -> AppState {
+    let source = source_for(&moto.url, 3).await;
+    let inventory = Arc::new(Inventory::new());
+    let syncer = Syncer::new(
+        source.clone(),
+        inventory.clone(),
+        SyncSettings {
+            list_rate_per_sec: 0.0,
+            ..SyncSettings::default()
+        },
+    );
+    syncer.list_once().await.unwrap();
+    super::test_state(
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        inventory,
+        Config::default(),
+        source,
+    )
+    .await
+}
+
+/// The secret `name` of the synced inventory, read fresh from moto.
+async fn fresh(state: &AppState, name: &str) -> Arc<Secret> {
+    let listed = state
+        .inventory
+        .snapshot()
+        .by_name(name)
+        .unwrap_or_else(|| panic!("{name} was not synced from moto"))
+        .clone();
+    reread(state, &listed).await.unwrap()
+}
+
+/// The request a person would send after looking at `x`.
+fn request(kind: ActionKind, x: &Secret) -> Request {
+    Request {
+        kind,
+        to_version: None,
+        seen: Seen::of(x),
+        typed_name: x.name.to_string(),
+        token: uuid::Uuid::new_v4().to_string(),
+    }
+}
+
+/// What moto's own DescribeSecret says: DeletedDate is set, and the labels
+/// of each version (VersionIdsToStages, each sorted; unlabelled versions
+/// left out).
+async fn described(c: &Client, name: &str) -> (bool, BTreeMap<String, Vec<String>>) {
+    let d = c.describe_secret().secret_id(name).send().await.unwrap();
+    let stages = d
+        .version_ids_to_stages()
+        .expect("DescribeSecret returns VersionIdsToStages")
+        .iter()
+        .filter(|(_, ls)| !ls.is_empty())
+        .map(|(v, ls)| {
+            let mut ls = ls.clone();
+            ls.sort();
+            (v.clone(), ls)
+        })
+        .collect();
+    (d.deleted_date().is_some(), stages)
+}
+
+/// The labels as [`Seen`] keeps them, for comparing with [`described`].
+fn seen_labels(s: &Seen) -> BTreeMap<String, Vec<String>> {
+    s.labels.iter().cloned().collect()
+}
+
+const V1: &str = "aaaaaaaa-1111-4111-8111-111111111111";
+const V2: &str = "bbbbbbbb-2222-4222-8222-222222222222";
+
+/// A secret with two versions: V1 holds AWSPREVIOUS, V2 AWSCURRENT.
+async fn two_versions(c: &Client, name: &str) {
+    c.create_secret()
+        .name(name)
+        .secret_string("placeholder-1")
+        .client_request_token(V1)
+        .send()
+        .await
+        .unwrap();
+    c.put_secret_value()
+        .secret_id(name)
+        .secret_string("placeholder-2")
+        .client_request_token(V2)
+        .send()
+        .await
+        .unwrap();
+    let (deleted, stages) = described(c, name).await;
+    assert!(!deleted);
+    assert_eq!(
+        stages,
+        BTreeMap::from([
+            (V1.to_string(), vec!["AWSPREVIOUS".to_string()]),
+            (V2.to_string(), vec!["AWSCURRENT".to_string()]),
+        ]),
+        "PutSecretValue moves AWSCURRENT to the new version and AWSPREVIOUS to the old one"
+    );
+}
+
+#[tokio::test]
+async fn restore_in_moto_cancels_the_deletion_and_keeps_the_labels() {
+    let moto = start_moto().await;
+    let c = source_for(&moto.url, 3).await.client;
+    let name = "team/restore/db";
+    two_versions(&c, name).await;
+    let (_, labels_before) = described(&c, name).await;
+    c.delete_secret()
+        .secret_id(name)
+        .recovery_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    let (deleted, labels_deleted) = described(&c, name).await;
+    assert!(
+        deleted,
+        "DeleteSecret with a recovery window sets DeletedDate"
+    );
+    assert_eq!(labels_deleted, labels_before);
+
+    let state = state_over(&moto).await;
+    let x = fresh(&state, name).await;
+    assert!(x.deleted.is_some(), "the dashboard sees the deletion");
+    assert_eq!(seen_labels(&Seen::of(&x)), labels_before);
+
+    let done = actions::run(&state, &operator(), name, request(ActionKind::Restore, &x))
+        .await
+        .unwrap();
+    assert!(!done.after.deleted, "{done:?}");
+    assert!(done.message.contains("is restored"), "{}", done.message);
+    assert_eq!(seen_labels(&done.after), labels_before);
+
+    // moto itself: no DeletedDate, and the same labels on the same versions.
+    let (deleted, labels_after) = described(&c, name).await;
+    assert!(!deleted, "DescribeSecret still reports a DeletedDate");
+    assert_eq!(labels_after, labels_before);
+    // The snapshot shows it at once, without a sync.
+    let snapshot = state.inventory.snapshot();
+    assert!(snapshot.by_name(name).unwrap().deleted.is_none());
+    // Recorded as requested, then done.
+    assert_eq!(
+        audited(
+            &state.auth.store,
+            AuditAction::Restore,
+            Some(Outcome::Allowed)
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        audited(
+            &state.auth.store,
+            AuditAction::Restore,
+            Some(Outcome::Failed)
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn rollback_in_moto_swaps_awscurrent_and_awsprevious() {
+    let moto = start_moto().await;
+    let c = source_for(&moto.url, 3).await.client;
+    let name = "team/rollback/api-key";
+    two_versions(&c, name).await;
+
+    let state = state_over(&moto).await;
+    let x = fresh(&state, name).await;
+    let seen = Seen::of(&x);
+    assert_eq!(seen.holder("AWSCURRENT"), Some(V2));
+    assert_eq!(seen.holder("AWSPREVIOUS"), Some(V1));
+
+    let req = request(ActionKind::Rollback, &x);
+    let done = actions::run(&state, &operator(), name, req.clone())
+        .await
+        .unwrap();
+    // AWS documents that moving AWSCURRENT with RemoveFromVersionId puts
+    // AWSPREVIOUS on the version it was removed from.
+    let expected = BTreeMap::from([
+        (V1.to_string(), vec!["AWSCURRENT".to_string()]),
+        (V2.to_string(), vec!["AWSPREVIOUS".to_string()]),
+    ]);
+    assert_eq!(seen_labels(&done.after), expected, "{done:?}");
+    assert!(
+        done.message
+            .contains(&format!("AWSCURRENT of {name} is now version {V1}")),
+        "{}",
+        done.message
+    );
+    let (deleted, stages) = described(&c, name).await;
+    assert!(!deleted);
+    assert_eq!(stages, expected, "moto's DescribeSecret");
+    let listed = c
+        .list_secret_version_ids()
+        .secret_id(name)
+        .send()
+        .await
+        .unwrap();
+    let mut by_version: Vec<(String, Vec<String>)> = listed
+        .versions()
+        .iter()
+        .map(|v| {
+            (
+                v.version_id().unwrap_or_default().to_string(),
+                v.version_stages().to_vec(),
+            )
+        })
+        .collect();
+    by_version.sort();
+    assert_eq!(
+        by_version,
+        expected.into_iter().collect::<Vec<_>>(),
+        "moto's ListSecretVersionIds"
+    );
+    let snapshot = state.inventory.snapshot();
+    let synced = snapshot.by_name(name).unwrap();
+    assert_eq!(
+        synced.version_with(&Label::Current).unwrap().id.to_string(),
+        V1
+    );
+    assert_eq!(
+        synced
+            .version_with(&Label::Previous)
+            .unwrap()
+            .id
+            .to_string(),
+        V2
+    );
+    assert_eq!(
+        audited(
+            &state.auth.store,
+            AuditAction::Rollback,
+            Some(Outcome::Allowed)
+        )
+        .await,
+        2
+    );
+
+    // The same request again, sent with what was seen before the rollback:
+    // refused as a change since the person looked, and moto is untouched.
+    let e = actions::run(
+        &state,
+        &operator(),
+        name,
+        Request {
+            token: uuid::Uuid::new_v4().to_string(),
+            ..req
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conflict);
+    assert!(
+        e.user
+            .contains(&format!("AWSCURRENT moved from version {V2} to {V1}")),
+        "{}",
+        e.user
+    );
+    assert_eq!(described(&c, name).await.1, seen_labels(&done.after));
+    assert_eq!(
+        audited(
+            &state.auth.store,
+            AuditAction::Rollback,
+            Some(Outcome::Denied)
+        )
+        .await,
+        1
+    );
 }
