@@ -13,10 +13,10 @@ use crate::domain::{Label, Secret};
 use crate::server::actions;
 use crate::server::auth::Principal;
 use crate::server::detail::reread;
-use crate::server::error::ErrorKind;
+use crate::server::error::{AppError, ErrorKind};
 use std::sync::Arc;
 
-fn operator() -> Principal {
+pub(super) fn operator() -> Principal {
     Principal {
         id: 0,
         name: "operator".into(),
@@ -45,7 +45,7 @@ fn lambda(x: &Secret, behaviour: &str) -> bool {
 }
 
 /// The request a person would send after looking at `x`.
-fn request(kind: ActionKind, x: &Secret) -> Request {
+pub(super) fn request(kind: ActionKind, x: &Secret) -> Request {
     Request {
         kind,
         to_version: None,
@@ -53,6 +53,11 @@ fn request(kind: ActionKind, x: &Secret) -> Request {
         typed_name: x.name.to_string(),
         token: uuid::Uuid::new_v4().to_string(),
     }
+}
+
+/// `kind` on `x` as the operator, sent as a person would after looking.
+async fn attempt(s: &Served, kind: ActionKind, x: &Secret) -> Result<actions::Done, AppError> {
+    actions::run(&s.state, &operator(), &x.name, request(kind, x)).await
 }
 
 async fn count(s: &Served, action: AuditAction, outcome: Outcome) -> i64 {
@@ -162,14 +167,7 @@ async fn rotation_failures_say_what_to_do() {
         lambda(x, "missing") && x.deleted.is_none() && x.pending_version().is_none()
     })
     .await;
-    let e = actions::run(
-        &s.state,
-        &operator(),
-        &missing.name,
-        request(ActionKind::Rotate, &missing),
-    )
-    .await
-    .unwrap_err();
+    let e = attempt(&s, ActionKind::Rotate, &missing).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::AccessDenied);
     assert!(
         e.user.contains("could not invoke the rotation Lambda"),
@@ -188,14 +186,7 @@ async fn rotation_failures_say_what_to_do() {
         x.rotation_lambda_arn.is_none() && x.deleted.is_none() && x.owning_service.is_none()
     })
     .await;
-    let e = actions::run(
-        &s.state,
-        &operator(),
-        &plain.name,
-        request(ActionKind::Rotate, &plain),
-    )
-    .await
-    .unwrap_err();
+    let e = attempt(&s, ActionKind::Rotate, &plain).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidInput);
     assert!(e.user.contains("Rotation is not configured"), "{}", e.user);
     assert_eq!(
@@ -212,14 +203,9 @@ async fn cancel_turns_a_stuck_rotation_off() {
         x.deleted.is_none() && x.pending_version().is_some() && x.rotation_enabled
     })
     .await;
-    let done = actions::run(
-        &s.state,
-        &operator(),
-        &stuck.name,
-        request(ActionKind::CancelRotation, &stuck),
-    )
-    .await
-    .unwrap();
+    let done = attempt(&s, ActionKind::CancelRotation, &stuck)
+        .await
+        .unwrap();
     assert!(done.message.contains("cancelled"), "{}", done.message);
     let fresh = reread(&s.state, &stuck).await.unwrap();
     assert!(!fresh.rotation_enabled);
@@ -352,24 +338,10 @@ async fn each_user_is_held_to_the_per_minute_limit() {
     })
     .await;
     for _ in 0..max {
-        let e = actions::run(
-            &s.state,
-            &operator(),
-            &missing.name,
-            request(ActionKind::Rotate, &missing),
-        )
-        .await
-        .unwrap_err();
+        let e = attempt(&s, ActionKind::Rotate, &missing).await.unwrap_err();
         assert_eq!(e.kind, ErrorKind::AccessDenied);
     }
-    let e = actions::run(
-        &s.state,
-        &operator(),
-        &missing.name,
-        request(ActionKind::Rotate, &missing),
-    )
-    .await
-    .unwrap_err();
+    let e = attempt(&s, ActionKind::Rotate, &missing).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Throttled);
     assert!(e.user.contains("Try again in"), "{}", e.user);
     assert_eq!(count(&s, AuditAction::Rotate, Outcome::Denied).await, 1);

@@ -6,15 +6,12 @@
 
 use super::{http_get_as, http_raw, login, session_cookie, source_for};
 use crate::domain::audit::{AuditAction, Outcome};
-use crate::server::aws::sync::Syncer;
-use crate::server::config::{Config, SyncSettings};
-use crate::server::inventory::Inventory;
+use crate::server::config::Config;
 use crate::server::local::{self, LocalOptions};
 use crate::server::store::AuditFilter;
 use crate::server::{http, AppState};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 /// How many audit records of `action` (with `outcome`, if given) exist.
 pub(super) async fn audited(
@@ -89,16 +86,7 @@ pub(super) async fn serve() -> Served {
     .await
     .unwrap();
     let source = source_for(&ep.url(), 3).await;
-    let inventory = Arc::new(Inventory::new());
-    let syncer = Syncer::new(
-        source.clone(),
-        inventory.clone(),
-        SyncSettings {
-            list_rate_per_sec: 0.0,
-            ..SyncSettings::default()
-        },
-    );
-    syncer.list_once().await.unwrap();
+    let inventory = super::listed(&source).await;
     let snap = inventory.snapshot();
     let name_where = |f: &dyn Fn(&str) -> bool| {
         snap.secrets()

@@ -159,6 +159,23 @@ pub(crate) async fn login(addr: std::net::SocketAddr, name: &str, password: &str
     session_cookie(&res).unwrap_or_else(|| panic!("no session cookie: {res}"))
 }
 
+/// An inventory filled by one list pass over `source` (no rate budget).
+pub(crate) async fn listed(source: &Source) -> std::sync::Arc<crate::server::inventory::Inventory> {
+    use crate::server::aws::sync::Syncer;
+    use crate::server::config::SyncSettings;
+    let inventory = std::sync::Arc::new(crate::server::inventory::Inventory::new());
+    let syncer = Syncer::new(
+        source.clone(),
+        inventory.clone(),
+        SyncSettings {
+            list_rate_per_sec: 0.0,
+            ..SyncSettings::default()
+        },
+    );
+    syncer.list_once().await.unwrap();
+    inventory
+}
+
 /// The dashboard's state for a router test: `inventory` read through
 /// `source`, the demo logins in a store in memory.
 pub(crate) async fn test_state(

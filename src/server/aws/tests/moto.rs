@@ -5,14 +5,13 @@
 //! Restore and roll back run here too, through the same service the server
 //! functions call, and are checked against moto's own DescribeSecret.
 
+use super::actions::{operator, request};
 use super::auth::audited;
 use super::source_for;
-use crate::domain::access::{Grant, Role, Scope};
 use crate::domain::actions::{ActionKind, Request, Seen};
 use crate::domain::audit::{AuditAction, Outcome};
 use crate::domain::{Label, Secret};
 use crate::server::actions;
-use crate::server::auth::Principal;
 use crate::server::aws::sync::Syncer;
 use crate::server::config::{Config, SyncSettings};
 use crate::server::detail::reread;
@@ -216,29 +215,11 @@ async fn sync_reads_back_a_scenario_created_in_moto() {
     assert_eq!(oauth.versions.len(), 2);
 }
 
-/// An operator on every secret.
-fn operator() -> Principal {
-    Principal {
-        id: 0,
-        name: "operator".into(),
-        grants: vec![Grant::new(Role::Operator, Scope::All)],
-    }
-}
-
 /// The dashboard's state over moto: the inventory listed from it once, the
 /// demo logins and an audit trail in memory.
 async fn state_over(moto: &Moto) -> AppState {
     let source = source_for(&moto.url, 3).await;
-    let inventory = Arc::new(Inventory::new());
-    let syncer = Syncer::new(
-        source.clone(),
-        inventory.clone(),
-        SyncSettings {
-            list_rate_per_sec: 0.0,
-            ..SyncSettings::default()
-        },
-    );
-    syncer.list_once().await.unwrap();
+    let inventory = super::listed(&source).await;
     super::test_state(
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         inventory,
@@ -257,17 +238,6 @@ async fn fresh(state: &AppState, name: &str) -> Arc<Secret> {
         .unwrap_or_else(|| panic!("{name} was not synced from moto"))
         .clone();
     reread(state, &listed).await.unwrap()
-}
-
-/// The request a person would send after looking at `x`.
-fn request(kind: ActionKind, x: &Secret) -> Request {
-    Request {
-        kind,
-        to_version: None,
-        seen: Seen::of(x),
-        typed_name: x.name.to_string(),
-        token: uuid::Uuid::new_v4().to_string(),
-    }
 }
 
 /// What moto's own DescribeSecret says: DeletedDate is set, and the labels
