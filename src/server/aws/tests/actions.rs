@@ -413,3 +413,59 @@ async fn a_viewers_forged_action_changes_nothing_and_is_audited() {
     );
     s.server.abort();
 }
+
+#[tokio::test]
+async fn a_failed_rotation_is_retried_until_it_succeeds() {
+    let s = serve().await;
+    // A flaky Lambda fails its first invocation on this endpoint and works
+    // after that.
+    let flaky = pick(&s, "rotated by a flaky Lambda", |x| {
+        lambda(x, "flaky") && x.deleted.is_none()
+    })
+    .await;
+    let first = attempt(&s, ActionKind::Rotate, &flaky)
+        .await
+        .unwrap()
+        .version
+        .unwrap();
+    // Retry once the failed attempt has ended: while it runs, Secrets
+    // Manager refuses, and the answer says so.
+    let mut retried = None;
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let now = reread(&s.state, &flaky).await.unwrap();
+        let current = now.version_with(&Label::Current).map(|v| v.id.to_string());
+        assert_ne!(
+            current.as_deref(),
+            Some(first.as_str()),
+            "the first attempt failed"
+        );
+        match attempt(&s, ActionKind::Rotate, &now).await {
+            Ok(done) => {
+                retried = done.version;
+                break;
+            }
+            Err(e) => assert!(e.user.contains("already in progress"), "{}", e.user),
+        }
+    }
+    let version = retried.expect("the retry was accepted once the first attempt failed");
+    let mut promoted = false;
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let snap = s.state.inventory.snapshot();
+        let current = snap
+            .by_name(&flaky.name)
+            .unwrap()
+            .version_with(&Label::Current)
+            .map(|v| v.id.to_string());
+        if current.as_deref() == Some(version.as_str()) {
+            promoted = true;
+            break;
+        }
+    }
+    assert!(
+        promoted,
+        "the retried rotation finished and the snapshot shows it"
+    );
+    s.server.abort();
+}
