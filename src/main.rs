@@ -94,8 +94,8 @@ enum Command {
 
 /// The end of the help of the four actions.
 const ACTION_HELP: &str = "\
-The account is listed once (as `secretscope sync` does) to find the secret,
-which is then read fresh (DescribeSecret, ListSecretVersionIds) and checked
+The secret is found with one DescribeSecret (the account is not listed),
+then read fresh (DescribeSecret, ListSecretVersionIds) and checked
 against the action just before the call. The request and its outcome are
 recorded in the audit trail of the configured store as local:$USER (see
 `secretscope audit export --actor local:$USER`). A secret matching
@@ -105,7 +105,7 @@ with --confirm and its exact name.
 Exit codes:
   0  done; stdout says what changed
   1  not done: Secrets Manager could not be reached, or denied or failed the
-     call; the secret is not in the inventory, or changed while the command
+     call; the secret does not exist, or changed while the command
      ran; the per-minute action limit was reached; the store cannot be opened
   2  not done, bad input: --confirm missing or not the secret's name, an
      unknown --to-version, an action the secret's state does not allow
@@ -849,9 +849,9 @@ async fn user_command(config_file: Option<PathBuf>, cmd: UserCommand) -> anyhow:
     Ok(ExitCode::SUCCESS)
 }
 
-/// `secretscope rotate|cancel-rotation|rollback|restore NAME`: one list
-/// pass for the inventory, then the action through the same service the
-/// dashboard's buttons use, as the console's local administrator.
+/// `secretscope rotate|cancel-rotation|rollback|restore NAME`: one
+/// DescribeSecret to find the secret, then the action through the same
+/// service the dashboard's buttons use, as the console's local administrator.
 async fn action_command(
     config_file: Option<PathBuf>,
     kind: ActionKind,
@@ -866,25 +866,29 @@ async fn action_command(
     let store = Store::open(&store_url)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the store ({}): {e}", redact_url(&store_url)))?;
-    let syncer = Syncer::standalone(&config).await;
-    if let Err(e) = syncer.list_once().await {
-        tracing::info!(detail = %e.detail, "list pass before {kind} failed");
-        eprintln!("error: {}", e.user);
-        store.close().await;
-        return Ok(ExitCode::FAILURE);
-    }
-
-    // The name to check --confirm against (the id may be an ARN).
+    // One DescribeSecret finds it (by name or ARN): no need to list the account.
     let id = args.name.trim();
-    let snapshot = syncer.inventory.snapshot();
-    let found = if id.starts_with("arn:") {
-        snapshot.by_arn(id)
-    } else {
-        snapshot.by_name(id)
+    let source = secretscope::server::aws::build_client(&config.aws).await;
+    let secret = match secretscope::server::detail::describe(&source, id).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::info!(detail = %e.detail, "DescribeSecret before {kind} failed");
+            let why = if e.kind == ErrorKind::NotFound {
+                format!(
+                    "No secret named {id} exists in Secrets Manager at {}.",
+                    source.endpoint
+                )
+            } else {
+                e.user
+            };
+            eprintln!("error: {why}");
+            store.close().await;
+            return Ok(ExitCode::FAILURE);
+        }
     };
-    let name = found.map_or_else(|| id.to_string(), |s| s.name.to_string());
+    // The name to check --confirm against (the id may be an ARN).
+    let name = secret.name.to_string();
     let production = is_production(&name, &config.actions.production);
-    drop(snapshot);
     let typed_name = match args.confirm.as_deref().map(str::trim) {
         Some(typed) if typed != name => {
             eprintln!(
@@ -913,14 +917,14 @@ async fn action_command(
     let leptos_options = leptos::prelude::LeptosOptions::builder()
         .output_name("secretscope")
         .build();
-    let source_label = syncer.source.endpoint.clone();
+    let source_label = source.endpoint.clone();
     let auth = Arc::new(Auth::new(store.clone(), config.auth.clone()));
     let state = AppState::new(
         leptos_options,
-        syncer.inventory.clone(),
+        Arc::new(Inventory::new()),
         Arc::new(config),
         source_label,
-        syncer.source.clone(),
+        source,
         auth,
     );
     let req = Request {
@@ -930,7 +934,7 @@ async fn action_command(
         typed_name,
         token: String::new(),
     };
-    let result = secretscope::server::actions::run_local(&state, id, req).await;
+    let result = secretscope::server::actions::run_local(&state, &secret, req).await;
     store.close().await;
     match result {
         Ok(done) => {

@@ -74,7 +74,7 @@ async fn act(
     use crate::server::error::{AppError, ErrorKind};
     let (state, who) = super::signed_in(what).await?;
     // Role and scope first: a refused caller learns nothing else.
-    crate::server::actions::guarded(&state, &who, &id, kind)
+    let secret = crate::server::actions::guarded(&state, &who, &id, kind)
         .await
         .map_err(|e| e.to_server_fn_error())?;
     let seen: Seen = serde_json::from_str(&seen).map_err(|e| {
@@ -92,7 +92,7 @@ async fn act(
         typed_name,
         token,
     };
-    let done = crate::server::actions::run(&state, &who, &id, req)
+    let done = crate::server::actions::run_on(&state, &who, &secret, req)
         .await
         .map_err(|e| e.to_server_fn_error())?;
     Ok(ActionOutcome {

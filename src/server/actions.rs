@@ -142,58 +142,53 @@ pub async fn run(
     req: Request,
 ) -> Result<Done, AppError> {
     let secret = guarded(state, who, id, req.kind).await?;
+    run_on(state, who, &secret, req).await
+}
+
+/// Runs `req` on `s`, which [`guarded`] returned for `who`.
+pub async fn run_on(
+    state: &AppState,
+    who: &Principal,
+    s: &Secret,
+    req: Request,
+) -> Result<Done, AppError> {
     // The capability for exactly this action on exactly this secret.
-    let (info, s) = (RequestInfo::current(), &secret);
+    let info = RequestInfo::current();
     match req.kind {
-        ActionKind::Rotate => perform(state, &who.can::<Rotate>(s)?, info, s, req).await,
+        ActionKind::Rotate => perform(state, &who.can::<Rotate>(s)?, info, s, req, true).await,
         ActionKind::CancelRotation => {
-            perform(state, &who.can::<CancelRotation>(s)?, info, s, req).await
+            perform(state, &who.can::<CancelRotation>(s)?, info, s, req, true).await
         }
-        ActionKind::Rollback => perform(state, &who.can::<Rollback>(s)?, info, s, req).await,
-        ActionKind::Restore => perform(state, &who.can::<Restore>(s)?, info, s, req).await,
+        ActionKind::Rollback => perform(state, &who.can::<Rollback>(s)?, info, s, req, true).await,
+        ActionKind::Restore => perform(state, &who.can::<Restore>(s)?, info, s, req, true).await,
     }
 }
 
-/// Runs `req` as the console's local administrator (`secretscope rotate …`),
-/// through the same checks, call and audit records.
-pub async fn run_local(state: &AppState, id: &str, mut req: Request) -> Result<Done, AppError> {
-    let snapshot = state.inventory.snapshot();
-    let found = if id.starts_with("arn:") {
-        snapshot.by_arn(id)
-    } else {
-        snapshot.by_name(id)
-    };
-    let Some(secret) = found.cloned() else {
-        return Err(AppError::new(
-            ErrorKind::NotFound,
-            format!("No secret named {id} is in the inventory."),
-            format!("local action: {id} not found"),
-        ));
-    };
-    // The console sees the secret as it is now.
-    let fresh = reread(state, &secret)
-        .await
-        .map_err(|e| explain(req.kind, &secret.name, e))?;
-    req.seen = Seen::of(&fresh);
+/// Runs `req` on `s` as the console's local administrator (`secretscope
+/// rotate …`), through the same checks, call and audit records. The console
+/// acts on the secret as Secrets Manager has it at the call (`req.seen` is
+/// not compared).
+pub async fn run_local(state: &AppState, s: &Secret, req: Request) -> Result<Done, AppError> {
     match req.kind {
         ActionKind::Rotate => {
-            perform(state, &auth::console::<Rotate>(), local(), &fresh, req).await
+            perform(state, &auth::console::<Rotate>(), local(), s, req, false).await
         }
         ActionKind::CancelRotation => {
             perform(
                 state,
                 &auth::console::<CancelRotation>(),
                 local(),
-                &fresh,
+                s,
                 req,
+                false,
             )
             .await
         }
         ActionKind::Rollback => {
-            perform(state, &auth::console::<Rollback>(), local(), &fresh, req).await
+            perform(state, &auth::console::<Rollback>(), local(), s, req, false).await
         }
         ActionKind::Restore => {
-            perform(state, &auth::console::<Restore>(), local(), &fresh, req).await
+            perform(state, &auth::console::<Restore>(), local(), s, req, false).await
         }
     }
 }
@@ -219,6 +214,7 @@ async fn perform<A: Action>(
     info: RequestInfo,
     secret: &Secret,
     req: Request,
+    compare_seen: bool,
 ) -> Result<Done, AppError> {
     let name = secret.name.to_string();
     let kind = req.kind;
@@ -245,7 +241,11 @@ async fn perform<A: Action>(
         .await
         .map_err(|e| explain(kind, &name, e))?;
     let before = Seen::of(&fresh);
-    let changes = req.seen.changes(&before);
+    let changes = if compare_seen {
+        req.seen.changes(&before)
+    } else {
+        Vec::new()
+    };
     if !changes.is_empty() {
         let why = format!(
             "{name} changed since you looked: {}. Nothing was done; look at its new state and decide again.",

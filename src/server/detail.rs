@@ -17,6 +17,7 @@ use crate::domain::query::toggle_tag_term;
 use crate::domain::state::PENDING_GRACE_SECS;
 use crate::domain::{Label, Secret, State, Timestamp, Version, VersionId};
 use crate::server::auth::Principal;
+use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
 use aws_sdk_secretsmanager::types::SecretListEntry;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -118,6 +119,44 @@ pub fn reachable(state: &AppState, who: &Principal, id: &str) -> Result<Arc<Secr
             "{id} is not in your scopes, or does not exist. Ask an admin for a grant that covers it."
         ))),
     }
+}
+
+/// A secret's metadata from its DescribeSecret answer, as the list pass
+/// would have it (labels without version dates).
+fn secret_from_describe(d: &DescribeSecretOutput, region: &str) -> Secret {
+    let entry = SecretListEntry::builder()
+        .set_arn(d.arn.clone())
+        .set_name(d.name.clone())
+        .set_description(d.description.clone())
+        .set_kms_key_id(d.kms_key_id.clone())
+        .set_rotation_enabled(d.rotation_enabled)
+        .set_rotation_lambda_arn(d.rotation_lambda_arn.clone())
+        .set_rotation_rules(d.rotation_rules.clone())
+        .set_last_rotated_date(d.last_rotated_date)
+        .set_last_changed_date(d.last_changed_date)
+        .set_last_accessed_date(d.last_accessed_date)
+        .set_deleted_date(d.deleted_date)
+        .set_next_rotation_date(d.next_rotation_date)
+        .set_tags(d.tags.clone())
+        .set_secret_versions_to_stages(d.version_ids_to_stages.clone())
+        .set_owning_service(d.owning_service.clone())
+        .set_created_date(d.created_date)
+        .set_primary_region(d.primary_region.clone())
+        .build();
+    secret_from_entry(&entry, region, &mut Interner::default())
+}
+
+/// The secret `id` (a name or an ARN) read with one DescribeSecret, for a
+/// command that acts on one secret without listing the account.
+pub async fn describe(source: &Source, id: &str) -> Result<Secret, AppError> {
+    let d = source
+        .client
+        .describe_secret()
+        .secret_id(id)
+        .send()
+        .await
+        .map_err(|e| AppError::from_sdk("DescribeSecret", id, &source.endpoint, e))?;
+    Ok(secret_from_describe(&d, &source.region))
 }
 
 /// The actions the detail page offers `who` on `s`: none without the
@@ -277,26 +316,7 @@ async fn read_live(source: &Source, secret: &Secret) -> Result<(Secret, Live), A
         .map(std::mem::take)
         .map_err(|e| e.clone())?;
     let at = now();
-    let entry = SecretListEntry::builder()
-        .set_arn(d.arn.clone())
-        .set_name(d.name.clone())
-        .set_description(d.description.clone())
-        .set_kms_key_id(d.kms_key_id.clone())
-        .set_rotation_enabled(d.rotation_enabled)
-        .set_rotation_lambda_arn(d.rotation_lambda_arn.clone())
-        .set_rotation_rules(d.rotation_rules.clone())
-        .set_last_rotated_date(d.last_rotated_date)
-        .set_last_changed_date(d.last_changed_date)
-        .set_last_accessed_date(d.last_accessed_date)
-        .set_deleted_date(d.deleted_date)
-        .set_next_rotation_date(d.next_rotation_date)
-        .set_tags(d.tags.clone())
-        .set_secret_versions_to_stages(d.version_ids_to_stages.clone())
-        .set_owning_service(d.owning_service.clone())
-        .set_created_date(d.created_date)
-        .set_primary_region(d.primary_region.clone())
-        .build();
-    let mut fresh = secret_from_entry(&entry, &secret.region, &mut Interner::default());
+    let mut fresh = secret_from_describe(&d, &secret.region);
     // The labelled versions with their dates, as the version pass would.
     fresh.versions = versions
         .iter()
