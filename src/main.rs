@@ -65,10 +65,10 @@ enum Command {
     /// and runs the secret's rotation Lambda.
     ///
     /// Refused while a rotation is in progress or when the secret has no
-    /// rotation Lambda. The command returns once the rotation has started; it
-    /// does not wait for the Lambda.
+    /// rotation Lambda. The command returns once the rotation has started,
+    /// or with --wait once it is promoted, failed or given up on (5 minutes).
     #[command(after_help = ACTION_HELP)]
-    Rotate(ActionArgs),
+    Rotate(RotateArgs),
     /// Cancel a secret's rotation in progress; this also turns its automatic
     /// rotation off.
     ///
@@ -129,6 +129,17 @@ struct ActionArgs {
     confirm: Option<String>,
     #[command(flatten)]
     aws: AwsArgs,
+}
+
+#[derive(Args)]
+struct RotateArgs {
+    #[command(flatten)]
+    action: ActionArgs,
+    /// Follow the rotation, printing each state, until the new version is
+    /// AWSCURRENT (exit 0), the rotation failed or is still pending after 5
+    /// minutes (exit 1).
+    #[arg(long)]
+    wait: bool,
 }
 
 #[derive(Args)]
@@ -333,10 +344,10 @@ fn main() -> ExitCode {
             Command::User(cmd) => user_command(cli.config, cmd).await,
             Command::Audit(cmd) => audit_command(cli.config, cmd).await,
             Command::Rotate(args) => {
-                action_command(cli.config, ActionKind::Rotate, args, None).await
+                action_command(cli.config, ActionKind::Rotate, args.action, None, args.wait).await
             }
             Command::CancelRotation(args) => {
-                action_command(cli.config, ActionKind::CancelRotation, args, None).await
+                action_command(cli.config, ActionKind::CancelRotation, args, None, false).await
             }
             Command::Rollback(args) => {
                 action_command(
@@ -344,11 +355,12 @@ fn main() -> ExitCode {
                     ActionKind::Rollback,
                     args.action,
                     args.to_version,
+                    false,
                 )
                 .await
             }
             Command::Restore(args) => {
-                action_command(cli.config, ActionKind::Restore, args, None).await
+                action_command(cli.config, ActionKind::Restore, args, None, false).await
             }
         }
     });
@@ -857,6 +869,7 @@ async fn action_command(
     kind: ActionKind,
     args: ActionArgs,
     to_version: Option<String>,
+    wait: bool,
 ) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(config_file.as_deref())?;
     apply_aws(&mut config, args.aws);
@@ -919,6 +932,12 @@ async fn action_command(
         .build();
     let source_label = source.endpoint.clone();
     let auth = Arc::new(Auth::new(store.clone(), config.auth.clone()));
+    // Following a rotation asks CloudTrail whether it failed, when enabled.
+    let trail = if wait {
+        secretscope::server::aws::RotationTrail::from_config(&config).await
+    } else {
+        None
+    };
     let state = AppState::new(
         leptos_options,
         Arc::new(Inventory::new()),
@@ -926,7 +945,8 @@ async fn action_command(
         source_label,
         source,
         auth,
-    );
+    )
+    .with_trail(trail);
     let req = Request {
         kind,
         to_version,
@@ -935,20 +955,48 @@ async fn action_command(
         token: String::new(),
     };
     let result = secretscope::server::actions::run_local(&state, &secret, req).await;
-    store.close().await;
-    match result {
+    let code = match result {
         Ok(done) => {
             println!("{}", done.message);
-            Ok(ExitCode::SUCCESS)
+            match (wait, kind) {
+                (true, ActionKind::Rotate) => follow_rotation(&state, &done.secret).await,
+                _ => ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
             tracing::info!(kind = ?e.kind, detail = %e.detail, "{kind} of {id} failed");
             eprintln!("error: {}", e.user);
-            Ok(if e.kind == ErrorKind::InvalidInput {
+            if e.kind == ErrorKind::InvalidInput {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE
-            })
+            }
+        }
+    };
+    store.close().await;
+    Ok(code)
+}
+
+/// `rotate --wait`: prints each state the server-side follower records
+/// until it ends; 0 when the new version was promoted.
+async fn follow_rotation(state: &AppState, name: &str) -> ExitCode {
+    use secretscope::domain::actions::RotationStage;
+    let mut printed = 1; // the start, already said
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let Some(p) = state.actions.rotation(name) else {
+            return ExitCode::FAILURE;
+        };
+        for (at, text) in p.steps.iter().skip(printed) {
+            println!("{} {text}", at.display());
+        }
+        printed = p.steps.len();
+        if p.finished() {
+            return if p.stage == RotationStage::Promoted {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
         }
     }
 }

@@ -198,8 +198,12 @@ impl Env {
     /// `secretscope ARGS` as `ops`, with the store in the temporary directory
     /// and no configuration, profile or instance metadata from around the test.
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .args(args)
+        self.command(args).output().unwrap()
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
             .current_dir(self.dir.path())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -207,9 +211,8 @@ impl Env {
             .env("SECRETSCOPE_LOG", "warn")
             .env("SECRETSCOPE_STORE_SQLITE_PATH", self.db())
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+            .stdin(Stdio::null());
+        c
     }
 
     /// An action on `secret` against the endpoint.
@@ -217,6 +220,14 @@ impl Env {
         let mut args = vec![action, secret, "--endpoint-url", &self.ep.url];
         args.extend_from_slice(extra);
         self.run(&args)
+    }
+
+    /// `rotate NAME --wait`, with CloudTrail read from the endpoint too.
+    fn rotate_and_wait(&self, secret: &str) -> Output {
+        self.command(&["rotate", secret, "--endpoint-url", &self.ep.url, "--wait"])
+            .env("SECRETSCOPE_CLOUDTRAIL_ENABLED", "true")
+            .output()
+            .unwrap()
     }
 
     fn audit(&self, action: &str) -> Vec<String> {
@@ -310,6 +321,87 @@ fn rollback_moves_awscurrent_back_to_the_previous_version() {
     let records = env.audit("secret.rollback");
     assert_eq!(records.len(), 2, "{records:#?}");
     assert!(records.iter().all(|r| r.contains(",local:ops,")));
+}
+
+/// A secret rotated by a Lambda with `behaviour` in its name, not
+/// production, not deleted (a failing one has a failed rotation's
+/// AWSPENDING left: a retry is allowed over it).
+fn rotated_by(all: &[Value], behaviour: &str) -> Value {
+    all.iter()
+        .find(|s| {
+            s["RotationLambdaARN"]
+                .as_str()
+                .is_some_and(|l| l.contains(&format!("-{behaviour}-")))
+                && !deleted(s)
+                && (behaviour != "ok" || holder(s, "AWSPENDING").is_none())
+                && !production(&name(s))
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("the demo has a secret rotated by a {behaviour} Lambda"))
+}
+
+#[test]
+fn rotate_wait_follows_the_rotation_to_its_end() {
+    let env = Env::new();
+    let all = env.ep.list();
+
+    // A working Lambda: each state printed, exit 0, the new version current.
+    let ok = name(&rotated_by(&all, "ok"));
+    let o = env.rotate_and_wait(&ok);
+    let out = text(&o.stdout);
+    assert_eq!(code(&o), 0, "{out}{}", text(&o.stderr));
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with(&format!("Rotation of {ok} started: version ")),
+        "{out}"
+    );
+    let version = lines[0]
+        .split("version ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .contains(&format!("Promoted: version {version} holds AWSCURRENT")),
+        "{out}"
+    );
+    assert_eq!(
+        holder(&env.ep.secret(&ok), "AWSCURRENT").as_deref(),
+        Some(version)
+    );
+
+    // A Lambda that fails: CloudTrail's message, exit 1, AWSCURRENT unmoved.
+    let broken = rotated_by(&all, "broken");
+    let before = holder(&broken, "AWSCURRENT");
+    let o = env.rotate_and_wait(&name(&broken));
+    let out = text(&o.stdout);
+    assert_eq!(code(&o), 1, "{out}{}", text(&o.stderr));
+    assert!(
+        out.lines()
+            .last()
+            .unwrap()
+            .contains("The rotation failed: SecretsManagerRotation-broken-"),
+        "{out}"
+    );
+    assert_eq!(holder(&env.ep.secret(&name(&broken)), "AWSCURRENT"), before);
+    // How each ended is on the audit trail.
+    let records = env.audit("secret.rotate");
+    assert!(
+        records
+            .iter()
+            .any(|r| r.contains(",allowed,\"rotation followed: Promoted")),
+        "{records:#?}"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r.contains(",failed,\"rotation followed: The rotation failed")),
+        "{records:#?}"
+    );
 }
 
 #[test]

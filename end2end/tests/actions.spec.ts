@@ -76,7 +76,39 @@ test.describe("actions", () => {
     await page.context().close();
   });
 
-  test("on-call rotates an overdue secret that then succeeds, and cancels a rotation that keeps failing", async ({ browser }, testInfo) => {
+  test("a rollback can go to a version the operator picks", async ({ browser }, testInfo) => {
+    const page = await signedIn(browser, "operator");
+    // The seed keeps a third labelled version on some secrets (`v2-migration`).
+    let name = "";
+    for (const r of (await secrets(page)).filter((r) => !r.name.startsWith("prod/") && r.state !== "deleting")) {
+      if ((await (await page.request.get(`/secret/${r.name}`)).text()).includes("v2-migration")) {
+        name = r.name;
+        break;
+      }
+    }
+    expect(name).not.toBe("");
+    await open(page, name);
+    await page.getByRole("button", { name: "Roll back" }).click();
+    const dialog = page.getByRole("dialog");
+    const picker = dialog.getByLabel("Roll back to");
+    await expect(picker).toBeVisible();
+    const options = await picker.locator("option").allInnerTexts();
+    expect(options[0]).toContain("AWSPREVIOUS");
+    const target = options.findIndex((o) => o.includes("v2-migration"));
+    expect(target).toBeGreaterThan(0);
+    const version = options[target].split(" ")[0];
+    await picker.selectOption({ index: target });
+    await expect(dialog.getByRole("listitem").first()).toContainText(`to version ${version}`);
+    await expect(picker).toBeFocused();
+    await expectAccessible(page, testInfo, "rollback-picker");
+    await dialog.getByRole("button", { name: "Roll back" }).click();
+    await expect(page.getByTestId("action-done")).toContainText("Rolled back");
+    const current = page.getByTestId("versions").locator("tbody tr").filter({ hasText: "AWSCURRENT" });
+    await expect(current).toContainText(version);
+    await page.context().close();
+  });
+
+  test("on-call rotates an overdue secret that then succeeds, cancels a rotation that keeps failing, and rolls one back", async ({ browser }, testInfo) => {
     const page = await signedIn(browser, "operator");
     await page.goto("/oncall?refresh=0");
     await waitForHydration(page);
@@ -112,9 +144,70 @@ test.describe("actions", () => {
     const brokenName = (await broken.getByRole("rowheader").getByRole("link").innerText()).trim();
     await act(broken, /^Cancel rotation/);
     await expect(page.getByTestId("action-done")).toContainText("Rotation cancelled");
-    // Requested and done, on the trail.
-    await page.goto(`/audit?action=secret.cancel-rotation&target=${encodeURIComponent(brokenName)}`);
-    await expect(page.getByTestId("audit").locator("tbody tr")).toHaveCount(2);
+
+    // Another one's AWSCURRENT goes back to the version before it.
+    await waitForHydration(page);
+    const back = queue.locator("tbody tr").filter({ has: page.getByRole("button", { name: /^Roll back/ }) }).first();
+    const backName = (await back.getByRole("rowheader").getByRole("link").innerText()).trim();
+    await act(back, /^Roll back/);
+    await expect(page.getByTestId("action-done")).toContainText("Rolled back");
+
+    // Each is on the trail, requested and done.
+    for (const [action, target] of [["secret.cancel-rotation", brokenName], ["secret.rollback", backName]]) {
+      await page.goto(`/audit?action=${action}&target=${encodeURIComponent(target)}`);
+      await expect(page.getByTestId("audit").locator("tbody tr")).toHaveCount(2);
+    }
+    await page.context().close();
+  });
+
+  test("on-call retries a failed rotation, watches it fail, retries again and sees it promoted", async ({ browser }, testInfo) => {
+    const page = await signedIn(browser, "operator");
+    await page.goto("/oncall?refresh=0");
+    await waitForHydration(page);
+    const queue = page.getByTestId("oncall");
+    // A Lambda that fails its next invocation and works after that.
+    const row = () => queue.locator("tr[data-problem=rotation-failed]").filter({ hasText: "-flaky-" }).first();
+    const name = (await row().getByRole("rowheader").getByRole("link").innerText()).trim();
+    const rowOf = () => queue.locator("tbody tr").filter({ has: page.getByRole("rowheader", { name }) });
+    const rotate = async () => {
+      await waitForHydration(page);
+      await rowOf().getByRole("button", { name: /^Rotate now/ }).click();
+      const dialog = page.getByRole("dialog");
+      await expect(dialog.getByRole("list")).toBeVisible();
+      const typed = dialog.getByLabel(/Type .* to confirm/);
+      if (await typed.count()) await typed.fill(name);
+      await dialog.locator("button.danger").click();
+    };
+    const progress = page.getByTestId("rotation-progress");
+
+    await rotate();
+    await expect(page.getByTestId("action-done")).toContainText("Rotation started");
+    await expect(progress.getByRole("heading")).toHaveText(`Rotation of ${name}`);
+    await expect(progress.getByRole("listitem").first()).toContainText("created with AWSPENDING");
+    // The server follows it and CloudTrail's RotationFailed ends it.
+    await expect(progress).toHaveAttribute("data-stage", "failed", { timeout: 30_000 });
+    await expect(progress.getByRole("listitem").last()).toContainText("failed at setSecret: Task timed out");
+    await expectAccessible(page, testInfo, "rotation-failed-progress");
+    await keepScreenshot(page, testInfo, "rotation-failed-progress");
+    // The new AWSPENDING is within its grace, so the queue does not list it
+    // yet: the progress links to the secret, where the retry is.
+    await progress.getByRole("link", { name: `Open ${name} to retry or cancel the rotation` }).click();
+    await waitForHydration(page);
+    await expect(page.getByRole("heading", { level: 1 })).toContainText(name);
+    await page.getByRole("button", { name: "Rotate now" }).click();
+    const dialog = page.getByRole("dialog");
+    await expect(dialog.getByRole("list")).toBeVisible();
+    await dialog.getByRole("button", { name: "Rotate now" }).click();
+
+    // The retry works: promoted, the page shows it, and the queue no longer has it.
+    await expect(progress).toHaveAttribute("data-stage", "promoted", { timeout: 30_000 });
+    await expect(progress.getByRole("listitem").last()).toContainText("holds AWSCURRENT");
+    await keepScreenshot(page, testInfo, "rotation-promoted-progress");
+    const version = (await progress.getByRole("listitem").last().innerText()).match(/version (\S+) holds AWSCURRENT/)![1];
+    await progress.getByRole("button", { name: "Reload to see the new state" }).click();
+    await expect(page.getByText(version).first()).toBeVisible();
+    await page.goto("/oncall?refresh=0");
+    await expect(rowOf()).toHaveCount(0);
     await page.context().close();
   });
 

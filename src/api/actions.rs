@@ -1,4 +1,4 @@
-use crate::domain::actions::{ActionKind, Plan, Seen};
+use crate::domain::actions::{ActionKind, Plan, RotationProgress, Seen};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -183,4 +183,15 @@ pub async fn restore_secret(
         token,
     )
     .await
+}
+
+/// How far the latest rotation of `id` started from secretscope has got
+/// (none when no rotation was started here since the server started).
+/// Anyone who may see the secret may follow it.
+#[server(endpoint = "rotation_progress")]
+pub async fn follow_rotation(id: String) -> Result<Option<RotationProgress>, ServerFnError> {
+    let (state, who) = super::signed_in("rotation_progress").await?;
+    crate::server::actions::progress(&state, &who, &id)
+        .await
+        .map_err(|e| e.to_server_fn_error())
 }

@@ -227,6 +227,13 @@ pub fn rollback_pair<'a>(
             )
         })?,
     };
+    if target.labels.contains(&Label::Pending) {
+        return Err(format!(
+            "Version {} holds AWSPENDING: it is an unfinished rotation's value, not an earlier one. \
+             Pick an earlier version, or retry the rotation.",
+            target.id
+        ));
+    }
     if target.id == current.id {
         return Err(format!(
             "Version {} already holds AWSCURRENT: pick another version to roll back to.",
@@ -234,6 +241,32 @@ pub fn rollback_pair<'a>(
         ));
     }
     Ok((&current.id, &target.id))
+}
+
+/// The versions AWSCURRENT could be moved back to: every listed version but
+/// the one holding it and one holding AWSPENDING (a rotation's unfinished
+/// value: promoting it is not a rollback), AWSPREVIOUS's first, then newest
+/// first.
+pub fn rollback_choices(s: &Secret) -> Vec<&super::Version> {
+    let mut out: Vec<_> = s
+        .versions
+        .iter()
+        .filter(|v| !v.labels.contains(&Label::Current) && !v.labels.contains(&Label::Pending))
+        .collect();
+    out.sort_by_key(|v| {
+        (
+            !v.labels.contains(&Label::Previous),
+            std::cmp::Reverse(v.created),
+        )
+    });
+    out
+}
+
+/// The version a rollback targets when none is picked: AWSPREVIOUS's, else
+/// the first of [`rollback_choices`] (the dialog shows which, and lets the
+/// person pick another).
+pub fn rollback_default(s: &Secret) -> Option<String> {
+    rollback_choices(s).first().map(|v| v.id.to_string())
 }
 
 /// What the confirmation dialog says an action will do.
@@ -247,6 +280,12 @@ pub struct Plan {
     pub afterwards: String,
     /// The name must be typed to confirm.
     pub type_name: bool,
+    /// A rollback's target version (sent back with the action).
+    #[serde(default)]
+    pub to_version: Option<String>,
+    /// A rollback's possible targets: (version id, what it is).
+    #[serde(default)]
+    pub choices: Vec<(String, String)>,
 }
 
 /// The plan for `kind` on `s`, or why it cannot be done.
@@ -272,6 +311,7 @@ pub fn plan(
             });
         format!("version {id} ({created})")
     };
+    let mut target = None;
     let (effects, afterwards) = match kind {
         ActionKind::Rotate => {
             let lambda = s
@@ -316,6 +356,7 @@ pub fn plan(
         ),
         ActionKind::Rollback => {
             let (from, to) = rollback_pair(s, to_version)?;
+            target = Some(to.to_string());
             (
                 vec![
                     format!("AWSCURRENT moves from {} to {}.", version_text(from), version_text(to)),
@@ -346,18 +387,159 @@ pub fn plan(
             )
         }
     };
+    let choices = match kind {
+        ActionKind::Rollback => rollback_choices(s)
+            .into_iter()
+            .map(|v| {
+                let labels = v
+                    .labels
+                    .iter()
+                    .map(|l| l.as_str().to_string())
+                    .collect::<Vec<_>>();
+                let labels = if labels.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}, ", labels.join(", "))
+                };
+                let created = v.created.map_or("creation date unknown".to_string(), |t| {
+                    format!("created {}", t.display())
+                });
+                (v.id.to_string(), format!("{} ({labels}{created})", v.id))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     Ok(Plan {
         kind,
         type_name: is_production(&name, production),
         secret: name,
         effects,
         afterwards,
+        to_version: target,
+        choices,
     })
 }
 
 /// The typed confirmation check: exact, after trimming the ends.
 pub fn confirmed(plan: &Plan, typed: &str) -> bool {
     !plan.type_name || typed.trim() == plan.secret
+}
+
+/// Where a rotation started from secretscope has got to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RotationStage {
+    /// The new version holds AWSPENDING; the Lambda is running.
+    Pending,
+    /// The new version holds AWSCURRENT.
+    Promoted,
+    /// CloudTrail recorded a RotationFailed for it.
+    Failed,
+    /// AWSPENDING left the version without AWSCURRENT (cancelled, replaced).
+    Ended,
+    /// Still pending when following gave up.
+    Stuck,
+}
+
+/// A rotation started here, as it was followed: each state it reached, with
+/// when, in sentences for the page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationProgress {
+    pub secret: String,
+    pub version: String,
+    pub by: String,
+    pub stage: RotationStage,
+    pub steps: Vec<(Timestamp, String)>,
+}
+
+impl RotationProgress {
+    pub fn new(secret: &str, version: &str, by: &str, at: Timestamp) -> RotationProgress {
+        RotationProgress {
+            secret: secret.to_string(),
+            version: version.to_string(),
+            by: by.to_string(),
+            stage: RotationStage::Pending,
+            steps: vec![(
+                at,
+                format!(
+                    "Version {version} created with AWSPENDING; the rotation Lambda runs createSecret, \
+                     setSecret, testSecret and finishSecret."
+                ),
+            )],
+        }
+    }
+
+    pub fn finished(&self) -> bool {
+        self.stage != RotationStage::Pending
+    }
+
+    /// Following stopped without a look at the end (Secrets Manager could
+    /// not be read): stuck, with why.
+    pub fn give_up(&mut self, why: &str, at: Timestamp) {
+        if !self.finished() {
+            self.stage = RotationStage::Stuck;
+            self.steps.push((
+                at,
+                format!(
+                    "Stopped following version {}: {why}. Look at the secret's page to see where it got to.",
+                    self.version
+                ),
+            ));
+        }
+    }
+
+    /// One look at the rotation: the labels its version holds now, the
+    /// failure CloudTrail recorded since it started (if any), and whether
+    /// the time to follow it is up. Returns true when this ended it.
+    pub fn observe(
+        &mut self,
+        labels: &[String],
+        failure: Option<&str>,
+        timed_out: bool,
+        at: Timestamp,
+    ) -> bool {
+        if self.finished() {
+            return false;
+        }
+        let v = &self.version;
+        let has = |l: &str| labels.iter().any(|x| x == l);
+        let (stage, text) = if has("AWSCURRENT") {
+            (
+                RotationStage::Promoted,
+                format!(
+                    "Promoted: version {v} holds AWSCURRENT, and applications read the new value."
+                ),
+            )
+        } else if let Some(why) = failure {
+            (
+                RotationStage::Failed,
+                format!(
+                    "The rotation failed: {why}. AWSCURRENT did not move; version {v} keeps AWSPENDING. \
+                     Retry with Rotate now, or cancel the rotation and look at the Lambda's logs."
+                ),
+            )
+        } else if !has("AWSPENDING") {
+            (
+                RotationStage::Ended,
+                format!(
+                    "Version {v} lost AWSPENDING without becoming AWSCURRENT: the rotation was cancelled \
+                     or replaced. AWSCURRENT did not move."
+                ),
+            )
+        } else if timed_out {
+            (
+                RotationStage::Stuck,
+                format!(
+                    "Still not finished: version {v} holds AWSPENDING. The Lambda may be stuck or failing \
+                     without CloudTrail saying so yet; look at its logs, then retry or cancel the rotation."
+                ),
+            )
+        } else {
+            return false;
+        };
+        self.stage = stage;
+        self.steps.push((at, text));
+        true
+    }
 }
 
 #[cfg(test)]
@@ -511,5 +693,98 @@ mod tests {
         assert!(plan(ActionKind::Rotate, &deleted, None, &prod, now).is_err());
         assert!(is_production("PROD/Payments/db", &prod));
         assert!(!is_production("staging/prod/db", &prod));
+    }
+
+    #[test]
+    fn a_followed_rotation_reaches_one_end_and_stays_there() {
+        let t = |s: i64| Timestamp::new(1_790_000_000 + s);
+        let labels = |ls: &[&str]| ls.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+        let fresh = || RotationProgress::new("app/db", "v2", "operator", t(0));
+
+        // Still pending: nothing new.
+        let mut p = fresh();
+        assert!(!p.observe(&labels(&["AWSPENDING"]), None, false, t(2)));
+        assert_eq!((p.stage, p.steps.len()), (RotationStage::Pending, 1));
+        // Promoted, and a later failure report does not undo it.
+        assert!(p.observe(&labels(&["AWSCURRENT"]), None, false, t(4)));
+        assert_eq!(p.stage, RotationStage::Promoted);
+        assert!(!p.observe(&labels(&["AWSPENDING"]), Some("boom"), true, t(6)));
+        assert_eq!((p.stage, p.steps.len()), (RotationStage::Promoted, 2));
+        assert!(p.steps[1].1.contains("v2 holds AWSCURRENT"));
+
+        // A failure while pending names the message and what to do.
+        let mut p = fresh();
+        assert!(p.observe(
+            &labels(&["AWSPENDING"]),
+            Some("x failed at setSecret"),
+            false,
+            t(3)
+        ));
+        assert_eq!(p.stage, RotationStage::Failed);
+        assert!(p.steps[1].1.contains("x failed at setSecret") && p.steps[1].1.contains("Retry"));
+        // Promotion wins over a failure seen at the same look (a retry).
+        let mut p = fresh();
+        p.observe(&labels(&["AWSCURRENT"]), Some("old failure"), false, t(3));
+        assert_eq!(p.stage, RotationStage::Promoted);
+
+        // AWSPENDING gone without AWSCURRENT: ended; time up while pending: stuck.
+        let mut p = fresh();
+        p.observe(&[], None, false, t(3));
+        assert_eq!(p.stage, RotationStage::Ended);
+        let mut p = fresh();
+        p.observe(&labels(&["AWSPENDING"]), None, true, t(300));
+        assert_eq!(p.stage, RotationStage::Stuck);
+        assert!(p.finished());
+    }
+
+    #[test]
+    fn rollback_choices_put_awsprevious_first_and_leave_out_current_and_pending() {
+        let mut s = rotating("app/db");
+        let dated = |id: &str, labels: &[&str], at: i64| Version {
+            created: Some(Timestamp::new(at)),
+            ..v(id, labels)
+        };
+        s.versions = vec![
+            dated("old", &["keep"], 100),
+            dated("cur", &["AWSCURRENT"], 400),
+            dated("pend", &["AWSPENDING"], 500),
+            dated("prev", &["AWSPREVIOUS"], 200),
+            dated("mid", &["canary"], 300),
+        ];
+        let ids = |s: &Secret| {
+            rollback_choices(s)
+                .iter()
+                .map(|v| v.id.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&s), ["prev", "mid", "old"]);
+        assert_eq!(rollback_default(&s).as_deref(), Some("prev"));
+        let p = plan(
+            ActionKind::Rollback,
+            &s,
+            Some("mid"),
+            &[],
+            Timestamp::new(600),
+        )
+        .unwrap();
+        assert_eq!(p.to_version.as_deref(), Some("mid"));
+        assert_eq!(p.choices.len(), 3);
+        assert!(
+            p.choices[1].1.starts_with("mid (canary, created"),
+            "{:?}",
+            p.choices
+        );
+        assert!(plan(
+            ActionKind::Rollback,
+            &s,
+            Some("pend"),
+            &[],
+            Timestamp::new(600)
+        )
+        .unwrap_err()
+        .contains("holds AWSPENDING"));
+        // Without AWSPREVIOUS, the newest earlier version.
+        s.versions.retain(|v| v.id.to_string() != "prev");
+        assert_eq!(rollback_default(&s).as_deref(), Some("mid"));
     }
 }

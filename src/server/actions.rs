@@ -10,9 +10,14 @@ use super::detail::{reachable, reread};
 use super::error::{AppError, ErrorKind};
 use super::AppState;
 use crate::domain::access::Role;
-use crate::domain::actions::{confirmed, plan, rollback_pair, ActionKind, Plan, Request, Seen};
+use crate::domain::actions::{
+    confirmed, plan, rollback_default, rollback_pair, ActionKind, Plan, Request, RotationProgress,
+    RotationStage, Seen,
+};
 use crate::domain::audit::{AuditAction, Outcome};
+use crate::domain::rotation_history::RotationEventKind;
 use crate::domain::Secret;
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -53,22 +58,60 @@ fn audit_action(kind: ActionKind) -> AuditAction {
     }
 }
 
-/// Actions each user has started in the last minute.
+/// The actions each user has started in the last minute, and the
+/// rotations started here as they were followed.
 #[derive(Default)]
-pub struct ActionLimiter(Mutex<super::auth::limiter::Failures>);
+pub struct Actions {
+    started: Mutex<super::auth::limiter::Failures>,
+    rotations: Mutex<HashMap<String, RotationProgress>>,
+}
 
 const WINDOW: Duration = Duration::from_secs(60);
+/// Followed rotations kept for the page at most (the oldest finished go first).
+const KEEP_ROTATIONS: usize = 1000;
 
-impl ActionLimiter {
+impl Actions {
     /// How long `user` must wait before starting another action, if at all.
     fn wait(&self, user: &str, max: usize, at: Instant) -> Option<Duration> {
-        let mut f = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut f = self.started.lock().unwrap_or_else(|p| p.into_inner());
         f.wait(user, max.max(1), WINDOW, at)
     }
 
     fn started(&self, user: &str, max: usize, at: Instant) {
-        let mut f = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut f = self.started.lock().unwrap_or_else(|p| p.into_inner());
         f.add(user, max.max(1), at);
+    }
+
+    /// The latest rotation of `secret` started here, as far as it got.
+    pub fn rotation(&self, secret: &str) -> Option<RotationProgress> {
+        let map = self.rotations.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(secret).cloned()
+    }
+
+    fn follow(&self, p: RotationProgress) {
+        let mut map = self.rotations.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= KEEP_ROTATIONS && !map.contains_key(&p.secret) {
+            let oldest = map
+                .values()
+                .filter(|r| r.finished())
+                .min_by_key(|r| r.steps.last().map(|s| s.0))
+                .map(|r| r.secret.clone());
+            match oldest {
+                Some(k) => {
+                    map.remove(&k);
+                }
+                // Every kept one is still running: this one is not shown.
+                None => return,
+            }
+        }
+        map.insert(p.secret.clone(), p);
+    }
+
+    fn update(&self, secret: &str, version: &str, f: impl FnOnce(&mut RotationProgress)) {
+        let mut map = self.rotations.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = map.get_mut(secret).filter(|p| p.version == version) {
+            f(p);
+        }
     }
 }
 
@@ -99,10 +142,15 @@ pub async fn preview(
     let fresh = reread(state, &secret)
         .await
         .map_err(|e| explain(kind, &secret.name, e))?;
+    // A rollback with no version picked goes to AWSPREVIOUS's, else to the
+    // first other version; the plan names it and the dialog offers the rest.
+    let default = (kind == ActionKind::Rollback && to_version.is_none())
+        .then(|| rollback_default(&fresh))
+        .flatten();
     let p = plan(
         kind,
         &fresh,
-        to_version,
+        to_version.or(default.as_deref()),
         &state.config.actions.production,
         now(),
     )
@@ -342,7 +390,10 @@ async fn perform<A: Action>(
     )
     .await;
     if let (ActionKind::Rotate, Some(v)) = (kind, version.clone()) {
-        tokio::spawn(follow(state.clone(), (*fresh).clone(), v, actor, info));
+        state
+            .actions
+            .follow(RotationProgress::new(&name, &v, &actor, at));
+        tokio::spawn(follow(state.clone(), (*fresh).clone(), v, actor, info, at));
     }
     Ok(Done {
         kind,
@@ -356,29 +407,40 @@ async fn perform<A: Action>(
 /// How often a started rotation is read again, and for how long.
 const FOLLOW_EVERY: Duration = Duration::from_secs(2);
 const FOLLOW_FOR: Duration = Duration::from_secs(300);
+/// CloudTrail is asked about failures every this many reads (LookupEvents
+/// allows 2 calls a second per account and region, shared with the pages).
+const TRAIL_EVERY: u32 = 3;
 
 /// Follows a rotation started here: reads the secret again every few
 /// seconds (each read puts it into the snapshot, so the page, the lists and
-/// the on-call queue show each state) until `version` holds AWSCURRENT, has
-/// lost AWSPENDING without it (the rotation failed and was cleaned up or
-/// cancelled), or the time is up; then records how it ended.
+/// the on-call queue show each state), and asks CloudTrail whether it
+/// failed, until `version` holds AWSCURRENT, CloudTrail says it failed, it
+/// lost AWSPENDING without AWSCURRENT (cancelled or replaced), or the time
+/// is up. Each state goes to the page's progress; the end to the audit trail.
 async fn follow(
     state: AppState,
     secret: Secret,
     version: String,
     actor: String,
     info: RequestInfo,
+    started_at: crate::domain::Timestamp,
 ) {
     let name = secret.name.to_string();
     let started = Instant::now();
-    let ended = loop {
+    let mut reads = 0u32;
+    loop {
         tokio::time::sleep(FOLLOW_EVERY).await;
+        reads += 1;
+        let timed_out = started.elapsed() >= FOLLOW_FOR;
         let fresh = match reread(&state, &secret).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(secret = %name, detail = %e.detail, "following the rotation: read failed");
-                if started.elapsed() >= FOLLOW_FOR {
-                    break None;
+                if timed_out {
+                    state
+                        .actions
+                        .update(&name, &version, |p| p.give_up(&e.user, now()));
+                    break;
                 }
                 continue;
             }
@@ -390,42 +452,80 @@ async fn follow(
             .find(|(v, _)| *v == version)
             .map(|(_, l)| l.clone())
             .unwrap_or_default();
-        if labels.iter().any(|l| l == "AWSCURRENT") {
-            break Some((
-                Outcome::Allowed,
-                format!(
-                    "rotation finished: version {version} is AWSCURRENT. after: {}",
-                    seen.describe()
-                ),
-            ));
+        let failure = match &state.trail {
+            Some(trail) if reads.is_multiple_of(TRAIL_EVERY) || timed_out => {
+                failed_since(trail, &fresh.arn, started_at).await
+            }
+            _ => None,
+        };
+        // The end is recorded before the page (or `rotate --wait`) sees it.
+        let Some(mut ended) = state
+            .actions
+            .rotation(&name)
+            .filter(|p| p.version == version)
+        else {
+            break;
+        };
+        if ended.observe(&labels, failure.as_deref(), timed_out, now()) {
+            let text = ended
+                .steps
+                .last()
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default();
+            let outcome = match ended.stage {
+                RotationStage::Promoted => Outcome::Allowed,
+                _ => Outcome::Failed,
+            };
+            if let (RotationStage::Failed, Some(trail)) = (ended.stage, &state.trail) {
+                trail.forget_failures().await;
+            }
+            let _ = auth::audit(
+                &state,
+                &info,
+                &actor,
+                AuditAction::Rotate,
+                &name,
+                outcome,
+                format!("rotation followed: {text} after: {}", seen.describe()),
+            )
+            .await;
+            state.actions.update(&name, &version, |p| *p = ended);
+            break;
         }
-        if !labels.iter().any(|l| l == "AWSPENDING") {
-            break Some((
-                Outcome::Failed,
-                format!(
-                    "rotation ended without promoting version {version}. after: {}",
-                    seen.describe()
-                ),
-            ));
+        if timed_out {
+            break;
         }
-        if started.elapsed() >= FOLLOW_FOR {
-            break Some((Outcome::Failed, format!(
-                "rotation not finished after {} s: version {version} still holds AWSPENDING (the Lambda failed or is stuck; see its logs, then retry or cancel)",
-                FOLLOW_FOR.as_secs()
-            )));
-        }
-    };
-    if let Some((outcome, detail)) = ended {
-        let _ = auth::audit(
-            &state,
-            &info,
-            &actor,
-            AuditAction::Rotate,
-            &name,
-            outcome,
-            detail,
-        )
-        .await;
+    }
+}
+
+/// The message of the newest RotationFailed CloudTrail has for `arn` at or
+/// after `since`.
+async fn failed_since(
+    trail: &super::trail::TrailCache,
+    arn: &std::sync::Arc<str>,
+    since: crate::domain::Timestamp,
+) -> Option<String> {
+    let events = trail.history(arn, now(), true).await;
+    let events = events.as_ref().as_ref().ok()?;
+    events
+        .iter()
+        .find(|e| e.is(RotationEventKind::Failed) && e.at >= since)
+        .map(|e| {
+            e.message
+                .clone()
+                .unwrap_or_else(|| "CloudTrail recorded RotationFailed without a message".into())
+        })
+}
+
+/// The latest rotation of the secret `id` started here, if `who` may see it.
+pub async fn progress(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+) -> Result<Option<RotationProgress>, AppError> {
+    match reachable(state, who, id) {
+        Ok(secret) => Ok(state.actions.rotation(&secret.name)),
+        Err(e) => Err(auth::denied(state, who, id, e).await),
     }
 }
 
@@ -553,7 +653,7 @@ mod tests {
 
     #[test]
     fn the_limiter_counts_each_user_on_their_own() {
-        let l = ActionLimiter::default();
+        let l = Actions::default();
         let at = Instant::now();
         for _ in 0..3 {
             assert!(l.wait("alice", 3, at).is_none());

@@ -162,7 +162,7 @@ pub async fn describe(source: &Source, id: &str) -> Result<Secret, AppError> {
 /// The actions the detail page offers `who` on `s`: none without the
 /// operator role on it. Rotate is always listed (with how to configure
 /// rotation when it is not); cancel where a rotation is in progress or
-/// stuck; roll back where an earlier version holds AWSPREVIOUS; restore
+/// stuck; roll back where an earlier version exists; restore
 /// where the secret is scheduled for deletion.
 pub fn offers(who: &Principal, s: &Secret) -> Vec<crate::api::ActionOffer> {
     use crate::domain::access::Role;
@@ -173,7 +173,9 @@ pub fn offers(who: &Principal, s: &Secret) -> Vec<crate::api::ActionOffer> {
     let shown = |k: ActionKind| match k {
         ActionKind::Rotate => s.deleted.is_none(),
         ActionKind::CancelRotation => s.deleted.is_none() && s.pending_version().is_some(),
-        ActionKind::Rollback => s.deleted.is_none() && s.version_with(&Label::Previous).is_some(),
+        ActionKind::Rollback => {
+            s.deleted.is_none() && !crate::domain::actions::rollback_choices(s).is_empty()
+        }
         ActionKind::Restore => s.deleted.is_some(),
     };
     ActionKind::ALL
@@ -181,7 +183,14 @@ pub fn offers(who: &Principal, s: &Secret) -> Vec<crate::api::ActionOffer> {
         .filter(|k| shown(*k))
         .map(|kind| crate::api::ActionOffer {
             kind,
-            unavailable: unavailable(kind, s, None),
+            unavailable: unavailable(
+                kind,
+                s,
+                (kind == ActionKind::Rollback)
+                    .then(|| crate::domain::actions::rollback_default(s))
+                    .flatten()
+                    .as_deref(),
+            ),
         })
         .collect()
 }

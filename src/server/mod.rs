@@ -50,7 +50,7 @@ pub struct AppState {
     /// Restricted views for users whose grants do not cover everything.
     pub scoped: Arc<auth::ScopedViews>,
     /// Actions started per user, for the per-user limit.
-    pub actions: Arc<actions::ActionLimiter>,
+    pub actions: Arc<actions::Actions>,
 }
 
 impl AppState {

@@ -53,6 +53,12 @@ impl TrailCache {
         events
     }
 
+    /// Drops the kept failures lookup: a rotation was just seen failing, and
+    /// the next reader (the on-call queue) should find it.
+    pub async fn forget_failures(&self) {
+        *self.failures.lock().await = None;
+    }
+
     /// One secret's rotation events; `refresh` skips the cache.
     pub async fn history(&self, arn: &Arc<str>, now: Timestamp, refresh: bool) -> Events {
         if !refresh {

@@ -3,22 +3,137 @@
 //! the outcome or a sentence saying what went wrong.
 
 use crate::api::{
-    cancel_rotation, preview_action, restore_secret, rollback_secret, rotate_secret, ActionOffer,
-    ActionPreview,
+    cancel_rotation, follow_rotation, preview_action, restore_secret, rollback_secret,
+    rotate_secret, ActionOffer, ActionPreview,
 };
 use crate::app::error_text;
-use crate::domain::actions::ActionKind;
+use crate::app::pages::inventory::urlencode;
+use crate::app::pages::secret::secret_href;
+use crate::domain::actions::{ActionKind, RotationProgress, RotationStage};
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 /// What `?done=KIND` on the detail page says after an action succeeded.
 pub fn done_text(kind: &str) -> Option<&'static str> {
     Some(match kind {
-        "rotate" => "Rotation started: the new version holds AWSPENDING while the rotation Lambda runs. Refresh from AWS to follow it; AWSCURRENT moves when it finishes.",
+        "rotate" => "Rotation started: the new version holds AWSPENDING while the rotation Lambda runs; AWSCURRENT moves when it finishes.",
         "cancel-rotation" => "Rotation cancelled and automatic rotation turned off. Find out why it got stuck before turning it back on.",
         "rollback" => "Rolled back: AWSCURRENT is on the version shown below.",
         "restore" => "Restored: the secret is no longer scheduled for deletion.",
         _ => return None,
     })
+}
+
+/// The banner after an action (`?done=KIND`), followed by the rotation's
+/// progress when it was a rotation (`&secret=NAME`).
+#[component]
+pub fn ActionDone() -> impl IntoView {
+    let query = use_query_map();
+    move || {
+        let q = query.read();
+        let kind = q.get("done")?;
+        let text = done_text(&kind)?;
+        let follow = q.get("secret").filter(|_| kind == "rotate");
+        Some(view! {
+            <p class="notice" role="status" data-testid="action-done">{text}</p>
+            {follow.map(|name| view! { <RotationFollow name/> })}
+        })
+    }
+}
+
+/// How often the page asks how a rotation is going.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A rotation started here, followed live: each state it reaches (pending
+/// version created, promoted, failed with CloudTrail's message, stuck), read
+/// every two seconds from the server, which follows it with Secrets Manager.
+#[island]
+pub fn RotationFollow(name: String) -> impl IntoView {
+    let name = StoredValue::new(name);
+    let (progress, set_progress) = signal(None::<Result<Option<RotationProgress>, String>>);
+    let settled = move || {
+        progress.with_untracked(|p| match p {
+            Some(Ok(Some(p))) => p.finished(),
+            Some(Ok(None)) => true,
+            _ => false,
+        })
+    };
+    let poll = move || {
+        leptos::task::spawn_local(async move {
+            let r = follow_rotation(name.get_value())
+                .await
+                .map_err(|e| error_text(&e));
+            set_progress.set(Some(r));
+        });
+    };
+    Effect::new(move |_| {
+        poll();
+        let handle = set_interval_with_handle(
+            move || {
+                if !settled() {
+                    poll();
+                }
+            },
+            FOLLOW_EVERY,
+        );
+        if let Ok(h) = handle {
+            on_cleanup(move || h.clear());
+        }
+    });
+    let stage = move || {
+        progress.with(|p| match p {
+            Some(Ok(Some(p))) => stage_name(p.stage),
+            _ => "unknown",
+        })
+    };
+    view! {
+        <section class="rotation-progress" aria-labelledby="rotation-progress-title" aria-live="polite"
+            data-testid="rotation-progress" data-stage=stage>
+            <h2 id="rotation-progress-title">{format!("Rotation of {}", name.get_value())}</h2>
+            {move || match progress.get() {
+                None => view! { <p class="muted" aria-busy="true">"Reading the rotation's progress…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error">{e}" Asking again every 2 seconds."</p> }.into_any(),
+                Some(Ok(None)) => view! {
+                    <p class="muted">"No rotation of this secret was started from secretscope since the server started; the state shown is as last read."</p>
+                }.into_any(),
+                Some(Ok(Some(p))) => {
+                    let finished = p.finished();
+                    view! {
+                        <ol class="progress-steps">
+                            {p.steps.into_iter().map(|(at, text)| view! {
+                                <li><time datetime=at.rfc3339()>{at.display()}</time>" "{text}</li>
+                            }).collect_view()}
+                        </ol>
+                        {(!finished).then(|| view! { <p class="muted" aria-busy="true">"Following it: checking again every 2 seconds…"</p> })}
+                        {finished.then(|| {
+                            // Off the secret's own page, a way to its actions.
+                            let href = secret_href(&name.get_value());
+                            let elsewhere = window().location().pathname().is_ok_and(|p| !p.starts_with("/secret/"));
+                            let again = p.stage != RotationStage::Promoted && elsewhere;
+                            view! {
+                                <p class="progress-next">
+                                    <button type="button" class="secondary" on:click=move |_| { let _ = window().location().reload(); }>
+                                        "Reload to see the new state"
+                                    </button>
+                                    {again.then(|| view! { " " <a href=href>{format!("Open {} to retry or cancel the rotation", name.get_value())}</a> })}
+                                </p>
+                            }
+                        })}
+                    }.into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+fn stage_name(s: RotationStage) -> &'static str {
+    match s {
+        RotationStage::Pending => "pending",
+        RotationStage::Promoted => "promoted",
+        RotationStage::Failed => "failed",
+        RotationStage::Ended => "ended",
+        RotationStage::Stuck => "stuck",
+    }
 }
 
 /// The buttons and dialog; `compact` (a table cell on the on-call page)
@@ -33,18 +148,39 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
     let (failed, set_failed) = signal(None::<String>);
     let title = NodeRef::<leptos::html::H2>::new();
 
-    let start = move |kind: ActionKind| {
-        set_open.set(Some(kind));
-        set_preview.set(None);
+    // The plan, read fresh; `to_version` is a rollback's picked target.
+    // While it is read again for another pick, the old plan stays on show
+    // and cannot be confirmed.
+    let (reading, set_reading) = signal(false);
+    let picker = NodeRef::<leptos::html::Select>::new();
+    let (refocus, set_refocus) = signal(false);
+    let read_plan = move |kind: ActionKind, to_version: String| {
         set_failed.set(None);
-        set_typed.set(String::new());
+        set_reading.set(true);
         leptos::task::spawn_local(async move {
-            let p = preview_action(name.get_value(), kind.as_str().to_string(), String::new())
+            let p = preview_action(name.get_value(), kind.as_str().to_string(), to_version)
                 .await
                 .map_err(|e| error_text(&e));
             set_preview.set(Some(p));
+            set_reading.set(false);
         });
     };
+    let start = move |kind: ActionKind| {
+        set_open.set(Some(kind));
+        set_preview.set(None);
+        set_typed.set(String::new());
+        read_plan(kind, String::new());
+    };
+    // The picker keeps the keyboard focus across the plan's new reading.
+    Effect::new(move |_| {
+        preview.track();
+        if refocus.get_untracked() {
+            if let Some(el) = picker.get() {
+                let _ = el.focus();
+                set_refocus.set(false);
+            }
+        }
+    });
     let close = move || {
         if !busy.get_untracked() {
             set_open.set(None);
@@ -73,7 +209,8 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
                 ActionKind::Rotate => rotate_secret(id, seen, typed, token).await,
                 ActionKind::CancelRotation => cancel_rotation(id, seen, typed, token).await,
                 ActionKind::Rollback => {
-                    rollback_secret(id, String::new(), seen, typed, token).await
+                    let to = p.plan.to_version.unwrap_or_default();
+                    rollback_secret(id, to, seen, typed, token).await
                 }
                 ActionKind::Restore => restore_secret(id, seen, typed, token).await,
             };
@@ -81,9 +218,11 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
                 Ok(_) => {
                     // The page shows the outcome, read fresh.
                     let path = window().location().pathname().unwrap_or_default();
-                    let _ = window()
-                        .location()
-                        .set_href(&format!("{path}?done={}", kind.as_str()));
+                    let _ = window().location().set_href(&format!(
+                        "{path}?done={}&secret={}",
+                        kind.as_str(),
+                        urlencode(&name.get_value())
+                    ));
                 }
                 Err(e) => {
                     set_failed.set(Some(error_text(&e)));
@@ -146,7 +285,19 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
                             }.into_any(),
                             Some(Ok(p)) => {
                                 let secret = p.plan.secret.clone();
+                                let picked = p.plan.to_version.clone().unwrap_or_default();
+                                let choices = p.plan.choices.clone();
                                 view! {
+                                    {(choices.len() > 1).then(|| view! {
+                                        <label for="rollback-to" class="confirm-label">"Roll back to"</label>
+                                        <select id="rollback-to" node_ref=picker
+                                            on:change=move |ev| { set_refocus.set(true); read_plan(kind, event_target_value(&ev)) }>
+                                            {choices.into_iter().map(|(id, text)| {
+                                                let selected = id == picked;
+                                                view! { <option value=id selected=selected>{text}</option> }
+                                            }).collect_view()}
+                                        </select>
+                                    })}
                                     <p>"This will change Secrets Manager:"</p>
                                     <ol class="effects">
                                         {p.plan.effects.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}
@@ -163,7 +314,7 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
                                     {move || failed.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                                     <div class="dialog-buttons">
                                         <button type="button" class="danger"
-                                            disabled=move || !confirmed() || busy.get()
+                                            disabled=move || !confirmed() || busy.get() || reading.get()
                                             on:click=move |_| confirm()>
                                             {move || if busy.get() { "Working…".to_string() } else { kind.label().to_string() }}
                                         </button>

@@ -3,7 +3,7 @@
 //! to stop) without reloading the page, so scroll and focus stay put.
 
 use crate::api::{get_oncall, Oncall, OncallRow};
-use crate::app::components::actions::{done_text, SecretActions};
+use crate::app::components::actions::{ActionDone, SecretActions};
 use crate::app::components::health::{FirstSync, SeverityBadge};
 use crate::app::components::time::When;
 use crate::app::error_text;
@@ -27,11 +27,10 @@ pub fn OncallPage() -> impl IntoView {
             .unwrap_or(DEFAULT_REFRESH_SECS)
     };
     let data = Resource::new(|| (), |_| get_oncall());
-    let done = move || query.read().get("done").and_then(|k| done_text(&k));
     view! {
         <Title text="On-call"/>
         <h1>"On-call: failed and overdue rotations"</h1>
-        {move || done().map(|t| view! { <p class="notice" role="status" data-testid="action-done">{t}</p> })}
+        <ActionDone/>
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Reading the rotation queue…"</p> }>
             {move || data.get().map(|r| match r {
                 Ok(d) if !d.ready => view! { <FirstSync/> }.into_any(),

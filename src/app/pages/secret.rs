@@ -2,7 +2,7 @@
 //! on a timeline, and a refresh that re-reads it from Secrets Manager.
 
 use crate::api::{get_secret, FindingView, LiveDetail, RefreshSecret, SecretDetail};
-use crate::app::components::actions::{done_text, SecretActions};
+use crate::app::components::actions::{ActionDone, SecretActions};
 use crate::app::components::health::SeverityBadge;
 use crate::app::components::time::When;
 use crate::app::components::timeline::{Mark, Timeline};
@@ -44,11 +44,10 @@ pub fn SecretPage() -> impl IntoView {
         move || (id(), deprecated()),
         |(id, deprecated)| get_secret(id, deprecated),
     );
-    let done = move || query.read().get("done").and_then(|k| done_text(&k));
     view! {
         <Title text=move || id()/>
         <p class="crumbs"><a href="/secrets">"Inventory"</a></p>
-        {move || done().map(|t| view! { <p class="notice" role="status" data-testid="action-done">{t}</p> })}
+        <ActionDone/>
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading the secret…"</p> }>
             {move || data.get().map(|r| match r {
                 Ok(d) => view! { <Detail d=d deprecated=deprecated()/> }.into_any(),

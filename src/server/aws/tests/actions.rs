@@ -7,7 +7,7 @@
 use super::auth::{audited, call, form_escape, serve, Served};
 use super::login;
 use crate::domain::access::{Grant, Role, Scope};
-use crate::domain::actions::{ActionKind, Request, Seen};
+use crate::domain::actions::{ActionKind, Request, RotationProgress, RotationStage, Seen};
 use crate::domain::audit::{AuditAction, Outcome};
 use crate::domain::{Label, Secret};
 use crate::server::actions;
@@ -58,6 +58,22 @@ pub(super) fn request(kind: ActionKind, x: &Secret) -> Request {
 /// `kind` on `x` as the operator, sent as a person would after looking.
 async fn attempt(s: &Served, kind: ActionKind, x: &Secret) -> Result<actions::Done, AppError> {
     actions::run(&s.state, &operator(), &x.name, request(kind, x)).await
+}
+
+/// The newest ten `secret.rotate` records about `name` (with `outcome`).
+async fn rotate_records(
+    s: &Served,
+    name: &str,
+    outcome: Option<Outcome>,
+) -> Vec<crate::server::store::AuditRecord> {
+    let filter = crate::server::store::AuditFilter {
+        action: Some(AuditAction::Rotate),
+        target: Some(name.to_string()),
+        outcome,
+        ..Default::default()
+    };
+    let page = s.state.auth.store.audit_page(&filter, 0, 10).await;
+    page.unwrap().records
 }
 
 async fn count(s: &Served, action: AuditAction, outcome: Outcome) -> i64 {
@@ -130,25 +146,10 @@ async fn rotate_now_starts_a_rotation_once_per_token() {
     // The trail says how it ended (written just after that read).
     let mut recorded = false;
     for _ in 0..20 {
-        let page = s
-            .state
-            .auth
-            .store
-            .audit_page(
-                &crate::server::store::AuditFilter {
-                    action: Some(AuditAction::Rotate),
-                    target: Some(x.name.to_string()),
-                    ..Default::default()
-                },
-                0,
-                10,
-            )
+        if rotate_records(&s, &x.name, None)
             .await
-            .unwrap();
-        if page
-            .records
             .iter()
-            .any(|r| r.event.detail.starts_with("rotation finished"))
+            .any(|r| r.event.detail.starts_with("rotation followed: Promoted"))
         {
             recorded = true;
             break;
@@ -271,6 +272,113 @@ async fn rollback_moves_awscurrent_and_refuses_a_raced_change() {
     assert_eq!(done.after.holder("AWSCURRENT"), Some(current.as_str()));
     assert_eq!(done.after.holder("AWSPREVIOUS"), Some(previous.as_str()));
     assert_eq!(count(&s, AuditAction::Rollback, Outcome::Allowed).await, 2);
+    s.server.abort();
+}
+
+#[tokio::test]
+async fn rollback_goes_to_a_picked_version_and_never_to_a_pending_one() {
+    let s = serve().await;
+    // A secret with an earlier version besides AWSPREVIOUS's: a custom
+    // label keeps the old AWSPREVIOUS listed through a rotation.
+    let x = pick(&s, "rotatable, with an AWSPREVIOUS version", |x| {
+        lambda(x, "ok")
+            && x.deleted.is_none()
+            && x.pending_version().is_none()
+            && x.version_with(&Label::Previous).is_some()
+            && !x.name.starts_with("prod/")
+    })
+    .await;
+    let client = &s.state.source.client;
+    client
+        .update_secret_version_stage()
+        .secret_id(&*x.arn)
+        .version_stage("keep")
+        .move_to_version_id(x.version_with(&Label::Previous).unwrap().id.to_string())
+        .send()
+        .await
+        .unwrap();
+    client
+        .rotate_secret()
+        .secret_id(&*x.arn)
+        .send()
+        .await
+        .unwrap();
+    let mut x = x;
+    for _ in 0..80 {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        x = reread(&s.state, &x).await.unwrap();
+        if x.pending_version().is_none() {
+            break;
+        }
+    }
+    assert_eq!(crate::domain::actions::rollback_choices(&x).len(), 2);
+    let choices: Vec<String> = crate::domain::actions::rollback_choices(&x)
+        .iter()
+        .map(|v| v.id.to_string())
+        .collect();
+    let previous = x.version_with(&Label::Previous).map(|v| v.id.to_string());
+    // The dialog's first reading: AWSPREVIOUS's version, and every choice.
+    let (plan, _) = actions::preview(&s.state, &operator(), &x.name, ActionKind::Rollback, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        plan.to_version.as_ref(),
+        previous.as_ref().or(choices.first())
+    );
+    assert_eq!(
+        plan.choices
+            .iter()
+            .map(|(id, _)| id.clone())
+            .collect::<Vec<_>>(),
+        choices
+    );
+    // Picking the other one: the plan names it.
+    let picked = choices
+        .iter()
+        .find(|c| Some(*c) != plan.to_version.as_ref())
+        .unwrap();
+    let (plan, _) = actions::preview(
+        &s.state,
+        &operator(),
+        &x.name,
+        ActionKind::Rollback,
+        Some(picked),
+    )
+    .await
+    .unwrap();
+    assert_eq!(plan.to_version.as_deref(), Some(picked.as_str()));
+    assert!(
+        plan.effects[0].contains(&format!("to version {picked}")),
+        "{:?}",
+        plan.effects
+    );
+    let mut req = request(ActionKind::Rollback, &x);
+    req.to_version = Some(picked.clone());
+    let done = actions::run(&s.state, &operator(), &x.name, req)
+        .await
+        .unwrap();
+    assert_eq!(done.after.holder("AWSCURRENT"), Some(picked.as_str()));
+
+    // A version holding AWSPENDING (a failed rotation's) is not a rollback
+    // target, picked or not: refused with a sentence, nothing changed.
+    let stuck = pick(&s, "with a stuck AWSPENDING", |x| {
+        x.deleted.is_none() && x.pending_version().is_some() && !x.name.starts_with("prod/")
+    })
+    .await;
+    let pending = stuck.pending_version().unwrap().id.to_string();
+    assert!(!crate::domain::actions::rollback_choices(&stuck)
+        .iter()
+        .any(|v| v.id.to_string() == pending));
+    let mut req = request(ActionKind::Rollback, &stuck);
+    req.to_version = Some(pending.clone());
+    let e = actions::run(&s.state, &operator(), &stuck.name, req)
+        .await
+        .unwrap_err();
+    assert!(e.user.contains("holds AWSPENDING"), "{}", e.user);
+    assert_eq!(
+        Seen::of(&reread(&s.state, &stuck).await.unwrap()),
+        Seen::of(&stuck)
+    );
     s.server.abort();
 }
 
@@ -414,58 +522,96 @@ async fn a_viewers_forged_action_changes_nothing_and_is_audited() {
     s.server.abort();
 }
 
+/// The rotation progress the page shows for `name`, once it has left
+/// `Pending` (or panics after `secs`).
+async fn settled(state: &crate::server::AppState, name: &str, secs: u64) -> RotationProgress {
+    for _ in 0..secs * 4 {
+        if let Some(p) = state.actions.rotation(name).filter(|p| p.finished()) {
+            return p;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!(
+        "the rotation of {name} was still pending after {secs} s: {:?}",
+        state.actions.rotation(name)
+    );
+}
+
 #[tokio::test]
-async fn a_failed_rotation_is_retried_until_it_succeeds() {
+async fn a_failed_rotation_is_followed_to_its_failure_and_a_retry_to_promotion() {
     let s = serve().await;
+    // With CloudTrail, as `serve --demo` runs: the follower learns of the
+    // failure from RotationFailed instead of waiting out its time.
+    let state = s
+        .state
+        .clone()
+        .with_trail(Some(super::cloudtrail::trail(&s.ep).await));
     // A flaky Lambda fails its first invocation on this endpoint and works
     // after that.
     let flaky = pick(&s, "rotated by a flaky Lambda", |x| {
         lambda(x, "flaky") && x.deleted.is_none()
     })
     .await;
-    let first = attempt(&s, ActionKind::Rotate, &flaky)
-        .await
-        .unwrap()
-        .version
-        .unwrap();
-    // Retry once the failed attempt has ended: while it runs, Secrets
-    // Manager refuses, and the answer says so.
-    let mut retried = None;
-    for _ in 0..40 {
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        let now = reread(&s.state, &flaky).await.unwrap();
-        let current = now.version_with(&Label::Current).map(|v| v.id.to_string());
-        assert_ne!(
-            current.as_deref(),
-            Some(first.as_str()),
-            "the first attempt failed"
-        );
-        match attempt(&s, ActionKind::Rotate, &now).await {
-            Ok(done) => {
-                retried = done.version;
-                break;
-            }
-            Err(e) => assert!(e.user.contains("already in progress"), "{}", e.user),
+    let run = |x: Arc<Secret>| {
+        let state = state.clone();
+        async move {
+            actions::run(
+                &state,
+                &operator(),
+                &x.name,
+                request(ActionKind::Rotate, &x),
+            )
+            .await
         }
-    }
-    let version = retried.expect("the retry was accepted once the first attempt failed");
-    let mut promoted = false;
-    for _ in 0..40 {
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        let snap = s.state.inventory.snapshot();
-        let current = snap
-            .by_name(&flaky.name)
+    };
+    let first = run(flaky.clone()).await.unwrap().version.unwrap();
+    // Retried while it runs, Secrets Manager refuses, and the answer says so.
+    let again = run(reread(&state, &flaky).await.unwrap()).await;
+    assert!(
+        again
+            .as_ref()
+            .is_err_and(|e| e.user.contains("already in progress")),
+        "{again:?}"
+    );
+    let failed = settled(&state, &flaky.name, 30).await;
+    assert_eq!(
+        (failed.stage, failed.version.as_str()),
+        (RotationStage::Failed, first.as_str())
+    );
+    let said = &failed.steps.last().unwrap().1;
+    assert!(
+        said.contains("failed at setSecret: Task timed out"),
+        "{said}"
+    );
+    let now = reread(&state, &flaky).await.unwrap();
+    assert_ne!(
+        now.version_with(&Label::Current).map(|v| v.id.to_string()),
+        Some(first.clone()),
+        "the first attempt failed"
+    );
+    // On the audit trail: the refused retry, and how the first one ended.
+    let failures = rotate_records(&s, &flaky.name, Some(Outcome::Failed)).await;
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert!(failures[0]
+        .event
+        .detail
+        .starts_with("rotation followed: The rotation failed: SecretsManagerRotation-flaky-"));
+
+    // The retry is accepted, followed, and promoted; the snapshot shows it.
+    let version = run(now).await.unwrap().version.unwrap();
+    let done = settled(&state, &flaky.name, 30).await;
+    assert_eq!(
+        (done.stage, done.version.as_str()),
+        (RotationStage::Promoted, version.as_str())
+    );
+    assert_eq!(done.steps.len(), 2, "{done:?}");
+    let snap = state.inventory.snapshot();
+    assert_eq!(
+        snap.by_name(&flaky.name)
             .unwrap()
             .version_with(&Label::Current)
-            .map(|v| v.id.to_string());
-        if current.as_deref() == Some(version.as_str()) {
-            promoted = true;
-            break;
-        }
-    }
-    assert!(
-        promoted,
-        "the retried rotation finished and the snapshot shows it"
+            .map(|v| v.id.to_string()),
+        Some(version)
     );
     s.server.abort();
 }

@@ -70,7 +70,7 @@ pub(super) struct Served {
     pub state: AppState,
     pub in_scope: String,
     pub out_of_scope: String,
-    _ep: local::RunningEndpoint,
+    pub ep: local::RunningEndpoint,
     pub server: tokio::task::JoinHandle<()>,
 }
 
@@ -118,7 +118,7 @@ pub(super) async fn serve() -> Served {
         state,
         in_scope,
         out_of_scope,
-        _ep: ep,
+        ep,
         server,
     }
 }
@@ -170,7 +170,9 @@ fn expected(path: &str, caller: Caller) -> u16 {
         ("/api/get_me", _) => 200,
         (_, Caller::Anonymous) => 401,
         // A secret outside the scoped user's grants.
-        ("/api/get_secret" | "/api/refresh_secret", Caller::Scoped) => 403,
+        ("/api/get_secret" | "/api/refresh_secret" | "/api/rotation_progress", Caller::Scoped) => {
+            403
+        }
         // Actions need the operator role on the secret; the operator and
         // admin get past the guard and are refused their unreadable input
         // (the bodies below), which changes nothing either.
@@ -185,7 +187,7 @@ fn body_for(path: &str, target: &str) -> String {
     match path {
         "/api/list_inventory" => "q=&path=&sort=&page=1".into(),
         "/api/get_secret" => format!("id={id}&deprecated=false"),
-        "/api/refresh_secret" => format!("id={id}"),
+        "/api/refresh_secret" | "/api/rotation_progress" => format!("id={id}"),
         "/api/get_audit" => "actor=&action=&target=&outcome=&from=&to=&page=1".into(),
         // Restoring a secret that is not scheduled for deletion: refused.
         "/api/preview_action" => format!("id={id}&kind=restore&to_version="),
@@ -221,6 +223,7 @@ const MATRIX: &[&str] = &[
     "/api/cancel_rotation",
     "/api/rollback_secret",
     "/api/restore_secret",
+    "/api/rotation_progress",
 ];
 
 #[test]

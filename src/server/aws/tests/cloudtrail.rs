@@ -48,7 +48,7 @@ async fn start(step: Duration) -> RunningEndpoint {
     .unwrap()
 }
 
-async fn trail(ep: &RunningEndpoint) -> RotationTrail {
+pub(super) async fn trail(ep: &RunningEndpoint) -> RotationTrail {
     RotationTrail::build(
         &settings(&ep.url()),
         &CloudTrailSettings {
