@@ -10,6 +10,7 @@ pub mod health;
 pub mod owner;
 pub mod policy;
 pub mod query;
+pub mod requests;
 pub mod rotation_history;
 pub mod secret;
 pub mod state;

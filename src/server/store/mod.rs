@@ -12,12 +12,14 @@
 //! forms from `domain`.
 
 mod audit;
+mod requests;
 mod sessions;
 #[cfg(test)]
 mod tests;
 mod users;
 
 pub use audit::{AuditFilter, AuditPage, AuditRecord, AUDIT_PAGE_MAX};
+pub use requests::{RequestChange, RequestFilter};
 pub use sessions::SqlSessionStore;
 pub use users::{StoredGrant, User};
 
@@ -258,16 +260,30 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// The migrations of each backend, embedded in the binary. A file added to
 /// `migrations/` must be listed here too (a test checks the lists against
 /// the folders).
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../../migrations/sqlite/0001_initial.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../../migrations/postgres/0001_initial.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "access_requests",
+        include_str!("../../../migrations/sqlite/0002_access_requests.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "access_requests",
+        include_str!("../../../migrations/postgres/0002_access_requests.sql"),
+    ),
+];
 
 /// A [`MigrationSource`] over embedded SQL, so no `migrations/` folder is
 /// needed at run time and no sqlx macros at build time.
