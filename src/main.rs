@@ -581,6 +581,18 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
         // The demo endpoint serves CloudTrail's LookupEvents for its
         // simulated rotations, at the same URL.
         config.cloudtrail.enabled = true;
+        // Approvals grant on the demo endpoint's policies; the seed's owners
+        // (people at example.com, `@team` handles) decide as demo users.
+        config.requests.grants = true;
+        if config.requests.owners.is_empty() {
+            config.requests.owners = [
+                ("*@example.com", "operator"),
+                ("@payments-team", "payments"),
+            ]
+            .into_iter()
+            .map(|(owner, user)| (owner.to_string(), vec![user.to_string()]))
+            .collect();
+        }
         source_label = format!(
             "demo endpoint at {} (seeded, {} secrets)",
             running.url(),

@@ -1,19 +1,8 @@
-import { test, expect, request as pwRequest, Browser, Page } from "@playwright/test";
-import { expectAccessible, keepScreenshot, waitForHydration } from "./helpers";
+import { test, expect, request as pwRequest, Page } from "@playwright/test";
+import { expectAccessible, keepScreenshot, signedIn, waitForHydration } from "./helpers";
 import { baseURL } from "../playwright.config";
 
 type Row = { name: string; state: string; rotation_lambda: string };
-
-async function signedIn(browser: Browser, name: string): Promise<Page> {
-  const context = await browser.newContext({ storageState: { cookies: [], origins: [] } });
-  const page = await context.newPage();
-  await page.goto("/login");
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Password").fill(`demo-${name}-password`);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
-  return page;
-}
 
 async function secrets(page: Page): Promise<Row[]> {
   return (await page.request.get("/export/secrets.json")).json();

@@ -1,4 +1,4 @@
-import { Page, TestInfo, expect } from "@playwright/test";
+import { Browser, Page, TestInfo, expect } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 
 /** Fails on any serious or critical axe-core violation, listing them. */
@@ -24,4 +24,16 @@ export async function keepScreenshot(page: Page, testInfo: TestInfo, name: strin
 /** Waits until the wasm bundle has hydrated the page. */
 export async function waitForHydration(page: Page) {
   await page.locator("body[data-hydrated=true]").waitFor({ state: "attached", timeout: 30_000 });
+}
+
+/** A new browser context signed in as the demo user `name`. */
+export async function signedIn(browser: Browser, name: string): Promise<Page> {
+  const context = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+  const page = await context.newPage();
+  await page.goto("/login");
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Password").fill(`demo-${name}-password`);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
+  return page;
 }

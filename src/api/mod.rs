@@ -5,6 +5,7 @@ pub mod actions;
 pub mod audit;
 pub mod health;
 pub mod inventory;
+pub mod requests;
 pub mod secret;
 pub mod status;
 
@@ -12,6 +13,7 @@ pub use actions::*;
 pub use audit::*;
 pub use health::*;
 pub use inventory::*;
+pub use requests::*;
 pub use secret::*;
 pub use status::*;
 

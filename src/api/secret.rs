@@ -54,6 +54,18 @@ pub struct SecretDetail {
     /// The actions offered to this user on this secret: empty without the
     /// operator role on it (a viewer sees no action controls).
     pub actions: Vec<ActionOffer>,
+    /// Who decides access requests for it, and the open ones.
+    pub access: AccessInfo,
+}
+
+/// The detail page's access panel.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccessInfo {
+    /// "alice, bob" or "the admins".
+    pub deciders: String,
+    pub max_duration: String,
+    /// Open requests on this secret (pending, approved, active).
+    pub open: Vec<crate::domain::requests::AccessRequest>,
 }
 
 /// An action the page offers, or explains why it cannot.

@@ -31,10 +31,15 @@ impl Owner {
 pub const OWNER_TAG: &str = "owner";
 
 pub fn owner_of(s: &Secret) -> Option<Owner> {
+    owner_with_tag(s, OWNER_TAG)
+}
+
+/// The owner by the tag `key` (any case), else from the description.
+pub fn owner_with_tag(s: &Secret, key: &str) -> Option<Owner> {
     let tag = s
         .tags
         .iter()
-        .find(|t| t.key.eq_ignore_ascii_case(OWNER_TAG) && !t.value.trim().is_empty());
+        .find(|t| t.key.eq_ignore_ascii_case(key) && !t.value.trim().is_empty());
     if let Some(t) = tag {
         return Some(Owner {
             name: t.value.trim().to_string(),

@@ -95,10 +95,19 @@ pub enum AlertError {
 
 /// The monitor's sink: builds messages and queues them.
 pub struct WebhookSink {
-    tx: mpsc::Sender<Message>,
+    out: Notifier,
     cfg: HealthConfig,
     dashboard_url: Option<String>,
+}
+
+/// Queues messages on the webhook's delivery: the health monitor's, and
+/// the access requests' (cloned into the app state).
+#[derive(Clone)]
+pub struct Notifier {
+    tx: mpsc::Sender<Message>,
     metrics: Arc<Metrics>,
+    /// The dashboard's public base URL, for links; None: no links.
+    pub dashboard_url: Option<String>,
 }
 
 /// Delivers queued messages; run it with [`Delivery::run`] on the runtime.
@@ -127,15 +136,19 @@ impl WebhookSink {
             return Err(AlertError::BadUrl);
         }
         let (tx, rx) = mpsc::channel(QUEUE);
+        let dashboard_url = settings
+            .dashboard_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/').to_string())
+            .filter(|u| !u.is_empty());
         let sink = WebhookSink {
-            tx,
+            out: Notifier {
+                tx,
+                metrics: metrics.clone(),
+                dashboard_url: dashboard_url.clone(),
+            },
             cfg,
-            dashboard_url: settings
-                .dashboard_url
-                .as_deref()
-                .map(|u| u.trim_end_matches('/').to_string())
-                .filter(|u| !u.is_empty()),
-            metrics: metrics.clone(),
+            dashboard_url,
         };
         let delivery = Delivery {
             rx,
@@ -145,6 +158,25 @@ impl WebhookSink {
             policy,
         };
         Ok(Some((sink, delivery)))
+    }
+
+    /// A handle that queues on the same delivery.
+    pub fn notifier(&self) -> Notifier {
+        self.out.clone()
+    }
+
+    fn queue(&self, msg: Message) {
+        self.out.queue(msg)
+    }
+}
+
+impl Notifier {
+    /// Queues a plain message (`text` is escaped for Slack's mrkdwn).
+    pub fn send(&self, about: String, text: &str) {
+        self.queue(Message {
+            about,
+            payload: serde_json::json!({ "text": escape(text) }),
+        });
     }
 
     fn queue(&self, msg: Message) {
@@ -971,7 +1003,13 @@ pub(crate) mod tests {
         let mut rx = {
             // Swap in a receiver we can read: rebuild with a live channel.
             let (tx, rx) = mpsc::channel(QUEUE);
-            let sink = WebhookSink { tx, ..sink };
+            let sink = WebhookSink {
+                out: Notifier {
+                    tx,
+                    ..sink.out.clone()
+                },
+                ..sink
+            };
             let secrets: Vec<Secret> = (0..3).map(|i| stuck(&format!("s{i}"))).collect();
             let view = view_of(secrets.clone());
             let changes: Vec<Transition> = secrets

@@ -1,5 +1,5 @@
-//! The background work of `serve`: the sync loop, the health monitor and
-//! the removal of expired sessions, started together so that tests run
+//! The background work of `serve`: the sync loop, the health monitor, the
+//! removal of expired sessions and of expired access grants, started together so that tests run
 //! exactly what `serve` runs.
 
 use super::aws::sync::{self, Syncer};
@@ -28,6 +28,7 @@ impl Background {
             syncer.clone().spawn(),
             state.health.clone().spawn(sync::now),
             tokio::spawn(delete_expired_sessions(state.auth.store.clone())),
+            tokio::spawn(expire_grants(state.clone())),
         ];
         Background { syncer, tasks }
     }
@@ -46,6 +47,22 @@ async fn delete_expired_sessions(store: super::store::Store) {
         every.tick().await;
         if let Err(e) = sessions.delete_expired().await {
             tracing::warn!("expired sessions not deleted (will retry): {e}");
+        }
+    }
+}
+
+/// How often granted access past its time is removed from the policies
+/// (IAM already refuses it: the statement's condition holds the expiry).
+const GRANT_SWEEP: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn expire_grants(state: AppState) {
+    let mut every = tokio::time::interval(GRANT_SWEEP);
+    loop {
+        every.tick().await;
+        match super::requests::expire_due(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "expired grants removed"),
+            Err(e) => tracing::warn!(detail = %e.detail, "expired grants not removed (will retry)"),
         }
     }
 }

@@ -26,6 +26,37 @@ pub struct Config {
     pub auth: crate::server::auth::AuthSettings,
     /// Rotate, cancel, roll back, restore: production paths and pacing.
     pub actions: ActionSettings,
+    /// Access requests: owners, durations, and whether approval grants.
+    pub requests: RequestSettings,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RequestSettings {
+    /// The tag naming a secret's owner (any case).
+    pub owner_tag: String,
+    /// The longest access that may be asked for or granted, seconds.
+    pub max_duration_secs: i64,
+    /// Approval adds a resource-policy statement for the principal, with
+    /// its expiry in the policy; off: approval is recorded and the owner
+    /// grants by hand. Needs secretsmanager:GetResourcePolicy,
+    /// PutResourcePolicy, DeleteResourcePolicy and ValidateResourcePolicy.
+    pub grants: bool,
+    /// Owner (as named on secrets, any case) → the dashboard users who
+    /// decide for it. An owner not listed decides itself when a dashboard
+    /// user has its name (or its e-mail's local part); else the admins do.
+    pub owners: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Default for RequestSettings {
+    fn default() -> Self {
+        RequestSettings {
+            owner_tag: "owner".into(),
+            max_duration_secs: 7 * 86_400,
+            grants: false,
+            owners: Default::default(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -173,6 +204,7 @@ impl Default for Config {
             store: StoreSettings::default(),
             auth: Default::default(),
             actions: ActionSettings::default(),
+            requests: RequestSettings::default(),
         }
     }
 }
@@ -339,6 +371,14 @@ impl Config {
             "SECRETSCOPE_ACTIONS_PER_USER_PER_MINUTE",
             self.actions.per_user_per_minute
         );
+        layer!(
+            "SECRETSCOPE_REQUESTS_MAX_DURATION_SECS",
+            self.requests.max_duration_secs
+        );
+        layer!("SECRETSCOPE_REQUESTS_GRANTS", self.requests.grants);
+        if let Some(v) = env("SECRETSCOPE_REQUESTS_OWNER_TAG") {
+            self.requests.owner_tag = v.trim().to_string();
+        }
         if let Some(v) = env("SECRETSCOPE_ACTIONS_PRODUCTION") {
             self.actions.production = v
                 .split(',')

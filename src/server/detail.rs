@@ -243,6 +243,8 @@ pub async fn detail(
     };
     let mut out = build(&secret, live.as_deref(), live_error, deprecated, at);
     out.actions = offers(who, &secret);
+    out.owner = crate::domain::owner::owner_with_tag(&secret, &state.config.requests.owner_tag);
+    out.access = Box::pin(access_info(state, &secret)).await?;
     let replicas: Option<Vec<ReplicaState>> = live
         .as_deref()
         .map(|l| l.replicas.iter().map(Replica::state).collect());
@@ -520,8 +522,41 @@ fn build(
         findings: Vec::new(),
         history: None,
         actions: Vec::new(),
+        access: Default::default(),
         seen_at: s.versions_fetched,
     }
+}
+
+/// Who decides access to `s`, and its open requests.
+async fn access_info(state: &AppState, s: &Secret) -> Result<crate::api::AccessInfo, AppError> {
+    use crate::domain::requests::{duration_text, RequestStatus};
+    let (_, users) = crate::server::requests::approvers(state, s).await?;
+    let open = state
+        .auth
+        .store
+        .access_requests(
+            &crate::server::store::RequestFilter {
+                secret_arn: Some(s.arn.to_string()),
+                statuses: vec![
+                    RequestStatus::Pending,
+                    RequestStatus::Approved,
+                    RequestStatus::Active,
+                ],
+                ..Default::default()
+            },
+            50,
+        )
+        .await
+        .map_err(crate::server::auth::store_error)?;
+    Ok(crate::api::AccessInfo {
+        deciders: if users.is_empty() {
+            "the admins".to_string()
+        } else {
+            format!("{} (or an admin)", users.join(", "))
+        },
+        max_duration: duration_text(state.config.requests.max_duration_secs),
+        open,
+    })
 }
 
 #[cfg(test)]

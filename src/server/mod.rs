@@ -17,6 +17,7 @@ pub mod inventory;
 pub mod local;
 pub mod metrics;
 pub mod overview;
+pub mod requests;
 pub mod security;
 pub mod store;
 pub mod trail;
@@ -51,6 +52,10 @@ pub struct AppState {
     pub scoped: Arc<auth::ScopedViews>,
     /// Actions started per user, for the per-user limit.
     pub actions: Arc<actions::Actions>,
+    /// Access-request messages on the alerts webhook, when one is set.
+    pub notifier: Option<alerts::Notifier>,
+    /// One resource-policy edit at a time (grants, expiries, revocations).
+    pub grant_edits: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {
@@ -68,7 +73,13 @@ impl AppState {
         let details: Arc<detail::DetailCache> = Default::default();
         let cache = details.clone();
         let metrics = Arc::new(metrics::Metrics::new());
-        let sink = alert_sink(&config, &metrics);
+        let (sink, notifier) = match alert_sink(&config, &metrics) {
+            Some(sink) => {
+                let notifier = sink.notifier();
+                (Some(sink as Arc<dyn health::AlertSink>), Some(notifier))
+            }
+            None => (None, None),
+        };
         let health = health::HealthMonitor::new(
             config.health.clone(),
             inventory.clone(),
@@ -93,6 +104,8 @@ impl AppState {
             auth,
             scoped: Default::default(),
             actions: Default::default(),
+            notifier,
+            grant_edits: Default::default(),
         }
     }
 
@@ -122,7 +135,7 @@ impl AppState {
 fn alert_sink(
     config: &config::Config,
     metrics: &Arc<metrics::Metrics>,
-) -> Option<Arc<dyn health::AlertSink>> {
+) -> Option<Arc<alerts::WebhookSink>> {
     let built = alerts::WebhookSink::new(
         &config.alerts,
         config.health.clone(),

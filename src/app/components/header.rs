@@ -31,6 +31,7 @@ fn SignedIn(me: Me) -> impl IntoView {
                 <a href="/">"Overview"</a>
                 <a href="/secrets">"Inventory"</a>
                 <a href="/oncall">"On-call"</a>
+                <a href="/requests">"Requests"</a>
                 <a href="/audit">"Audit"</a>
             </nav>
             <form class="user" method="post" action="/logout">

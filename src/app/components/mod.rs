@@ -1,5 +1,6 @@
 pub mod actions;
 pub mod header;
 pub mod health;
+pub mod requests;
 pub mod time;
 pub mod timeline;

@@ -4,4 +4,5 @@ pub mod login;
 pub mod not_found;
 pub mod oncall;
 pub mod overview;
+pub mod requests;
 pub mod secret;

@@ -4,6 +4,7 @@
 use crate::api::{get_secret, FindingView, LiveDetail, RefreshSecret, SecretDetail};
 use crate::app::components::actions::{ActionDone, SecretActions};
 use crate::app::components::health::SeverityBadge;
+use crate::app::components::requests::RequestAccessForm;
 use crate::app::components::time::When;
 use crate::app::components::timeline::{Mark, Timeline};
 use crate::app::error_text;
@@ -172,6 +173,7 @@ fn Detail(d: SecretDetail, deprecated: bool) -> impl IntoView {
         <Rotation d=d.clone()/>
         {d.history.clone().map(|h| view! { <History history=h now=now/> })}
         {d.deleted.map(|t| view! { <Deletion deleted=t now=now/> })}
+        <AccessPanel d=d.clone() now=now/>
         <section aria-labelledby="versions-h">
             <h2 id="versions-h">"Versions and labels"</h2>
             <Timeline versions=d.versions.clone() marks=marks now=now/>
@@ -400,4 +402,31 @@ mod tests {
             "/secret/x/%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E"
         );
     }
+}
+
+/// Who decides access requests for the secret, the open ones, and the form
+/// to ask (not for a secret scheduled for deletion).
+#[component]
+fn AccessPanel(d: SecretDetail, now: Timestamp) -> impl IntoView {
+    view! {
+        <section class="facts access" aria-labelledby="access-h" data-testid="access">
+            <h2 id="access-h">"Access"</h2>
+            <p>"Access requests for this secret are decided by "<strong>{d.access.deciders.clone()}</strong>"."</p>
+            {(!d.access.open.is_empty()).then(|| view! {
+                <ul class="open-requests">
+                    {d.access.open.iter().map(|r| view! {
+                        <li>{format!("Request {} by {} for ", r.id, r.requested_by)}<code>{r.principal.clone()}</code>
+                            {format!(": {}", crate::app::components::requests::status_text(r, now))}</li>
+                    }).collect_view()}
+                </ul>
+            })}
+            {(d.deleted.is_none()).then(|| view! {
+                <details>
+                    <summary>"Request access"</summary>
+                    <RequestAccessForm secret=d.name.clone() deciders=d.access.deciders.clone() max_duration=d.access.max_duration.clone()/>
+                </details>
+            })}
+        </section>
+    }
+    .into_any()
 }

@@ -121,6 +121,7 @@ impl Inner {
             "GetResourcePolicy" => self.store().get_policy(parse(body)?),
             "PutResourcePolicy" => self.store_mut().put_policy(parse(body)?),
             "DeleteResourcePolicy" => self.store_mut().delete_policy(parse(body)?),
+            "ValidateResourcePolicy" => self.store().validate_policy(parse(body)?),
             "RotateSecret" => {
                 let (out, job) = self.store_mut().rotate(parse(body)?, now)?;
                 if let Some((seq, rotation_id)) = job {

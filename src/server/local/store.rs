@@ -794,9 +794,9 @@ impl Store {
 
     // ---- mutations -----------------------------------------------------------
 
-    pub fn put_policy(&mut self, req: PutPolicyReq) -> Result<Value, ApiError> {
-        let policy_text = required(req.resource_policy, "ResourcePolicy")?;
-        let policy: Value = serde_json::from_str(&policy_text).map_err(|_| {
+    /// The checks PutResourcePolicy makes (and ValidateResourcePolicy reports).
+    fn check_policy(text: &str, block_public: bool) -> Result<(), ApiError> {
+        let policy: Value = serde_json::from_str(text).map_err(|_| {
             ApiError::client(
                 "MalformedPolicyDocumentException",
                 "This resource policy contains a syntax error.",
@@ -813,16 +813,39 @@ impl Store {
                 "This resource policy contains an unsupported or malformed Statement.",
             ));
         }
-        if req.block_public_policy == Some(true) && is_public(&policy) {
+        if block_public && is_public(&policy) {
             return Err(ApiError::client(
                 "PublicPolicyException",
                 "The BlockPublicPolicy parameter is set to true, and the resource policy did not prevent broad access to the secret.",
             ));
         }
+        Ok(())
+    }
+
+    pub fn put_policy(&mut self, req: PutPolicyReq) -> Result<Value, ApiError> {
+        let policy_text = required(req.resource_policy, "ResourcePolicy")?;
+        Self::check_policy(&policy_text, req.block_public_policy == Some(true))?;
         let (_, s) = self.live_mut(req.secret_id)?;
         s.data.resource_policy = Some(policy_text);
         let out = json!({"ARN": s.data.arn, "Name": s.data.name});
         Ok(out)
+    }
+
+    /// ValidateResourcePolicy: the same checks as PutResourcePolicy, with
+    /// broad access reported as a failed check (as Zelkova's verdict is).
+    pub fn validate_policy(&self, req: PutPolicyReq) -> Result<Value, ApiError> {
+        let text = required(req.resource_policy, "ResourcePolicy")?;
+        if let Some(id) = req.secret_id {
+            self.lookup(&id)?;
+        }
+        Ok(match Self::check_policy(&text, true) {
+            Ok(()) => json!({"PolicyValidationPassed": true, "ValidationErrors": []}),
+            Err(e) if e.code == "PublicPolicyException" => json!({
+                "PolicyValidationPassed": false,
+                "ValidationErrors": [{"CheckName": "BLOCK_PUBLIC_POLICY", "ErrorMessage": e.message}],
+            }),
+            Err(e) => return Err(e),
+        })
     }
 
     pub fn delete_policy(&mut self, req: SecretIdReq) -> Result<Value, ApiError> {

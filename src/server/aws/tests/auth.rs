@@ -75,6 +75,11 @@ pub(super) struct Served {
 }
 
 pub(super) async fn serve() -> Served {
+    serve_with(Config::default()).await
+}
+
+/// [`serve`] with `config`.
+pub(super) async fn serve_with(config: Config) -> Served {
     let ep = local::spawn(
         LocalOptions {
             seed_secrets: 120,
@@ -103,7 +108,7 @@ pub(super) async fn serve() -> Served {
     let out_of_scope = name_where(&|n| !n.starts_with("prod/payments/"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = super::test_state(addr, inventory, Config::default(), source).await;
+    let state = super::test_state(addr, inventory, config, source).await;
     let router = http::router(state.clone());
     let server = tokio::spawn(async move {
         axum::serve(
@@ -178,6 +183,12 @@ fn expected(path: &str, caller: Caller) -> u16 {
         // (the bodies below), which changes nothing either.
         (p, Caller::Viewer | Caller::Scoped) if ACTIONS.contains(&p) => 403,
         (p, Caller::Operator | Caller::Admin) if ACTIONS.contains(&p) => 400,
+        // Asking for access to a secret the caller cannot see: refused as
+        // if absent; anyone who sees it is refused the bad principal below.
+        ("/api/request_access", Caller::Scoped) => 403,
+        ("/api/request_access", _) => 400,
+        // Deciding a request that does not exist.
+        (p, _) if DECISIONS.contains(&p) => 404,
         _ => 200,
     }
 }
@@ -193,10 +204,24 @@ fn body_for(path: &str, target: &str) -> String {
         "/api/preview_action" => format!("id={id}&kind=restore&to_version="),
         // A view of the secret that does not parse: refused.
         "/api/rollback_secret" => format!("id={id}&to_version=&seen=%7B%7D&typed_name=&token="),
+        "/api/request_access" => {
+            format!("id={id}&principal=*&justification=because+I+need+it&duration=1h")
+        }
+        "/api/preview_approval" => "id=999999&duration=".into(),
+        "/api/approve_request" => "id=999999&duration=&comment=".into(),
+        "/api/deny_request" | "/api/revoke_request" => "id=999999&comment=no".into(),
         p if ACTIONS.contains(&p) => format!("id={id}&seen=%7B%7D&typed_name=&token="),
         _ => String::new(),
     }
 }
+
+/// The decisions on an access request (their own tests cover who may).
+const DECISIONS: &[&str] = &[
+    "/api/preview_approval",
+    "/api/approve_request",
+    "/api/deny_request",
+    "/api/revoke_request",
+];
 
 /// The server functions that change a secret, and the dialog's preview.
 const ACTIONS: &[&str] = &[
@@ -224,6 +249,12 @@ const MATRIX: &[&str] = &[
     "/api/rollback_secret",
     "/api/restore_secret",
     "/api/rotation_progress",
+    "/api/list_requests",
+    "/api/request_access",
+    "/api/preview_approval",
+    "/api/approve_request",
+    "/api/deny_request",
+    "/api/revoke_request",
 ];
 
 #[test]

@@ -12,6 +12,7 @@ mod cloudtrail;
 mod demo;
 mod health;
 mod moto;
+mod requests;
 
 use crate::domain::Secret;
 use crate::server::aws::rate::RateLimiter;

@@ -1,0 +1,136 @@
+use crate::domain::requests::AccessRequest;
+use crate::domain::Timestamp;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A request as a list shows it, with what the reader may do to it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestRow {
+    pub request: AccessRequest,
+    pub can_decide: bool,
+    pub can_revoke: bool,
+}
+
+/// `/requests`: the reader's own requests and those waiting for them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestsPage {
+    pub now: Timestamp,
+    pub mine: Vec<RequestRow>,
+    /// Requests the reader may decide or revoke (owner or admin).
+    pub inbox: Vec<RequestRow>,
+    /// Approval adds a resource-policy statement (else it is by hand).
+    pub grants: bool,
+    pub max_duration: String,
+}
+
+/// What the approval dialog shows before anything is applied.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalPreview {
+    pub request: AccessRequest,
+    pub duration: String,
+    pub until: Timestamp,
+    /// The resource policy's lines, ` `/`-`/`+` prefixed; empty with grants off.
+    pub diff: Vec<String>,
+    pub grants: bool,
+}
+
+/// A request just made, and whether it joined an open one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestMade {
+    pub request: AccessRequest,
+    pub merged: bool,
+}
+
+#[cfg(feature = "ssr")]
+fn row(who: &crate::server::auth::Principal, r: AccessRequest) -> RequestRow {
+    let can_decide = crate::server::requests::may_decide(who, &r);
+    let can_revoke = matches!(
+        r.status,
+        crate::domain::requests::RequestStatus::Active
+            | crate::domain::requests::RequestStatus::Approved
+            | crate::domain::requests::RequestStatus::Failed
+    ) && (can_decide || r.requested_by == who.name);
+    RequestRow {
+        can_decide: can_decide && r.status == crate::domain::requests::RequestStatus::Pending,
+        can_revoke,
+        request: r,
+    }
+}
+
+#[server(endpoint = "list_requests")]
+pub async fn list_requests() -> Result<RequestsPage, ServerFnError> {
+    let (state, who) = super::signed_in("list_requests").await?;
+    let (mine, inbox) = crate::server::requests::lists(&state, &who)
+        .await
+        .map_err(|e| e.to_server_fn_error())?;
+    Ok(RequestsPage {
+        now: crate::server::aws::sync::now(),
+        mine: mine.into_iter().map(|r| row(&who, r)).collect(),
+        inbox: inbox.into_iter().map(|r| row(&who, r)).collect(),
+        grants: state.config.requests.grants,
+        max_duration: crate::domain::requests::duration_text(
+            state.config.requests.max_duration_secs,
+        ),
+    })
+}
+
+/// Asks for read access to the secret `id` for an IAM principal; anyone
+/// who can see the secret may ask.
+#[server(endpoint = "request_access")]
+pub async fn request_access(
+    id: String,
+    principal: String,
+    justification: String,
+    duration: String,
+) -> Result<RequestMade, ServerFnError> {
+    let (state, who) = super::signed_in("request_access").await?;
+    let (request, merged) =
+        crate::server::requests::create(&state, &who, &id, &principal, &justification, &duration)
+            .await
+            .map_err(|e| e.to_server_fn_error())?;
+    Ok(RequestMade { request, merged })
+}
+
+/// What approving request `id` for `duration` (empty: as asked) would do.
+#[server(endpoint = "preview_approval")]
+pub async fn preview_approval(id: i64, duration: String) -> Result<ApprovalPreview, ServerFnError> {
+    let (state, who) = super::signed_in("preview_approval").await?;
+    let p = crate::server::requests::plan_approval(&state, &who, id, &duration)
+        .await
+        .map_err(|e| e.to_server_fn_error())?;
+    Ok(ApprovalPreview {
+        duration: crate::domain::requests::duration_text(p.duration_secs),
+        request: p.request,
+        until: p.until,
+        diff: p.diff,
+        grants: state.config.requests.grants,
+    })
+}
+
+#[server(endpoint = "approve_request")]
+pub async fn approve_request(
+    id: i64,
+    duration: String,
+    comment: String,
+) -> Result<AccessRequest, ServerFnError> {
+    let (state, who) = super::signed_in("approve_request").await?;
+    crate::server::requests::approve(&state, &who, id, &duration, &comment)
+        .await
+        .map_err(|e| e.to_server_fn_error())
+}
+
+#[server(endpoint = "deny_request")]
+pub async fn deny_request(id: i64, comment: String) -> Result<AccessRequest, ServerFnError> {
+    let (state, who) = super::signed_in("deny_request").await?;
+    crate::server::requests::deny(&state, &who, id, &comment)
+        .await
+        .map_err(|e| e.to_server_fn_error())
+}
+
+#[server(endpoint = "revoke_request")]
+pub async fn revoke_request(id: i64, comment: String) -> Result<AccessRequest, ServerFnError> {
+    let (state, who) = super::signed_in("revoke_request").await?;
+    crate::server::requests::revoke(&state, &who, id, &comment)
+        .await
+        .map_err(|e| e.to_server_fn_error())
+}

@@ -1,0 +1,385 @@
+//! Access requests in the browser: the form that asks (on a secret's page
+//! and on `/requests/new`), and the list where owners decide and anyone
+//! with a grant sees it and can give it up.
+
+use crate::api::{
+    approve_request, deny_request, preview_approval, request_access, revoke_request,
+    ApprovalPreview, RequestRow, RequestsPage,
+};
+use crate::app::error_text;
+use crate::domain::requests::{duration_text, AccessRequest, RequestStatus};
+use crate::domain::Timestamp;
+use leptos::prelude::*;
+
+/// The durations offered; the server bounds them by its maximum.
+const DURATIONS: [(&str, &str); 6] = [
+    ("1h", "1 hour"),
+    ("4h", "4 hours"),
+    ("8h", "8 hours"),
+    ("1d", "1 day"),
+    ("3d", "3 days"),
+    ("7d", "7 days"),
+];
+
+/// Asks for read access. `secret` empty: the form asks which secret too.
+#[island]
+pub fn RequestAccessForm(secret: String, deciders: String, max_duration: String) -> impl IntoView {
+    let fixed = !secret.is_empty();
+    let (name, set_name) = signal(secret);
+    let (principal, set_principal) = signal(String::new());
+    let (duration, set_duration) = signal("8h".to_string());
+    let (why, set_why) = signal(String::new());
+    let (busy, set_busy) = signal(false);
+    let (outcome, set_outcome) = signal(None::<Result<(AccessRequest, bool), String>>);
+    // Secret search for the free form: names matching what is typed.
+    let (found, set_found) = signal(Vec::<String>::new());
+    let search = move |text: String| {
+        set_name.set(text.clone());
+        if text.trim().chars().count() < 2 {
+            set_found.set(Vec::new());
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            if let Ok(p) = crate::api::list_inventory(text, String::new(), String::new(), 1).await {
+                set_found.set(p.rows.into_iter().take(20).map(|r| r.name).collect());
+            }
+        });
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        set_busy.set(true);
+        set_outcome.set(None);
+        leptos::task::spawn_local(async move {
+            let r = request_access(
+                name.get_untracked(),
+                principal.get_untracked(),
+                why.get_untracked(),
+                duration.get_untracked(),
+            )
+            .await
+            .map(|m| (m.request, m.merged))
+            .map_err(|e| error_text(&e));
+            // What was typed stays after an error, so nothing is lost.
+            if r.is_ok() {
+                set_why.set(String::new());
+            }
+            set_outcome.set(Some(r));
+            set_busy.set(false);
+        });
+    };
+    // Built in parts (each type-erased): one static view of the whole form
+    // makes a future too deep for a debug build's stack when rendered.
+    let secret_field = (!fixed).then(|| {
+        view! {
+            <label for="req-secret">"Secret (name or ARN)"</label>
+            <input id="req-secret" type="text" required autocomplete="off" spellcheck="false"
+                placeholder="prod/payments/db" list="req-secrets" aria-describedby="req-secret-help"
+                prop:value=move || name.get() on:input=move |ev| search(event_target_value(&ev))/>
+            <datalist id="req-secrets">
+                {move || found.get().into_iter().map(|n| view! { <option value=n.clone()></option> }).collect_view()}
+            </datalist>
+            <p class="muted help" id="req-secret-help">"Type part of its name to search the secrets you can see."</p>
+        }
+        .into_any()
+    });
+    let principal_field = view! {
+        <label for="req-principal">"IAM principal that needs to read it"</label>
+        <input id="req-principal" type="text" required autocomplete="off" spellcheck="false"
+            placeholder="arn:aws:iam::123456789012:role/app-reader" aria-describedby="req-principal-help"
+            prop:value=move || principal.get() on:input=move |ev| set_principal.set(event_target_value(&ev))/>
+        <p class="muted help" id="req-principal-help">
+            "A role or user ARN (or an account's root). It gets secretsmanager:GetSecretValue and DescribeSecret on this secret; "
+            "if the secret uses a customer managed KMS key, the principal also needs kms:Decrypt on that key, which this grant cannot give."
+        </p>
+    }
+    .into_any();
+    let duration_field = view! {
+        <label for="req-duration">"For how long"</label>
+        <select id="req-duration" on:change=move |ev| set_duration.set(event_target_value(&ev))>
+            {DURATIONS.iter().map(|(v, text)| view! {
+                <option value=*v selected=move || duration.get() == *v>{*text}</option>
+            }).collect_view()}
+        </select>
+        <p class="muted help">{format!("At most {max_duration}. Access ends by itself; it can be revoked earlier.")}</p>
+    }
+    .into_any();
+    let why_field = view! {
+        <label for="req-why">"Why (the owner reads this)"</label>
+        <textarea id="req-why" required rows="3" placeholder="Debugging INC-1234: the payments worker cannot connect"
+            prop:value=move || why.get() on:input=move |ev| set_why.set(event_target_value(&ev))></textarea>
+        <p class="muted help">{format!("Decided by {deciders}.")}</p>
+    }
+    .into_any();
+    let result = move || {
+        outcome.get().map(|o| match o {
+            Ok((r, merged)) => view! {
+                <p class="notice" role="status" data-testid="request-made">
+                    {if merged {
+                        format!("Added to the open request {} for this principal: its owner sees your reason too.", r.id)
+                    } else {
+                        format!("Request {} sent; it is decided by {}.", r.id, if r.approvers.is_empty() { "the admins".to_string() } else { r.approvers.join(", ") })
+                    }}
+                    " " <a href="/requests">"See your requests"</a>
+                </p>
+            }.into_any(),
+            Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+        })
+    };
+    view! {
+        <form class="request-form" on:submit=submit data-testid="request-form">
+            {secret_field}
+            {principal_field}
+            {duration_field}
+            {why_field}
+            <button type="submit" disabled=move || busy.get()>
+                {move || if busy.get() { "Sending…" } else { "Request access" }}
+            </button>
+            {result}
+        </form>
+    }
+}
+
+/// A request's status in words.
+pub fn status_text(r: &AccessRequest, now: Timestamp) -> String {
+    match r.status {
+        RequestStatus::Pending => "waiting for a decision".to_string(),
+        RequestStatus::Approved => match r.expires_at {
+            Some(t) => format!("approved until {} (to be granted by hand)", t.display()),
+            None => "approved".to_string(),
+        },
+        RequestStatus::Active => match r.expires_at {
+            Some(t) if t > now => format!(
+                "active: ends {} (in {})",
+                t.display(),
+                duration_text(t.secs() - now.secs())
+            ),
+            Some(t) => format!("active: ended {}; being removed", t.display()),
+            None => "active".to_string(),
+        },
+        RequestStatus::Denied => "denied".to_string(),
+        RequestStatus::Expired => "expired".to_string(),
+        RequestStatus::Revoked => "revoked".to_string(),
+        RequestStatus::Failed => "approved, but the grant failed".to_string(),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Decision {
+    Approve,
+    Deny,
+    Revoke,
+}
+
+/// The lists of `/requests`, with approve, deny and revoke.
+#[island]
+pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
+    let now = page.now;
+    let grants = page.grants;
+    let (open, set_open) = signal(None::<(Decision, AccessRequest)>);
+    let (preview, set_preview) = signal(None::<Result<ApprovalPreview, String>>);
+    let (duration, set_duration) = signal(String::new());
+    let (comment, set_comment) = signal(String::new());
+    let (busy, set_busy) = signal(false);
+    let (failed, set_failed) = signal(None::<String>);
+    let title = NodeRef::<leptos::html::H2>::new();
+
+    let read_preview = move |id: i64, d: String| {
+        set_failed.set(None);
+        leptos::task::spawn_local(async move {
+            let p = preview_approval(id, d).await.map_err(|e| error_text(&e));
+            set_preview.set(Some(p));
+        });
+    };
+    let start = move |d: Decision, r: AccessRequest| {
+        set_preview.set(None);
+        set_failed.set(None);
+        set_comment.set(String::new());
+        set_duration.set(String::new());
+        if d == Decision::Approve {
+            read_preview(r.id, String::new());
+        }
+        set_open.set(Some((d, r)));
+    };
+    let close = move || {
+        if !busy.get_untracked() {
+            set_open.set(None);
+        }
+    };
+    let confirm = move || {
+        let Some((d, r)) = open.get_untracked() else {
+            return;
+        };
+        if busy.get_untracked() {
+            return;
+        }
+        set_busy.set(true);
+        set_failed.set(None);
+        let (dur, note) = (duration.get_untracked(), comment.get_untracked());
+        leptos::task::spawn_local(async move {
+            let result = match d {
+                Decision::Approve => approve_request(r.id, dur, note).await,
+                Decision::Deny => deny_request(r.id, note).await,
+                Decision::Revoke => revoke_request(r.id, note).await,
+            };
+            match result {
+                Ok(done) => {
+                    let _ = window().location().set_href(&format!(
+                        "/requests?done={}&id={}",
+                        done.status.as_str(),
+                        done.id
+                    ));
+                }
+                Err(e) => {
+                    set_failed.set(Some(error_text(&e)));
+                    set_busy.set(false);
+                }
+            }
+        });
+    };
+    Effect::new(move |_| {
+        if open.get().is_some() {
+            if let Some(h) = title.get() {
+                let _ = h.focus();
+            }
+        }
+    });
+
+    let table = move |rows: Vec<RequestRow>,
+                      caption: &'static str,
+                      testid: &'static str,
+                      empty: &'static str| {
+        if rows.is_empty() {
+            return view! { <p class="muted" data-testid=testid>{empty}</p> }.into_any();
+        }
+        view! {
+            <table class="requests" data-testid=testid>
+                <caption class="visually-hidden">{caption}</caption>
+                <thead><tr>
+                    <th scope="col">"#"</th><th scope="col">"Secret"</th><th scope="col">"Principal"</th>
+                    <th scope="col">"Asked by"</th><th scope="col">"For"</th><th scope="col">"Why"</th>
+                    <th scope="col">"Status"</th><th scope="col">"Actions"</th>
+                </tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|row| {
+                        let r = row.request.clone();
+                        let (ra, rd, rr) = (r.clone(), r.clone(), r.clone());
+                        view! {
+                            <tr data-status=r.status.as_str() data-id=r.id>
+                                <td>{r.id}</td>
+                                <th scope="row"><a href=crate::app::pages::secret::secret_href(&r.secret)>{r.secret.clone()}</a></th>
+                                <td><code>{r.principal.clone()}</code></td>
+                                <td>{r.requested_by.clone()}<br/><span class="muted">{r.requested_at.display()}</span></td>
+                                <td>{duration_text(r.duration_secs)}</td>
+                                <td class="why">{r.justification.clone()}
+                                    {r.comment.clone().map(|c| view! { <br/><span class="muted">{format!("{}: {c}", r.decided_by.clone().unwrap_or_else(|| "note".into()))}</span> })}
+                                </td>
+                                <td>{status_text(&r, now)}</td>
+                                <td class="row-actions">
+                                    {row.can_decide.then(|| view! {
+                                        <button type="button" on:click=move |_| start(Decision::Approve, ra.clone())
+                                            aria-label=format!("Approve request {}", r.id)>"Approve"</button>
+                                        <button type="button" class="secondary" on:click=move |_| start(Decision::Deny, rd.clone())
+                                            aria-label=format!("Deny request {}", r.id)>"Deny"</button>
+                                    })}
+                                    {row.can_revoke.then(|| view! {
+                                        <button type="button" class="secondary" on:click=move |_| start(Decision::Revoke, rr.clone())
+                                            aria-label=format!("Revoke request {}", r.id)>"Revoke now"</button>
+                                    })}
+                                </td>
+                            </tr>
+                        }.into_any()
+                    }).collect_view()}
+                </tbody>
+            </table>
+        }.into_any()
+    };
+
+    view! {
+        <section aria-labelledby="inbox-h">
+            <h2 id="inbox-h">"Waiting for you"</h2>
+            <p class="muted">{if grants {
+                "Approving adds a statement to the secret's resource policy that ends by itself (IAM enforces the expiry); you see the change before it is made."
+            } else {
+                "Grants are off here: approving records the decision, and the owner adds the access by hand."
+            }}</p>
+            {table(page.inbox, "Requests you may decide or revoke", "inbox", "Nothing is waiting for you.")}
+        </section>
+        <section aria-labelledby="mine-h">
+            <h2 id="mine-h">"Your requests"</h2>
+            {table(page.mine, "Your access requests, newest first", "mine", "You have not asked for access yet. Ask from a secret's page, or with the form.")}
+        </section>
+        {move || open.get().map(|(d, r)| {
+            let heading = match d {
+                Decision::Approve => format!("Approve request {} for {}", r.id, r.secret),
+                Decision::Deny => format!("Deny request {} for {}", r.id, r.secret),
+                Decision::Revoke => format!("Revoke request {} for {}", r.id, r.secret),
+            };
+            let rid = r.id;
+            view! {
+                <div class="dialog-backdrop">
+                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="decision-title"
+                        on:keydown=move |ev| if ev.key() == "Escape" { close() }>
+                        <h2 id="decision-title" tabindex="-1" node_ref=title>{heading}</h2>
+                        <p>{format!("{} asked for {} to read {} for {}.", r.requested_by, r.principal, r.secret, duration_text(r.duration_secs))}</p>
+                        {(d == Decision::Approve).then(|| view! {
+                            <label for="decision-duration">"Grant for"</label>
+                            <select id="decision-duration" on:change=move |ev| {
+                                let v = event_target_value(&ev);
+                                set_duration.set(v.clone());
+                                read_preview(rid, v);
+                            }>
+                                <option value="">{format!("{} (as asked)", duration_text(r.duration_secs))}</option>
+                                {DURATIONS.iter().filter(|(v, _)| crate::domain::requests::parse_duration(v, r.duration_secs - 1).is_ok())
+                                    .map(|(v, text)| view! { <option value=*v>{*text}</option> }).collect_view()}
+                            </select>
+                            {move || match preview.get() {
+                                None => view! { <p class="muted" aria-busy="true">"Reading the secret's resource policy…"</p> }.into_any(),
+                                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                                Some(Ok(p)) => view! {
+                                    <p>{format!("Access ends {} ({}).", p.until.display(), p.duration)}</p>
+                                    {if p.grants {
+                                        view! {
+                                            <p>"The secret's resource policy changes like this (Block Public Policy stays on):"</p>
+                                            <pre class="policy-diff" data-testid="policy-diff" tabindex="0" aria-label="Resource policy change">
+                                                {p.diff.into_iter().map(|l| {
+                                                    let class = if l.starts_with('+') { "add" } else if l.starts_with('-') { "del" } else { "" };
+                                                    view! { <span class=class>{l}"\n"</span> }
+                                                }).collect_view()}
+                                            </pre>
+                                        }.into_any()
+                                    } else {
+                                        view! { <p class="muted">"Grants are off: nothing in AWS changes; add the access by hand."</p> }.into_any()
+                                    }}
+                                }.into_any(),
+                            }}
+                        }.into_any())}
+                        <label for="decision-comment">{match d {
+                            Decision::Deny => "Why not (required: the requester reads it)",
+                            _ => "Comment (optional)",
+                        }}</label>
+                        <textarea id="decision-comment" rows="2" prop:value=move || comment.get()
+                            on:input=move |ev| set_comment.set(event_target_value(&ev))></textarea>
+                        {move || failed.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                        <div class="dialog-buttons">
+                            <button type="button" class="danger"
+                                disabled=move || busy.get()
+                                    || (d == Decision::Approve && !matches!(preview.get(), Some(Ok(_))))
+                                    || (d == Decision::Deny && comment.with(|c| c.trim().is_empty()))
+                                on:click=move |_| confirm()>
+                                {move || if busy.get() { "Working…" } else { match d {
+                                    Decision::Approve => "Approve",
+                                    Decision::Deny => "Deny",
+                                    Decision::Revoke => "Revoke now",
+                                } }}
+                            </button>
+                            <button type="button" class="secondary" on:click=move |_| close() disabled=move || busy.get()>"Cancel"</button>
+                        </div>
+                    </div>
+                </div>
+            }.into_any()
+        })}
+    }
+}

@@ -1,0 +1,457 @@
+//! Access requests against the demo endpoint: who decides (owner
+//! resolution over the seed), approval puts exactly one statement in the
+//! secret's resource policy (principal, actions, expiry), expiry and early
+//! revocation take it out again, nothing else in the policy is touched, a
+//! denial applies nothing, and only the owner or an admin decides, never
+//! the requester.
+
+use super::auth::{audited, call, serve_with, Served};
+use super::login;
+use crate::domain::access::{Grant, Role, Scope};
+use crate::domain::audit::AuditAction;
+use crate::domain::owner::{owner_with_tag, OwnerSource};
+use crate::domain::requests::{RequestStatus, GRANTED_ACTIONS};
+use crate::domain::{Secret, Timestamp};
+use crate::server::auth::Principal;
+use crate::server::config::Config;
+use crate::server::error::ErrorKind;
+use crate::server::requests;
+use crate::server::store::RequestChange;
+use serde_json::Value;
+use std::sync::Arc;
+
+const READER: &str = "arn:aws:iam::123456789012:role/incident-reader";
+const WHY: &str = "Debugging INC-4242: the worker cannot connect";
+
+fn who(name: &str, role: Role) -> Principal {
+    Principal {
+        id: 0,
+        name: name.into(),
+        grants: vec![Grant::new(role, Scope::All)],
+    }
+}
+
+/// Served with grants on and every owner at example.com decided by `operator`.
+async fn serve_granting() -> Served {
+    let mut config = Config::default();
+    config.requests.grants = true;
+    config.requests.owners = [("*@example.com".to_string(), vec!["operator".to_string()])]
+        .into_iter()
+        .collect();
+    serve_with(config).await
+}
+
+/// A live secret owned by someone at example.com that already has a
+/// resource policy of its own, and that policy.
+async fn target(s: &Served) -> (Arc<Secret>, Option<Value>) {
+    let snap = s.state.inventory.snapshot();
+    for x in snap.secrets().iter().filter(|x| {
+        x.deleted.is_none()
+            && x.tags
+                .iter()
+                .any(|t| &*t.key == "owner" && t.value.ends_with("@example.com"))
+    }) {
+        let p = policy(s, x).await;
+        if p.is_some() {
+            return (x.clone(), p);
+        }
+    }
+    panic!("the seed has owned secrets with a resource policy")
+}
+
+async fn policy(s: &Served, x: &Secret) -> Option<Value> {
+    let out = s
+        .state
+        .source
+        .client
+        .get_resource_policy()
+        .secret_id(&*x.arn)
+        .send()
+        .await
+        .unwrap();
+    out.resource_policy
+        .map(|p| serde_json::from_str(&p).unwrap())
+}
+
+fn statements(p: &Option<Value>) -> Vec<Value> {
+    match p.as_ref().map(|p| &p["Statement"]) {
+        Some(Value::Array(a)) => a.clone(),
+        Some(v @ Value::Object(_)) => vec![v.clone()],
+        _ => Vec::new(),
+    }
+}
+
+async fn ask(
+    s: &Served,
+    by: &Principal,
+    x: &Secret,
+    duration: &str,
+) -> crate::domain::requests::AccessRequest {
+    requests::create(&s.state, by, &x.name, READER, WHY, duration)
+        .await
+        .unwrap()
+        .0
+}
+
+#[tokio::test]
+async fn approval_adds_one_statement_and_expiry_removes_it() {
+    let s = serve_granting().await;
+    let (x, before) = target(&s).await;
+    let viewer = who("viewer", Role::Viewer);
+    let operator = who("operator", Role::Operator);
+
+    let r = ask(&s, &viewer, &x, "8h").await;
+    assert_eq!(r.status, RequestStatus::Pending);
+    assert_eq!(r.approvers, vec!["operator".to_string()]);
+    assert!(
+        r.owner.contains("@example.com (from the owner tag)"),
+        "{}",
+        r.owner
+    );
+
+    // The diff is shown before anything is applied, and changes nothing.
+    let plan = requests::plan_approval(&s.state, &operator, r.id, "1h")
+        .await
+        .unwrap();
+    assert!(
+        plan.diff
+            .iter()
+            .any(|l| l.starts_with('+') && l.contains(&r.sid())),
+        "{:?}",
+        plan.diff
+    );
+    // Only punctuation leaves (a comma moves): no other statement's line.
+    assert!(
+        plan.diff
+            .iter()
+            .filter_map(|l| l.strip_prefix('-'))
+            .all(|l| matches!(l.trim(), "}" | "]" | "},")),
+        "{:?}",
+        plan.diff
+    );
+    assert_eq!(policy(&s, &x).await, before);
+    // Longer than asked is refused.
+    let e = requests::plan_approval(&s.state, &operator, r.id, "1d")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+
+    let done = requests::approve(&s.state, &operator, r.id, "1h", "ok for the incident")
+        .await
+        .unwrap();
+    assert_eq!(done.status, RequestStatus::Active);
+    let until = done.expires_at.unwrap();
+    assert!((until.secs() - done.decided_at.unwrap().secs() - 3_600).abs() <= 2);
+    let after = policy(&s, &x).await;
+    let ours: Vec<Value> = statements(&after)
+        .into_iter()
+        .filter(|st| st["Sid"] == done.sid())
+        .collect();
+    assert_eq!(ours.len(), 1, "{after:?}");
+    let st = &ours[0];
+    assert_eq!(st["Effect"], "Allow");
+    assert_eq!(st["Principal"]["AWS"], READER);
+    assert_eq!(st["Action"], serde_json::json!(GRANTED_ACTIONS));
+    assert_eq!(
+        st["Condition"]["DateLessThan"]["aws:CurrentTime"],
+        until.rfc3339()
+    );
+    // Everything else in the policy is as it was.
+    let others: Vec<Value> = statements(&after)
+        .into_iter()
+        .filter(|st| st["Sid"] != done.sid())
+        .collect();
+    assert_eq!(others, statements(&before));
+    assert_eq!(
+        audited(&s.state.auth.store, AuditAction::AccessGrant, None).await,
+        1
+    );
+
+    // Its time comes: the sweep removes it and nothing else.
+    let past = Timestamp::new(crate::server::aws::sync::now().secs() - 1);
+    s.state
+        .auth
+        .store
+        .transition_request(
+            r.id,
+            RequestStatus::Active,
+            RequestStatus::Active,
+            &RequestChange {
+                expires_at: Some(past),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(requests::expire_due(&s.state).await.unwrap(), 1);
+    assert_eq!(statements(&policy(&s, &x).await), statements(&before));
+    let ended = s
+        .state
+        .auth
+        .store
+        .access_request(r.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ended.status, RequestStatus::Expired);
+    assert_eq!(
+        audited(&s.state.auth.store, AuditAction::AccessExpire, None).await,
+        1
+    );
+    // Nothing is left to expire.
+    assert_eq!(requests::expire_due(&s.state).await.unwrap(), 0);
+    s.server.abort();
+}
+
+#[tokio::test]
+async fn revocation_removes_early_and_a_denial_applies_nothing() {
+    let s = serve_granting().await;
+    let (x, before) = target(&s).await;
+    let viewer = who("viewer", Role::Viewer);
+    let operator = who("operator", Role::Operator);
+
+    let r = ask(&s, &viewer, &x, "1d").await;
+    requests::approve(&s.state, &operator, r.id, "", "")
+        .await
+        .unwrap();
+    assert_eq!(
+        statements(&policy(&s, &x).await).len(),
+        statements(&before).len() + 1
+    );
+    // The requester gives it up early.
+    let done = requests::revoke(&s.state, &viewer, r.id, "incident over")
+        .await
+        .unwrap();
+    assert_eq!(done.status, RequestStatus::Revoked);
+    assert_eq!(statements(&policy(&s, &x).await), statements(&before));
+    let e = requests::revoke(&s.state, &viewer, r.id, "")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conflict);
+
+    // A denial needs a reason, and applies nothing.
+    let r = ask(&s, &viewer, &x, "1d").await;
+    let e = requests::deny(&s.state, &operator, r.id, "  ")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    let denied = requests::deny(&s.state, &operator, r.id, "use the read replica's user")
+        .await
+        .unwrap();
+    assert_eq!(denied.status, RequestStatus::Denied);
+    assert_eq!(statements(&policy(&s, &x).await), statements(&before));
+    // Decided requests cannot be decided again.
+    let e = requests::approve(&s.state, &operator, r.id, "", "")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conflict);
+    s.server.abort();
+}
+
+#[tokio::test]
+async fn only_the_owner_or_an_admin_decides_and_never_the_requester() {
+    let s = serve_granting().await;
+    let (x, _) = target(&s).await;
+    let viewer = who("viewer", Role::Viewer);
+    let operator = who("operator", Role::Operator);
+    let admin = who("admin", Role::Admin);
+    let denied_before = audited(&s.state.auth.store, AuditAction::Denied, None).await;
+
+    // The owner asks for itself: it may not approve its own request.
+    let own = ask(&s, &operator, &x, "1h").await;
+    let e = requests::approve(&s.state, &operator, own.id, "", "")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Forbidden);
+    assert!(e.user.contains("someone else"), "{}", e.user);
+    // Someone who is not the owner may not either.
+    let e = requests::approve(&s.state, &viewer, own.id, "", "")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Forbidden);
+    let e = requests::deny(&s.state, &viewer, own.id, "no")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Forbidden);
+    assert_eq!(
+        audited(&s.state.auth.store, AuditAction::Denied, None).await - denied_before,
+        3
+    );
+    // An admin may.
+    let done = requests::approve(&s.state, &admin, own.id, "", "")
+        .await
+        .unwrap();
+    assert_eq!(done.status, RequestStatus::Active);
+
+    // Over HTTP: the viewer's forged approval of another request is 403.
+    let r = ask(&s, &who("payments", Role::Operator), &x, "1h").await;
+    let cookie = login(s.addr, "viewer", super::demo_password("viewer")).await;
+    let (status, body) = call(
+        s.addr,
+        "/api/approve_request",
+        &format!("id={}&duration=&comment=", r.id),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let still = s
+        .state
+        .auth
+        .store
+        .access_request(r.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(still.status, RequestStatus::Pending);
+    s.server.abort();
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_and_duplicates_merge() {
+    let s = serve_granting().await;
+    let (x, _) = target(&s).await;
+    let viewer = who("viewer", Role::Viewer);
+    let create = |principal: &'static str, why: &'static str, duration: &'static str| {
+        let (state, viewer, name) = (s.state.clone(), viewer.clone(), x.name.to_string());
+        async move { requests::create(&state, &viewer, &name, principal, why, duration).await }
+    };
+    for (principal, why, duration, says) in [
+        ("*", WHY, "1h", "not an IAM principal ARN"),
+        (
+            "arn:aws:sts::123456789012:assumed-role/app/s",
+            WHY,
+            "1h",
+            "name the role",
+        ),
+        (READER, "because", "1h", "at least 10 characters"),
+        (READER, WHY, "8d", "longer than the most"),
+        (READER, WHY, "soon", "not a duration"),
+    ] {
+        let e = create(principal, why, duration).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidInput, "{principal} {duration}");
+        assert!(e.user.contains(says), "{}", e.user);
+    }
+    let all = s
+        .state
+        .auth
+        .store
+        .access_requests(&Default::default(), 10)
+        .await
+        .unwrap();
+    assert!(all.is_empty(), "bad input stored nothing");
+
+    let (a, merged_a) = create(READER, WHY, "1h").await.unwrap();
+    let (b, merged_b) = requests::create(
+        &s.state,
+        &who("operator", Role::Operator),
+        &x.name,
+        READER,
+        "Also needed for the postmortem",
+        "4h",
+    )
+    .await
+    .unwrap();
+    assert_eq!((merged_a, merged_b, a.id), (false, true, b.id));
+    assert!(b
+        .justification
+        .contains("operator: Also needed for the postmortem"));
+    assert_eq!(b.duration_secs, 4 * 3_600);
+
+    // A scoped user asking about a secret outside their scopes: refused,
+    // as if it did not exist.
+    let outside = s
+        .state
+        .inventory
+        .snapshot()
+        .secrets()
+        .iter()
+        .find(|y| !y.name.starts_with("prod/payments/"))
+        .cloned()
+        .unwrap();
+    let payments = Principal {
+        id: 0,
+        name: "payments".into(),
+        grants: vec![Grant::new(
+            Role::Operator,
+            Scope::Prefix("prod/payments/".into()),
+        )],
+    };
+    let e = requests::create(&s.state, &payments, &outside.name, READER, WHY, "1h")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Forbidden);
+    s.server.abort();
+}
+
+#[tokio::test]
+async fn owners_resolve_from_tags_descriptions_rules_and_users() {
+    let mut config = Config::default();
+    config.requests.owners = [
+        ("*@example.com".to_string(), vec!["operator".to_string()]),
+        ("@payments-team".to_string(), vec!["payments".to_string()]),
+    ]
+    .into_iter()
+    .collect();
+    let s = serve_with(config).await;
+    let snap = s.state.inventory.snapshot();
+    let (mut tag, mut description, mut nobody, mut team) = (0, 0, 0, 0);
+    for x in snap.secrets() {
+        let owner = owner_with_tag(x, "owner");
+        let (shown, users) = requests::approvers(&s.state, x).await.unwrap();
+        match owner {
+            None => {
+                nobody += 1;
+                assert!(
+                    users.is_empty() && shown.contains("the admins decide"),
+                    "{shown}"
+                );
+            }
+            Some(o) => {
+                match o.source {
+                    OwnerSource::Tag(_) => tag += 1,
+                    OwnerSource::Description => description += 1,
+                }
+                let lower = o.name.to_lowercase();
+                if lower.ends_with("@example.com") {
+                    assert_eq!(users, vec!["operator".to_string()], "{}", o.name);
+                } else if lower == "@payments-team" {
+                    team += 1;
+                    assert_eq!(users, vec!["payments".to_string()]);
+                }
+                assert!(shown.starts_with(&o.name), "{shown}");
+            }
+        }
+    }
+    assert!(
+        tag > 0 && description > 0 && nobody > 0,
+        "{tag} {description} {nobody}"
+    );
+    let _ = team;
+
+    // Without a rule, a dashboard user of the owner's name (or its
+    // e-mail's local part) decides.
+    let mut plain = Config::default();
+    plain.requests.owner_tag = "team".into();
+    let t = serve_with(plain).await;
+    let x = t
+        .state
+        .inventory
+        .snapshot()
+        .secrets()
+        .iter()
+        .find(|x| {
+            x.tags
+                .iter()
+                .any(|tg| &*tg.key == "team" && &*tg.value == "payments")
+        })
+        .cloned()
+        .expect("a payments team secret");
+    let (_, users) = requests::approvers(&t.state, &x).await.unwrap();
+    assert_eq!(
+        users,
+        vec!["payments".to_string()],
+        "the team tag names the demo user"
+    );
+    s.server.abort();
+    t.server.abort();
+}
