@@ -46,6 +46,15 @@ pub struct RequestSettings {
     /// decide for it. An owner not listed decides itself when a dashboard
     /// user has its name (or its e-mail's local part); else the admins do.
     pub owners: std::collections::BTreeMap<String, Vec<String>>,
+    /// Mail each request to its deciders and each decision to its
+    /// requester: `smtp://user:password@host:587?tls=required`,
+    /// `smtps://host:465`, or `smtp://host:25` (no TLS). None: no mail.
+    pub smtp_url: Option<String>,
+    /// The From of that mail.
+    pub mail_from: String,
+    /// Dashboard user → e-mail address. An owner named by an address is
+    /// mailed at it as well.
+    pub emails: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for RequestSettings {
@@ -55,6 +64,9 @@ impl Default for RequestSettings {
             max_duration_secs: 7 * 86_400,
             grants: false,
             owners: Default::default(),
+            smtp_url: None,
+            mail_from: "secretscope <secretscope@localhost>".into(),
+            emails: Default::default(),
         }
     }
 }
@@ -376,6 +388,7 @@ impl Config {
             self.requests.max_duration_secs
         );
         layer!("SECRETSCOPE_REQUESTS_GRANTS", self.requests.grants);
+        layer!("SECRETSCOPE_REQUESTS_SMTP_URL", opt self.requests.smtp_url);
         if let Some(v) = env("SECRETSCOPE_REQUESTS_OWNER_TAG") {
             self.requests.owner_tag = v.trim().to_string();
         }
@@ -423,7 +436,10 @@ impl Config {
                 None => "[redacted]".to_string(),
             };
         }
-        if let Some(url) = &mut shown.store.database_url {
+        for url in [&mut shown.store.database_url, &mut shown.requests.smtp_url]
+            .into_iter()
+            .flatten()
+        {
             if let Some((scheme, rest)) = url.split_once("://") {
                 if let Some((_, host)) = rest.rsplit_once('@') {
                     *url = format!("{scheme}://[redacted]@{host}");
@@ -496,6 +512,14 @@ mod tests {
         assert!(!shown.contains("SECRETPART"), "{shown}");
         assert!(
             shown.contains("https://hooks.slack.test/[redacted]"),
+            "{shown}"
+        );
+        c.requests.smtp_url =
+            Some("smtp://mailer:MAILPW@mail.example.test:587?tls=required".into());
+        let shown = c.to_redacted_toml();
+        assert!(!shown.contains("MAILPW"), "{shown}");
+        assert!(
+            shown.contains("smtp://[redacted]@mail.example.test:587"),
             "{shown}"
         );
     }

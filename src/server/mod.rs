@@ -15,6 +15,7 @@ pub mod health;
 pub mod http;
 pub mod inventory;
 pub mod local;
+pub mod mail;
 pub mod metrics;
 pub mod overview;
 pub mod requests;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub actions: Arc<actions::Actions>,
     /// Access-request messages on the alerts webhook, when one is set.
     pub notifier: Option<alerts::Notifier>,
+    /// Access-request mail, when `requests.smtp_url` is set.
+    pub mailer: Option<Arc<mail::Mailer>>,
     /// One resource-policy edit at a time (grants, expiries, revocations).
     pub grant_edits: Arc<tokio::sync::Mutex<()>>,
 }
@@ -73,6 +76,7 @@ impl AppState {
         let details: Arc<detail::DetailCache> = Default::default();
         let cache = details.clone();
         let metrics = Arc::new(metrics::Metrics::new());
+        let mailer = mailer(&config);
         let (sink, notifier) = match alert_sink(&config, &metrics) {
             Some(sink) => {
                 let notifier = sink.notifier();
@@ -105,6 +109,7 @@ impl AppState {
             scoped: Default::default(),
             actions: Default::default(),
             notifier,
+            mailer,
             grant_edits: Default::default(),
         }
     }
@@ -126,6 +131,23 @@ impl AppState {
 
     pub fn sync_info(&self) -> crate::api::SyncInfo {
         views::sync_info(self)
+    }
+}
+
+/// The access-request mailer of `config.requests`, if configured (an
+/// unusable one is logged and left off).
+fn mailer(config: &config::Config) -> Option<Arc<mail::Mailer>> {
+    let url = config
+        .requests
+        .smtp_url
+        .as_deref()
+        .filter(|u| !u.is_empty())?;
+    match mail::Mailer::new(url, &config.requests.mail_from) {
+        Ok(m) => Some(Arc::new(m)),
+        Err(e) => {
+            tracing::error!("access-request mail is off: {e}");
+            None
+        }
     }
 }
 

@@ -163,6 +163,7 @@ pub async fn create(
     notify(
         state,
         &r,
+        true,
         format!(
             "{} asks for read access to {} for {} ({}), for {}. Why: {}. Decide at {}",
             who.name,
@@ -192,9 +193,39 @@ fn link(state: &AppState, path: &str) -> String {
     }
 }
 
-fn notify(state: &AppState, r: &AccessRequest, text: String) {
+/// Who hears of `r`: its deciders when it is new (the mapped addresses of
+/// its approvers, and the owner when named by an address), else the person
+/// who asked.
+fn recipients(state: &AppState, r: &AccessRequest, to_deciders: bool) -> Vec<String> {
+    let emails = &state.config.requests.emails;
+    let mut out: Vec<String> = if to_deciders {
+        let mut v: Vec<String> = r
+            .approvers
+            .iter()
+            .filter_map(|u| emails.get(u).cloned())
+            .collect();
+        let owner = r.owner.split(" (from ").next().unwrap_or("").trim();
+        if owner.contains('@') && !owner.starts_with('@') {
+            v.push(owner.to_string());
+        }
+        v
+    } else {
+        emails.get(&r.requested_by).cloned().into_iter().collect()
+    };
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Posts `text` to the alerts webhook and mails it, when either is set up.
+fn notify(state: &AppState, r: &AccessRequest, to_deciders: bool, text: String) {
     if let Some(n) = &state.notifier {
         n.send(format!("access request {}", r.id), &text);
+    }
+    if let Some(m) = &state.mailer {
+        let to = recipients(state, r, to_deciders);
+        let subject = format!("[secretscope] access request {} for {}", r.id, r.secret);
+        m.send(&to, &subject, &text);
     }
 }
 
@@ -371,6 +402,7 @@ pub async fn approve(
     notify(
         state,
         &r,
+        false,
         format!(
             "{} approved {}'s request for {} to read {} until {}{}.",
             who.name,
@@ -425,6 +457,7 @@ pub async fn deny(
     notify(
         state,
         &r,
+        false,
         format!(
             "{} denied {}'s request for {} to read {}: {comment}",
             who.name, r.requested_by, r.principal, r.secret
@@ -741,6 +774,7 @@ async fn end_grant(
     notify(
         state,
         &done,
+        false,
         format!(
             "{}'s access for {} to {} has {}.",
             done.requested_by,

@@ -455,3 +455,178 @@ async fn owners_resolve_from_tags_descriptions_rules_and_users() {
     s.server.abort();
     t.server.abort();
 }
+
+#[tokio::test]
+async fn requests_and_decisions_reach_the_webhook() {
+    let receiver = crate::server::alerts::tests::Receiver::start().await;
+    let mut config = Config::default();
+    config.requests.grants = true;
+    config.requests.owners = [("*@example.com".to_string(), vec!["operator".to_string()])]
+        .into_iter()
+        .collect();
+    config.alerts.webhook_url = Some(receiver.url.clone());
+    config.alerts.dashboard_url = Some("https://dash.example.test".into());
+    let s = serve_with(config).await;
+    let (x, _) = target(&s).await;
+    let r = ask(&s, &who("viewer", Role::Viewer), &x, "1h").await;
+    requests::deny(
+        &s.state,
+        &who("operator", Role::Operator),
+        r.id,
+        "use the replica",
+    )
+    .await
+    .unwrap();
+    // Delivered in the background: wait for both (a guard against a hang,
+    // not a timing assertion).
+    let mut texts = Vec::new();
+    for _ in 0..200 {
+        texts = receiver
+            .bodies()
+            .iter()
+            .filter_map(|b| b["text"].as_str().map(str::to_string))
+            .collect();
+        if texts.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(
+        texts[0].contains(&format!("viewer asks for read access to {}", x.name)),
+        "{}",
+        texts[0]
+    );
+    assert!(
+        texts[0].contains("operator decide")
+            && texts[0].contains("https://dash.example.test/requests"),
+        "{}",
+        texts[0]
+    );
+    assert!(
+        texts[1].contains("operator denied viewer's request")
+            && texts[1].contains("use the replica"),
+        "{}",
+        texts[1]
+    );
+    s.server.abort();
+}
+
+/// What a loopback SMTP server received: each message's recipients and text.
+type Mailbox = Arc<std::sync::Mutex<Vec<(Vec<String>, String)>>>;
+
+/// A minimal SMTP server on loopback that accepts every message.
+async fn smtp_sink() -> (String, Mailbox, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    let got: Mailbox = Default::default();
+    let kept = got.clone();
+    let server = tokio::spawn(async move {
+        loop {
+            let (socket, _) = listener.accept().await.unwrap();
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read);
+                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let (mut rcpt, mut line) = (Vec::new(), String::new());
+                loop {
+                    line.clear();
+                    if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let upper = line.to_ascii_uppercase();
+                    let answer: &[u8] = if upper.starts_with("EHLO") {
+                        b"250-sink\r\n250 8BITMIME\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        rcpt.push(line[8..].trim().trim_matches(['<', '>']).to_string());
+                        b"250 OK\r\n"
+                    } else if upper.starts_with("DATA") {
+                        write.write_all(b"354 go on\r\n").await.unwrap();
+                        let mut data = String::new();
+                        loop {
+                            line.clear();
+                            lines.read_line(&mut line).await.unwrap();
+                            if line == ".\r\n" {
+                                break;
+                            }
+                            data.push_str(&line);
+                        }
+                        // Undo quoted-printable soft line breaks.
+                        let data = data.replace("=\r\n", "");
+                        kept.lock().unwrap().push((std::mem::take(&mut rcpt), data));
+                        b"250 OK\r\n"
+                    } else if upper.starts_with("QUIT") {
+                        write.write_all(b"221 bye\r\n").await.unwrap();
+                        return;
+                    } else {
+                        b"250 OK\r\n"
+                    };
+                    write.write_all(answer).await.unwrap();
+                }
+            });
+        }
+    });
+    (url, got, server)
+}
+
+#[tokio::test]
+async fn requests_and_decisions_are_mailed_over_smtp() {
+    let (url, got, sink) = smtp_sink().await;
+    let mut config = Config::default();
+    config.requests.owners = [("*@example.com".to_string(), vec!["operator".to_string()])]
+        .into_iter()
+        .collect();
+    config.requests.smtp_url = Some(url);
+    config.requests.mail_from = "secretscope <secretscope@example.test>".into();
+    config.requests.emails = [
+        ("operator".to_string(), "ops@example.test".to_string()),
+        ("viewer".to_string(), "viewer@example.test".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let s = serve_with(config).await;
+    let (x, _) = target(&s).await;
+    let owner = owner_with_tag(&x, "owner").unwrap().name;
+    let r = ask(&s, &who("viewer", Role::Viewer), &x, "1h").await;
+    requests::deny(
+        &s.state,
+        &who("operator", Role::Operator),
+        r.id,
+        "use the replica",
+    )
+    .await
+    .unwrap();
+    // Sent in the background: wait for both (a guard against a hang).
+    let mut mail = Vec::new();
+    for _ in 0..200 {
+        mail = got.lock().unwrap().clone();
+        if mail.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(mail.len(), 2, "{mail:?}");
+    mail.sort_by_key(|(to, _)| to.len());
+    let (to_requester, denial) = &mail[0];
+    let (to_deciders, asked) = &mail[1];
+    let mut expected = vec!["ops@example.test".to_string(), owner];
+    expected.sort();
+    let mut deciders = to_deciders.clone();
+    deciders.sort();
+    assert_eq!(deciders, expected);
+    assert!(
+        asked.contains(&format!("Subject: [secretscope] access request {}", r.id)),
+        "{asked}"
+    );
+    assert!(asked.contains("viewer asks for read access"), "{asked}");
+    assert!(
+        asked.contains("From: secretscope <secretscope@example.test>"),
+        "{asked}"
+    );
+    assert_eq!(to_requester, &vec!["viewer@example.test".to_string()]);
+    assert!(denial.contains("use the replica"), "{denial}");
+    sink.abort();
+    s.server.abort();
+}
