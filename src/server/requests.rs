@@ -160,10 +160,12 @@ pub async fn create(
         ),
     )
     .await?;
+    let owner = owner_with_tag(&secret, &state.config.requests.owner_tag).map(|o| o.name);
+    let to = addresses(state, &r.approvers, owner.as_deref());
     notify(
         state,
         &r,
-        true,
+        to,
         format!(
             "{} asks for read access to {} for {} ({}), for {}. Why: {}. Decide at {}",
             who.name,
@@ -193,37 +195,31 @@ fn link(state: &AppState, path: &str) -> String {
     }
 }
 
-/// Who hears of `r`: its deciders when it is new (the mapped addresses of
-/// its approvers, and the owner when named by an address), else the person
-/// who asked.
-fn recipients(state: &AppState, r: &AccessRequest, to_deciders: bool) -> Vec<String> {
+/// The mail addresses of `users` (from `requests.emails`) and of an owner
+/// named by an address.
+fn addresses(state: &AppState, users: &[String], owner: Option<&str>) -> Vec<String> {
     let emails = &state.config.requests.emails;
-    let mut out: Vec<String> = if to_deciders {
-        let mut v: Vec<String> = r
-            .approvers
-            .iter()
-            .filter_map(|u| emails.get(u).cloned())
-            .collect();
-        let owner = r.owner.split(" (from ").next().unwrap_or("").trim();
-        if owner.contains('@') && !owner.starts_with('@') {
-            v.push(owner.to_string());
-        }
-        v
-    } else {
-        emails.get(&r.requested_by).cloned().into_iter().collect()
-    };
+    let mut out: Vec<String> = users
+        .iter()
+        .filter_map(|u| emails.get(u).cloned())
+        .collect();
+    out.extend(
+        owner
+            .filter(|o| o.contains('@') && !o.starts_with('@'))
+            .map(str::to_string),
+    );
     out.sort();
     out.dedup();
     out
 }
 
-/// Posts `text` to the alerts webhook and mails it, when either is set up.
-fn notify(state: &AppState, r: &AccessRequest, to_deciders: bool, text: String) {
+/// Posts `text` to the alerts webhook, and mails it `to`, when either is
+/// set up.
+fn notify(state: &AppState, r: &AccessRequest, to: Vec<String>, text: String) {
     if let Some(n) = &state.notifier {
         n.send(format!("access request {}", r.id), &text);
     }
     if let Some(m) = &state.mailer {
-        let to = recipients(state, r, to_deciders);
         let subject = format!("[secretscope] access request {} for {}", r.id, r.secret);
         m.send(&to, &subject, &text);
     }
@@ -265,18 +261,33 @@ pub async fn lists(
     Ok((mine, inbox))
 }
 
-/// The request `id`, if `who` may decide it (a refusal is audited).
-async fn decidable(state: &AppState, who: &Principal, id: i64) -> Result<AccessRequest, AppError> {
-    let r = state
+/// The request `id`.
+async fn load(state: &AppState, id: i64) -> Result<AccessRequest, AppError> {
+    state
         .auth
         .store
         .access_request(id)
         .await
         .map_err(store_error)?
-        .ok_or_else(|| conflict(StoreError::NotFound(id.to_string())))?;
+        .ok_or_else(|| conflict(StoreError::NotFound(id.to_string())))
+}
+
+/// The request `id`, if `who` may decide it (a refusal is audited).
+async fn decidable(state: &AppState, who: &Principal, id: i64) -> Result<AccessRequest, AppError> {
+    let r = load(state, id).await?;
+    may_decide_or_refuse(state, who, r).await
+}
+
+/// `r` back when `who` may decide it; else the refusal, audited.
+async fn may_decide_or_refuse(
+    state: &AppState,
+    who: &Principal,
+    r: AccessRequest,
+) -> Result<AccessRequest, AppError> {
     if may_decide(who, &r) {
         return Ok(r);
     }
+    let id = r.id;
     let why = if r.requested_by == who.name {
         format!("You asked for request {id}: someone else (its owner or an admin) decides it.")
     } else {
@@ -402,7 +413,7 @@ pub async fn approve(
     notify(
         state,
         &r,
-        false,
+        addresses(state, std::slice::from_ref(&r.requested_by), None),
         format!(
             "{} approved {}'s request for {} to read {} until {}{}.",
             who.name,
@@ -457,7 +468,7 @@ pub async fn deny(
     notify(
         state,
         &r,
-        false,
+        addresses(state, std::slice::from_ref(&r.requested_by), None),
         format!(
             "{} denied {}'s request for {} to read {}: {comment}",
             who.name, r.requested_by, r.principal, r.secret
@@ -510,17 +521,11 @@ pub async fn revoke(
     id: i64,
     comment: &str,
 ) -> Result<AccessRequest, AppError> {
-    let r = state
-        .auth
-        .store
-        .access_request(id)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(|| conflict(StoreError::NotFound(id.to_string())))?;
+    let r = load(state, id).await?;
     let r = if r.requested_by == who.name {
         r
     } else {
-        decidable(state, who, id).await?
+        may_decide_or_refuse(state, who, r).await?
     };
     if !matches!(
         r.status,
@@ -774,7 +779,7 @@ async fn end_grant(
     notify(
         state,
         &done,
-        false,
+        addresses(state, std::slice::from_ref(&done.requested_by), None),
         format!(
             "{}'s access for {} to {} has {}.",
             done.requested_by,

@@ -31,14 +31,50 @@ fn who(name: &str, role: Role) -> Principal {
     }
 }
 
-/// Served with grants on and every owner at example.com decided by `operator`.
-async fn serve_granting() -> Served {
+/// Grants on, and every owner at example.com decided by `operator`.
+fn granting() -> Config {
     let mut config = Config::default();
     config.requests.grants = true;
     config.requests.owners = [("*@example.com".to_string(), vec!["operator".to_string()])]
         .into_iter()
         .collect();
-    serve_with(config).await
+    config
+}
+
+async fn serve_granting() -> Served {
+    serve_with(granting()).await
+}
+
+/// Served with `config`: the viewer asks for a target secret and the
+/// operator denies it. Returns the server, the secret and the request.
+async fn ask_then_deny(
+    config: Config,
+) -> (Served, Arc<Secret>, crate::domain::requests::AccessRequest) {
+    let s = serve_with(config).await;
+    let (x, _) = target(&s).await;
+    let r = ask(&s, &who("viewer", Role::Viewer), &x, "1h").await;
+    requests::deny(
+        &s.state,
+        &who("operator", Role::Operator),
+        r.id,
+        "use the replica",
+    )
+    .await
+    .unwrap();
+    (s, x, r)
+}
+
+/// `read()` once it has `n` items, or as it is after 10 s (a guard against
+/// a hang, not a timing assertion): for work done in the background.
+async fn when_there_are<T>(n: usize, read: impl Fn() -> Vec<T>) -> Vec<T> {
+    for _ in 0..200 {
+        let got = read();
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    read()
 }
 
 /// A live secret owned by someone at example.com that already has a
@@ -459,38 +495,18 @@ async fn owners_resolve_from_tags_descriptions_rules_and_users() {
 #[tokio::test]
 async fn requests_and_decisions_reach_the_webhook() {
     let receiver = crate::server::alerts::tests::Receiver::start().await;
-    let mut config = Config::default();
-    config.requests.grants = true;
-    config.requests.owners = [("*@example.com".to_string(), vec!["operator".to_string()])]
-        .into_iter()
-        .collect();
+    let mut config = granting();
     config.alerts.webhook_url = Some(receiver.url.clone());
     config.alerts.dashboard_url = Some("https://dash.example.test".into());
-    let s = serve_with(config).await;
-    let (x, _) = target(&s).await;
-    let r = ask(&s, &who("viewer", Role::Viewer), &x, "1h").await;
-    requests::deny(
-        &s.state,
-        &who("operator", Role::Operator),
-        r.id,
-        "use the replica",
-    )
-    .await
-    .unwrap();
-    // Delivered in the background: wait for both (a guard against a hang,
-    // not a timing assertion).
-    let mut texts = Vec::new();
-    for _ in 0..200 {
-        texts = receiver
+    let (s, x, _) = ask_then_deny(config).await;
+    let texts = when_there_are(2, || {
+        receiver
             .bodies()
             .iter()
             .filter_map(|b| b["text"].as_str().map(str::to_string))
-            .collect();
-        if texts.len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+            .collect()
+    })
+    .await;
     assert_eq!(texts.len(), 2, "{texts:?}");
     assert!(
         texts[0].contains(&format!("viewer asks for read access to {}", x.name)),
@@ -574,10 +590,8 @@ async fn smtp_sink() -> (String, Mailbox, tokio::task::JoinHandle<()>) {
 #[tokio::test]
 async fn requests_and_decisions_are_mailed_over_smtp() {
     let (url, got, sink) = smtp_sink().await;
-    let mut config = Config::default();
-    config.requests.owners = [("*@example.com".to_string(), vec!["operator".to_string()])]
-        .into_iter()
-        .collect();
+    let mut config = granting();
+    config.requests.grants = false;
     config.requests.smtp_url = Some(url);
     config.requests.mail_from = "secretscope <secretscope@example.test>".into();
     config.requests.emails = [
@@ -586,27 +600,9 @@ async fn requests_and_decisions_are_mailed_over_smtp() {
     ]
     .into_iter()
     .collect();
-    let s = serve_with(config).await;
-    let (x, _) = target(&s).await;
+    let (s, x, r) = ask_then_deny(config).await;
     let owner = owner_with_tag(&x, "owner").unwrap().name;
-    let r = ask(&s, &who("viewer", Role::Viewer), &x, "1h").await;
-    requests::deny(
-        &s.state,
-        &who("operator", Role::Operator),
-        r.id,
-        "use the replica",
-    )
-    .await
-    .unwrap();
-    // Sent in the background: wait for both (a guard against a hang).
-    let mut mail = Vec::new();
-    for _ in 0..200 {
-        mail = got.lock().unwrap().clone();
-        if mail.len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let mut mail = when_there_are(2, || got.lock().unwrap().clone()).await;
     assert_eq!(mail.len(), 2, "{mail:?}");
     mail.sort_by_key(|(to, _)| to.len());
     let (to_requester, denial) = &mail[0];
