@@ -7,8 +7,8 @@ use secretscope::domain::access::{Grant, Role, Scope};
 use secretscope::domain::actions::{is_production, ActionKind, Request, Seen};
 use secretscope::domain::health::RuleId;
 use secretscope::server::auth::{users, Auth, RequestInfo};
-use secretscope::server::aws::build_client;
 use secretscope::server::aws::sync::{self, Syncer};
+use secretscope::server::aws::Sources;
 use secretscope::server::check::{self, FailOn, Format};
 use secretscope::server::config::Config;
 use secretscope::server::error::ErrorKind;
@@ -433,60 +433,51 @@ async fn local_endpoint(args: LocalArgs) -> anyhow::Result<ExitCode> {
 async fn run_sync(config_file: Option<PathBuf>, args: SyncArgs) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(config_file.as_deref())?;
     apply_aws(&mut config, args.aws);
-    let syncer = Syncer::standalone(&config).await;
+    let syncers = Syncer::standalone(&config)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.user))?;
     let started = std::time::Instant::now();
-    let (code, summary) = match syncer.list_once().await {
-        Ok((stats, needed)) => {
-            let versions = if args.versions {
-                Some(syncer.version_pass(needed, None).await)
-            } else {
-                None
-            };
-            let failed_versions = versions.as_ref().is_some_and(|v| v.failed > 0);
-            let errors: Vec<String> = versions
-                .as_ref()
-                .and_then(|v| v.last_error.clone())
-                .into_iter()
+    // Every source at once, each within its own rate budget.
+    let results = futures_util::future::join_all(
+        syncers
+            .iter()
+            .map(|s| sync_source(s, args.versions, started)),
+    )
+    .await;
+    let ok = results.iter().all(|r| r["ok"] == json!(true));
+    let summary = match <[serde_json::Value; 1]>::try_from(results) {
+        Ok([one]) => one,
+        Err(all) => {
+            let sum = |k: &str| all.iter().filter_map(|r| r[k].as_u64()).sum::<u64>();
+            let errors: Vec<serde_json::Value> = all
+                .iter()
+                .flat_map(|r| {
+                    let source = r["name"].as_str().unwrap_or_default().to_string();
+                    r["errors"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(move |e| {
+                            json!(format!("{source}: {}", e.as_str().unwrap_or_default()))
+                        })
+                })
                 .collect();
-            (
-                if failed_versions {
-                    ExitCode::FAILURE
-                } else {
-                    ExitCode::SUCCESS
-                },
-                json!({
-                    "ok": !failed_versions,
-                    "source": syncer.source.endpoint,
-                    "region": syncer.source.region,
-                    "secrets": stats.secrets,
-                    "pages": stats.pages,
-                    "api_calls": syncer.source.counters.values().attempts,
-                    "throttled": stats.throttled,
-                    "server_errors": stats.server_errors,
-                    "list_duration_ms": stats.duration_ms,
-                    "duration_ms": started.elapsed().as_millis() as u64,
-                    "versions": versions,
-                    "errors": errors,
-                }),
-            )
-        }
-        Err(e) => (
-            ExitCode::FAILURE,
             json!({
-                "ok": false,
-                "source": syncer.source.endpoint,
-                "region": syncer.source.region,
-                "secrets": 0,
-                "api_calls": syncer.source.counters.values().attempts,
+                "ok": ok,
+                "source": format!("{} sources", all.len()),
+                "secrets": sum("secrets"),
+                "pages": sum("pages"),
+                "api_calls": sum("api_calls"),
                 "duration_ms": started.elapsed().as_millis() as u64,
-                "errors": [e.user],
-                "detail": e.detail,
-            }),
-        ),
+                "errors": errors,
+                "sources": all,
+            })
+        }
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
-    } else if summary["ok"].as_bool() == Some(true) {
+    } else if ok {
         println!(
             "synced {} secrets from {} in {} ms ({} pages, {} API calls)",
             summary["secrets"],
@@ -500,22 +491,81 @@ async fn run_sync(config_file: Option<PathBuf>, args: SyncArgs) -> anyhow::Resul
             eprintln!("sync failed: {}", e.as_str().unwrap_or_default());
         }
     }
-    Ok(code)
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
-/// Starts the seeded demo endpoint on a free loopback port and points
-/// `config` at it; it runs until the returned handle is dropped.
+/// One source's list pass (and version pass), as the JSON `sync` prints.
+async fn sync_source(
+    syncer: &Arc<Syncer>,
+    versions: bool,
+    started: std::time::Instant,
+) -> serde_json::Value {
+    let source = &syncer.source;
+    match syncer.list_once().await {
+        Ok((stats, needed)) => {
+            let versions = if versions {
+                Some(syncer.version_pass(needed, None).await)
+            } else {
+                None
+            };
+            let failed_versions = versions.as_ref().is_some_and(|v| v.failed > 0);
+            let errors: Vec<String> = versions
+                .as_ref()
+                .and_then(|v| v.last_error.clone())
+                .into_iter()
+                .collect();
+            json!({
+                "ok": !failed_versions,
+                "name": source.id(),
+                "source": source.endpoint,
+                "region": source.region,
+                "account": source.account(),
+                "secrets": stats.secrets,
+                "pages": stats.pages,
+                "api_calls": source.counters.values().attempts,
+                "throttled": stats.throttled,
+                "server_errors": stats.server_errors,
+                "list_duration_ms": stats.duration_ms,
+                "duration_ms": started.elapsed().as_millis() as u64,
+                "versions": versions,
+                "errors": errors,
+            })
+        }
+        Err(e) => json!({
+            "ok": false,
+            "name": source.id(),
+            "source": source.endpoint,
+            "region": source.region,
+            "account": source.account(),
+            "secrets": 0,
+            "api_calls": source.counters.values().attempts,
+            "duration_ms": started.elapsed().as_millis() as u64,
+            "errors": [e.user],
+            "detail": e.detail,
+        }),
+    }
+}
+
+/// Starts the seeded demo organisation (several accounts and regions, one
+/// of them refusing its role) on a free loopback port and points `config`
+/// at it, with the sources that read it unless `config` names its own; it
+/// runs until the returned handle is dropped.
 async fn start_demo(config: &mut Config) -> anyhow::Result<RunningEndpoint> {
-    let running = local::spawn(
-        LocalOptions {
-            seed_secrets: config.demo.seed_secrets,
-            seed: config.demo.seed,
-            ..LocalOptions::default()
-        },
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("cannot start the demo endpoint: {e}"))?;
+    let opts = local::org::OrgOptions::demo(LocalOptions {
+        seed_secrets: config.demo.seed_secrets,
+        seed: config.demo.seed,
+        ..LocalOptions::default()
+    });
+    if config.sources.is_empty() {
+        config.sources = opts.demo_sources();
+    }
+    let running = local::spawn_org(opts, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the demo endpoint: {e}"))?;
     config.aws.endpoint_url = Some(running.url());
     Ok(running)
 }
@@ -616,7 +666,9 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
         );
     }
 
-    let source = build_client(&config.aws).await;
+    let sources = Sources::from_config(&config)
+        .await
+        .map_err(|e| anyhow::anyhow!("the configuration's sources are not valid: {e}"))?;
     let inventory = Arc::new(Inventory::new());
 
     let listener = tokio::net::TcpListener::bind(config.bind)
@@ -668,7 +720,7 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
         inventory,
         Arc::new(config),
         source_label.clone(),
-        source,
+        sources,
         auth,
     )
     .with_trail(trail);
@@ -893,7 +945,16 @@ async fn action_command(
         .map_err(|e| anyhow::anyhow!("cannot open the store ({}): {e}", redact_url(&store_url)))?;
     // One DescribeSecret finds it (by name or ARN): no need to list the account.
     let id = args.name.trim();
-    let source = secretscope::server::aws::build_client(&config.aws).await;
+    // A name is looked for through the first source; an ARN through the
+    // source that reads its account and region.
+    let sources = Sources::from_config(&config)
+        .await
+        .map_err(|e| anyhow::anyhow!("the configuration's sources are not valid: {e}"))?;
+    let source = match id.starts_with("arn:") {
+        true => sources.for_arn(id).unwrap_or(sources.primary()),
+        false => sources.primary(),
+    }
+    .clone();
     let secret = match secretscope::server::detail::describe(&source, id).await {
         Ok(s) => s,
         Err(e) => {
@@ -955,7 +1016,7 @@ async fn action_command(
         Arc::new(Inventory::new()),
         Arc::new(config),
         source_label,
-        source,
+        sources,
         auth,
     )
     .with_trail(trail);

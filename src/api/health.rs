@@ -89,6 +89,9 @@ pub struct Overview {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OncallRow {
     pub name: String,
+    /// What its page is addressed by: the name, or the ARN when another
+    /// account or region has a secret of the same name.
+    pub link: String,
     pub arn: String,
     pub account: String,
     pub region: String,

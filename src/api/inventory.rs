@@ -8,6 +8,13 @@ pub const PAGE_SIZE: usize = 50;
 pub struct SecretRow {
     pub name: String,
     pub arn: String,
+    pub account: String,
+    pub region: String,
+    /// Regions holding a replica of it.
+    pub replicas: Vec<String>,
+    /// What its page is addressed by: the name, or the ARN when another
+    /// account or region has a secret of the same name.
+    pub link: String,
     pub description: Option<String>,
     pub tags: Vec<(String, String)>,
     pub last_rotated: Option<Timestamp>,
@@ -43,6 +50,9 @@ pub struct InventoryPage {
     pub tree: FolderNode,
     /// Tag keys with the counts of their values in the current result.
     pub facets: Vec<Facet>,
+    /// `account` and `region` with their counts in the current result
+    /// (when the inventory spans more than one).
+    pub places: Vec<Facet>,
 }
 
 /// One tag key's values over the current result.

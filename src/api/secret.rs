@@ -33,6 +33,12 @@ pub struct SecretDetail {
     /// When deletion was requested (AWS's DeletedDate).
     pub deleted: Option<Timestamp>,
     pub primary_region: Option<String>,
+    /// For a replica: its primary's ARN, when the primary is in the inventory.
+    pub primary_link: Option<String>,
+    /// For a primary: (region, ARN) of each replica in the inventory.
+    pub replica_links: Vec<(String, String)>,
+    /// The source (`name/region`) it is read through.
+    pub source: Option<String>,
     pub owning_service: Option<String>,
     pub tags: Vec<TagLink>,
     pub state: State,

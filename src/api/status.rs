@@ -14,12 +14,76 @@ pub struct SyncInfo {
     /// Secrets whose version dates are still being fetched.
     pub versions_missing: usize,
     pub source: String,
+    /// Accounts × regions read.
+    pub sources: usize,
+    /// Sources whose last pass failed: their secrets are as last read.
+    pub failing: Vec<FailingSource>,
+    /// May open `/sources`.
+    pub sees_sources: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailingSource {
+    pub id: String,
+    pub error: String,
+    /// None: never read.
+    pub last_success: Option<Timestamp>,
+}
+
+/// One source on `/sources`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceRow {
+    pub id: String,
+    pub name: String,
+    pub account: Option<String>,
+    pub region: String,
+    pub role_arn: Option<String>,
+    pub interval_secs: u64,
+    pub last_attempt: Option<Timestamp>,
+    pub last_success: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<Timestamp>,
+    /// Of the last successful pass.
+    pub secrets: Option<usize>,
+    pub duration_ms: Option<u64>,
+    pub syncs_ok: u64,
+    pub syncs_failed: u64,
+    pub versions_missing: usize,
+    pub api_calls: u64,
+    pub throttled: u64,
+}
+
+impl SourceRow {
+    /// No success for three intervals: the data shown may be out of date.
+    pub fn stale(&self, now: Timestamp) -> bool {
+        let limit = 3 * self.interval_secs.max(1) as i64;
+        self.last_success
+            .is_none_or(|t| now.secs() - t.secs() > limit)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceList {
+    pub now: Timestamp,
+    pub rows: Vec<SourceRow>,
+}
+
+/// Every source with its health: admins only.
+#[server(endpoint = "list_sources")]
+pub async fn list_sources() -> Result<SourceList, ServerFnError> {
+    let (state, who) = super::signed_in("list_sources").await?;
+    if let Err(e) = who.can_globally::<crate::server::auth::ReadSources>() {
+        let e = crate::server::auth::denied(&state, &who, "sources", e).await;
+        return Err(e.to_server_fn_error());
+    }
+    Ok(crate::server::views::source_list(&state))
 }
 
 #[server(endpoint = "get_sync_info")]
 pub async fn get_sync_info() -> Result<SyncInfo, ServerFnError> {
     let (state, who) = super::signed_in("get_sync_info").await?;
     let mut info = state.sync_info();
+    info.sees_sources = who.is_admin();
     if who.global_role().is_none() {
         // A scoped user hears about their part of the inventory only.
         info.secrets = state.view_for(&who, info.now).secrets().len();

@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("secrets") view=pages::inventory::InventoryPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("requests") view=pages::requests::RequestsPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("requests"), StaticSegment("new")) view=pages::requests::NewRequestPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("sources") view=pages::sources::SourcesPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("secret"), WildcardSegment("name")) view=pages::secret::SecretPage ssr=SsrMode::Async/>
                 </Routes>
             </main>

@@ -59,11 +59,16 @@ pub enum Scope {
     Prefix(String),
     /// Secrets carrying this tag key with exactly this value.
     Tag { key: String, value: String },
+    /// Secrets in this AWS account (12 digits).
+    Account(String),
+    /// Secrets in this region (`eu-west-1`).
+    Region(String),
 }
 
 impl Scope {
     /// Parses the text form: `*`, `prefix:prod/payments/` (or a bare name
-    /// prefix such as `prod/payments/`), `tag:team=payments`.
+    /// prefix such as `prod/payments/`), `tag:team=payments`,
+    /// `account:123456789012`, `region:eu-west-1`.
     pub fn parse(s: &str) -> Result<Scope, AccessError> {
         let s = s.trim();
         if s.is_empty() {
@@ -92,6 +97,28 @@ impl Scope {
                 value: value.to_string(),
             });
         }
+        if let Some(id) = s.strip_prefix("account:") {
+            let id = id.trim();
+            if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(AccessError(format!(
+                    "account scope {s:?} needs a 12-digit account id, for example account:123456789012"
+                )));
+            }
+            return Ok(Scope::Account(id.to_string()));
+        }
+        if let Some(region) = s.strip_prefix("region:") {
+            let region = region.trim();
+            let ok = region.split('-').count() >= 3
+                && region
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                return Err(AccessError(format!(
+                    "region scope {s:?} needs a region code, for example region:eu-west-1"
+                )));
+            }
+            return Ok(Scope::Region(region.to_string()));
+        }
         let prefix = s.strip_prefix("prefix:").unwrap_or(s);
         if prefix.is_empty() {
             return Err(AccessError("prefix scope needs a name prefix".to_string()));
@@ -104,6 +131,8 @@ impl Scope {
             Scope::All => true,
             Scope::Prefix(p) => s.name.starts_with(p.as_str()),
             Scope::Tag { key, value } => s.tag(key) == Some(value.as_str()),
+            Scope::Account(id) => *s.account == **id,
+            Scope::Region(r) => *s.region == **r,
         }
     }
 }
@@ -114,6 +143,8 @@ impl fmt::Display for Scope {
             Scope::All => f.write_str("*"),
             Scope::Prefix(p) => write!(f, "prefix:{p}"),
             Scope::Tag { key, value } => write!(f, "tag:{key}={value}"),
+            Scope::Account(id) => write!(f, "account:{id}"),
+            Scope::Region(r) => write!(f, "region:{r}"),
         }
     }
 }
@@ -180,7 +211,13 @@ mod tests {
 
     #[test]
     fn scopes_parse_and_print_back() {
-        for text in ["*", "prefix:prod/payments/", "tag:team=payments"] {
+        for text in [
+            "*",
+            "prefix:prod/payments/",
+            "tag:team=payments",
+            "account:210987654321",
+            "region:eu-west-1",
+        ] {
             let s = Scope::parse(text).unwrap();
             assert_eq!(s.to_string(), text);
             assert_eq!(Scope::parse(&s.to_string()).unwrap(), s);
@@ -189,7 +226,19 @@ mod tests {
             Scope::parse("prod/").unwrap(),
             Scope::Prefix("prod/".into())
         );
-        for bad in ["", "  ", "tag:team", "tag:=x", "tag:team=", "prefix:"] {
+        for bad in [
+            "",
+            "  ",
+            "tag:team",
+            "tag:=x",
+            "tag:team=",
+            "prefix:",
+            "account:12345",
+            "account:12345678901x",
+            "region:",
+            "region:EU-WEST-1",
+            "region:europe",
+        ] {
             assert!(Scope::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -212,6 +261,11 @@ mod tests {
         assert!(tag("team", "payments").covers(&s));
         assert!(!tag("team", "Payments").covers(&s));
         assert!(!tag("owner", "payments").covers(&s));
+        // The fixture is in 123456789012, us-east-1.
+        assert!(Scope::Account("123456789012".into()).covers(&s));
+        assert!(!Scope::Account("210987654321".into()).covers(&s));
+        assert!(Scope::Region("us-east-1".into()).covers(&s));
+        assert!(!Scope::Region("eu-west-1".into()).covers(&s));
     }
 
     #[test]

@@ -1209,11 +1209,6 @@ pub fn toggle_tag_term(input: &str, key: &str, value: Option<&str>) -> String {
         value: value.map(Value::new),
     });
     let term = if value.is_some() { tag } else { !tag };
-    let term_text = term.to_string();
-    let trimmed = input.trim();
-    if trimmed.is_empty() {
-        return term_text;
-    }
     let (key_lower, value_lower) = (key.to_lowercase(), value.map(str::to_lowercase));
     let is_target = |e: &Expr| match (e, &value_lower) {
         (
@@ -1229,6 +1224,35 @@ pub fn toggle_tag_term(input: &str, key: &str, value: Option<&str>) -> String {
         ),
         _ => false,
     };
+    toggle_term(input, term, is_target)
+}
+
+/// Adds or removes `account:VALUE` (`region` false) or `region:VALUE`
+/// (`region` true), as [`toggle_tag_term`] does for tags.
+pub fn toggle_place_term(input: &str, region: bool, value: &str) -> String {
+    let v = Value::new(value);
+    let lower = v.lower.clone();
+    let term = Expr::Term(if region {
+        Term::Region(v)
+    } else {
+        Term::Account(v)
+    });
+    let is_target = |e: &Expr| match e {
+        Expr::Term(Term::Region(v)) if region => v.lower == lower,
+        Expr::Term(Term::Account(v)) if !region => v.lower == lower,
+        _ => false,
+    };
+    toggle_term(input, term, is_target)
+}
+
+/// `term` added to the top-level terms of `input`, or every top-level term
+/// `is_target` accepts removed when there is one.
+fn toggle_term(input: &str, term: Expr, is_target: impl Fn(&Expr) -> bool) -> String {
+    let term_text = term.to_string();
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return term_text;
+    }
 
     if Query::parse(input).is_err() {
         // Keep the user's text as it is: drop the term if it is there word
@@ -2649,6 +2673,29 @@ mod tests {
     }
 
     // -- facets --------------------------------------------------------------
+
+    #[test]
+    fn place_toggles_add_then_remove() {
+        let added = toggle_place_term("prod", false, "210987654321");
+        assert_eq!(added, "prod account:210987654321");
+        assert_eq!(toggle_place_term(&added, false, "210987654321"), "prod");
+        let both = toggle_place_term(&added, true, "eu-west-1");
+        assert_eq!(both, "prod account:210987654321 region:eu-west-1");
+        assert_eq!(
+            toggle_place_term(&both, true, "EU-WEST-1"),
+            "prod account:210987654321",
+            "regions compare without case"
+        );
+        assert_eq!(
+            toggle_place_term(&both, false, "123456789012"),
+            "prod account:210987654321 region:eu-west-1 account:123456789012",
+            "another account's term is added, not swapped"
+        );
+        let s = crate::domain::secret::fixtures::secret("prod/x");
+        assert!(Query::parse(&toggle_place_term("", true, "us-east-1"))
+            .unwrap()
+            .matches(&s));
+    }
 
     #[test]
     fn toggle_adds_then_removes() {

@@ -554,8 +554,8 @@ async fn call<A: Action>(
     to_version: Option<&str>,
     token: &str,
 ) -> Result<Option<String>, AppError> {
-    let client = &state.source.client;
-    let endpoint = &state.source.endpoint;
+    let source = state.source_of(s)?;
+    let (client, endpoint) = (&source.client, &source.endpoint);
     let (arn, name) = (&*s.arn, &*s.name);
     match kind {
         ActionKind::Rotate => client

@@ -9,28 +9,25 @@ use tokio::task::JoinHandle;
 
 /// The running sync and monitor tasks; dropping it stops them.
 pub struct Background {
-    pub syncer: Arc<Syncer>,
+    pub syncers: Vec<Arc<Syncer>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Background {
-    /// Starts the sync of `state.source` into `state.inventory` (every
-    /// `sync.interval_secs`) and the health monitor (alerts, every
+    /// Starts the sync of each of `state.sources` into `state.inventory`
+    /// (each on its own schedule and with its own rate budget, so a slow or
+    /// failing source never holds the others up) and the health monitor (alerts, every
     /// `alerts.evaluate_every_secs` and after each new snapshot), and
     /// deletes expired sessions from the store every few minutes.
     pub fn start(state: &AppState) -> Background {
-        let syncer = Arc::new(Syncer::new(
-            state.source.clone(),
-            state.inventory.clone(),
-            state.config.sync.clone(),
-        ));
-        let tasks = vec![
-            syncer.clone().spawn(),
+        let syncers = Syncer::for_sources(&state.sources, &state.inventory, &state.config);
+        let mut tasks: Vec<JoinHandle<()>> = syncers.iter().map(|s| s.clone().spawn()).collect();
+        tasks.extend([
             state.health.clone().spawn(sync::now),
             tokio::spawn(delete_expired_sessions(state.auth.store.clone())),
             tokio::spawn(expire_grants(state.clone())),
-        ];
-        Background { syncer, tasks }
+        ]);
+        Background { syncers, tasks }
     }
 }
 

@@ -265,18 +265,31 @@ impl Report {
 /// then the rules at `now`.
 pub async fn collect(config: &Config, opts: &Options, now: Timestamp) -> Result<Report, AppError> {
     let cfg = rule_config(&config.health, &opts.rules);
-    let syncer = Syncer::standalone(config).await;
-    syncer.list_once().await?;
+    let syncers = Syncer::standalone(config).await?;
+    // A check that missed a source would pass for the wrong reason: every
+    // source must list.
+    for (syncer, listed) in syncers
+        .iter()
+        .zip(futures_util::future::join_all(syncers.iter().map(|s| s.list_once())).await)
+    {
+        if let Err(e) = listed {
+            let mut e = incomplete(format!("source {}: {}", syncer.id(), e.user));
+            e.detail = format!("source {}: {}", syncer.id(), e.detail);
+            return Err(e);
+        }
+    }
+    let inventory = syncers[0].inventory.clone();
 
     let pending_matters =
         cfg.is_enabled(RuleId::RotationFailed) || cfg.is_enabled(RuleId::RotationOverdue);
-    if opts.versions && pending_matters {
-        let job: Vec<(Arc<str>, Arc<str>)> = syncer
-            .inventory
+    for syncer in syncers.iter().filter(|_| opts.versions && pending_matters) {
+        let source = &syncer.source;
+        let job: Vec<(Arc<str>, Arc<str>)> = inventory
             .snapshot()
             .secrets()
             .iter()
             .filter(|s| s.deleted.is_none() && s.pending_version().is_some())
+            .filter(|s| source.reads(&s.account, &s.region))
             .map(|s| (s.arn.clone(), s.name.clone()))
             .collect();
         if !job.is_empty() {
@@ -295,16 +308,21 @@ pub async fn collect(config: &Config, opts: &Options, now: Timestamp) -> Result<
         }
     }
 
-    let snapshot = syncer.inventory.snapshot();
+    let snapshot = inventory.snapshot();
     let secrets = snapshot.secrets();
     let replicas = if opts.replicas && cfg.is_enabled(RuleId::ReplicaFailed) {
-        Some(replica_pass(config, &syncer, secrets).await?)
+        Some(replica_pass(config, &syncers, secrets).await?)
     } else {
         None
     };
     let mut report = Report::build(secrets, replicas.as_ref(), cfg, now, opts.fail_on);
-    report.source = syncer.source.endpoint.clone();
-    report.region = syncer.source.region.clone();
+    let joined = |f: &dyn Fn(&Syncer) -> String| {
+        let mut v: Vec<String> = syncers.iter().map(|s| f(s)).collect();
+        v.dedup();
+        v.join(", ")
+    };
+    report.source = joined(&|s| s.source.endpoint.clone());
+    report.region = joined(&|s| s.source.region.clone());
     Ok(report)
 }
 
@@ -322,7 +340,7 @@ fn incomplete(user: String) -> AppError {
 /// rate budget. A secret deleted since the list is skipped.
 async fn replica_pass(
     config: &Config,
-    syncer: &Syncer,
+    syncers: &[Arc<Syncer>],
     secrets: &[Arc<Secret>],
 ) -> Result<HashMap<Arc<str>, Vec<ReplicaState>>, AppError> {
     let limiter = Arc::new(RateLimiter::new(config.sync.version_rate_per_sec));
@@ -330,15 +348,20 @@ async fn replica_pass(
     let mut todo = secrets
         .iter()
         .filter(|s| s.primary_region.as_deref().is_none_or(|p| *p == *s.region))
-        .map(|s| (s.arn.clone(), s.name.clone()));
+        .filter_map(|s| {
+            let syncer = syncers
+                .iter()
+                .find(|y| y.source.reads(&s.account, &s.region))?;
+            Some((s.arn.clone(), s.name.clone(), syncer.source.clone()))
+        });
     let mut tasks = JoinSet::new();
     let mut out = HashMap::new();
     loop {
         while tasks.len() < concurrency {
-            let Some((arn, name)) = todo.next() else {
+            let Some((arn, name, source)) = todo.next() else {
                 break;
             };
-            let (source, limiter) = (syncer.source.clone(), limiter.clone());
+            let limiter = limiter.clone();
             tasks.spawn(async move {
                 let r = fetch_replicas(&source, &limiter, &arn, &name).await;
                 (arn, r)

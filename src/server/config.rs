@@ -14,6 +14,9 @@ pub struct Config {
     /// Where cargo-leptos wrote the site (wasm, js, css, public files).
     pub site_root: PathBuf,
     pub aws: AwsSettings,
+    /// The accounts × regions to read, each with its own sync and status.
+    /// Empty: one source, `default`, with the `[aws]` credentials and region.
+    pub sources: Vec<SourceSettings>,
     pub sync: SyncSettings,
     pub demo: DemoSettings,
     /// Rule thresholds, switches, severities and the suppression tag.
@@ -181,6 +184,27 @@ pub struct AwsSettings {
     pub attempt_timeout_secs: u64,
 }
 
+/// One account (the base credentials, or a role assumed with them) read
+/// in one or more regions.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct SourceSettings {
+    /// Shown on pages and in metrics (`payments-prod`); letters, digits,
+    /// `.`, `_` and `-`; unique.
+    pub name: String,
+    /// `arn:aws:iam::ACCOUNT:role/NAME` to assume with the base credentials
+    /// (aws-config's chain); none: the base credentials themselves.
+    pub role_arn: Option<String>,
+    /// The external id the role's trust policy requires, if any.
+    pub external_id: Option<String>,
+    /// The role session name (CloudTrail shows it); default `secretscope`.
+    pub session_name: Option<String>,
+    /// Regions to read; empty: `aws.region`.
+    pub regions: Vec<String>,
+    /// Seconds between this source's list passes; none: `sync.interval_secs`.
+    pub interval_secs: Option<u64>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct SyncSettings {
@@ -208,6 +232,7 @@ impl Default for Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
             site_root: PathBuf::from("target/site"),
             aws: AwsSettings::default(),
+            sources: Vec::new(),
             sync: SyncSettings::default(),
             demo: DemoSettings::default(),
             health: Default::default(),
@@ -418,6 +443,11 @@ impl Config {
     /// stay in the AWS chain); the endpoint URL's user info, if any, is redacted.
     pub fn to_redacted_toml(&self) -> String {
         let mut shown = self.clone();
+        for s in &mut shown.sources {
+            if s.external_id.is_some() {
+                s.external_id = Some("[redacted]".into());
+            }
+        }
         if let Some(url) = &mut shown.aws.endpoint_url {
             if let Some((scheme, rest)) = url.split_once("://") {
                 if let Some((_, host)) = rest.split_once('@') {

@@ -199,7 +199,7 @@ pub fn offers(who: &Principal, s: &Secret) -> Vec<crate::api::ActionOffer> {
 /// its policy), keeps the live part for the detail page and puts the fresh
 /// metadata into the snapshot; the fresh secret.
 pub async fn reread(state: &AppState, secret: &Secret) -> Result<Arc<Secret>, AppError> {
-    let (fresh, live) = read_live(&state.source, secret).await?;
+    let (fresh, live) = read_live(state.source_of(secret)?, secret).await?;
     Ok(keep(state, fresh, live).0)
 }
 
@@ -229,7 +229,7 @@ pub async fn detail(
         .flatten();
     let (secret, live, live_error) = match cached {
         Some(live) => (secret, Some(live), None),
-        None => match read_live(&state.source, &secret).await {
+        None => match async { read_live(state.source_of(&secret)?, &secret).await }.await {
             Ok((fresh, live)) => {
                 let (fresh, live) = keep(state, fresh, live);
                 (fresh, Some(live), None)
@@ -243,6 +243,18 @@ pub async fn detail(
     };
     let mut out = build(&secret, live.as_deref(), live_error, deprecated, at);
     out.actions = offers(who, &secret);
+    let snapshot = state.inventory.snapshot();
+    out.primary_link = snapshot
+        .primary_of(&secret)
+        .filter(|p| who.sees(p))
+        .map(|p| p.arn.to_string());
+    out.replica_links = snapshot
+        .replicas_of(&secret.arn)
+        .iter()
+        .filter(|r| who.sees(r))
+        .map(|r| (r.region.to_string(), r.arn.to_string()))
+        .collect();
+    out.source = state.source_of(&secret).ok().map(|s| s.id());
     out.owner = crate::domain::owner::owner_with_tag(&secret, &state.config.requests.owner_tag);
     out.access = Box::pin(access_info(state, &secret)).await?;
     let replicas: Option<Vec<ReplicaState>> = live
@@ -495,6 +507,9 @@ fn build(
         last_accessed: s.last_accessed,
         deleted: s.deleted,
         primary_region: s.primary_region.as_deref().map(str::to_string),
+        primary_link: None,
+        replica_links: Vec::new(),
+        source: None,
         owning_service: s.owning_service.as_deref().map(str::to_string),
         tags: s
             .tags

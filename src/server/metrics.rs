@@ -14,7 +14,8 @@
 //! templates ([`route_of`]), methods to a fixed list, accounts and regions
 //! are those of the inventory.
 
-use super::inventory::SyncStatus;
+use super::aws::client::CounterValues;
+use super::inventory::{SourceStatus, SyncStatus};
 use super::AppState;
 use crate::domain::health::{HealthConfig, RuleId, Severity};
 use crate::domain::Timestamp;
@@ -258,16 +259,27 @@ pub async fn handler(State(state): State<AppState>) -> Response {
 /// The whole exposition for `state` at `now`.
 pub fn render(state: &AppState, now: Timestamp) -> String {
     let view = state.health.current(now);
-    let api = state.source.counters.values();
+    let sources: Vec<SourceMetrics> = state
+        .inventory
+        .sources()
+        .into_iter()
+        .map(|status| SourceMetrics {
+            api: state
+                .sources
+                .all()
+                .iter()
+                .find(|s| s.id() == status.id)
+                .map(|s| s.counters.values())
+                .unwrap_or_default(),
+            status,
+        })
+        .collect();
     let inputs = Inputs {
         view: &view,
         cfg: &state.health.cfg,
         status: &state.inventory.status(),
         ready: state.inventory.is_ready(),
-        region: &state.source.region,
-        api_calls: api.attempts,
-        api_throttled: api.throttled,
-        api_server_errors: api.server_errors,
+        sources: &sources,
     };
     let mut e = Exposition::default();
     write_inventory(&mut e, &inputs);
@@ -292,11 +304,13 @@ pub struct Inputs<'a> {
     pub cfg: &'a HealthConfig,
     pub status: &'a SyncStatus,
     pub ready: bool,
-    /// The source's region (the sync client's), for the AWS call counters.
-    pub region: &'a str,
-    pub api_calls: u64,
-    pub api_throttled: u64,
-    pub api_server_errors: u64,
+    /// Each source's own status and AWS call counters.
+    pub sources: &'a [SourceMetrics],
+}
+
+pub struct SourceMetrics {
+    pub status: SourceStatus,
+    pub api: CounterValues,
 }
 
 pub fn write_inventory(e: &mut Exposition, i: &Inputs<'_>) {
@@ -426,29 +440,98 @@ pub fn write_inventory(e: &mut Exposition, i: &Inputs<'_>) {
         "Secrets whose version dates are not known yet (the version pass is behind).",
         st.versions_missing,
     );
-    let region = [("region", i.region)];
-    e.family(
-        "secretscope_aws_api_calls_total",
-        "counter",
-        "Secrets Manager HTTP attempts by the sync client, retries included.",
+    write_sources(e, i.sources);
+}
+
+/// Per source: up, passes, last success, secrets, duration, AWS calls.
+fn write_sources(e: &mut Exposition, sources: &[SourceMetrics]) {
+    let label = |s: &SourceMetrics| {
+        [
+            ("source", s.status.id.clone()),
+            ("account", s.status.account.clone().unwrap_or_default()),
+            ("region", s.status.region.clone()),
+        ]
+    };
+    type Family = (
+        &'static str,
+        &'static str,
+        &'static str,
+        fn(&SourceMetrics) -> Option<String>,
     );
-    e.sample("secretscope_aws_api_calls_total", &region, i.api_calls);
-    e.family(
-        "secretscope_aws_throttled_total",
-        "counter",
-        "Secrets Manager attempts answered with throttling.",
-    );
-    e.sample("secretscope_aws_throttled_total", &region, i.api_throttled);
-    e.family(
-        "secretscope_aws_server_errors_total",
-        "counter",
-        "Secrets Manager attempts answered with a 5xx.",
-    );
-    e.sample(
-        "secretscope_aws_server_errors_total",
-        &region,
-        i.api_server_errors,
-    );
+    let families: [Family; 8] = [
+        (
+            "secretscope_source_up",
+            "gauge",
+            "1 when the source's last list pass succeeded, 0 when it failed or none has finished.",
+            |s| {
+                Some(
+                    u8::from(
+                        s.status.status.last_success.is_some()
+                            && s.status.status.last_error.is_none(),
+                    )
+                    .to_string(),
+                )
+            },
+        ),
+        (
+            "secretscope_source_last_success_timestamp_seconds",
+            "gauge",
+            "When the source's last successful list pass finished (Unix time).",
+            |s| s.status.status.last_success.map(|t| t.secs().to_string()),
+        ),
+        (
+            "secretscope_source_secrets",
+            "gauge",
+            "Secrets the source's last successful list pass returned.",
+            |s| s.status.status.list.as_ref().map(|l| l.secrets.to_string()),
+        ),
+        (
+            "secretscope_source_last_duration_seconds",
+            "gauge",
+            "How long the source's last successful list pass took.",
+            |s| {
+                s.status
+                    .status
+                    .list
+                    .as_ref()
+                    .map(|l| fmt_f64(l.duration_ms as f64 / 1e3))
+            },
+        ),
+        (
+            "secretscope_source_failed_syncs_total",
+            "counter",
+            "The source's failed list passes.",
+            |s| Some(s.status.status.syncs_failed.to_string()),
+        ),
+        (
+            "secretscope_aws_api_calls_total",
+            "counter",
+            "Secrets Manager HTTP attempts by the source's sync client, retries included.",
+            |s| Some(s.api.attempts.to_string()),
+        ),
+        (
+            "secretscope_aws_throttled_total",
+            "counter",
+            "Secrets Manager attempts of the source answered with throttling.",
+            |s| Some(s.api.throttled.to_string()),
+        ),
+        (
+            "secretscope_aws_server_errors_total",
+            "counter",
+            "Secrets Manager attempts of the source answered with a 5xx.",
+            |s| Some(s.api.server_errors.to_string()),
+        ),
+    ];
+    for (name, kind, help, value) in families {
+        e.family(name, kind, help);
+        for s in sources {
+            if let Some(v) = value(s) {
+                let owned = label(s);
+                let l: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                e.sample(name, &l, v);
+            }
+        }
+    }
 }
 
 /// Severity to its `secretscope_secrets_by_health` label value.
@@ -713,10 +796,20 @@ pub(crate) mod tests {
                 cfg,
                 status,
                 ready: true,
-                region: "us-east-1",
-                api_calls: 7,
-                api_throttled: 2,
-                api_server_errors: 1,
+                sources: &[SourceMetrics {
+                    status: SourceStatus {
+                        id: "default/us-east-1".into(),
+                        region: "us-east-1".into(),
+                        account: Some("123456789012".into()),
+                        status: status.clone(),
+                        ..Default::default()
+                    },
+                    api: CounterValues {
+                        attempts: 7,
+                        throttled: 2,
+                        server_errors: 1,
+                    },
+                }],
             },
         );
         let m = Metrics::new();

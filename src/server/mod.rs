@@ -38,8 +38,9 @@ pub struct AppState {
     pub config: Arc<config::Config>,
     /// "demo endpoint", "http://127.0.0.1:4566", "AWS us-east-1".
     pub source_label: String,
-    /// The client the sync uses; the detail page reads one secret with it.
-    pub source: aws::Source,
+    /// The accounts × regions read; the detail page and the actions call
+    /// AWS through the source of the secret's account and region.
+    pub sources: aws::Sources,
     pub details: Arc<detail::DetailCache>,
     pub health: Arc<health::HealthMonitor>,
     /// CloudTrail rotation outcomes, when `[cloudtrail] enabled`.
@@ -70,7 +71,7 @@ impl AppState {
         inventory: Arc<inventory::Inventory>,
         config: Arc<config::Config>,
         source_label: String,
-        source: aws::Source,
+        sources: impl Into<aws::Sources>,
         auth: Arc<auth::Auth>,
     ) -> AppState {
         let details: Arc<detail::DetailCache> = Default::default();
@@ -96,7 +97,7 @@ impl AppState {
             inventory,
             config,
             source_label,
-            source,
+            sources: sources.into(),
             details,
             health: Arc::new(health),
             trail: None,
@@ -127,6 +128,34 @@ impl AppState {
     pub fn with_trail(mut self, trail: Option<aws::RotationTrail>) -> AppState {
         self.trail = trail.map(|t| Arc::new(trail::TrailCache::new(t)));
         self
+    }
+
+    /// The source that reads `s`'s account and region.
+    pub fn source_of(&self, s: &crate::domain::Secret) -> Result<&aws::Source, error::AppError> {
+        self.sources.reading(&s.account, &s.region).ok_or_else(|| {
+            error::AppError::new(
+                error::ErrorKind::NotFound,
+                format!(
+                    "No configured source reads account {} in {} any more, so {} cannot be reached. \
+                     Check [[sources]] in the configuration.",
+                    s.account, s.region, s.name
+                ),
+                format!("no source for {} in {}/{}", s.arn, s.account, s.region),
+            )
+        })
+    }
+
+    /// The source that reads the secret `arn`.
+    pub fn source_of_arn(&self, arn: &str) -> Result<&aws::Source, error::AppError> {
+        self.sources.for_arn(arn).ok_or_else(|| {
+            error::AppError::new(
+                error::ErrorKind::NotFound,
+                format!(
+                    "No configured source reads the account and region of {arn}. Check [[sources]] in the configuration."
+                ),
+                format!("no source for {arn}"),
+            )
+        })
     }
 
     pub fn sync_info(&self) -> crate::api::SyncInfo {

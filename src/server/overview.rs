@@ -294,7 +294,10 @@ pub fn build_oncall(view: &HealthView, cfg: &health::HealthConfig) -> Oncall {
     for (s, sum) in view.snapshot.secrets().iter().zip(&view.summaries) {
         match Alarm::of(sum) {
             Some(alarm) => {
-                if let Some(row) = oncall_row(s, alarm, view.at, cfg) {
+                if let Some(mut row) = oncall_row(s, alarm, view.at, cfg) {
+                    if !view.snapshot.name_is_unique(s) {
+                        row.link = row.arn.clone();
+                    }
                     rows.push(row);
                 }
             }
@@ -345,6 +348,7 @@ fn oncall_row(
     let pending = s.pending_version();
     let lambda_arn = s.rotation_lambda_arn.as_deref().map(str::to_string);
     Some(OncallRow {
+        link: s.name.to_string(),
         name: s.name.to_string(),
         arn: s.arn.to_string(),
         account: s.account.to_string(),

@@ -567,7 +567,7 @@ pub async fn expire_due(state: &AppState) -> Result<usize, AppError> {
 }
 
 async fn read_policy(state: &AppState, r: &AccessRequest) -> Result<Option<String>, AppError> {
-    let src = &state.source;
+    let src = state.source_of_arn(&r.secret_arn)?;
     let out = src
         .client
         .get_resource_policy()
@@ -585,7 +585,7 @@ async fn write_policy(
     r: &AccessRequest,
     after: Option<&Value>,
 ) -> Result<(), AppError> {
-    let src = &state.source;
+    let src = state.source_of_arn(&r.secret_arn)?;
     let arn = &r.secret_arn;
     let Some(doc) = after else {
         src.client

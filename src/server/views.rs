@@ -13,8 +13,20 @@ use crate::domain::tree::{in_folder, Folder, NameTree};
 use crate::domain::{Secret, State, Timestamp};
 use std::collections::HashMap;
 
-pub fn row(s: &Secret, health: Summary, now: Timestamp) -> SecretRow {
+pub fn row(s: &Secret, health: Summary, now: Timestamp, snapshot: &Snapshot) -> SecretRow {
     SecretRow {
+        account: s.account.to_string(),
+        region: s.region.to_string(),
+        replicas: snapshot
+            .replicas_of(&s.arn)
+            .iter()
+            .map(|r| r.region.to_string())
+            .collect(),
+        link: if snapshot.name_is_unique(s) {
+            s.name.to_string()
+        } else {
+            s.arn.to_string()
+        },
         health: health.worst,
         findings: health.active().iter().collect(),
         name: s.name.to_string(),
@@ -193,6 +205,56 @@ pub fn facets(snapshot: &Snapshot, positions: &[usize], q: &str) -> Vec<Facet> {
     out
 }
 
+/// Accounts and regions among the secrets at `positions`, most common
+/// first; none when the whole inventory is in one account and region.
+pub fn places(snapshot: &Snapshot, positions: &[usize], q: &str) -> Vec<Facet> {
+    let secrets = snapshot.secrets();
+    let spread = |f: fn(&crate::domain::Secret) -> &str| {
+        secrets
+            .first()
+            .is_some_and(|first| secrets.iter().any(|s| f(s) != f(first)))
+    };
+    let mut out = Vec::new();
+    for (region, key, field) in [
+        (
+            false,
+            "account",
+            (|s: &crate::domain::Secret| &*s.account) as fn(&crate::domain::Secret) -> &str,
+        ),
+        (true, "region", |s: &crate::domain::Secret| &*s.region),
+    ] {
+        if !spread(field) {
+            continue;
+        }
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for &i in positions {
+            *counts.entry(field(&secrets[i])).or_default() += 1;
+        }
+        let mut values: Vec<(&str, usize)> = counts.into_iter().collect();
+        values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let more = values.len().saturating_sub(MAX_FACET_VALUES);
+        let values = values
+            .into_iter()
+            .take(MAX_FACET_VALUES)
+            .map(|(v, n)| {
+                let toggled = crate::domain::query::toggle_place_term(q, region, v);
+                FacetValue {
+                    value: Some(v.to_string()),
+                    count: n,
+                    active: toggled.len() < q.trim().len(),
+                    toggled,
+                }
+            })
+            .collect();
+        out.push(Facet {
+            key: key.to_string(),
+            values,
+            more,
+        });
+    }
+    out
+}
+
 /// A multiply-shift hash for the facet's packed (key, value) ids: SipHash's
 /// protection against chosen keys is not needed for numbers we assigned.
 #[derive(Clone, Copy, Default)]
@@ -328,7 +390,7 @@ pub fn inventory_page(
         .zip(&positions)
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
-        .map(|(s, &i)| row(s, view.summary(i), now))
+        .map(|(s, &i)| row(s, view.summary(i), now, snapshot))
         .collect();
     InventoryPage {
         rows,
@@ -342,6 +404,7 @@ pub fn inventory_page(
         error,
         tree: folder_node(view, tree, tree.root(), &path),
         facets: facets(snapshot, &positions, q),
+        places: places(snapshot, &positions, q),
         path,
         sort,
         desc,
@@ -351,13 +414,70 @@ pub fn inventory_page(
 pub fn sync_info(state: &AppState) -> SyncInfo {
     let status = state.inventory.status();
     let snapshot = state.inventory.snapshot();
+    let sources = state.inventory.sources();
+    let failing = sources
+        .iter()
+        .filter_map(|s| {
+            Some(crate::api::FailingSource {
+                error: s.status.last_error.clone()?,
+                id: s.id.clone(),
+                last_success: s.status.last_success,
+            })
+        })
+        .collect();
     SyncInfo {
         now: super::aws::sync::now(),
-        taken_at: snapshot.taken_at,
+        // The stalest source's last success: what every page's data is at least as new as.
+        taken_at: status.last_success.or(snapshot.taken_at),
         secrets: snapshot.secrets().len(),
         last_error: status.last_error,
         last_error_at: status.last_error_at,
         versions_missing: status.versions_missing,
         source: state.source_label.clone(),
+        sources: sources.len(),
+        failing,
+        sees_sources: false,
+    }
+}
+
+/// Every source with its status and AWS call counters, for `/sources`.
+pub fn source_list(state: &AppState) -> crate::api::SourceList {
+    let rows = state
+        .inventory
+        .sources()
+        .into_iter()
+        .map(|s| {
+            let api = state
+                .sources
+                .all()
+                .iter()
+                .find(|c| c.id() == s.id)
+                .map(|c| c.counters.values())
+                .unwrap_or_default();
+            let st = s.status;
+            crate::api::SourceRow {
+                id: s.id,
+                name: s.name,
+                account: s.account,
+                region: s.region,
+                role_arn: s.role_arn,
+                interval_secs: s.interval_secs,
+                last_attempt: st.last_attempt,
+                last_success: st.last_success,
+                last_error: st.last_error,
+                last_error_at: st.last_error_at,
+                secrets: st.list.as_ref().map(|l| l.secrets),
+                duration_ms: st.list.as_ref().map(|l| l.duration_ms),
+                syncs_ok: st.syncs_ok,
+                syncs_failed: st.syncs_failed,
+                versions_missing: st.versions_missing,
+                api_calls: api.attempts,
+                throttled: api.throttled,
+            }
+        })
+        .collect();
+    crate::api::SourceList {
+        now: super::aws::sync::now(),
+        rows,
     }
 }

@@ -33,6 +33,7 @@ fn SignedIn(me: Me) -> impl IntoView {
                 <a href="/oncall">"On-call"</a>
                 <a href="/requests">"Requests"</a>
                 <a href="/audit">"Audit"</a>
+                {me.is_admin.then(|| view! { <a href="/sources">"Sources"</a> })}
             </nav>
             <form class="user" method="post" action="/logout">
                 <span title=format!("Your grants: {roles}")>{me.name.clone()}</span>
@@ -42,18 +43,25 @@ fn SignedIn(me: Me) -> impl IntoView {
                 <Suspense fallback=|| view! { <span class="muted">"Checking sync…"</span> }>
                     {move || info.get().map(|r| match r {
                         Ok(i) => {
-                            let age = match i.taken_at {
+                            let mut age = match i.taken_at {
                                 Some(t) => format!("Synced {} ago · {} secrets", span(i.now.secs() - t.secs()), i.secrets),
                                 None => "First sync in progress…".to_string(),
                             };
+                            if i.sources > 1 {
+                                age.push_str(&format!(" · {} of {} sources", i.sources - i.failing.len(), i.sources));
+                            }
                             let versions = (i.versions_missing > 0 && i.taken_at.is_some())
                                 .then(|| format!(" · fetching version dates for {} secrets", i.versions_missing));
-                            let error = i.last_error.clone().map(|e| view! {
-                                <p class="sync-error" role="alert">
-                                    <strong>"Last sync failed: "</strong>{e}
-                                    {i.taken_at.map(|_| " Showing the last good data.")}
-                                </p>
-                            });
+                            let error = if i.sources > 1 {
+                                (!i.failing.is_empty()).then(|| failing_sources(&i)).map(|v| v.into_any())
+                            } else {
+                                i.last_error.clone().map(|e| view! {
+                                    <p class="sync-error" role="alert">
+                                        <strong>"Last sync failed: "</strong>{e}
+                                        {i.taken_at.map(|_| " Showing the last good data.")}
+                                    </p>
+                                }.into_any())
+                            };
                             view! {
                                 <span title=i.source.clone()>{age}{versions}</span>
                                 {error}
@@ -63,5 +71,31 @@ fn SignedIn(me: Me) -> impl IntoView {
                     })}
                 </Suspense>
             </div>
+    }
+}
+
+/// Each failing source with the first sentence of its error (the whole of
+/// it is on `/sources`), and how old its secrets are: the others' are current.
+fn failing_sources(i: &crate::api::SyncInfo) -> impl IntoView {
+    let now = i.now;
+    let items: Vec<_> = i
+        .failing
+        .iter()
+        .map(|f| {
+            let first = f.error.split_inclusive(". ").next().unwrap_or(&f.error).trim_end().to_string();
+            let data = match f.last_success {
+                Some(t) => format!(" Its secrets are as read {} ago.", span(now.secs() - t.secs())),
+                None => " None of its secrets are shown yet.".to_string(),
+            };
+            view! { " " <strong>{f.id.clone()}</strong>": " <span title=f.error.clone()>{first}</span>{data} }
+        })
+        .collect();
+    let n = i.failing.len();
+    view! {
+        <p class="sync-error" role="alert" data-testid="failing-sources">
+            <strong>{format!("{n} of {} sources failing.", i.sources)}</strong>
+            {items}
+            {i.sees_sources.then(|| view! { " " <a href="/sources">"See every source"</a> })}
+        </p>
     }
 }

@@ -184,7 +184,10 @@ fn Results(data: Data, view: ViewState) -> impl IntoView {
         ..view
     };
     let tree = view! { <FolderTree root=data.tree.clone() view=view.clone()/> };
-    let facets = view! { <Facets facets=data.facets.clone() view=view.clone()/> };
+    let facets = view! {
+        <Facets facets=data.places.clone() view=view.clone() places=true/>
+        <Facets facets=data.facets.clone() view=view.clone()/>
+    };
     let body = if data.matched == 0 {
         let place = if data.path.is_empty() {
             String::new()
@@ -282,6 +285,7 @@ fn List(data: Data, view: ViewState) -> impl IntoView {
             <thead>
                 <tr>
                     {header(SortKey::Name)}
+                    <th scope="col">"Account · region"</th>
                     <th scope="col">"State"</th>
                     <th scope="col">"Health"</th>
                     <th scope="col">"Description"</th>
@@ -408,21 +412,29 @@ fn FolderItem(node: FolderNode, view: ViewState) -> impl IntoView {
 
 /// Tag keys with their value counts in the current result; each value
 /// toggles its term in the search.
+/// With `places`, the same for the accounts and regions.
 #[component]
-fn Facets(facets: Vec<Facet>, view: ViewState) -> impl IntoView {
+fn Facets(facets: Vec<Facet>, view: ViewState, #[prop(optional)] places: bool) -> impl IntoView {
+    let (id, heading, testid) = if places {
+        ("places-h", "Accounts and regions in this result", "places")
+    } else {
+        ("facets-h", "Tags in this result", "facets")
+    };
     (!facets.is_empty()).then(|| {
         view! {
-            <section class="facets" aria-labelledby="facets-h" data-testid="facets">
-                <h2 id="facets-h">"Tags in this result"</h2>
+            <section class="facets" aria-labelledby=id data-testid=testid>
+                <h2 id=id>{heading}</h2>
                 {facets.into_iter().map(|f| {
                     let key = f.key.clone();
+                    let label = if places { format!("By {key}") } else { format!("Tag {key}") };
                     view! {
-                        <section class="facet" aria-label=format!("Tag {key}")>
+                        <section class="facet" aria-label=label>
                             <h3>{f.key}</h3>
                             <ul>
                                 {f.values.into_iter().map(|v| {
                                     let shown = v.value.clone().unwrap_or_else(|| "missing".to_string());
                                     let what = match &v.value {
+                                        Some(value) if places => format!("{key} {value}"),
                                         Some(value) => format!("tag {key} = {value}"),
                                         None => format!("no {key} tag"),
                                     };
@@ -478,7 +490,10 @@ fn SearchError(error: QueryError, query: String, total: usize) -> impl IntoView 
 #[component]
 fn Row(row: SecretRow, now: Timestamp) -> impl IntoView {
     let state = row.state;
-    let href = secret_href(&row.name);
+    let href = secret_href(&row.link);
+    let replicas = (!row.replicas.is_empty()).then(|| {
+        view! { <br/><span class="muted small">{format!("replicas: {}", row.replicas.join(", "))}</span> }
+    });
     let findings = if row.findings.is_empty() {
         "No active finding".to_string()
     } else {
@@ -491,6 +506,7 @@ fn Row(row: SecretRow, now: Timestamp) -> impl IntoView {
     view! {
         <tr>
             <th scope="row" class="name"><a href=href title=row.arn.clone()><PathName name=row.name/></a></th>
+            <td class="where"><span class="account">{row.account}</span><br/><span class="region">{row.region}</span>{replicas}</td>
             <td><span class=format!("state {}", state.class()) title=state.explain()>{state.word()}</span></td>
             <td><span class=sev_class(row.health) title=findings>{sev_word(row.health)}</span></td>
             <td class="desc">{row.description.unwrap_or_default()}</td>

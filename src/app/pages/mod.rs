@@ -6,3 +6,4 @@ pub mod oncall;
 pub mod overview;
 pub mod requests;
 pub mod secret;
+pub mod sources;

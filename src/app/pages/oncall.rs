@@ -193,7 +193,7 @@ fn QueueRow(row: OncallRow, now: crate::domain::Timestamp, acting: bool) -> impl
         <tr data-problem=row.problem.as_str()>
             <td><SeverityBadge worst=Some(row.severity)/>" "{problem}</td>
             <th scope="row" class="name">
-                <a href=secret_href(&row.name) title=row.arn.clone()>{row.name.clone()}</a>
+                <a href=secret_href(&row.link) title=row.arn.clone()>{row.name.clone()}</a>
                 <div class="muted small">{format!("{} · {}", row.account, row.region)}</div>
             </th>
             {actions}

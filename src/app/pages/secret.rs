@@ -142,7 +142,8 @@ fn Detail(d: SecretDetail, deprecated: bool) -> impl IntoView {
             <h2 id="about-h">"About"</h2>
             <dl>
                 <dt>"ARN"</dt><dd><code class="arn">{d.arn.clone()}</code></dd>
-                <dt>"Account / region"</dt><dd>{format!("{} / {}", d.account, d.region)}</dd>
+                <dt>"Account / region"</dt><dd>{format!("{} / {}", d.account, d.region)}
+                    {d.source.clone().map(|s| view! { <span class="muted">{format!(" (source {s})")}</span> })}</dd>
                 <dt>"Description"</dt><dd>{d.description.clone().unwrap_or_else(|| "none".into())}</dd>
                 <dt>"Owner"</dt><dd>{match d.owner.clone() {
                     Some(o) => view! { <strong>{o.name.clone()}</strong><span class="muted">{format!(" (from {})", o.source_text())}</span> }.into_any(),
@@ -321,12 +322,18 @@ fn Replication(d: SecretDetail) -> impl IntoView {
     // PrimaryRegion is reported on replicated secrets, primaries included.
     let primary = d.primary_region.clone().filter(|p| *p != d.region);
     let replicas = d.live.as_ref().map(|l| l.replicas.clone());
+    let links = d.replica_links.clone();
     view! {
         <section class="facts" aria-labelledby="replication-h">
             <h2 id="replication-h">"Replication"</h2>
-            {match primary {
-                Some(p) => view! { <p>"This is a replica. Its primary is in "<strong>{p}</strong>"."</p> }.into_any(),
-                None => view! { <p>{format!("Primary region: {}.", d.region)}</p> }.into_any(),
+            {match (primary, d.primary_link.clone()) {
+                (Some(p), Some(link)) => view! {
+                    <p data-testid="primary-link">"This is a replica. Its primary is in "<strong>{p}</strong>": "
+                        <a href=secret_href(&link)>{format!("open the primary of {}", d.name)}</a>
+                        " to rotate it or change it; replicas follow."</p>
+                }.into_any(),
+                (Some(p), None) => view! { <p>"This is a replica. Its primary is in "<strong>{p}</strong>", which the dashboard does not read."</p> }.into_any(),
+                (None, _) => view! { <p>{format!("Primary region: {}.", d.region)}</p> }.into_any(),
             }}
             {match replicas {
                 None => view! { <p class="muted">"Replica status is read from Secrets Manager when the secret is opened; it could not be read now."</p> }.into_any(),
@@ -338,9 +345,14 @@ fn Replication(d: SecretDetail) -> impl IntoView {
                         <tbody>
                             {r.into_iter().map(|x| {
                                 let class = match x.status.as_str() { "InSync" => "state state-ok", "Failed" => "state state-bad", _ => "state state-warn" };
+                                let link = links.iter().find(|(r, _)| *r == x.region).map(|(_, arn)| secret_href(arn));
+                                let region = match link {
+                                    Some(href) => view! { <a href=href>{x.region.clone()}</a> }.into_any(),
+                                    None => view! { <span>{x.region.clone()}</span> }.into_any(),
+                                };
                                 view! {
                                     <tr>
-                                        <th scope="row">{x.region}</th>
+                                        <th scope="row">{region}</th>
                                         <td><span class=class>{x.status}</span></td>
                                         <td>{x.message.unwrap_or_default()}</td>
                                         <td>{x.kms_key.unwrap_or_else(|| "aws/secretsmanager".into())}</td>

@@ -105,6 +105,13 @@ impl Action for ReadAudit {
     const VERB: &'static str = "read the audit trail";
 }
 
+/// Seeing the sources (accounts × regions) and their errors: admin on every secret.
+pub struct ReadSources;
+impl Action for ReadSources {
+    const ROLE: Role = Role::Admin;
+    const VERB: &'static str = "see the sources and their health";
+}
+
 /// Proof that the guard allowed `A` for [`Can::actor`] on [`Can::target`].
 /// Its fields are private and it has no public constructor: only
 /// [`Principal::can`] and [`Principal::can_globally`] make one.

@@ -102,6 +102,30 @@ pub struct Source {
     /// What to name in messages: the endpoint URL, or "AWS".
     pub endpoint: String,
     pub counters: Arc<ApiCounters>,
+    /// The configured source's name (`payments-prod`), shared by its regions.
+    pub name: Arc<str>,
+    /// The role assumed for it, if any.
+    pub role_arn: Option<Arc<str>>,
+    /// The account it reads: the role's, else learned from the first ARN
+    /// listed (the base credentials' account is not known before).
+    pub account: Arc<std::sync::OnceLock<Arc<str>>>,
+}
+
+impl Source {
+    /// `name/region`: unique among sources, used in status and metrics.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.name, self.region)
+    }
+
+    pub fn account(&self) -> Option<&str> {
+        self.account.get().map(|a| &**a)
+    }
+
+    /// True when this source reads `account` in `region` (an account not
+    /// known yet matches any).
+    pub fn reads(&self, account: &str, region: &str) -> bool {
+        self.region == region && self.account().is_none_or(|a| a == account)
+    }
 }
 
 /// True for `http://127.0.0.1:…`, `http://localhost:…`, `http://[::1]:…`.
@@ -192,6 +216,9 @@ pub async fn build_client(settings: &AwsSettings) -> Source {
             .unwrap_or_else(|| format!("AWS Secrets Manager in {region}")),
         region,
         counters,
+        name: Arc::from("default"),
+        role_arn: None,
+        account: Default::default(),
     }
 }
 

@@ -6,10 +6,12 @@
 pub mod client;
 pub mod cloudtrail;
 pub mod rate;
+pub mod sources;
 pub mod sync;
 
 pub use client::{build_client, ApiCounters, Source};
 pub use cloudtrail::RotationTrail;
+pub use sources::Sources;
 
 #[cfg(test)]
 mod tests;

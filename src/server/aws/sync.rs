@@ -14,8 +14,8 @@ use super::Source;
 use crate::domain::health::ReplicaState;
 use crate::domain::{Label, RotationRules, Secret, Tag, Timestamp, Version, VersionId};
 use crate::server::config::{Config, SyncSettings};
-use crate::server::error::AppError;
-use crate::server::inventory::{Inventory, ListStats};
+use crate::server::error::{AppError, ErrorKind};
+use crate::server::inventory::{Inventory, ListStats, SourceStatus};
 use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
 use aws_sdk_secretsmanager::types::SecretListEntry;
 use aws_smithy_types::DateTime;
@@ -317,6 +317,33 @@ pub struct VersionPassReport {
     pub last_error: Option<String>,
 }
 
+/// `e` as a sentence about the role when it came from assuming `role`
+/// (the SDK reports STS's refusal as a credentials failure of the call).
+pub fn assume_role_error(role: &str, e: AppError) -> AppError {
+    let text = e.detail.to_lowercase();
+    if !(text.contains("assumerole") || text.contains("assume_role") || text.contains("sts")) {
+        return e;
+    }
+    let user = if text.contains("accessdenied") || text.contains("not authorized") {
+        format!(
+            "AssumeRole denied for {role}: the trust policy does not allow this principal \
+             (or requires an external id that does not match). Add the dashboard's role to the \
+             trust policy of {role}, with sts:AssumeRole and the configured external id."
+        )
+    } else if text.contains("expired") || text.contains("invalidclienttokenid") {
+        format!(
+            "AssumeRole for {role} failed: the dashboard's own credentials are expired or invalid. \
+             Renew them (AWS_PROFILE, SSO login, instance role)."
+        )
+    } else {
+        format!(
+            "AssumeRole for {role} failed, so this source cannot be read. Check that STS is reachable \
+             and that {role} exists."
+        )
+    };
+    AppError::new(ErrorKind::AccessDenied, user, e.detail)
+}
+
 /// Runs syncs for one source into an inventory.
 pub struct Syncer {
     pub source: Source,
@@ -327,7 +354,18 @@ pub struct Syncer {
 }
 
 impl Syncer {
+    /// A syncer for `source`, registered in `inventory` (so the source is
+    /// listed before its first pass).
     pub fn new(source: Source, inventory: Arc<Inventory>, settings: SyncSettings) -> Self {
+        inventory.register(SourceStatus {
+            id: source.id(),
+            name: source.name.to_string(),
+            region: source.region.clone(),
+            account: source.account().map(String::from),
+            role_arn: source.role_arn.as_deref().map(String::from),
+            interval_secs: settings.interval_secs,
+            status: Default::default(),
+        });
         Syncer {
             list_limiter: RateLimiter::new(settings.list_rate_per_sec),
             version_limiter: RateLimiter::new(settings.version_rate_per_sec),
@@ -339,13 +377,40 @@ impl Syncer {
 
     /// A syncer over a new, empty inventory, for the one-shot commands
     /// (`sync`, `check`).
-    pub async fn standalone(config: &Config) -> Arc<Syncer> {
-        let source = super::build_client(&config.aws).await;
-        Arc::new(Syncer::new(
-            source,
-            Arc::new(Inventory::new()),
-            config.sync.clone(),
-        ))
+    pub async fn standalone(config: &Config) -> Result<Vec<Arc<Syncer>>, AppError> {
+        let sources = super::Sources::from_config(config)
+            .await
+            .map_err(|e| AppError::new(ErrorKind::InvalidInput, e.clone(), e))?;
+        let inventory = Arc::new(Inventory::new());
+        Ok(Syncer::for_sources(&sources, &inventory, config))
+    }
+
+    /// One syncer per source, into `inventory`, each on its own schedule.
+    pub fn for_sources(
+        sources: &super::Sources,
+        inventory: &Arc<Inventory>,
+        config: &Config,
+    ) -> Vec<Arc<Syncer>> {
+        let specs = super::sources::plan(config).unwrap_or_default();
+        sources
+            .all()
+            .iter()
+            .map(|source| {
+                let mut settings = config.sync.clone();
+                if let Some(spec) = specs
+                    .iter()
+                    .find(|s| *s.name == *source.name && s.region == source.region)
+                {
+                    settings.interval_secs = spec.interval_secs;
+                }
+                Arc::new(Syncer::new(source.clone(), inventory.clone(), settings))
+            })
+            .collect()
+    }
+
+    /// What this source reads, in status and metrics.
+    pub fn id(&self) -> String {
+        self.source.id()
     }
 
     /// One list pass. On success the snapshot is replaced and the secrets
@@ -354,7 +419,8 @@ impl Syncer {
     /// snapshots share memory. On failure the old snapshot stays and the
     /// error is recorded for the page and the metrics.
     pub async fn list_once(&self) -> Result<(ListStats, VersionJob), AppError> {
-        self.inventory.record_attempt(now());
+        let id = self.id();
+        self.inventory.record_attempt_of(&id, now());
         let old = self.inventory.snapshot();
         let mut secrets: Vec<Arc<Secret>> = Vec::with_capacity(old.secrets().len());
         let mut needed = Vec::new();
@@ -385,13 +451,27 @@ impl Syncer {
         drop(old);
         match result {
             Ok(stats) => {
-                self.inventory
-                    .publish_list(secrets, stats.clone(), now(), needed.len());
+                if let Some(first) = secrets.first() {
+                    let _ = self.source.account.set(first.account.clone());
+                }
+                self.inventory.publish_source(
+                    &id,
+                    self.source.account(),
+                    &self.source.region,
+                    secrets,
+                    stats.clone(),
+                    now(),
+                    needed.len(),
+                );
                 Ok((stats, needed))
             }
             Err(e) => {
-                tracing::warn!(error = %e.detail, "list pass failed; keeping the last good snapshot");
-                self.inventory.record_failure(now(), &e.user);
+                let e = match &self.source.role_arn {
+                    Some(role) => assume_role_error(role, e),
+                    None => e,
+                };
+                tracing::warn!(source = %id, error = %e.detail, "list pass failed; keeping the source's last good secrets");
+                self.inventory.record_failure_of(&id, now(), &e.user);
                 Err(e)
             }
         }
@@ -461,7 +541,8 @@ impl Syncer {
         self.merge(fetched);
         report.api_calls = self.source.counters.values().since(before).attempts;
         report.duration_ms = started.elapsed().as_millis() as u64;
-        self.inventory.record_versions(now(), &report);
+        self.inventory
+            .record_versions_of(&self.id(), now(), &report);
         report
     }
 
@@ -476,14 +557,19 @@ impl Syncer {
                 })
             });
         }
+        let account = self.source.account();
         let missing = self
             .inventory
             .snapshot()
             .secrets()
             .iter()
-            .filter(|s| s.versions_fetched.is_none())
+            .filter(|s| {
+                s.versions_fetched.is_none()
+                    && *s.region == *self.source.region
+                    && account.is_some_and(|a| *s.account == *a)
+            })
             .count();
-        self.inventory.set_versions_missing(missing);
+        self.inventory.set_versions_missing_of(&self.id(), missing);
     }
 
     /// Background loop: a list pass every interval; version passes run in a
@@ -506,6 +592,7 @@ impl Syncer {
                 match self.list_once().await {
                     Ok((stats, needed)) => {
                         tracing::info!(
+                            source = %self.id(),
                             secrets = stats.secrets,
                             pages = stats.pages,
                             calls = stats.api_calls,
@@ -515,7 +602,7 @@ impl Syncer {
                         );
                         let _ = tx.send(needed);
                     }
-                    Err(e) => tracing::warn!(error = %e.user, "sync failed"),
+                    Err(e) => tracing::warn!(source = %self.id(), error = %e.user, "sync failed"),
                 }
                 tokio::time::sleep(interval).await;
             }

@@ -8,6 +8,7 @@ use crate::domain::{Secret, Timestamp};
 use crate::server::aws::sync::VersionPassReport;
 use arc_swap::ArcSwap;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -31,6 +32,10 @@ pub struct Snapshot {
     /// Columns for fast search and facets, in the same order as `secrets`;
     /// shared while no indexed field changes.
     index: Arc<SearchIndex>,
+    /// Replicas (`PrimaryRegion` elsewhere) whose primary is in the
+    /// inventory, by the primary's ARN. They are not in `secrets`: a
+    /// replicated secret is shown once, with its replicas linked to it.
+    replicas: Arc<HashMap<Arc<str>, Vec<Arc<Secret>>>>,
 }
 
 impl Snapshot {
@@ -41,6 +46,7 @@ impl Snapshot {
                 .then_with(|| a.region.cmp(&b.region))
                 .then_with(|| a.arn.cmp(&b.arn))
         });
+        let replicas = link_replicas(&mut secrets);
         let tree = Arc::new(NameTree::build(secrets.iter().map(|s| &*s.name)));
         let index = Arc::new(SearchIndex::new(secrets.iter().map(|s| &**s)));
         Snapshot {
@@ -48,7 +54,41 @@ impl Snapshot {
             taken_at,
             tree,
             index,
+            replicas: Arc::new(replicas),
         }
+    }
+
+    /// The replicas of the secret `primary_arn`, by region.
+    pub fn replicas_of(&self, primary_arn: &str) -> &[Arc<Secret>] {
+        self.replicas
+            .get(primary_arn)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// The primary a linked replica belongs to.
+    pub fn primary_of(&self, replica: &Secret) -> Option<&Arc<Secret>> {
+        let primary_region = replica.primary_region.as_deref()?;
+        self.named(&replica.name).iter().find(|p| {
+            p.account == replica.account
+                && *p.region == *primary_region
+                && self
+                    .replicas_of(&p.arn)
+                    .iter()
+                    .any(|r| r.arn == replica.arn)
+        })
+    }
+
+    /// Every secret, replicas included: what a sync replaces.
+    pub fn all_secrets(&self) -> impl Iterator<Item = &Arc<Secret>> {
+        self.secrets.iter().chain(self.replicas.values().flatten())
+    }
+
+    /// The secrets (not replicas) named `name`, by region then ARN.
+    fn named(&self, name: &str) -> &[Arc<Secret>] {
+        let start = self.secrets.partition_point(|s| &*s.name < name);
+        let len = self.secrets[start..].partition_point(|s| &*s.name == name);
+        &self.secrets[start..start + len]
     }
 
     pub fn index(&self) -> &SearchIndex {
@@ -84,14 +124,17 @@ impl Snapshot {
             .split_once(":secret:")
             .and_then(|(_, rest)| rest.get(..rest.len().checked_sub(7)?));
         match name {
-            Some(name) => {
-                let start = self.secrets.partition_point(|s| &*s.name < name);
-                self.secrets[start..]
-                    .iter()
-                    .take_while(|s| &*s.name == name)
-                    .find(|s| &*s.arn == arn)
-            }
-            None => self.secrets.iter().find(|s| &*s.arn == arn),
+            Some(name) => self
+                .named(name)
+                .iter()
+                .find(|s| &*s.arn == arn)
+                .or_else(|| {
+                    self.named(name)
+                        .iter()
+                        .flat_map(|p| self.replicas_of(&p.arn))
+                        .find(|s| &*s.arn == arn)
+                }),
+            None => self.all_secrets().find(|s| &*s.arn == arn),
         }
     }
 
@@ -99,13 +142,56 @@ impl Snapshot {
         self.arc_by_arn(arn).map(|s| &**s)
     }
 
+    /// The secret named `name`; when several accounts or regions have one,
+    /// the first by region, then ARN (replicas are never the answer).
     pub fn by_name(&self, name: &str) -> Option<&Secret> {
-        let i = self.secrets.partition_point(|s| &*s.name < name);
-        self.secrets
-            .get(i)
-            .filter(|s| &*s.name == name)
-            .map(|s| &**s)
+        self.named(name).first().map(|s| &**s)
     }
+
+    /// True when no other secret (replicas aside) has `s`'s name, so its
+    /// name alone links to it.
+    pub fn name_is_unique(&self, s: &Secret) -> bool {
+        self.named(&s.name).len() <= 1
+    }
+}
+
+/// Moves each replica whose primary is in `secrets` (same account and name,
+/// in the replica's `PrimaryRegion`) out of `secrets`, sorted, into the
+/// map from the primary's ARN to its replicas.
+fn link_replicas(secrets: &mut Vec<Arc<Secret>>) -> HashMap<Arc<str>, Vec<Arc<Secret>>> {
+    let mut replicas: HashMap<Arc<str>, Vec<Arc<Secret>>> = HashMap::new();
+    let is_replica = |s: &Secret| s.primary_region.as_deref().is_some_and(|p| *p != *s.region);
+    if !secrets.iter().any(|s| is_replica(s)) {
+        return replicas;
+    }
+    let mut keep = vec![true; secrets.len()];
+    let mut start = 0;
+    while start < secrets.len() {
+        let name = &secrets[start].name;
+        let end = start + secrets[start..].partition_point(|s| s.name == *name);
+        for i in start..end {
+            let r = &secrets[i];
+            if !is_replica(r) {
+                continue;
+            }
+            let primary = secrets[start..end].iter().find(|p| {
+                !is_replica(p)
+                    && p.account == r.account
+                    && Some(&*p.region) == r.primary_region.as_deref()
+            });
+            if let Some(p) = primary {
+                replicas.entry(p.arn.clone()).or_default().push(r.clone());
+                keep[i] = false;
+            }
+        }
+        start = end;
+    }
+    let mut i = 0;
+    secrets.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+    replicas
 }
 
 /// True when `a` and `b` agree on everything the search index holds.
@@ -137,10 +223,28 @@ pub struct SyncStatus {
     pub versions_complete_at: Option<Timestamp>,
 }
 
+/// One source's identity and its own sync status.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct SourceStatus {
+    /// `name/region`.
+    pub id: String,
+    pub name: String,
+    pub region: String,
+    /// Known from the role ARN, else from the first secret listed.
+    pub account: Option<String>,
+    pub role_arn: Option<String>,
+    pub interval_secs: u64,
+    pub status: SyncStatus,
+}
+
+/// The id of the source the one-source methods (`publish_list`, …) use.
+pub const DEFAULT_SOURCE: &str = "default";
+
 #[derive(Default)]
 pub struct Inventory {
     snapshot: ArcSwap<Snapshot>,
-    status: Mutex<SyncStatus>,
+    /// In registration order.
+    sources: Mutex<Vec<SourceStatus>>,
     /// Serialises writers so that a version merge never undoes a list swap.
     write: Mutex<()>,
 }
@@ -154,29 +258,82 @@ impl Inventory {
         self.snapshot.load_full()
     }
 
+    /// Makes a source known (listed with no sync yet) before its first pass.
+    pub fn register(&self, source: SourceStatus) {
+        let mut all = self.lock_sources();
+        match all.iter_mut().find(|s| s.id == source.id) {
+            Some(s) => {
+                let status = std::mem::take(&mut s.status);
+                *s = SourceStatus { status, ..source };
+            }
+            None => all.push(source),
+        }
+    }
+
+    /// Every source with its status, in registration order.
+    pub fn sources(&self) -> Vec<SourceStatus> {
+        self.lock_sources().clone()
+    }
+
+    /// All sources together: the stalest success, the sum of the counts,
+    /// the errors of the failing ones.
     pub fn status(&self) -> SyncStatus {
-        self.lock_status().clone()
+        aggregate(&self.lock_sources())
     }
 
+    /// Ready when every source has finished a first pass (so no page shows
+    /// half an inventory) and at least one of them succeeded.
     pub fn is_ready(&self) -> bool {
-        self.lock_status().last_success.is_some()
+        let all = self.lock_sources();
+        !all.is_empty()
+            && all
+                .iter()
+                .all(|s| s.status.last_success.is_some() || s.status.last_error.is_some())
+            && all.iter().any(|s| s.status.last_success.is_some())
     }
 
-    fn lock_status(&self) -> std::sync::MutexGuard<'_, SyncStatus> {
-        self.status.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock_sources(&self) -> std::sync::MutexGuard<'_, Vec<SourceStatus>> {
+        self.sources.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn with_source<T>(&self, id: &str, f: impl FnOnce(&mut SourceStatus) -> T) -> T {
+        let mut all = self.lock_sources();
+        let i = match all.iter().position(|s| s.id == id) {
+            Some(i) => i,
+            None => {
+                all.push(SourceStatus {
+                    id: id.to_string(),
+                    name: id.to_string(),
+                    ..Default::default()
+                });
+                all.len() - 1
+            }
+        };
+        f(&mut all[i])
     }
 
     pub fn record_attempt(&self, at: Timestamp) {
-        self.lock_status().last_attempt = Some(at);
+        self.record_attempt_of(DEFAULT_SOURCE, at)
+    }
+
+    pub fn record_attempt_of(&self, source: &str, at: Timestamp) {
+        self.with_source(source, |s| s.status.last_attempt = Some(at));
     }
 
     pub fn record_failure(&self, at: Timestamp, message: &str) {
-        let mut st = self.lock_status();
-        st.last_error = Some(message.to_string());
-        st.last_error_at = Some(at);
-        st.syncs_failed += 1;
+        self.record_failure_of(DEFAULT_SOURCE, at, message)
     }
 
+    pub fn record_failure_of(&self, source: &str, at: Timestamp, message: &str) {
+        self.with_source(source, |s| {
+            let st = &mut s.status;
+            st.last_error = Some(message.to_string());
+            st.last_error_at = Some(at);
+            st.syncs_failed += 1;
+        });
+    }
+
+    /// Replaces the whole inventory (one-source use: tests, benchmarks).
     pub fn publish_list(
         &self,
         secrets: Vec<Arc<Secret>>,
@@ -184,21 +341,64 @@ impl Inventory {
         at: Timestamp,
         versions_missing: usize,
     ) {
+        self.publish(
+            DEFAULT_SOURCE,
+            |_| true,
+            secrets,
+            stats,
+            at,
+            versions_missing,
+        )
+    }
+
+    /// Replaces the secrets of `account` in `region` (none when the account
+    /// is not known: such a source has never listed one) with `secrets`,
+    /// the other sources' secrets staying as they are.
+    pub fn publish_source(
+        &self,
+        source: &str,
+        account: Option<&str>,
+        region: &str,
+        secrets: Vec<Arc<Secret>>,
+        stats: ListStats,
+        at: Timestamp,
+        versions_missing: usize,
+    ) {
+        if let Some(account) = account {
+            self.with_source(source, |s| s.account = Some(account.to_string()));
+        }
+        let owned = |s: &Secret| account.is_some_and(|a| *s.account == *a) && *s.region == *region;
+        self.publish(source, owned, secrets, stats, at, versions_missing)
+    }
+
+    fn publish(
+        &self,
+        source: &str,
+        owned: impl Fn(&Secret) -> bool,
+        mut secrets: Vec<Arc<Secret>>,
+        stats: ListStats,
+        at: Timestamp,
+        versions_missing: usize,
+    ) {
         {
             let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+            let current = self.snapshot.load_full();
+            secrets.extend(current.all_secrets().filter(|s| !owned(s)).cloned());
             self.snapshot
                 .store(Arc::new(Snapshot::new(secrets, Some(at))));
         }
-        let mut st = self.lock_status();
-        st.last_success = Some(at);
-        st.last_error = None;
-        st.last_error_at = None;
-        st.list = Some(stats);
-        st.syncs_ok += 1;
-        st.versions_missing = versions_missing;
-        if versions_missing > 0 {
-            st.versions_complete_at = None;
-        }
+        self.with_source(source, |s| {
+            let st = &mut s.status;
+            st.last_success = Some(at);
+            st.last_error = None;
+            st.last_error_at = None;
+            st.list = Some(stats);
+            st.syncs_ok += 1;
+            st.versions_missing = versions_missing;
+            if versions_missing > 0 {
+                st.versions_complete_at = None;
+            }
+        });
     }
 
     /// Replaces each secret for which `f` returns a new value; the others are
@@ -220,7 +420,29 @@ impl Inventory {
                 None => s.clone(),
             })
             .collect();
-        if changed {
+        let mut replicas_changed = false;
+        let replicas: HashMap<Arc<str>, Vec<Arc<Secret>>> = if current.replicas.is_empty() {
+            HashMap::new()
+        } else {
+            current
+                .replicas
+                .iter()
+                .map(|(primary, rs)| {
+                    let rs = rs
+                        .iter()
+                        .map(|r| match f(r) {
+                            Some(new) => {
+                                replicas_changed = true;
+                                Arc::new(new)
+                            }
+                            None => r.clone(),
+                        })
+                        .collect();
+                    (primary.clone(), rs)
+                })
+                .collect()
+        };
+        if changed || replicas_changed {
             // Same order: names did not change. Version dates (the usual
             // change) are not indexed, so the index is shared.
             let index = if reindex {
@@ -233,20 +455,96 @@ impl Inventory {
                 taken_at: current.taken_at,
                 tree: current.tree.clone(),
                 index,
+                replicas: if replicas_changed {
+                    Arc::new(replicas)
+                } else {
+                    current.replicas.clone()
+                },
             }));
         }
     }
 
     pub fn set_versions_missing(&self, missing: usize) {
-        self.lock_status().versions_missing = missing;
+        self.set_versions_missing_of(DEFAULT_SOURCE, missing)
+    }
+
+    pub fn set_versions_missing_of(&self, source: &str, missing: usize) {
+        self.with_source(source, |s| s.status.versions_missing = missing);
     }
 
     pub fn record_versions(&self, at: Timestamp, report: &VersionPassReport) {
-        let mut st = self.lock_status();
-        st.last_version_pass = Some(report.clone());
-        if st.versions_missing == 0 {
-            st.versions_complete_at = Some(at);
-        }
+        self.record_versions_of(DEFAULT_SOURCE, at, report)
+    }
+
+    pub fn record_versions_of(&self, source: &str, at: Timestamp, report: &VersionPassReport) {
+        self.with_source(source, |s| {
+            let st = &mut s.status;
+            st.last_version_pass = Some(report.clone());
+            if st.versions_missing == 0 {
+                st.versions_complete_at = Some(at);
+            }
+        });
+    }
+}
+
+/// The status of all `sources` as one: what the header, `/readyz` and the
+/// one-line summaries show. One source's status is itself.
+fn aggregate(sources: &[SourceStatus]) -> SyncStatus {
+    if let [one] = sources {
+        return one.status.clone();
+    }
+    let all = || sources.iter().map(|s| &s.status);
+    let failing: Vec<&SourceStatus> = sources
+        .iter()
+        .filter(|s| s.status.last_error.is_some())
+        .collect();
+    let last_error = (!failing.is_empty()).then(|| {
+        let each: Vec<String> = failing
+            .iter()
+            .map(|s| format!("{}: {}", s.id, s.status.last_error.as_deref().unwrap_or("")))
+            .collect();
+        format!(
+            "{} of {} sources failing. {}",
+            failing.len(),
+            sources.len(),
+            each.join(" ")
+        )
+    });
+    let lists: Vec<&ListStats> = all().filter_map(|s| s.list.as_ref()).collect();
+    let list = (!lists.is_empty()).then(|| ListStats {
+        secrets: lists.iter().map(|l| l.secrets).sum(),
+        pages: lists.iter().map(|l| l.pages).sum(),
+        api_calls: lists.iter().map(|l| l.api_calls).sum(),
+        throttled: lists.iter().map(|l| l.throttled).sum(),
+        server_errors: lists.iter().map(|l| l.server_errors).sum(),
+        duration_ms: lists.iter().map(|l| l.duration_ms).max().unwrap_or(0),
+    });
+    let passes: Vec<&VersionPassReport> =
+        all().filter_map(|s| s.last_version_pass.as_ref()).collect();
+    let last_version_pass = (!passes.is_empty()).then(|| VersionPassReport {
+        needed: passes.iter().map(|p| p.needed).sum(),
+        fetched: passes.iter().map(|p| p.fetched).sum(),
+        failed: passes.iter().map(|p| p.failed).sum(),
+        api_calls: passes.iter().map(|p| p.api_calls).sum(),
+        duration_ms: passes.iter().map(|p| p.duration_ms).max().unwrap_or(0),
+        last_error: passes.iter().find_map(|p| p.last_error.clone()),
+    });
+    let complete = all().all(|s| s.versions_complete_at.is_some());
+    SyncStatus {
+        last_attempt: all().filter_map(|s| s.last_attempt).max(),
+        last_success: all().filter_map(|s| s.last_success).min(),
+        last_error,
+        last_error_at: failing.iter().filter_map(|s| s.status.last_error_at).max(),
+        list,
+        syncs_ok: all().map(|s| s.syncs_ok).sum(),
+        syncs_failed: all().map(|s| s.syncs_failed).sum(),
+        versions_missing: all().map(|s| s.versions_missing).sum(),
+        last_version_pass,
+        versions_complete_at: if complete {
+            all().filter_map(|s| s.versions_complete_at).max()
+        } else {
+            None
+        },
     }
 }
 

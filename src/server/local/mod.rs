@@ -20,6 +20,7 @@
 pub mod cloudtrail;
 pub mod faults;
 pub mod filters;
+pub mod org;
 pub mod protocol;
 pub mod rotation;
 pub mod seed;
@@ -179,6 +180,18 @@ impl LocalEndpoint {
             &opts.account_id,
             &opts.region,
         );
+        Self::from_seeds(
+            LocalOptions {
+                now: Some(now),
+                ..opts
+            },
+            seeds,
+        )
+    }
+
+    /// A store holding `seeds` (in `opts`'s account and region).
+    pub fn from_seeds(opts: LocalOptions, seeds: Vec<seed::SeedSecret>) -> Self {
+        let now = opts.now.unwrap_or_else(system_now);
         let plan = seeds.iter().map(|s| s.plan.clone()).collect();
         let base = now * seed::SECOND;
         let store = Store::from_seed(seeds, &opts.account_id, &opts.region, base);
@@ -203,6 +216,13 @@ impl LocalEndpoint {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/", post(protocol_handler))
+            .with_state(self.inner.clone())
+            .merge(self.control_router())
+    }
+
+    /// The control routes under `/__secretscope/` alone.
+    pub fn control_router(&self) -> Router {
+        Router::new()
             .route(
                 "/__secretscope/faults",
                 post(faults_handler).get(get_faults_handler),
@@ -270,6 +290,17 @@ async fn protocol_handler(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    serve_protocol(inner, headers, body).await
+}
+
+impl LocalEndpoint {
+    /// Answers one protocol request (what `POST /` does).
+    pub async fn handle(&self, headers: HeaderMap, body: Bytes) -> Response {
+        serve_protocol(self.inner.clone(), headers, body).await
+    }
+}
+
+async fn serve_protocol(inner: Arc<Inner>, headers: HeaderMap, body: Bytes) -> Response {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -384,7 +415,10 @@ async fn rotations_handler(
 /// A demo endpoint serving on a socket. Dropping it shuts the server down.
 pub struct RunningEndpoint {
     pub addr: SocketAddr,
+    /// The endpoint (for an organisation: its first account and region).
     pub endpoint: LocalEndpoint,
+    /// Set when several accounts and regions are served (see [`org`]).
+    pub org: Option<org::Organisation>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -426,9 +460,26 @@ impl Drop for RunningEndpoint {
 /// Seed an endpoint and serve it on `bind` (`127.0.0.1:0` for a free port).
 pub async fn spawn(opts: LocalOptions, bind: SocketAddr) -> anyhow::Result<RunningEndpoint> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
-    let addr = listener.local_addr()?;
     let endpoint = tokio::task::spawn_blocking(move || LocalEndpoint::new(opts)).await?;
     let router = endpoint.router();
+    serve_on(listener, router, endpoint, None)
+}
+
+/// Seed an organisation (several accounts and regions, STS) and serve it on `bind`.
+pub async fn spawn_org(opts: org::OrgOptions, bind: SocketAddr) -> anyhow::Result<RunningEndpoint> {
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let org = tokio::task::spawn_blocking(move || org::Organisation::new(opts)).await?;
+    let router = org.router();
+    serve_on(listener, router, org.first().clone(), Some(org))
+}
+
+fn serve_on(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    endpoint: LocalEndpoint,
+    org: Option<org::Organisation>,
+) -> anyhow::Result<RunningEndpoint> {
+    let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router)
@@ -444,6 +495,7 @@ pub async fn spawn(opts: LocalOptions, bind: SocketAddr) -> anyhow::Result<Runni
     Ok(RunningEndpoint {
         addr,
         endpoint,
+        org,
         stop: Some(stop),
         task: Some(task),
     })

@@ -231,7 +231,8 @@ async fn rollback_moves_awscurrent_and_refuses_a_raced_change() {
     // Someone else moves AWSCURRENT after the person looked: refused,
     // with the new state, and nothing done.
     s.state
-        .source
+        .sources
+        .primary()
         .client
         .update_secret_version_stage()
         .secret_id(&*x.arn)
@@ -288,7 +289,7 @@ async fn rollback_goes_to_a_picked_version_and_never_to_a_pending_one() {
             && !x.name.starts_with("prod/")
     })
     .await;
-    let client = &s.state.source.client;
+    let client = &s.state.sources.primary().client;
     client
         .update_secret_version_stage()
         .secret_id(&*x.arn)

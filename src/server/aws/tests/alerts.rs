@@ -136,7 +136,7 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
     assert_eq!(failed_in_metrics(&metrics(addr).await), 0.0);
 
     // A secret whose rotation Lambda fails at setSecret.
-    let client = &state.source.client;
+    let client = &state.sources.primary().client;
     client
         .create_secret()
         .name(NAME)

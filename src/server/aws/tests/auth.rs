@@ -174,6 +174,9 @@ fn expected(path: &str, caller: Caller) -> u16 {
         // Who am I: anyone (anonymous gets null).
         ("/api/get_me", _) => 200,
         (_, Caller::Anonymous) => 401,
+        // The sources and their errors: admins only.
+        ("/api/list_sources", Caller::Admin) => 200,
+        ("/api/list_sources", _) => 403,
         // A secret outside the scoped user's grants.
         ("/api/get_secret" | "/api/refresh_secret" | "/api/rotation_progress", Caller::Scoped) => {
             403
@@ -221,6 +224,7 @@ const DECISIONS: &[&str] = &[
     "/api/approve_request",
     "/api/deny_request",
     "/api/revoke_request",
+    "/api/list_sources",
 ];
 
 /// The server functions that change a secret, and the dialog's preview.
@@ -255,6 +259,7 @@ const MATRIX: &[&str] = &[
     "/api/approve_request",
     "/api/deny_request",
     "/api/revoke_request",
+    "/api/list_sources",
 ];
 
 #[test]

@@ -13,6 +13,7 @@ mod demo;
 mod health;
 mod moto;
 mod requests;
+mod sources;
 
 use crate::domain::Secret;
 use crate::server::aws::rate::RateLimiter;
@@ -183,7 +184,7 @@ pub(crate) async fn test_state(
     addr: std::net::SocketAddr,
     inventory: std::sync::Arc<crate::server::inventory::Inventory>,
     config: crate::server::config::Config,
-    source: Source,
+    source: impl Into<crate::server::aws::Sources>,
 ) -> crate::server::AppState {
     crate::server::AppState::new(
         leptos::prelude::LeptosOptions::builder()

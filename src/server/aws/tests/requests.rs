@@ -98,7 +98,8 @@ async fn target(s: &Served) -> (Arc<Secret>, Option<Value>) {
 async fn policy(s: &Served, x: &Secret) -> Option<Value> {
     let out = s
         .state
-        .source
+        .sources
+        .primary()
         .client
         .get_resource_policy()
         .secret_id(&*x.arn)
