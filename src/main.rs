@@ -318,6 +318,16 @@ struct LocalArgs {
     /// Latency added to every request, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     latency_ms: u64,
+    /// Serve N accounts with --seed-secrets secrets each: the first for any
+    /// credentials, the others by assuming
+    /// arn:aws:iam::ACCOUNT:role/secretscope-read through STS at the same
+    /// URL. Prints the [[sources]] that read them.
+    #[arg(long, value_name = "N", conflicts_with = "demo_org")]
+    accounts: Option<usize>,
+    /// Serve the organisation `serve --demo` reads (three accounts, four
+    /// regions, one role that refuses the dashboard).
+    #[arg(long)]
+    demo_org: bool,
 }
 
 fn main() -> ExitCode {
@@ -413,14 +423,41 @@ async fn local_endpoint(args: LocalArgs) -> anyhow::Result<ExitCode> {
         },
         ..LocalOptions::default()
     };
-    let running = local::spawn(opts, args.bind)
-        .await
+    let org = match (args.accounts, args.demo_org) {
+        (Some(n), _) if n > 1 => Some(local::org::OrgOptions::uniform(opts.clone(), n)),
+        (_, true) => Some(local::org::OrgOptions::demo(opts.clone())),
+        _ => None,
+    };
+    let started = match &org {
+        Some(o) => local::spawn_org(o.clone(), args.bind).await,
+        None => local::spawn(opts, args.bind).await,
+    };
+    let running = started
         .map_err(|e| anyhow::anyhow!("cannot start the demo endpoint on {}: {e}", args.bind))?;
-    println!(
-        "demo Secrets Manager endpoint with {} secrets at {}",
-        running.endpoint.secret_count(),
-        running.url()
-    );
+    match (&org, &running.org) {
+        (Some(o), Some(served)) => {
+            println!(
+                "demo organisation with {} secrets in {} accounts × regions at {}",
+                served.secret_count(),
+                o.tenants.len(),
+                running.url()
+            );
+            #[derive(serde::Serialize)]
+            struct Sources {
+                sources: Vec<secretscope::server::config::SourceSettings>,
+            }
+            let toml = toml::to_string(&Sources {
+                sources: o.sources(),
+            })
+            .unwrap_or_default();
+            println!("read it with these sources (secretscope.toml):\n\n{toml}");
+        }
+        _ => println!(
+            "demo Secrets Manager endpoint with {} secrets at {}",
+            running.endpoint.secret_count(),
+            running.url()
+        ),
+    }
     println!(
         "try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --endpoint-url {} --region us-east-1 secretsmanager list-secrets",
         running.url()
@@ -582,7 +619,16 @@ async fn run_check(config_file: Option<PathBuf>, args: CheckArgs) -> ExitCode {
     apply_aws(&mut config, args.aws);
     let _demo = if args.demo {
         match start_demo(&mut config).await {
-            Ok(d) => Some(d),
+            Ok(d) => {
+                // The gate over the demo shows the rules at work; the legacy
+                // account, whose role refuses the dashboard on purpose, would
+                // make every check incomplete (a refused source fails a check).
+                config.sources.retain(|s| {
+                    s.role_arn.as_deref()
+                        != Some(&*local::org::role_arn(local::org::LEGACY_ACCOUNT))
+                });
+                Some(d)
+            }
             Err(e) => {
                 eprintln!("error: secretscope check could not run: {e}");
                 return ExitCode::from(check::EXIT_ERROR);
@@ -644,9 +690,10 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
             .collect();
         }
         source_label = format!(
-            "demo endpoint at {} (seeded, {} secrets)",
+            "demo organisation at {} (seeded, {} secrets in 3 accounts; the legacy account's role refuses the dashboard, \
+             to show a failing source)",
             running.url(),
-            running.endpoint.secret_count()
+            running.org.as_ref().map_or(0, |o| o.secret_count())
         );
         _demo = Some(running);
     } else {

@@ -317,8 +317,12 @@ pub async fn collect(config: &Config, opts: &Options, now: Timestamp) -> Result<
     };
     let mut report = Report::build(secrets, replicas.as_ref(), cfg, now, opts.fail_on);
     let joined = |f: &dyn Fn(&Syncer) -> String| {
-        let mut v: Vec<String> = syncers.iter().map(|s| f(s)).collect();
-        v.dedup();
+        let mut v: Vec<String> = Vec::new();
+        for x in syncers.iter().map(|s| f(s)) {
+            if !v.contains(&x) {
+                v.push(x);
+            }
+        }
         v.join(", ")
     };
     report.source = joined(&|s| s.source.endpoint.clone());

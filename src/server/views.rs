@@ -415,18 +415,19 @@ pub fn sync_info(state: &AppState) -> SyncInfo {
     let status = state.inventory.status();
     let snapshot = state.inventory.snapshot();
     let sources = state.inventory.sources();
+    let at = super::aws::sync::now();
     let failing = sources
         .iter()
         .filter_map(|s| {
             Some(crate::api::FailingSource {
-                error: s.status.last_error.clone()?,
+                error: source_problem(s, at)?,
                 id: s.id.clone(),
                 last_success: s.status.last_success,
             })
         })
         .collect();
     SyncInfo {
-        now: super::aws::sync::now(),
+        now: at,
         // The stalest source's last success: what every page's data is at least as new as.
         taken_at: status.last_success.or(snapshot.taken_at),
         secrets: snapshot.secrets().len(),
@@ -437,6 +438,25 @@ pub fn sync_info(state: &AppState) -> SyncInfo {
         sources: sources.len(),
         failing,
         sees_sources: false,
+    }
+}
+
+/// What is wrong with source `s` at `now`: its last error, or no success
+/// for three of its intervals (a pass that hangs); `None` when current.
+pub fn source_problem(
+    s: &crate::server::inventory::SourceStatus,
+    now: Timestamp,
+) -> Option<String> {
+    let st = &s.status;
+    let limit = 3 * s.interval_secs.max(1) as i64;
+    match (&st.last_error, st.last_success) {
+        (Some(e), _) => Some(e.clone()),
+        (None, Some(t)) if now.secs() - t.secs() > limit => Some(format!(
+            "No successful pass for {}; it syncs every {}. Its last pass may be hanging: check the network path to AWS.",
+            crate::domain::time::span(now.secs() - t.secs()),
+            crate::domain::time::span(s.interval_secs as i64)
+        )),
+        _ => None,
     }
 }
 
@@ -479,5 +499,39 @@ pub fn source_list(state: &AppState) -> crate::api::SourceList {
     crate::api::SourceList {
         now: super::aws::sync::now(),
         rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::source_problem;
+    use crate::domain::Timestamp;
+    use crate::server::inventory::{SourceStatus, SyncStatus};
+
+    #[test]
+    fn a_source_is_a_problem_when_failing_or_stale() {
+        let at = |success: Option<i64>, error: Option<&str>| SourceStatus {
+            id: "main/us-east-1".into(),
+            interval_secs: 300,
+            status: SyncStatus {
+                last_success: success.map(Timestamp::new),
+                last_error: error.map(String::from),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let now = Timestamp::new(10_000);
+        assert_eq!(source_problem(&at(Some(9_500), None), now), None);
+        assert_eq!(source_problem(&at(None, None), now), None, "not read yet");
+        assert_eq!(
+            source_problem(&at(Some(9_900), Some("AssumeRole denied")), now).as_deref(),
+            Some("AssumeRole denied")
+        );
+        let stale = source_problem(&at(Some(10_000 - 901), None), now).unwrap();
+        assert!(
+            stale.starts_with("No successful pass for 15 min"),
+            "{stale}"
+        );
+        assert!(stale.contains("every 5 min"), "{stale}");
     }
 }

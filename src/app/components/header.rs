@@ -92,7 +92,7 @@ fn failing_sources(i: &crate::api::SyncInfo) -> impl IntoView {
         .collect();
     let n = i.failing.len();
     view! {
-        <p class="sync-error" role="alert" data-testid="failing-sources">
+        <p class="sync-error" data-testid="failing-sources">
             <strong>{format!("{n} of {} sources failing.", i.sources)}</strong>
             {items}
             {i.sees_sources.then(|| view! { " " <a href="/sources">"See every source"</a> })}

@@ -285,13 +285,13 @@ fn List(data: Data, view: ViewState) -> impl IntoView {
             <thead>
                 <tr>
                     {header(SortKey::Name)}
-                    <th scope="col">"Account · region"</th>
                     <th scope="col">"State"</th>
                     <th scope="col">"Health"</th>
                     <th scope="col">"Description"</th>
                     <th scope="col">"Tags"</th>
                     {header(SortKey::LastRotated)}
                     {header(SortKey::NextRotation)}
+                    <th scope="col">"Account · region"</th>
                 </tr>
             </thead>
             <tbody>
@@ -506,7 +506,6 @@ fn Row(row: SecretRow, now: Timestamp) -> impl IntoView {
     view! {
         <tr>
             <th scope="row" class="name"><a href=href title=row.arn.clone()><PathName name=row.name/></a></th>
-            <td class="where"><span class="account">{row.account}</span><br/><span class="region">{row.region}</span>{replicas}</td>
             <td><span class=format!("state {}", state.class()) title=state.explain()>{state.word()}</span></td>
             <td><span class=sev_class(row.health) title=findings>{sev_word(row.health)}</span></td>
             <td class="desc">{row.description.unwrap_or_default()}</td>
@@ -517,6 +516,7 @@ fn Row(row: SecretRow, now: Timestamp) -> impl IntoView {
             </td>
             <td><When at=row.last_rotated now=now absent="never"/></td>
             <td><When at=row.next_rotation now=now absent="not scheduled"/></td>
+            <td class="where"><span class="account">{row.account}</span><br/><span class="region">{row.region}</span>{replicas}</td>
         </tr>
     }
 }

@@ -491,7 +491,10 @@ fn serve_on(
             tracing::warn!(error = %e, "demo endpoint stopped with an error");
         }
     });
-    tracing::info!(%addr, secrets = endpoint.secret_count(), "demo Secrets Manager endpoint listening");
+    let secrets = org
+        .as_ref()
+        .map_or_else(|| endpoint.secret_count(), |o| o.secret_count());
+    tracing::info!(%addr, secrets, "demo Secrets Manager endpoint listening");
     Ok(RunningEndpoint {
         addr,
         endpoint,

@@ -121,6 +121,76 @@ impl OrgOptions {
         }
     }
 
+    /// `n` accounts in `base.region`, `base.seed_secrets` secrets each: the
+    /// first is `base.account_id`, the others (100000000001, …) are reached
+    /// by assuming their `secretscope-read` role, which trusts the caller.
+    pub fn uniform(base: LocalOptions, n: usize) -> OrgOptions {
+        let accounts: Vec<String> = (0..n.max(1))
+            .map(|i| match i {
+                0 => base.account_id.clone(),
+                i => format!("{:012}", 100_000_000_000u64 + i as u64),
+            })
+            .collect();
+        OrgOptions {
+            tenants: accounts
+                .iter()
+                .enumerate()
+                .map(|(i, a)| TenantSpec {
+                    account: a.clone(),
+                    region: base.region.clone(),
+                    seed_secrets: base.seed_secrets,
+                    seed: base.seed + i as u64,
+                })
+                .collect(),
+            roles: accounts[1..]
+                .iter()
+                .map(|a| RoleSpec {
+                    arn: role_arn(a),
+                    external_id: None,
+                    trusted: true,
+                })
+                .collect(),
+            base,
+        }
+    }
+
+    /// The `[[sources]]` that read this organisation: the demo's own, or one
+    /// per account (the first with the base credentials).
+    pub fn sources(&self) -> Vec<SourceSettings> {
+        if self
+            .roles
+            .iter()
+            .any(|r| !r.trusted || r.external_id.is_some())
+        {
+            return self.demo_sources();
+        }
+        let mut accounts: Vec<&str> = Vec::new();
+        for t in &self.tenants {
+            if !accounts.contains(&t.account.as_str()) {
+                accounts.push(&t.account);
+            }
+        }
+        accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| SourceSettings {
+                name: if i == 0 {
+                    "base".into()
+                } else {
+                    format!("account-{a}")
+                },
+                role_arn: (i > 0).then(|| role_arn(a)),
+                regions: self
+                    .tenants
+                    .iter()
+                    .filter(|t| t.account == *a)
+                    .map(|t| t.region.clone())
+                    .collect(),
+                ..Default::default()
+            })
+            .collect()
+    }
+
     /// The `[[sources]]` that read the demo organisation.
     pub fn demo_sources(&self) -> Vec<SourceSettings> {
         let main = &self.tenants[0];
@@ -244,6 +314,15 @@ impl Organisation {
             }),
             first,
         }
+    }
+
+    /// Secrets held in every account and region.
+    pub fn secret_count(&self) -> usize {
+        self.inner
+            .tenants()
+            .iter()
+            .map(|t| t.endpoint.secret_count())
+            .sum()
     }
 
     /// The first account's first region: what the base credentials reach
