@@ -169,6 +169,13 @@ pub fn is_production(name: &str, patterns: &[String]) -> bool {
 /// instead), or `None` when it can. `to_version` is a rollback's target.
 pub fn unavailable(kind: ActionKind, s: &Secret, to_version: Option<&str>) -> Option<String> {
     let name = &s.name;
+    if let Some(primary) = s.primary_region.as_deref().filter(|p| **p != *s.region) {
+        return Some(format!(
+            "{name} in {} is a replica of the secret in {primary}: act on the primary \
+             (its replicas follow it); Secrets Manager refuses these actions on a replica.",
+            s.region
+        ));
+    }
     if s.deleted.is_some() && kind != ActionKind::Restore {
         return Some(format!(
             "{name} is scheduled for deletion: restore it first, then try again."
@@ -604,6 +611,21 @@ mod tests {
             ]
         );
         assert_eq!(seen.describe(), "v1: AWSPREVIOUS; v2: AWSCURRENT");
+    }
+
+    #[test]
+    fn replicas_are_acted_on_through_their_primary() {
+        let mut replica = rotating("prod/db");
+        replica.region = Arc::from("eu-west-1");
+        replica.primary_region = Some(Arc::from("us-east-1"));
+        for kind in ActionKind::ALL {
+            let why = unavailable(kind, &replica, None).expect("refused");
+            assert!(why.contains("replica of the secret in us-east-1"), "{why}");
+        }
+        // The primary itself reports PrimaryRegion too: it is not a replica.
+        let mut primary = rotating("prod/db");
+        primary.primary_region = Some(Arc::from("us-east-1"));
+        assert_eq!(unavailable(ActionKind::Rotate, &primary, None), None);
     }
 
     #[test]

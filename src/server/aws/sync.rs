@@ -15,7 +15,7 @@ use crate::domain::health::ReplicaState;
 use crate::domain::{Label, RotationRules, Secret, Tag, Timestamp, Version, VersionId};
 use crate::server::config::{Config, SyncSettings};
 use crate::server::error::{AppError, ErrorKind};
-use crate::server::inventory::{Inventory, ListStats, SourceStatus};
+use crate::server::inventory::{Inventory, ListStats, SourceKey, SourceStatus};
 use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
 use aws_sdk_secretsmanager::types::SecretListEntry;
 use aws_smithy_types::DateTime;
@@ -455,9 +455,11 @@ impl Syncer {
                     let _ = self.source.account.set(first.account.clone());
                 }
                 self.inventory.publish_source(
-                    &id,
-                    self.source.account(),
-                    &self.source.region,
+                    SourceKey {
+                        id: &id,
+                        account: self.source.account(),
+                        region: &self.source.region,
+                    },
                     secrets,
                     stats.clone(),
                     now(),

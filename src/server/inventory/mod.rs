@@ -237,6 +237,16 @@ pub struct SourceStatus {
     pub status: SyncStatus,
 }
 
+/// Which source a list pass was of, and the account and region it holds.
+#[derive(Clone, Copy, Debug)]
+pub struct SourceKey<'a> {
+    /// `name/region`.
+    pub id: &'a str,
+    /// `None` while the source has listed no secret (so it holds none).
+    pub account: Option<&'a str>,
+    pub region: &'a str,
+}
+
 /// The id of the source the one-source methods (`publish_list`, …) use.
 pub const DEFAULT_SOURCE: &str = "default";
 
@@ -356,14 +366,17 @@ impl Inventory {
     /// the other sources' secrets staying as they are.
     pub fn publish_source(
         &self,
-        source: &str,
-        account: Option<&str>,
-        region: &str,
+        key: SourceKey<'_>,
         secrets: Vec<Arc<Secret>>,
         stats: ListStats,
         at: Timestamp,
         versions_missing: usize,
     ) {
+        let SourceKey {
+            id: source,
+            account,
+            region,
+        } = key;
         if let Some(account) = account {
             self.with_source(source, |s| s.account = Some(account.to_string()));
         }
