@@ -62,3 +62,30 @@ test("a viewer sees the failing source but not the sources page", async ({ brows
   );
   await page.context().close();
 });
+
+test("a replicated secret is listed once, linked to its replica and back", async ({ page }, testInfo) => {
+  // The seed replicates a few main-account secrets to eu-west-1; find one.
+  let href: string | null = null;
+  for (let p = 1; p <= 8 && !href; p++) {
+    await page.goto(`/secrets?page=${p}`);
+    const row = page.getByTestId("inventory").locator("tbody tr", { hasText: "replicas: eu-west-1" });
+    if ((await row.count()) > 0) href = await row.first().locator("th.name a").getAttribute("href");
+  }
+  expect(href, "a secret replicated to eu-west-1 is in the inventory").not.toBeNull();
+  await page.goto(href!);
+  const name = (await page.getByRole("heading", { level: 1 }).innerText()).trim();
+  // Shown once: its name finds one secret.
+  await page.goto("/secrets?q=" + encodeURIComponent(`name:${name}`));
+  await expect(page.getByTestId("inventory").locator("tbody tr")).toHaveCount(1);
+
+  await page.goto(href!);
+  const replication = page.locator("section[aria-labelledby=replication-h]");
+  await replication.getByRole("link", { name: "eu-west-1" }).click();
+  await expect(page.getByText("(source main/eu-west-1)")).toBeVisible();
+  const back = page.getByTestId("primary-link");
+  await expect(back).toContainText("This is a replica. Its primary is in us-east-1");
+  await expectAccessible(page, testInfo, "replica");
+  await back.getByRole("link").click();
+  await expect(page.getByText("(source main/us-east-1)")).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(name);
+});

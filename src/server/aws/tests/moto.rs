@@ -466,3 +466,92 @@ async fn rollback_in_moto_swaps_awscurrent_and_awsprevious() {
         1
     );
 }
+
+/// Two sources against moto: its default account through the base
+/// credentials, and another account through a role assumed with STS
+/// (moto hands out credentials of the role's account). Each lists only its
+/// own account, and the inventory holds both.
+#[tokio::test]
+async fn sources_assume_a_role_into_another_account_in_moto() {
+    use crate::server::aws::Sources;
+    use crate::server::config::SourceSettings;
+    let moto = start_moto().await;
+    let other = "111122223333";
+    let mut config = Config::default();
+    config.aws.endpoint_url = Some(moto.url.clone());
+    config.aws.region = Some("us-east-1".into());
+    config.sync.list_rate_per_sec = 0.0;
+    config.sources = vec![
+        SourceSettings {
+            name: "base".into(),
+            ..SourceSettings::default()
+        },
+        SourceSettings {
+            name: "other".into(),
+            role_arn: Some(format!("arn:aws:iam::{other}:role/secretscope-read")),
+            external_id: Some("ext-1".into()),
+            ..SourceSettings::default()
+        },
+    ];
+    let sources = Sources::from_config(&config).await.unwrap();
+    // The scenario, created through each source's own client.
+    sources.all()[0]
+        .client
+        .create_secret()
+        .name("prod/base/db")
+        .secret_string("placeholder")
+        .send()
+        .await
+        .unwrap();
+    let made = sources.all()[1]
+        .client
+        .create_secret()
+        .name("prod/other/db")
+        .secret_string("placeholder")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        made.arn().unwrap().contains(&format!(":{other}:secret:")),
+        "moto put it in the role's account: {made:?}"
+    );
+
+    let inventory = Arc::new(Inventory::new());
+    let syncers = Syncer::for_sources(&sources, &inventory, &config);
+    for s in &syncers {
+        s.list_once().await.unwrap();
+    }
+    let snapshot = inventory.snapshot();
+    let got: Vec<(String, String)> = snapshot
+        .secrets()
+        .iter()
+        .map(|s| (s.name.to_string(), s.account.to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("prod/base/db".to_string(), "123456789012".to_string()),
+            ("prod/other/db".to_string(), other.to_string()),
+        ]
+    );
+    let ids: Vec<(String, Option<String>)> = inventory
+        .sources()
+        .into_iter()
+        .map(|s| (s.id, s.account))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("base/us-east-1".to_string(), Some("123456789012".to_string())),
+            ("other/us-east-1".to_string(), Some(other.to_string())),
+        ]
+    );
+    // A detail read goes through the source of the secret's account.
+    let other_secret = snapshot.by_name("prod/other/db").unwrap();
+    assert_eq!(
+        sources
+            .reading(&other_secret.account, &other_secret.region)
+            .map(|s| s.id()),
+        Some("other/us-east-1".to_string())
+    );
+}
