@@ -713,6 +713,16 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
         );
     }
 
+    config
+        .auth
+        .oidc
+        .check()
+        .map_err(|e| anyhow::anyhow!("single sign-on is not configured right: {e}"))?;
+    if !config.auth.password_login && !config.auth.oidc.enabled() {
+        anyhow::bail!(
+            "auth.password_login is false and auth.oidc.issuer_url is not set: nobody could sign in"
+        );
+    }
     let sources = Sources::from_config(&config)
         .await
         .map_err(|e| anyhow::anyhow!("the configuration's sources are not valid: {e}"))?;

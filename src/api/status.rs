@@ -113,3 +113,23 @@ pub async fn get_me() -> Result<Option<Me>, ServerFnError> {
         name: p.name,
     }))
 }
+
+/// How the sign-in page offers to sign in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoginOptions {
+    /// The name and password form.
+    pub password: bool,
+    /// The provider's label, when single sign-on is configured.
+    pub sso: Option<String>,
+}
+
+/// Anyone may ask how to sign in (the sign-in page does, before anyone has).
+#[server(endpoint = "get_login_options")]
+pub async fn get_login_options() -> Result<LoginOptions, ServerFnError> {
+    let state = super::state()?;
+    let s = &state.auth.settings;
+    Ok(LoginOptions {
+        password: s.password_login,
+        sso: s.oidc.enabled().then(|| s.oidc.label.clone()),
+    })
+}

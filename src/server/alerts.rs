@@ -227,7 +227,7 @@ impl AlertSink for WebhookSink {
 }
 
 /// A rustls connector over the system's roots that also speaks plain http.
-fn connector() -> hyper_rustls::HttpsConnector<HttpConnector> {
+pub(crate) fn connector() -> hyper_rustls::HttpsConnector<HttpConnector> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = hyper_rustls::HttpsConnectorBuilder::new();
     let builder = match builder.with_provider_and_native_roots(provider.clone()) {

@@ -396,6 +396,16 @@ impl Config {
         layer!("SECRETSCOPE_STORE_SQLITE_PATH", self.store.sqlite_path);
         layer!("SECRETSCOPE_AUTH_HTTPS", self.auth.https);
         layer!("SECRETSCOPE_AUTH_PUBLIC_URL", opt self.auth.public_url);
+        layer!("SECRETSCOPE_AUTH_PASSWORD_LOGIN", self.auth.password_login);
+        layer!("SECRETSCOPE_AUTH_OIDC_ISSUER_URL", opt self.auth.oidc.issuer_url);
+        layer!("SECRETSCOPE_AUTH_OIDC_CLIENT_ID", self.auth.oidc.client_id);
+        layer!("SECRETSCOPE_AUTH_OIDC_CLIENT_SECRET", opt self.auth.oidc.client_secret);
+        layer!("SECRETSCOPE_AUTH_OIDC_REDIRECT_URL", opt self.auth.oidc.redirect_url);
+        layer!(
+            "SECRETSCOPE_AUTH_OIDC_GROUPS_CLAIM",
+            self.auth.oidc.groups_claim
+        );
+        layer!("SECRETSCOPE_AUTH_OIDC_LABEL", self.auth.oidc.label);
         layer!(
             "SECRETSCOPE_AUTH_IDLE_TIMEOUT_SECS",
             self.auth.idle_timeout_secs
@@ -443,6 +453,9 @@ impl Config {
     /// stay in the AWS chain); the endpoint URL's user info, if any, is redacted.
     pub fn to_redacted_toml(&self) -> String {
         let mut shown = self.clone();
+        if shown.auth.oidc.client_secret.is_some() {
+            shown.auth.oidc.client_secret = Some("[redacted]".into());
+        }
         for s in &mut shown.sources {
             if s.external_id.is_some() {
                 s.external_id = Some("[redacted]".into());
@@ -548,6 +561,20 @@ mod tests {
             Some("smtp://mailer:MAILPW@mail.example.test:587?tls=required".into());
         let shown = c.to_redacted_toml();
         assert!(!shown.contains("MAILPW"), "{shown}");
+        c.auth.oidc.client_secret = Some("OIDC-CLIENT-SECRET".into());
+        c.sources = vec![SourceSettings {
+            name: "p".into(),
+            role_arn: Some("arn:aws:iam::210987654321:role/r".into()),
+            external_id: Some("EXTERNAL-ID".into()),
+            regions: vec!["us-east-1".into()],
+            ..Default::default()
+        }];
+        let shown = c.to_redacted_toml();
+        assert!(!shown.contains("OIDC-CLIENT-SECRET"), "{shown}");
+        assert!(!shown.contains("EXTERNAL-ID"), "{shown}");
+        assert!(shown.contains("[[sources]]"), "{shown}");
+        let back: Config = toml::from_str(&shown).unwrap();
+        assert_eq!(back.sources[0].role_arn, c.sources[0].role_arn);
         assert!(
             shown.contains("smtp://[redacted]@mail.example.test:587"),
             "{shown}"

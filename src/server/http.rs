@@ -42,6 +42,8 @@ pub fn router(state: AppState) -> Router {
         .route("/export/audit.csv", get(super::audit::csv))
         .route("/login", post(super::auth::handlers::login))
         .route("/logout", post(super::auth::handlers::logout))
+        .route("/auth/oidc/login", get(super::auth::oidc::start))
+        .route("/auth/oidc/callback", get(super::auth::oidc::callback))
         .leptos_routes_with_context(&state, routes, provide_csp_nonce, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             provide_csp_nonce,

@@ -60,6 +60,8 @@ pub struct AppState {
     pub mailer: Option<Arc<mail::Mailer>>,
     /// One resource-policy edit at a time (grants, expiries, revocations).
     pub grant_edits: Arc<tokio::sync::Mutex<()>>,
+    /// Single sign-on flows in progress and the provider's metadata.
+    pub oidc: Arc<auth::oidc::Oidc>,
 }
 
 impl AppState {
@@ -112,6 +114,7 @@ impl AppState {
             notifier,
             mailer,
             grant_edits: Default::default(),
+            oidc: Default::default(),
         }
     }
 

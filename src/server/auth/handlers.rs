@@ -79,6 +79,26 @@ pub async fn login(
     let info = RequestInfo::of(&req_parts);
     let name = form.name.trim().to_string();
     let auth = &state.auth;
+    if !auth.settings.password_login {
+        if let Err(e) = audit(
+            &state,
+            &info,
+            &name,
+            AuditAction::LoginFailed,
+            &name,
+            Outcome::Denied,
+            "password sign-in is turned off (auth.password_login = false)",
+        )
+        .await
+        {
+            return unavailable(e);
+        }
+        return (
+            StatusCode::FORBIDDEN,
+            "Sign-in with a password is turned off here: use single sign-on from the sign-in page.",
+        )
+            .into_response();
+    }
     if let Some(wait) = auth.limiter.wait(&info.client, &name, Instant::now()) {
         let detail = format!(
             "too many failed sign-ins; refused for {}",
@@ -185,7 +205,7 @@ pub async fn logout(
 
 /// Paths anyone may load: the login page, probes, metrics, static assets.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/login" | "/healthz" | "/readyz" | "/metrics" | "/favicon.svg" | "/favicon.ico")
+    matches!(path, "/login" | "/auth/oidc/login" | "/auth/oidc/callback" | "/healthz" | "/readyz" | "/metrics" | "/favicon.svg" | "/favicon.ico")
         || path.starts_with("/pkg/")
         || path.starts_with("/screenshots/")
         // Server functions answer 401 themselves (their guard), as data.

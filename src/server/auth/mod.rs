@@ -12,6 +12,7 @@
 
 pub mod handlers;
 pub mod limiter;
+pub mod oidc;
 pub mod password;
 pub mod users;
 
@@ -42,6 +43,11 @@ pub struct AuthSettings {
     /// `https://secrets.example.com`, when a proxy in front rewrites the
     /// Host header: the origin check then compares against it.
     pub public_url: Option<String>,
+    /// Sign-in with a name and password (`POST /login`); turn it off when
+    /// everyone signs in through `[auth.oidc]`.
+    pub password_login: bool,
+    /// Single sign-on with OpenID Connect.
+    pub oidc: oidc::OidcSettings,
 }
 
 impl Default for AuthSettings {
@@ -51,6 +57,8 @@ impl Default for AuthSettings {
             absolute_timeout_secs: 12 * 60 * 60,
             https: false,
             public_url: None,
+            password_login: true,
+            oidc: Default::default(),
         }
     }
 }

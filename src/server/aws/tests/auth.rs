@@ -173,6 +173,8 @@ fn expected(path: &str, caller: Caller) -> u16 {
     match (path, caller) {
         // Who am I: anyone (anonymous gets null).
         ("/api/get_me", _) => 200,
+        // How to sign in: asked before anyone has.
+        ("/api/get_login_options", _) => 200,
         (_, Caller::Anonymous) => 401,
         // The sources and their errors: admins only.
         ("/api/list_sources", Caller::Admin) => 200,
@@ -225,6 +227,7 @@ const DECISIONS: &[&str] = &[
     "/api/deny_request",
     "/api/revoke_request",
     "/api/list_sources",
+    "/api/get_login_options",
 ];
 
 /// The server functions that change a secret, and the dialog's preview.
@@ -260,6 +263,7 @@ const MATRIX: &[&str] = &[
     "/api/deny_request",
     "/api/revoke_request",
     "/api/list_sources",
+    "/api/get_login_options",
 ];
 
 #[test]

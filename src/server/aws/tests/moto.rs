@@ -542,7 +542,10 @@ async fn sources_assume_a_role_into_another_account_in_moto() {
     assert_eq!(
         ids,
         [
-            ("base/us-east-1".to_string(), Some("123456789012".to_string())),
+            (
+                "base/us-east-1".to_string(),
+                Some("123456789012".to_string())
+            ),
             ("other/us-east-1".to_string(), Some(other.to_string())),
         ]
     );
