@@ -79,17 +79,19 @@ pub async fn login(
     let info = RequestInfo::of(&req_parts);
     let name = form.name.trim().to_string();
     let auth = &state.auth;
-    if !auth.settings.password_login {
-        if let Err(e) = audit(
+    let failed = |detail: &'static str| {
+        audit(
             &state,
             &info,
             &name,
             AuditAction::LoginFailed,
             &name,
             Outcome::Denied,
-            "password sign-in is turned off (auth.password_login = false)",
+            detail,
         )
-        .await
+    };
+    if !auth.settings.password_login {
+        if let Err(e) = failed("password sign-in is turned off (auth.password_login = false)").await
         {
             return unavailable(e);
         }
@@ -133,17 +135,7 @@ pub async fn login(
     let user = user.filter(|u| ok && !u.disabled && u.password_hash.is_some());
     let Some(user) = user else {
         auth.limiter.failed(&info.client, &name, Instant::now());
-        if let Err(e) = audit(
-            &state,
-            &info,
-            &name,
-            AuditAction::LoginFailed,
-            &name,
-            Outcome::Denied,
-            "wrong name or password, or the account is disabled",
-        )
-        .await
-        {
+        if let Err(e) = failed("wrong name or password, or the account is disabled").await {
             return unavailable(e);
         }
         return back_to_login("error=1", &form.next);

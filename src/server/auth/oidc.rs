@@ -578,13 +578,13 @@ async fn sign_in(
     let store = &state.auth.store;
     let bad_name = |e: AppError| ("name", e);
     super::users::check_name(name).map_err(bad_name)?;
-    let user =
-        match store
-            .user_by_name(name)
-            .await
-            .map_err(|e| ("store", store_error(e)))?
-        {
-            Some(u) if u.password_hash.is_some() => return Err((
+    let user = match store
+        .user_by_name(name)
+        .await
+        .map_err(|e| ("store", store_error(e)))?
+    {
+        Some(u) if u.password_hash.is_some() => {
+            return Err((
                 "local",
                 refused(
                     "",
@@ -592,16 +592,17 @@ async fn sign_in(
                         "{name} is a local password account: single sign-on does not take it over"
                     ),
                 ),
-            )),
-            Some(u) if u.disabled => {
-                return Err(("disabled", refused("", format!("{name} is disabled"))));
-            }
-            Some(u) => u,
-            None => store
-                .create_user(name, None, now())
-                .await
-                .map_err(|e| ("store", store_error(e)))?,
-        };
+            ))
+        }
+        Some(u) if u.disabled => {
+            return Err(("disabled", refused("", format!("{name} is disabled"))));
+        }
+        Some(u) => u,
+        None => store
+            .create_user(name, None, now())
+            .await
+            .map_err(|e| ("store", store_error(e)))?,
+    };
     let held = store
         .grants_of(user.id)
         .await

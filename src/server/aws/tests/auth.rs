@@ -9,7 +9,7 @@ use crate::domain::audit::{AuditAction, Outcome};
 use crate::server::config::Config;
 use crate::server::local::{self, LocalOptions};
 use crate::server::store::AuditFilter;
-use crate::server::{http, AppState};
+use crate::server::AppState;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
@@ -109,15 +109,7 @@ pub(super) async fn serve_with(config: Config) -> Served {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = super::test_state(addr, inventory, config, source).await;
-    let router = http::router(state.clone());
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let server = super::serve_router(listener, state.clone());
     Served {
         addr,
         state,

@@ -199,6 +199,22 @@ pub(crate) async fn test_state(
     )
 }
 
+/// Serves the dashboard's router for `state` on `listener` until aborted.
+pub(crate) fn serve_router(
+    listener: tokio::net::TcpListener,
+    state: crate::server::AppState,
+) -> tokio::task::JoinHandle<()> {
+    let router = crate::server::http::router(state);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    })
+}
+
 /// GET `path` with the session `cookie`.
 pub(crate) async fn http_get_as(addr: std::net::SocketAddr, path: &str, cookie: &str) -> String {
     http_raw(

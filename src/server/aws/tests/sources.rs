@@ -100,6 +100,15 @@ fn planned_in(org: &Organisation, account: &str, region: &str) -> usize {
     org.tenant(account, region).expect("seeded").plan().len()
 }
 
+/// The inventory holds every secret seeded in `account` (in one region).
+fn holds_all_of(inventory: &Inventory, org: &Organisation, account: &str, region: &str) {
+    assert_eq!(
+        count_in(inventory, account),
+        planned_in(org, account, region),
+        "{account} in {region}"
+    );
+}
+
 #[tokio::test]
 async fn three_sources_one_failing_then_recovering() {
     let (ep, org) = org(120).await;
@@ -131,14 +140,8 @@ async fn three_sources_one_failing_then_recovering() {
         accounts,
         BTreeSet::from([MAIN.to_string(), PAYMENTS_ACCOUNT.to_string()])
     );
-    assert_eq!(
-        count_in(&inventory, MAIN),
-        planned_in(&org, MAIN, "us-east-1")
-    );
-    assert_eq!(
-        count_in(&inventory, PAYMENTS_ACCOUNT),
-        planned_in(&org, PAYMENTS_ACCOUNT, "us-east-1")
-    );
+    holds_all_of(&inventory, &org, MAIN, "us-east-1");
+    holds_all_of(&inventory, &org, PAYMENTS_ACCOUNT, "us-east-1");
 
     // Each source's status; the failing one is named in the summary.
     let statuses = inventory.sources();
@@ -214,14 +217,8 @@ async fn three_sources_one_failing_then_recovering() {
     // The trust policy is fixed: the next pass reads it, the others unchanged.
     assert!(org.set_trusted(&role_arn(LEGACY_ACCOUNT), true));
     syncers[2].list_once().await.unwrap();
-    assert_eq!(
-        count_in(&inventory, LEGACY_ACCOUNT),
-        planned_in(&org, LEGACY_ACCOUNT, "ap-southeast-2")
-    );
-    assert_eq!(
-        count_in(&inventory, MAIN),
-        planned_in(&org, MAIN, "us-east-1")
-    );
+    holds_all_of(&inventory, &org, LEGACY_ACCOUNT, "ap-southeast-2");
+    holds_all_of(&inventory, &org, MAIN, "us-east-1");
     assert_eq!(inventory.status().last_error, None);
     let text = crate::server::metrics::render(&state, now());
     assert_eq!(
@@ -374,15 +371,7 @@ async fn grants_scoped_by_account_and_region_are_enforced_on_the_server() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = test_state(addr, inventory.clone(), config, sources).await;
-    let router = crate::server::http::router(state.clone());
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let server = super::serve_router(listener, state.clone());
     add_user(
         &state,
         "account-ops",
