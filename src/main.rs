@@ -738,7 +738,6 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let trail = secretscope::server::aws::RotationTrail::from_config(&config).await;
     // The demo keeps its users and sessions in a throwaway SQLite file in
     // the temporary directory (removed at exit): nothing is written next to
     // the checkout, and every start has the same logins. (Not `:memory:`:
@@ -780,7 +779,7 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
         sources,
         auth,
     )
-    .with_trail(trail);
+    .with_source_trails();
     // The sync and the health monitor (and through it the alerts).
     let _background = Background::start(&state);
     let app = http::router(state);
@@ -1062,12 +1061,6 @@ async fn action_command(
         .build();
     let source_label = source.endpoint.clone();
     let auth = Arc::new(Auth::new(store.clone(), config.auth.clone()));
-    // Following a rotation asks CloudTrail whether it failed, when enabled.
-    let trail = if wait {
-        secretscope::server::aws::RotationTrail::from_config(&config).await
-    } else {
-        None
-    };
     let state = AppState::new(
         leptos_options,
         Arc::new(Inventory::new()),
@@ -1075,8 +1068,13 @@ async fn action_command(
         source_label,
         sources,
         auth,
-    )
-    .with_trail(trail);
+    );
+    // Following a rotation asks CloudTrail whether it failed, when enabled.
+    let state = if wait {
+        state.with_source_trails()
+    } else {
+        state
+    };
     let req = Request {
         kind,
         to_version,

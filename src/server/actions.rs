@@ -452,7 +452,7 @@ async fn follow(
             .find(|(v, _)| *v == version)
             .map(|(_, l)| l.clone())
             .unwrap_or_default();
-        let failure = match &state.trail {
+        let failure = match state.trail_of(&fresh) {
             Some(trail) if reads.is_multiple_of(TRAIL_EVERY) || timed_out => {
                 failed_since(trail, &fresh.arn, started_at).await
             }
@@ -476,7 +476,7 @@ async fn follow(
                 RotationStage::Promoted => Outcome::Allowed,
                 _ => Outcome::Failed,
             };
-            if let (RotationStage::Failed, Some(trail)) = (ended.stage, &state.trail) {
+            if let (RotationStage::Failed, Some(trail)) = (ended.stage, state.trail_of(&fresh)) {
                 trail.forget_failures().await;
             }
             let _ = auth::audit(

@@ -264,7 +264,7 @@ pub async fn detail(
         .into_iter()
         .map(FindingView::from)
         .collect();
-    if let Some(trail) = &state.trail {
+    if let Some(trail) = state.trail_of(&secret) {
         out.history = Some((*trail.history(&secret.arn, at, refresh).await).clone());
     }
     Ok(out)

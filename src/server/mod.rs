@@ -43,8 +43,9 @@ pub struct AppState {
     pub sources: aws::Sources,
     pub details: Arc<detail::DetailCache>,
     pub health: Arc<health::HealthMonitor>,
-    /// CloudTrail rotation outcomes, when `[cloudtrail] enabled`.
-    pub trail: Option<Arc<trail::TrailCache>>,
+    /// CloudTrail rotation outcomes, when `[cloudtrail] enabled`: one per
+    /// source (by its id), read with the source's credentials.
+    pub trails: Vec<(String, Arc<trail::TrailCache>)>,
     /// HTTP and alert counters for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
     /// Users, sessions, the audit trail and login throttling.
@@ -102,7 +103,7 @@ impl AppState {
             sources: sources.into(),
             details,
             health: Arc::new(health),
-            trail: None,
+            trails: Vec::new(),
             metrics,
             origin: security::OriginPolicy {
                 public_origin: auth.settings.public_url.clone(),
@@ -127,10 +128,40 @@ impl AppState {
         self.scoped.view_for(self.health.current(now), who)
     }
 
-    /// Reads rotation outcomes from CloudTrail through `trail`.
+    /// Reads rotation outcomes from CloudTrail through `trail`, for every
+    /// source (one account: tests and the one-source commands).
     pub fn with_trail(mut self, trail: Option<aws::RotationTrail>) -> AppState {
-        self.trail = trail.map(|t| Arc::new(trail::TrailCache::new(t)));
+        self.trails = trail
+            .map(|t| (String::new(), Arc::new(trail::TrailCache::new(t))))
+            .into_iter()
+            .collect();
         self
+    }
+
+    /// Reads rotation outcomes from each source's own CloudTrail, when
+    /// `[cloudtrail] enabled`.
+    pub fn with_source_trails(mut self) -> AppState {
+        if self.config.cloudtrail.enabled {
+            self.trails = self
+                .sources
+                .all()
+                .iter()
+                .map(|s| {
+                    let t = aws::RotationTrail::for_source(s, &self.config.cloudtrail);
+                    (s.id(), Arc::new(trail::TrailCache::new(t)))
+                })
+                .collect();
+        }
+        self
+    }
+
+    /// The CloudTrail of the account and region `s` is in.
+    pub fn trail_of(&self, s: &crate::domain::Secret) -> Option<&Arc<trail::TrailCache>> {
+        if let [(_, only)] = self.trails.as_slice() {
+            return Some(only);
+        }
+        let id = self.source_of(s).ok()?.id();
+        self.trails.iter().find(|(t, _)| *t == id).map(|(_, t)| t)
     }
 
     /// The source that reads `s`'s account and region.

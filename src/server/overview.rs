@@ -250,15 +250,23 @@ fn age_bucket(last: Option<Timestamp>, now: Timestamp) -> usize {
 pub async fn oncall(state: &AppState, view: &HealthView) -> Oncall {
     let now = view.at;
     let mut out = build_oncall(view, &state.health.cfg);
-    if let Some(trail) = &state.trail {
-        let events = trail.recent_failures(now).await;
-        match &*events {
-            Ok(events) => {
-                attach_failures(&mut out.rows, events);
-                out.cloudtrail = Some(Ok(()));
+    // Each account and region's trail at once; the failures of those that
+    // answered are shown, and the first refusal is said.
+    let lookups =
+        futures_util::future::join_all(state.trails.iter().map(|(_, t)| t.recent_failures(now)))
+            .await;
+    if !lookups.is_empty() {
+        let mut events = Vec::new();
+        let mut refused = None;
+        for (looked, (id, _)) in lookups.iter().zip(&state.trails) {
+            match &**looked {
+                Ok(e) => events.extend(e.iter().cloned()),
+                Err(e) if id.is_empty() => refused = refused.or(Some(e.clone())),
+                Err(e) => refused = refused.or(Some(format!("{id}: {e}"))),
             }
-            Err(e) => out.cloudtrail = Some(Err(e.clone())),
         }
+        attach_failures(&mut out.rows, &events);
+        out.cloudtrail = Some(refused.map_or(Ok(()), Err));
     }
     out
 }

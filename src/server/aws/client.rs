@@ -109,6 +109,10 @@ pub struct Source {
     /// The account it reads: the role's, else learned from the first ARN
     /// listed (the base credentials' account is not known before).
     pub account: Arc<std::sync::OnceLock<Arc<str>>>,
+    /// Its region, credentials (the assumed role's, when one is), retries
+    /// and endpoint: other clients for the same account (CloudTrail) start
+    /// from it.
+    pub sdk: aws_config::SdkConfig,
 }
 
 impl Source {
@@ -209,6 +213,7 @@ pub async fn build_client(settings: &AwsSettings) -> Source {
         .interceptor(CountingInterceptor(counters.clone()))
         .build();
     Source {
+        sdk,
         client: Client::from_conf(conf),
         endpoint: settings
             .endpoint_url

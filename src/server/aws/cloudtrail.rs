@@ -46,6 +46,30 @@ impl RotationTrail {
         Some(Self::build(&config.aws, &config.cloudtrail).await)
     }
 
+    /// A client for CloudTrail in `source`'s account and region, with its
+    /// credentials (an assumed role's, when one is), at
+    /// `trail.endpoint_url` when set.
+    pub fn for_source(source: &super::Source, trail: &CloudTrailSettings) -> RotationTrail {
+        let mut sdk = source.sdk.clone();
+        if let Some(url) = &trail.endpoint_url {
+            sdk = sdk.into_builder().endpoint_url(url).build();
+        }
+        let counters = Arc::new(ApiCounters::default());
+        let conf = aws_sdk_cloudtrail::config::Builder::from(&sdk)
+            .interceptor(counting(counters.clone()))
+            .build();
+        RotationTrail {
+            client: Client::from_conf(conf),
+            endpoint: sdk
+                .endpoint_url()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("CloudTrail in {}", source.region)),
+            region: source.region.clone(),
+            lookback_days: trail.lookback_days,
+            counters,
+        }
+    }
+
     /// A client for CloudTrail with the region, profile, credentials,
     /// retries and timeouts of `aws` (as the Secrets Manager client has),
     /// at `trail.endpoint_url`, or else `aws.endpoint_url`, or else AWS's.

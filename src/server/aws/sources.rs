@@ -165,6 +165,7 @@ pub async fn build(settings: &AwsSettings, spec: &SourceSpec) -> Source {
         let _ = account.set(Arc::from(a));
     }
     Source {
+        sdk,
         client: aws_sdk_secretsmanager::Client::from_conf(conf),
         endpoint: settings
             .endpoint_url

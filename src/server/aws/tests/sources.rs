@@ -23,11 +23,16 @@ const MAIN: &str = "123456789012";
 const NOW: i64 = 1_790_000_000;
 
 async fn org(n: usize) -> (RunningEndpoint, Organisation) {
+    org_at(n, Some(NOW)).await
+}
+
+/// The demo organisation seeded relative to `now` (None: the system time).
+async fn org_at(n: usize, now: Option<i64>) -> (RunningEndpoint, Organisation) {
     let ep = local::spawn_org(
         OrgOptions::demo(LocalOptions {
             seed_secrets: n,
             seed: 42,
-            now: Some(NOW),
+            now,
             ..LocalOptions::default()
         }),
         SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -460,4 +465,65 @@ async fn grants_scoped_by_account_and_region_are_enforced_on_the_server() {
         ]
     );
     server.abort();
+}
+
+#[tokio::test]
+async fn each_source_reads_its_own_accounts_cloudtrail() {
+    use crate::domain::rotation_history::RotationEventKind;
+    use crate::server::local::Scenario;
+    // Seeded relative to the system time: CloudTrail is read over the last
+    // `cloudtrail.lookback_days` from now.
+    let (ep, org) = org_at(120, None).await;
+    let mut config = three(&ep);
+    config.sources.pop();
+    config.cloudtrail.enabled = true;
+    let (sources, inventory, syncers) = synced(&config).await;
+    for s in &syncers {
+        s.list_once().await.unwrap();
+    }
+    let state = test_state(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        inventory.clone(),
+        config,
+        sources,
+    )
+    .await
+    .with_source_trails();
+    let ids: Vec<&str> = state.trails.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["main/us-east-1", "payments-prod/us-east-1"]);
+
+    // A rotation the seed failed in the payments account.
+    let plan = org.tenant(PAYMENTS_ACCOUNT, "us-east-1").unwrap().plan();
+    let failed = plan
+        .iter()
+        .find(|p| p.scenario == Scenario::RotationFailed)
+        .expect("the payments seed has a failed rotation");
+    let secret = inventory
+        .snapshot()
+        .arc_by_arn(&failed.arn)
+        .unwrap()
+        .clone();
+    let trail = state.trail_of(&secret).expect("a trail for its account");
+    let events = trail.history(&secret.arn, now(), true).await;
+    let events = events.as_ref().as_ref().unwrap();
+    assert!(
+        events.iter().any(|e| e.kind == RotationEventKind::Failed),
+        "read through the payments account's credentials: {events:?}"
+    );
+    // The main account's trail has no record of another account's secret.
+    let main = &state.trails[0].1;
+    let elsewhere = main.history(&secret.arn, now(), true).await;
+    assert!(elsewhere.as_ref().as_ref().unwrap().is_empty());
+
+    // The on-call queue explains it with the payments trail's message.
+    let view = state.health.current(now());
+    let oncall = crate::server::overview::oncall(&state, &view).await;
+    assert_eq!(oncall.cloudtrail, Some(Ok(())));
+    let row = oncall
+        .rows
+        .iter()
+        .find(|r| r.arn == *secret.arn)
+        .expect("in the queue");
+    assert_eq!(row.account, PAYMENTS_ACCOUNT);
+    assert!(row.failure.is_some(), "{row:?}");
 }
