@@ -46,7 +46,8 @@ pub struct RequestSettings {
     /// PutResourcePolicy, DeleteResourcePolicy and ValidateResourcePolicy.
     pub grants: bool,
     /// Owner (as named on secrets, any case) → the dashboard users who
-    /// decide for it. An owner not listed decides itself when a dashboard
+    /// decide for it (`group:NAME`: the users whose last single sign-on put
+    /// them in group NAME). An owner not listed decides itself when a dashboard
     /// user has its name (or its e-mail's local part); else the admins do.
     pub owners: std::collections::BTreeMap<String, Vec<String>>,
     /// Mail each request to its deciders and each decision to its

@@ -52,7 +52,25 @@ pub async fn approvers(state: &AppState, s: &Secret) -> Result<(String, Vec<Stri
                 .find(|(k, _)| k.contains('*') && glob(&lower, &k.to_lowercase()))
         });
     if let Some((_, users)) = rule {
-        return Ok((shown, users.clone()));
+        // `group:NAME` stands for the users in that single sign-on group.
+        let mut out: Vec<String> = Vec::new();
+        for u in users {
+            let found = match u.strip_prefix("group:") {
+                Some(group) => state
+                    .auth
+                    .store
+                    .users_in_group(group.trim())
+                    .await
+                    .map_err(store_error)?,
+                None => vec![u.clone()],
+            };
+            for name in found {
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+        }
+        return Ok((shown, out));
     }
     let wanted = lower.trim_start_matches('@');
     let local = wanted.split('@').next().unwrap_or(wanted);

@@ -623,6 +623,11 @@ async fn sign_in(
                 .map_err(|e| ("store", store_error(e)))?;
         }
     }
+    // Kept for deciding access requests: `[requests.owners]` may name a group.
+    store
+        .set_groups(user.id, groups)
+        .await
+        .map_err(|e| ("store", store_error(e)))?;
     let shown: Vec<String> = grants.iter().map(|g| g.to_string()).collect();
     audit(
         state,

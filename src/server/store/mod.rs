@@ -271,6 +271,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "access_requests",
         include_str!("../../../migrations/sqlite/0002_access_requests.sql"),
     ),
+    (
+        3,
+        "user_groups",
+        include_str!("../../../migrations/sqlite/0003_user_groups.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -282,6 +287,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "access_requests",
         include_str!("../../../migrations/postgres/0002_access_requests.sql"),
+    ),
+    (
+        3,
+        "user_groups",
+        include_str!("../../../migrations/postgres/0003_user_groups.sql"),
     ),
 ];
 

@@ -52,6 +52,7 @@ async fn run_contract(dbs: &mut impl Databases) -> usize {
         users_can_be_disabled_and_given_passwords,
         password_hashes_never_print,
         grants_are_idempotent_listed_and_removed,
+        user_groups_are_replaced_and_looked_up,
         audit_records_round_trip,
         audit_filters_by_each_field,
         audit_time_range_is_from_inclusive_to_exclusive,
@@ -297,6 +298,44 @@ async fn users_are_listed_by_name_in_byte_order(s: &Store) {
     assert_eq!(names, expected);
     assert_eq!(names, ["Bob", "a b", "alice", "bob", "zoe", "Émile", "é"]);
     assert_eq!(s.count_users().await.unwrap(), 7);
+}
+
+async fn user_groups_are_replaced_and_looked_up(s: &Store) {
+    let ann = s.create_user("ann", None, t(0)).await.unwrap();
+    let bob = s.create_user("bob", None, t(0)).await.unwrap();
+    let groups = |g: &[&str]| g.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    s.set_groups(ann.id, &groups(&["secops", "payments-oncall", "secops"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.groups_of(ann.id).await.unwrap(),
+        ["payments-oncall", "secops"]
+    );
+    s.set_groups(bob.id, &groups(&["payments-oncall"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.users_in_group("payments-oncall").await.unwrap(),
+        ["ann", "bob"]
+    );
+    // A disabled user decides nothing; a replaced list drops old groups.
+    s.set_disabled(bob.id, true, t(1)).await.unwrap();
+    s.set_groups(ann.id, &groups(&["secops"])).await.unwrap();
+    assert!(s
+        .users_in_group("payments-oncall")
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(s.users_in_group("secops").await.unwrap(), ["ann"]);
+    assert!(
+        s.users_in_group("SecOps").await.unwrap().is_empty(),
+        "exact names"
+    );
+    assert!(matches!(
+        s.set_groups(ann.id + 1000, &groups(&["x"])).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(s.groups_of(ann.id).await.unwrap(), ["secops"], "unchanged");
 }
 
 async fn users_can_be_disabled_and_given_passwords(s: &Store) {

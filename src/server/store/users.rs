@@ -243,3 +243,58 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// Replaces the groups of user `user_id` with `groups` (their single
+    /// sign-on group claim), in one transaction.
+    pub async fn set_groups(&self, user_id: i64, groups: &[String]) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM user_groups WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let mut seen: Vec<&str> = Vec::new();
+        for g in groups.iter().map(String::as_str) {
+            if seen.contains(&g) {
+                continue;
+            }
+            seen.push(g);
+            sqlx::query("INSERT INTO user_groups (user_id, grp) VALUES ($1, $2)")
+                .bind(user_id)
+                .bind(g)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match e {
+                    e if is_foreign_key_violation(&e) => missing_user(user_id),
+                    e => StoreError::Db(e),
+                })?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The groups of user `user_id`, sorted.
+    pub async fn groups_of(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT grp FROM user_groups WHERE user_id = $1 ORDER BY grp")
+            .bind(user_id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(StoreError::Db))
+            .collect()
+    }
+
+    /// The names of the enabled users in `group`, sorted.
+    pub async fn users_in_group(&self, group: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT u.name FROM users u JOIN user_groups g ON g.user_id = u.id \
+             WHERE g.grp = $1 AND u.disabled = 0 ORDER BY u.name",
+        )
+        .bind(group)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(StoreError::Db))
+            .collect()
+    }
+}

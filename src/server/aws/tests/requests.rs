@@ -494,6 +494,47 @@ async fn owners_resolve_from_tags_descriptions_rules_and_users() {
 }
 
 #[tokio::test]
+async fn an_owner_can_map_to_a_single_sign_on_group() {
+    let mut config = Config::default();
+    config.requests.owners = [(
+        "*@example.com".to_string(),
+        vec!["group:payments-oncall".to_string(), "admin".to_string()],
+    )]
+    .into_iter()
+    .collect();
+    let s = serve_with(config).await;
+    let store = &s.state.auth.store;
+    // Two people signed in through single sign-on, one of them in the group.
+    let now = crate::domain::Timestamp::new(1);
+    let ann = store.create_user("ann", None, now).await.unwrap();
+    let eve = store.create_user("eve", None, now).await.unwrap();
+    store
+        .set_groups(ann.id, &["payments-oncall".to_string()])
+        .await
+        .unwrap();
+    store
+        .set_groups(eve.id, &["growth".to_string()])
+        .await
+        .unwrap();
+    let snap = s.state.inventory.snapshot();
+    let x = snap
+        .secrets()
+        .iter()
+        .find(|x| {
+            owner_with_tag(x, "owner")
+                .is_some_and(|o| o.name.to_lowercase().ends_with("@example.com"))
+        })
+        .expect("a secret owned by someone at example.com");
+    let (_, users) = requests::approvers(&s.state, x).await.unwrap();
+    assert_eq!(users, ["ann".to_string(), "admin".to_string()]);
+    // Leaving the group (at the next sign-in) ends it.
+    store.set_groups(ann.id, &[]).await.unwrap();
+    let (_, users) = requests::approvers(&s.state, x).await.unwrap();
+    assert_eq!(users, ["admin".to_string()]);
+    s.server.abort();
+}
+
+#[tokio::test]
 async fn requests_and_decisions_reach_the_webhook() {
     let receiver = crate::server::alerts::tests::Receiver::start().await;
     let mut config = granting();
