@@ -34,7 +34,10 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/secretscope.css"/>
-        <Title formatter=|t: String| if t.is_empty() { "secretscope".to_string() } else { format!("{t} · secretscope") }/>
+        // leptos_meta writes the title into the head unescaped, and pages put
+        // request data (a secret's name from the path) in it: escape it here,
+        // where every page's title passes.
+        <Title formatter=|t: String| if t.is_empty() { "secretscope".to_string() } else { format!("{} · secretscope", crate::domain::html::escape(&t)) }/>
         <Router>
             <a class="skip" href="#main">"Skip to content"</a>
             <components::header::Header/>

@@ -7,6 +7,7 @@ pub mod actions;
 pub mod audit;
 pub mod glob;
 pub mod health;
+pub mod html;
 pub mod owner;
 pub mod policy;
 pub mod query;

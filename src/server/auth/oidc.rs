@@ -541,10 +541,7 @@ pub async fn callback(
             // A page of our own, so that the way on is a same-site
             // navigation and the SameSite=Strict session cookie goes with it.
             let next = pending.next;
-            let escaped = next
-                .replace('&', "&amp;")
-                .replace('"', "&quot;")
-                .replace('<', "&lt;");
+            let escaped = crate::domain::html::escape(&next);
             let body = format!(
                 "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
                  <meta http-equiv=\"refresh\" content=\"0;url={escaped}\"><title>Signed in · secretscope</title></head>\

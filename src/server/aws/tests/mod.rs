@@ -10,6 +10,7 @@ mod browse;
 mod check;
 mod cloudtrail;
 mod demo;
+mod hardening;
 mod health;
 mod moto;
 mod requests;
