@@ -21,10 +21,18 @@ pub struct Folder {
     children: Vec<usize>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct NameTree {
     folders: Vec<Folder>,
     by_path: HashMap<String, usize>,
+}
+
+/// The tree of no secrets: the root alone. (A derived default would have no
+/// root, and `root()`/`trail()` would panic on an inventory not yet synced.)
+impl Default for NameTree {
+    fn default() -> Self {
+        NameTree::build(std::iter::empty())
+    }
 }
 
 impl NameTree {
@@ -174,6 +182,16 @@ mod tests {
             .collect();
         assert_eq!(paths, ["", "prod", "prod/payments"]);
         assert_eq!(t.trail("").len(), 1);
+    }
+
+    #[test]
+    fn the_default_tree_is_an_empty_root() {
+        let t = NameTree::default();
+        assert!(t.is_empty());
+        assert_eq!(t.len(), 1);
+        assert_eq!(t.root().secrets, 0);
+        assert_eq!(t.trail("prod/payments").len(), 1);
+        assert_eq!(t.children(t.root()).count(), 0);
     }
 
     #[test]
