@@ -397,6 +397,13 @@ impl Config {
         layer!("SECRETSCOPE_STORE_SQLITE_PATH", self.store.sqlite_path);
         layer!("SECRETSCOPE_AUTH_HTTPS", self.auth.https);
         layer!("SECRETSCOPE_AUTH_PUBLIC_URL", opt self.auth.public_url);
+        if let Some(v) = env("SECRETSCOPE_AUTH_ALLOWED_HOSTS") {
+            self.auth.allowed_hosts = v
+                .split(',')
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+                .collect();
+        }
         layer!("SECRETSCOPE_AUTH_PASSWORD_LOGIN", self.auth.password_login);
         layer!("SECRETSCOPE_AUTH_OIDC_ISSUER_URL", opt self.auth.oidc.issuer_url);
         layer!("SECRETSCOPE_AUTH_OIDC_CLIENT_ID", self.auth.oidc.client_id);

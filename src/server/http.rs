@@ -74,6 +74,11 @@ pub fn router(state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(axum::middleware::from_fn(super::security::headers))
+                // DNS rebinding stops here: only hosts the dashboard answers for.
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    super::security::host_guard,
+                ))
                 .layer(sessions),
         )
         // Outermost: every request is counted, the fallback's 404s included.

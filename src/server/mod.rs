@@ -51,6 +51,8 @@ pub struct AppState {
     /// Users, sessions, the audit trail and login throttling.
     pub auth: Arc<auth::Auth>,
     pub origin: security::OriginPolicy,
+    /// The `Host` names the dashboard answers (DNS rebinding).
+    pub hosts: security::HostPolicy,
     /// Restricted views for users whose grants do not cover everything.
     pub scoped: Arc<auth::ScopedViews>,
     /// Actions started per user, for the per-user limit.
@@ -109,6 +111,10 @@ impl AppState {
                 public_origin: auth.settings.public_url.clone(),
                 https: auth.settings.https,
             },
+            hosts: security::HostPolicy::new(
+                auth.settings.public_url.as_deref(),
+                &auth.settings.allowed_hosts,
+            ),
             auth,
             scoped: Default::default(),
             actions: Default::default(),

@@ -89,6 +89,107 @@ pub async fn origin_guard(
     next.run(req).await
 }
 
+/// Which `Host` headers the dashboard answers: the defence against DNS
+/// rebinding, where a page of the attacker's own name, once its name points
+/// at the dashboard's address, would read the dashboard as same-origin.
+///
+/// Answered: IP literals and `localhost` names (no one can rebind them: the
+/// browser sends the attacker's name in `Host`, never these), the host of
+/// `auth.public_url`, and the names in `auth.allowed_hosts` (for a proxy in
+/// front that rewrites `Host`). Every other name is refused before any
+/// handler, sessions included.
+#[derive(Clone, Debug, Default)]
+pub struct HostPolicy {
+    /// Lower-case `name` (any port) or `name:port` entries.
+    names: Vec<String>,
+}
+
+impl HostPolicy {
+    pub fn new(public_url: Option<&str>, allowed_hosts: &[String]) -> HostPolicy {
+        let mut names: Vec<String> = allowed_hosts
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
+        if let Some(url) = public_url {
+            let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            let authority = authority.rsplit('@').next().unwrap_or_default();
+            let default_port = if scheme.eq_ignore_ascii_case("http") {
+                ":80"
+            } else {
+                ":443"
+            };
+            let authority = authority.strip_suffix(default_port).unwrap_or(authority);
+            if !authority.is_empty() {
+                names.push(authority.to_ascii_lowercase());
+            }
+        }
+        HostPolicy { names }
+    }
+
+    /// True if a request with this `Host` header value is answered.
+    pub fn allows(&self, host: &str) -> bool {
+        let host = host.trim().to_ascii_lowercase();
+        if host.is_empty() || host.contains(['/', '@', ' ', '\\']) {
+            return false;
+        }
+        // Split off the port: `[::1]:3000`, `127.0.0.1:3000`, `name:3000`.
+        let name = if let Some(rest) = host.strip_prefix('[') {
+            match rest.split_once(']') {
+                Some((v6, tail)) if tail.is_empty() || valid_port(tail) => {
+                    return v6.parse::<std::net::Ipv6Addr>().is_ok();
+                }
+                _ => return false,
+            }
+        } else {
+            match host.rsplit_once(':') {
+                Some((name, port)) if valid_port(&format!(":{port}")) => name,
+                Some(_) => return false,
+                None => host.as_str(),
+            }
+        };
+        if name.parse::<std::net::Ipv4Addr>().is_ok()
+            || name == "localhost"
+            || name.ends_with(".localhost")
+        {
+            return true;
+        }
+        self.names.iter().any(|n| *n == host || *n == name)
+    }
+}
+
+fn valid_port(tail: &str) -> bool {
+    tail.strip_prefix(':')
+        .is_some_and(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Refuses a request whose `Host` the dashboard does not answer for (see
+/// [`HostPolicy`]) with 421, before sessions and handlers.
+pub async fn host_guard(
+    State(state): State<super::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        // HTTP/2 carries the host in the URI's authority instead.
+        .or_else(|| req.uri().authority().map(|a| a.to_string()));
+    if !host.is_some_and(|h| state.hosts.allows(&h)) {
+        tracing::warn!(host = ?req.headers().get(header::HOST), "request refused: Host is not one this dashboard answers for");
+        return (
+            StatusCode::MISDIRECTED_REQUEST,
+            [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+            "Refused: this dashboard does not answer for that host name. Open it at its own address; an operator can add the name to auth.allowed_hosts.\n",
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
 fn nonce() -> String {
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
@@ -218,6 +319,50 @@ mod tests {
             ("origin", "http://internal:8080"),
         ]);
         assert!(p.check(&Method::POST, &h).is_err());
+    }
+
+    #[test]
+    fn hosts_answered_are_ip_literals_localhost_and_configured_names() {
+        let p = HostPolicy::default();
+        for ok in [
+            "127.0.0.1:3000",
+            "127.0.0.1",
+            "10.1.2.3:8080",
+            "[::1]:3000",
+            "[::1]",
+            "localhost:3000",
+            "LOCALHOST",
+            "app.localhost:9",
+        ] {
+            assert!(p.allows(ok), "{ok}");
+        }
+        for bad in [
+            "attacker.example:3000",
+            "attacker.example",
+            "",
+            "127.0.0.1:30x0",
+            "[::1]x",
+            "evil@127.0.0.1",
+            "127.0.0.1.nip.io:3000",
+            "localhost.evil.example",
+        ] {
+            assert!(!p.allows(bad), "{bad:?}");
+        }
+        let p = HostPolicy::new(
+            Some("https://Secrets.Example.com:443/base"),
+            &["internal:8080".into(), "proxy.lan".into()],
+        );
+        assert!(p.allows("secrets.example.com"));
+        assert!(!p.allows("secrets.example.com:8443"));
+        assert!(p.allows("internal:8080"));
+        assert!(!p.allows("internal:8081"));
+        assert!(
+            p.allows("proxy.lan:1234"),
+            "a name without a port answers on any port"
+        );
+        assert!(!p.allows("attacker.example"));
+        let p = HostPolicy::new(Some("http://dash.test:8080"), &[]);
+        assert!(p.allows("dash.test:8080") && !p.allows("dash.test"));
     }
 
     #[test]

@@ -43,6 +43,10 @@ pub struct AuthSettings {
     /// `https://secrets.example.com`, when a proxy in front rewrites the
     /// Host header: the origin check then compares against it.
     pub public_url: Option<String>,
+    /// Host names the dashboard answers besides IP literals, `localhost` and
+    /// the host of `public_url` (a proxy that rewrites `Host` to an internal
+    /// name needs it here). Any other `Host` gets 421: DNS rebinding.
+    pub allowed_hosts: Vec<String>,
     /// Sign-in with a name and password (`POST /login`); turn it off when
     /// everyone signs in through `[auth.oidc]`.
     pub password_login: bool,
@@ -57,6 +61,7 @@ impl Default for AuthSettings {
             absolute_timeout_secs: 12 * 60 * 60,
             https: false,
             public_url: None,
+            allowed_hosts: Vec::new(),
             password_login: true,
             oidc: Default::default(),
         }
