@@ -73,6 +73,8 @@ pub fn router(state: AppState) -> Router {
                     }),
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                // A panic becomes a 500 page with the request id.
+                .layer(axum::middleware::from_fn(super::security::catch_panic))
                 .layer(axum::middleware::from_fn(super::security::headers))
                 // DNS rebinding stops here: only hosts the dashboard answers for.
                 .layer(axum::middleware::from_fn_with_state(

@@ -100,18 +100,21 @@ pub async fn origin_guard(
 /// handler, sessions included.
 #[derive(Clone, Debug, Default)]
 pub struct HostPolicy {
-    /// Lower-case `name` (any port) or `name:port` entries.
+    /// From `allowed_hosts`, lower case: `name` (any port) or `name:port`.
     names: Vec<String>,
+    /// `auth.public_url`'s `host[:port]` (no port for the scheme's default),
+    /// matched exactly.
+    public: Option<String>,
 }
 
 impl HostPolicy {
     pub fn new(public_url: Option<&str>, allowed_hosts: &[String]) -> HostPolicy {
-        let mut names: Vec<String> = allowed_hosts
+        let names: Vec<String> = allowed_hosts
             .iter()
             .map(|h| h.trim().to_ascii_lowercase())
             .filter(|h| !h.is_empty())
             .collect();
-        if let Some(url) = public_url {
+        let public = if let Some(url) = public_url {
             let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
             let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
             let authority = authority.rsplit('@').next().unwrap_or_default();
@@ -121,11 +124,11 @@ impl HostPolicy {
                 ":443"
             };
             let authority = authority.strip_suffix(default_port).unwrap_or(authority);
-            if !authority.is_empty() {
-                names.push(authority.to_ascii_lowercase());
-            }
-        }
-        HostPolicy { names }
+            (!authority.is_empty()).then(|| authority.to_ascii_lowercase())
+        } else {
+            None
+        };
+        HostPolicy { names, public }
     }
 
     /// True if a request with this `Host` header value is answered.
@@ -155,7 +158,8 @@ impl HostPolicy {
         {
             return true;
         }
-        self.names.iter().any(|n| *n == host || *n == name)
+        self.public.as_deref() == Some(host.as_str())
+            || self.names.iter().any(|n| *n == host || *n == name)
     }
 }
 
@@ -188,6 +192,54 @@ pub async fn host_guard(
             .into_response();
     }
     next.run(req).await
+}
+
+/// Turns a panic while answering a request into a 500 page naming the
+/// request id, instead of a dropped connection; the log gets the panic's
+/// message with the same id. (A panic is a bug; this keeps it a page.)
+pub async fn catch_panic(req: Request, next: Next) -> Response {
+    use futures_util::FutureExt as _;
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string();
+    let path = req.uri().path().to_string();
+    match std::panic::AssertUnwindSafe(next.run(req))
+        .catch_unwind()
+        .await
+    {
+        Ok(res) => res,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "(no message)".into());
+            tracing::error!(request_id = %id, %path, panic = %message, "a request panicked");
+            let body = format!(
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Error · secretscope</title></head>\
+                 <body><main><h1>Something went wrong on our side</h1>\
+                 <p>This page could not be made. Try again in a moment; if it keeps happening, \
+                 give whoever runs secretscope the request id <code>{}</code>.</p>\
+                 <p><a href=\"/\">Overview</a></p></main></body></html>",
+                crate::domain::html::escape(&id)
+            );
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/html; charset=utf-8"),
+                    ),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                ],
+                body,
+            )
+                .into_response()
+        }
+    }
 }
 
 fn nonce() -> String {
@@ -363,6 +415,37 @@ mod tests {
         assert!(!p.allows("attacker.example"));
         let p = HostPolicy::new(Some("http://dash.test:8080"), &[]);
         assert!(p.allows("dash.test:8080") && !p.allows("dash.test"));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_with_its_request_id() {
+        use tower::ServiceExt as _;
+        let app = axum::Router::new()
+            .route(
+                "/boom",
+                axum::routing::get(|| async {
+                    if true {
+                        panic!("index out of bounds");
+                    }
+                    "unreachable"
+                }),
+            )
+            .layer(axum::middleware::from_fn(catch_panic));
+        let req = axum::http::Request::get("/boom")
+            .header("x-request-id", "req-<1>")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let res = app.oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("Something went wrong on our side"), "{body}");
+        assert!(
+            body.contains("<code>req-&lt;1&gt;</code>"),
+            "the id, escaped: {body}"
+        );
     }
 
     #[test]

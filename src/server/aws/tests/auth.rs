@@ -190,7 +190,7 @@ fn expected(path: &str, caller: Caller) -> u16 {
     }
 }
 
-fn body_for(path: &str, target: &str) -> String {
+pub(super) fn body_for(path: &str, target: &str) -> String {
     let id = form_escape(target);
     match path {
         "/api/list_inventory" => "q=&path=&sort=&page=1".into(),
@@ -233,7 +233,7 @@ const ACTIONS: &[&str] = &[
 
 /// Every server function the app registers. Adding one without adding it
 /// here (and to `expected`) fails `every_server_function_is_in_the_matrix`.
-const MATRIX: &[&str] = &[
+pub(super) const MATRIX: &[&str] = &[
     "/api/get_me",
     "/api/get_sync_info",
     "/api/list_inventory",
