@@ -5,6 +5,9 @@ import * as path from "node:path";
 // every worker (which re-reads this file) agrees on it.
 const port = Number(process.env.E2E_PORT || 3917);
 const bin = process.env.SECRETSCOPE_BIN || path.resolve(__dirname, "../target/debug/secretscope");
+// The site (wasm, JS, CSS) the server hands out: .ci/test builds the debug
+// site into target/site-debug and the release site into target/site.
+const siteRoot = process.env.E2E_SITE_ROOT;
 export const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
@@ -38,7 +41,7 @@ export default defineConfig({
   },
   webServer: {
     // The server stops when the tests end (Playwright kills it).
-    command: `${bin} serve --demo --bind 127.0.0.1:${port}`,
+    command: `${bin} serve --demo --bind 127.0.0.1:${port}` + (siteRoot ? ` --site-root ${siteRoot}` : ""),
     cwd: path.resolve(__dirname, ".."),
     url: `${baseURL}/readyz`,
     timeout: 120_000,
