@@ -78,6 +78,14 @@ const DAY: i64 = 86_400;
 /// parsing, printing and matching never exhaust the stack.
 pub const MAX_DEPTH: usize = 64;
 
+/// The longest search accepted, in characters: a search box line, with room.
+/// Longer input is refused with a sentence before it is parsed, so no one
+/// search can hold the server (or make every facet link repeat megabytes).
+pub const MAX_QUERY_CHARS: usize = 2_000;
+
+/// The most terms one search may have (each text, field or quoted term).
+pub const MAX_TERMS: usize = 64;
+
 /// The key id a secret without one is encrypted with, for `kms:<text>`.
 const AWS_MANAGED_KEY: &str = "alias/aws/secretsmanager";
 
@@ -213,6 +221,14 @@ pub struct ParseError {
 impl Query {
     /// Parses `input`; an empty or blank input matches everything.
     pub fn parse(input: &str) -> Result<Query, ParseError> {
+        // Counting stops past the limit: the cost is bounded whatever comes.
+        if input.chars().take(MAX_QUERY_CHARS + 1).count() > MAX_QUERY_CHARS {
+            return Err(error(
+                MAX_QUERY_CHARS,
+                format!("the search is too long: at most {MAX_QUERY_CHARS} characters; narrow it with fewer, more specific terms"),
+                &[],
+            ));
+        }
         Parser::new(input).parse_query()
     }
 
@@ -1293,6 +1309,8 @@ struct Parser {
     chars: Vec<char>,
     pos: usize,
     depth: usize,
+    /// Terms read so far (at most [`MAX_TERMS`]).
+    terms: usize,
 }
 
 /// A top-level term with its character span, for `toggle_tag_term`.
@@ -1318,6 +1336,7 @@ impl Parser {
             chars: input.chars().collect(),
             pos: 0,
             depth: 0,
+            terms: 0,
         }
     }
 
@@ -1466,6 +1485,16 @@ impl Parser {
     }
 
     fn parse_primary(&mut self) -> Result<Expr, ParseError> {
+        if self.peek() != Some('(') {
+            self.terms += 1;
+            if self.terms > MAX_TERMS {
+                return Err(error(
+                    self.pos,
+                    format!("too many terms: a search has at most {MAX_TERMS}; narrow it with fewer, more specific terms"),
+                    &[],
+                ));
+            }
+        }
         match self.peek() {
             Some('(') => {
                 let open = self.pos;
@@ -2922,13 +2951,48 @@ mod tests {
     }
 
     fn tree(leaf: impl Strategy<Value = Term> + 'static) -> impl Strategy<Value = Expr> {
-        leaf.prop_map(Expr::Term).prop_recursive(4, 24, 4, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 2..4).prop_filter_map("and", Expr::and),
-                prop::collection::vec(inner.clone(), 2..4).prop_filter_map("or", Expr::or),
-                inner.prop_map(|e| !e),
-            ]
-        })
+        leaf.prop_map(Expr::Term)
+            .prop_recursive(4, 24, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 2..4).prop_filter_map("and", Expr::and),
+                    prop::collection::vec(inner.clone(), 2..4).prop_filter_map("or", Expr::or),
+                    inner.prop_map(|e| !e),
+                ]
+            })
+            // Two trees joined must stay within the parser's term limit.
+            .prop_filter("at most half of MAX_TERMS terms", |e| {
+                leaves(e) <= MAX_TERMS / 2
+            })
+    }
+
+    fn leaves(e: &Expr) -> usize {
+        match e {
+            Expr::And(v) | Expr::Or(v) => v.iter().map(leaves).sum(),
+            Expr::Not(inner) => leaves(inner),
+            Expr::Term(_) => 1,
+        }
+    }
+
+    #[test]
+    fn a_search_is_bounded_in_length_and_terms() {
+        let ok = "a ".repeat(MAX_TERMS);
+        assert!(Query::parse(&ok).is_ok());
+        let e = Query::parse(&"a ".repeat(MAX_TERMS + 1)).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("too many terms: a search has at most 64"),
+            "{e:?}"
+        );
+        // Parentheses are no way around it.
+        let e = Query::parse(&format!("({})", "-zzq ".repeat(MAX_TERMS + 1))).unwrap_err();
+        assert!(e.message.starts_with("too many terms"), "{e:?}");
+        let long = "x".repeat(MAX_QUERY_CHARS + 1);
+        let e = Query::parse(&long).unwrap_err();
+        assert!(e.message.contains("at most 2000 characters"), "{e:?}");
+        assert!(e.position <= long.chars().count());
+        assert!(Query::parse(&"x".repeat(MAX_QUERY_CHARS)).is_ok());
+        // The reviewer's 1.9 MB of -zzq terms is refused before parsing.
+        assert!(Query::parse(&"-zzq ".repeat(400_000)).is_err());
     }
 
     fn pick(words: &'static [&'static str]) -> impl Strategy<Value = super::Value> {
