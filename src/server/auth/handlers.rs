@@ -101,7 +101,7 @@ pub async fn login(
         )
             .into_response();
     }
-    if let Some(wait) = auth.limiter.wait(&info.client, &name, Instant::now()) {
+    if let Err(wait) = auth.limiter.begin(&info.client, &name, Instant::now()) {
         let detail = format!(
             "too many failed sign-ins; refused for {}",
             limiter::wait_text(wait)
@@ -134,7 +134,7 @@ pub async fn login(
     let ok = password::verify_limited(hash, password).await;
     let user = user.filter(|u| ok && !u.disabled && u.password_hash.is_some());
     let Some(user) = user else {
-        auth.limiter.failed(&info.client, &name, Instant::now());
+        // `begin` counted it already.
         if let Err(e) = failed("wrong name or password, or the account is disabled").await {
             return unavailable(e);
         }
@@ -154,7 +154,7 @@ pub async fn login(
     {
         return unavailable(e);
     }
-    auth.limiter.succeeded(&name);
+    auth.limiter.succeeded(&info.client, &name);
     // A new id at sign-in: an id planted before it (fixation) is worthless.
     let signed_in = async {
         session.cycle_id().await?;

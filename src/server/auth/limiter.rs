@@ -1,6 +1,19 @@
-//! Login throttling, per client address and per user name: after `max`
-//! failed attempts within `window`, further attempts from that address (or
-//! for that name) are refused until the oldest failure leaves the window.
+//! Login throttling, decided atomically for each attempt before its
+//! password is checked:
+//! - per client address and name (the pair): after `max_per_pair` failures
+//!   within `window`, that address may not try that name again until the
+//!   oldest failure leaves the window;
+//! - per client address: after `max_per_client` failures within `window`,
+//!   over any names, that address waits the same way;
+//! - per name, from any address: after `max_per_name` failures within
+//!   `window`, attempts for the name are *slowed* to one per
+//!   `name_interval`, never locked: an attacker spread over many addresses
+//!   gets a few guesses a minute, and the owner still signs in (at most a
+//!   few seconds later).
+//!
+//! An attempt counts as a failure from the moment it is let through, and a
+//! sign-in that succeeds takes its count back: parallel wrong passwords can
+//! not all pass the check before the first is recorded.
 //! In memory: a restart forgets, which only ever favours a locked-out user.
 
 use std::collections::{HashMap, VecDeque};
@@ -9,16 +22,20 @@ use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
-    pub max_per_name: usize,
+    pub max_per_pair: usize,
     pub max_per_client: usize,
+    pub max_per_name: usize,
+    pub name_interval: Duration,
     pub window: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_per_name: 5,
+            max_per_pair: 5,
             max_per_client: 20,
+            max_per_name: 5,
+            name_interval: Duration::from_secs(3),
             window: Duration::from_secs(15 * 60),
         }
     }
@@ -39,15 +56,24 @@ impl Failures {
         window: Duration,
         now: Instant,
     ) -> Option<Duration> {
-        let q = self.0.get_mut(key)?;
+        let n = self.recent(key, window, now);
+        let q = self.0.get(key)?;
+        (n >= max).then(|| window.saturating_sub(now.duration_since(q[0])))
+    }
+
+    /// How many events `key` has within `window` (older ones are dropped).
+    fn recent(&mut self, key: &str, window: Duration, now: Instant) -> usize {
+        let Some(q) = self.0.get_mut(key) else {
+            return 0;
+        };
         while q.front().is_some_and(|t| now.duration_since(*t) >= window) {
             q.pop_front();
         }
         if q.is_empty() {
             self.0.remove(key);
-            return None;
+            return 0;
         }
-        (q.len() >= max).then(|| window.saturating_sub(now.duration_since(q[0])))
+        q.len()
     }
 
     pub(crate) fn add(&mut self, key: &str, max: usize, now: Instant) {
@@ -57,12 +83,37 @@ impl Failures {
             q.pop_front();
         }
     }
+
+    /// Takes back the newest event of `key`.
+    fn take_back(&mut self, key: &str) {
+        if let Some(q) = self.0.get_mut(key) {
+            q.pop_back();
+            if q.is_empty() {
+                self.0.remove(key);
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    by_pair: Failures,
+    by_client: Failures,
+    by_name: Failures,
+    /// When a slowed name may next be tried.
+    name_next: HashMap<String, Instant>,
 }
 
 #[derive(Debug, Default)]
 pub struct LoginLimiter {
     limits: Limits,
-    state: Mutex<(Failures, Failures)>,
+    state: Mutex<State>,
+}
+
+/// The keys of one attempt.
+fn keys(client: &str, name: &str) -> (String, String) {
+    let name = name.to_lowercase();
+    (format!("{client}\u{0}{name}"), name)
 }
 
 impl LoginLimiter {
@@ -73,29 +124,91 @@ impl LoginLimiter {
         }
     }
 
-    /// How long `client` or `name` must wait before trying again; `None`
-    /// when it may try now. Names compare case-insensitively.
-    pub fn wait(&self, client: &str, name: &str, now: Instant) -> Option<Duration> {
+    /// Lets an attempt of `client` for `name` through, counting it as a
+    /// failure until [`LoginLimiter::succeeded`] takes it back; or how long
+    /// to wait. Check and count are one step. Names compare
+    /// case-insensitively.
+    pub fn begin(&self, client: &str, name: &str, now: Instant) -> Result<(), Duration> {
         let l = self.limits;
+        let (pair, name) = keys(client, name);
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let by_client = s.0.wait(client, l.max_per_client, l.window, now);
-        let by_name =
-            s.1.wait(&name.to_lowercase(), l.max_per_name, l.window, now);
-        by_client.max(by_name)
+        let locked = s
+            .by_pair
+            .wait(&pair, l.max_per_pair, l.window, now)
+            .max(s.by_client.wait(client, l.max_per_client, l.window, now));
+        if let Some(wait) = locked {
+            return Err(wait);
+        }
+        let slowed = s.by_name.recent(&name, l.window, now) >= l.max_per_name;
+        if slowed {
+            if let Some(next) = s.name_next.get(&name).filter(|t| now < **t) {
+                return Err(next.duration_since(now));
+            }
+            s.name_next.insert(name.clone(), now + l.name_interval);
+        } else {
+            s.name_next.remove(&name);
+        }
+        s.by_pair.add(&pair, l.max_per_pair, now);
+        s.by_client.add(client, l.max_per_client, now);
+        // Kept a little past the slowing threshold: enough to know it is met.
+        s.by_name.add(&name, l.max_per_name * 4, now);
+        if s.name_next.len() > 100_000 {
+            s.name_next.retain(|_, t| now < *t);
+        }
+        Ok(())
     }
 
-    pub fn failed(&self, client: &str, name: &str, now: Instant) {
-        let l = self.limits;
+    /// The attempt let through by `begin` was a good password: its count is
+    /// taken back, and the name's failures from this address are cleared
+    /// (not the address's others: one good password must not reset a
+    /// guessing run over other names, nor the name's from elsewhere).
+    pub fn succeeded(&self, client: &str, name: &str) {
+        let (pair, name) = keys(client, name);
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        s.0.add(client, l.max_per_client, now);
-        s.1.add(&name.to_lowercase(), l.max_per_name, now);
+        s.by_pair.0.remove(&pair);
+        s.by_client.take_back(client);
+        s.by_name.take_back(&name);
+    }
+}
+
+/// A token bucket per user: `burst` calls at once, refilled at
+/// `per_minute`. It paces every server function that reaches AWS on a
+/// person's behalf (detail reads, refresh, previews, rotation progress), so
+/// that no one person can spend the dashboard's AWS call budget.
+#[derive(Debug)]
+pub struct UserBuckets {
+    burst: f64,
+    per_sec: f64,
+    state: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl UserBuckets {
+    pub fn new(per_minute: u32, burst: u32) -> UserBuckets {
+        UserBuckets {
+            burst: f64::from(burst.max(1)),
+            per_sec: f64::from(per_minute.max(1)) / 60.0,
+            state: Mutex::default(),
+        }
     }
 
-    /// A successful login clears the name's failures (not the address's:
-    /// one good password must not reset a guessing run over other names).
-    pub fn succeeded(&self, name: &str) {
-        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        s.1 .0.remove(&name.to_lowercase());
+    /// Takes one call from `user`'s bucket, or says how long until one is
+    /// there.
+    pub fn take(&self, user: &str, now: Instant) -> Result<(), Duration> {
+        let mut m = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if m.len() > 10_000 {
+            // Full buckets hold no information: forget them.
+            let (burst, per_sec) = (self.burst, self.per_sec);
+            m.retain(|_, (t, at)| *t + now.duration_since(*at).as_secs_f64() * per_sec < burst);
+        }
+        let (tokens, at) = m.entry(user.to_string()).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.per_sec).min(self.burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - *tokens) / self.per_sec))
+        }
     }
 }
 
@@ -110,37 +223,54 @@ mod tests {
 
     fn limiter() -> LoginLimiter {
         LoginLimiter::new(Limits {
-            max_per_name: 3,
+            max_per_pair: 3,
             max_per_client: 5,
+            max_per_name: 4,
+            name_interval: Duration::from_secs(2),
             window: Duration::from_secs(60),
         })
     }
 
     #[test]
-    fn a_name_is_locked_after_max_failures_until_the_window_passes() {
+    fn a_pair_is_locked_after_max_failures_until_the_window_passes() {
         let l = limiter();
         let t0 = Instant::now();
         for i in 0..3 {
-            assert_eq!(l.wait("10.0.0.1", "alice", t0), None, "attempt {i}");
-            l.failed("10.0.0.1", "alice", t0 + Duration::from_secs(i));
+            assert_eq!(
+                l.begin("10.0.0.1", "alice", t0 + Duration::from_secs(i)),
+                Ok(()),
+                "attempt {i}"
+            );
         }
-        // Locked for this name from any address, case-insensitively.
+        // Locked for this address and name, case-insensitively…
         let w = l
-            .wait("10.0.0.9", "ALICE", t0 + Duration::from_secs(10))
-            .unwrap();
+            .begin("10.0.0.1", "ALICE", t0 + Duration::from_secs(10))
+            .unwrap_err();
         assert_eq!(w, Duration::from_secs(50));
+        // …but the owner, from their own address, is not locked out.
         assert_eq!(
-            l.wait("10.0.0.9", "bob", t0 + Duration::from_secs(10)),
-            None
+            l.begin("10.0.0.9", "alice", t0 + Duration::from_secs(10)),
+            Ok(())
         );
         // The oldest failure leaves the window at t0+60.
         assert!(l
-            .wait("10.0.0.1", "alice", t0 + Duration::from_secs(59))
-            .is_some());
+            .begin("10.0.0.1", "alice", t0 + Duration::from_secs(59))
+            .is_err());
         assert_eq!(
-            l.wait("10.0.0.1", "alice", t0 + Duration::from_secs(60)),
-            None
+            l.begin("10.0.0.1", "alice", t0 + Duration::from_secs(60)),
+            Ok(())
         );
+    }
+
+    #[test]
+    fn the_check_and_the_count_are_one_step() {
+        // Eight attempts at once, none finished: only the limit gets through.
+        let l = limiter();
+        let t0 = Instant::now();
+        let through = (0..8)
+            .filter(|_| l.begin("10.0.0.1", "alice", t0).is_ok())
+            .count();
+        assert_eq!(through, 3);
     }
 
     #[test]
@@ -148,22 +278,61 @@ mod tests {
         let l = limiter();
         let t0 = Instant::now();
         for (i, name) in ["a", "b", "c", "d", "e"].iter().enumerate() {
-            assert_eq!(l.wait("10.0.0.1", name, t0), None, "attempt {i}");
-            l.failed("10.0.0.1", name, t0);
+            assert_eq!(l.begin("10.0.0.1", name, t0), Ok(()), "attempt {i}");
         }
-        assert!(l.wait("10.0.0.1", "f", t0).is_some());
-        assert_eq!(l.wait("10.0.0.2", "f", t0), None);
+        assert!(l.begin("10.0.0.1", "f", t0).is_err());
+        assert_eq!(l.begin("10.0.0.2", "f", t0), Ok(()));
     }
 
     #[test]
-    fn success_clears_the_name_only() {
+    fn a_name_under_attack_from_many_addresses_is_slowed_not_locked() {
         let l = limiter();
         let t0 = Instant::now();
-        for _ in 0..3 {
-            l.failed("10.0.0.1", "alice", t0);
+        for i in 0..4 {
+            assert_eq!(l.begin(&format!("10.0.1.{i}"), "alice", t0), Ok(()));
         }
-        l.succeeded("Alice");
-        assert_eq!(l.wait("10.0.0.2", "alice", t0), None);
+        // Past max_per_name: one attempt per name_interval, from anywhere.
+        assert_eq!(l.begin("10.0.1.50", "alice", t0), Ok(()));
+        assert_eq!(
+            l.begin("10.0.1.51", "alice", t0 + Duration::from_millis(500)),
+            Err(Duration::from_millis(1500))
+        );
+        // The owner waits seconds, not the window, and signs in.
+        let t1 = t0 + Duration::from_secs(2);
+        assert_eq!(l.begin("192.168.7.7", "alice", t1), Ok(()));
+        l.succeeded("192.168.7.7", "alice");
+        // Other names are not slowed.
+        assert_eq!(l.begin("10.0.1.52", "bob", t1), Ok(()));
+    }
+
+    #[test]
+    fn each_user_has_a_burst_then_a_steady_rate() {
+        let b = UserBuckets::new(60, 20);
+        let t0 = Instant::now();
+        // 60 calls at once: the burst passes, the rest wait.
+        let passed = (0..60).filter(|_| b.take("viewer", t0).is_ok()).count();
+        assert_eq!(passed, 20);
+        assert_eq!(b.take("viewer", t0), Err(Duration::from_secs(1)));
+        // Another user is not held up by the first.
+        assert_eq!(b.take("admin", t0), Ok(()));
+        // One a second comes back.
+        assert_eq!(b.take("viewer", t0 + Duration::from_secs(1)), Ok(()));
+        assert!(b.take("viewer", t0 + Duration::from_secs(1)).is_err());
+        assert_eq!(b.take("viewer", t0 + Duration::from_secs(30)), Ok(()));
+    }
+
+    #[test]
+    fn success_takes_its_attempt_back_and_clears_the_pair() {
+        let l = limiter();
+        let t0 = Instant::now();
+        for _ in 0..2 {
+            l.begin("10.0.0.1", "alice", t0).unwrap();
+        }
+        l.begin("10.0.0.1", "Alice", t0).unwrap();
+        l.succeeded("10.0.0.1", "Alice");
+        for _ in 0..3 {
+            assert_eq!(l.begin("10.0.0.1", "alice", t0), Ok(()));
+        }
         assert_eq!(wait_text(Duration::from_secs(42)), "42 s");
         assert_eq!(wait_text(Duration::from_millis(10)), "1 s");
         assert_eq!(wait_text(Duration::from_secs(600)), "10 min");
