@@ -13,7 +13,7 @@
 
 mod audit;
 mod requests;
-mod sessions;
+pub(crate) mod sessions;
 #[cfg(test)]
 mod tests;
 mod users;
@@ -231,6 +231,7 @@ fn sqlite_file_url(path: &Path) -> Result<String, StoreError> {
     std::fs::create_dir_all(dir).map_err(|e| cannot("cannot create its directory", &e))?;
     let dir = std::fs::canonicalize(dir).map_err(|e| cannot("cannot resolve its directory", &e))?;
     let full = dir.join(file);
+    owner_only(&full).map_err(|e| cannot("cannot make it readable by its owner only", &e))?;
     let Some(full) = full.to_str() else {
         return Err(StoreError::Config(format!(
             "the SQLite path {} is not UTF-8",
@@ -238,6 +239,29 @@ fn sqlite_file_url(path: &Path) -> Result<String, StoreError> {
         )));
     };
     Ok(format!("sqlite://{}?mode=rwc", percent_encode_path(full)))
+}
+
+/// Creates the store file readable and writable by its owner only (0600),
+/// or takes group and other permissions off an existing one: it holds
+/// users, password hashes, sessions and the audit trail. SQLite gives its
+/// `-wal` and `-shm` files the same permissions.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    let mode = file.metadata()?.permissions().mode();
+    if mode & 0o077 != 0 {
+        tracing::warn!(
+            "the store {} was readable by others (mode {:o}); it is now 0600",
+            path.display(),
+            mode & 0o777
+        );
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
 }
 
 /// Escapes every byte but unreserved ones and `/`, so that the URL parser
@@ -276,6 +300,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "user_groups",
         include_str!("../../../migrations/sqlite/0003_user_groups.sql"),
     ),
+    (
+        4,
+        "hardening",
+        include_str!("../../../migrations/sqlite/0004_hardening.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -292,6 +321,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "user_groups",
         include_str!("../../../migrations/postgres/0003_user_groups.sql"),
+    ),
+    (
+        4,
+        "hardening",
+        include_str!("../../../migrations/postgres/0004_hardening.sql"),
     ),
 ];
 

@@ -29,7 +29,7 @@ pub struct RequestChange {
 
 const COLUMNS: &str = "id, secret, secret_arn, principal, justification, requested_by, \
                        requested_at, duration_secs, status, owner, approvers, decided_by, \
-                       decided_at, comment, expires_at";
+                       decided_at, comment, expires_at, askers";
 
 /// Attempts at merging before giving up (each lost race retries).
 const MERGE_ATTEMPTS: usize = 8;
@@ -59,6 +59,11 @@ fn from_row(row: &AnyRow) -> Result<AccessRequest, StoreError> {
         decided_at: row.try_get::<Option<i64>, _>(12)?.map(Timestamp::new),
         comment: row.try_get(13)?,
         expires_at: row.try_get::<Option<i64>, _>(14)?.map(Timestamp::new),
+        askers: serde_json::from_str(&row.try_get::<String, _>(15)?).map_err(|e| {
+            corrupt(format!(
+                "access request {id}: askers are not a JSON list: {e}"
+            ))
+        })?,
     })
 }
 
@@ -83,8 +88,8 @@ impl Store {
         for _ in 0..MERGE_ATTEMPTS {
             let inserted = sqlx::query(&format!(
                 "INSERT INTO access_requests (secret, secret_arn, principal, justification, \
-                 requested_by, requested_at, duration_secs, status, owner, approvers) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
+                 requested_by, requested_at, duration_secs, status, owner, approvers, askers) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
             ))
             .bind(&r.secret)
             .bind(&r.secret_arn)
@@ -96,6 +101,7 @@ impl Store {
             .bind(RequestStatus::Pending.as_str())
             .bind(&r.owner)
             .bind(&approvers)
+            .bind(serde_json::to_string(&[&r.requested_by]).expect("a list of strings serializes"))
             .fetch_one(self.pool())
             .await;
             match inserted {
@@ -117,10 +123,20 @@ impl Store {
             } else {
                 format!("{}\n{line}", open.justification)
             };
+            // Everyone who asked stays on the request: none of them may
+            // decide it (a decider who merges into a request must not then
+            // approve the longer duration they added).
+            let mut askers = open.askers.clone();
+            if !askers.contains(&r.requested_by) {
+                askers.push(r.requested_by.clone());
+            }
+            let askers_json = serde_json::to_string(&askers).expect("a list of strings serializes");
+            let open_askers =
+                serde_json::to_string(&open.askers).expect("a list of strings serializes");
             let merged = sqlx::query(&format!(
-                "UPDATE access_requests SET justification = $1, duration_secs = $2 \
+                "UPDATE access_requests SET justification = $1, duration_secs = $2, askers = $7 \
                  WHERE id = $3 AND status = $4 AND justification = $5 AND duration_secs = $6 \
-                 RETURNING {COLUMNS}"
+                 AND askers = $8 RETURNING {COLUMNS}"
             ))
             .bind(&justification)
             .bind(open.duration_secs.max(r.duration_secs))
@@ -128,6 +144,8 @@ impl Store {
             .bind(RequestStatus::Pending.as_str())
             .bind(&open.justification)
             .bind(open.duration_secs)
+            .bind(&askers_json)
+            .bind(&open_askers)
             .fetch_optional(self.pool())
             .await?;
             if let Some(row) = merged {

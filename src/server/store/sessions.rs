@@ -9,12 +9,24 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
 /// A [`SessionStore`] over [`Store`]: a row per session, its data as JSON,
-/// its expiry in unix seconds (sub-second precision is dropped).
+/// its expiry in unix seconds (sub-second precision is dropped). A row is
+/// keyed by the SHA-256 of the session id, never the id itself: the cookie
+/// holds the id, so a copy of the table (a backup, a leaked file) signs
+/// nobody in.
 #[derive(Clone, Debug)]
 pub struct SqlSessionStore(pub Store);
 
 fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
+}
+
+/// The key a session is stored under: the hex SHA-256 of its id.
+pub(crate) fn key(id: &Id) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(id.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn now_secs() -> i64 {
@@ -32,7 +44,7 @@ impl SqlSessionStore {
              ON CONFLICT (id) {on_conflict}"
         );
         let done = sqlx::query(&sql)
-            .bind(record.id.to_string())
+            .bind(key(&record.id))
             .bind(data)
             .bind(record.expiry_date.unix_timestamp())
             .execute(self.0.pool())
@@ -66,7 +78,7 @@ impl SessionStore for SqlSessionStore {
     /// The session, unless it is missing or expired.
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
         let row = sqlx::query("SELECT data, expiry FROM sessions WHERE id = $1 AND expiry > $2")
-            .bind(session_id.to_string())
+            .bind(key(session_id))
             .bind(now_secs())
             .fetch_optional(self.0.pool())
             .await
@@ -87,7 +99,7 @@ impl SessionStore for SqlSessionStore {
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(session_id.to_string())
+            .bind(key(session_id))
             .execute(self.0.pool())
             .await
             .map_err(backend)?;

@@ -882,6 +882,29 @@ async fn sessions_are_created_loaded_saved_and_deleted(s: &Store) {
     sessions.create(&mut a).await.unwrap();
     assert_eq!(a.id, asked, "a free id is kept");
     assert_eq!(sessions.load(&a.id).await.unwrap(), Some(a.clone()));
+    // At rest, the row is keyed by a hash: the id a cookie carries is not in
+    // the table, so a copy of it signs nobody in.
+    let stored = |id: String| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions WHERE id = $1")
+            .bind(id)
+            .fetch_one(s.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        stored(a.id.to_string()).await,
+        0,
+        "the raw id is not stored"
+    );
+    assert_eq!(stored(crate::server::store::sessions::key(&a.id)).await, 1);
+    let all: Vec<String> = sqlx::query_scalar("SELECT id FROM sessions")
+        .fetch_all(s.pool())
+        .await
+        .unwrap();
+    assert!(
+        all.iter().all(|k| k.len() == 64 && k != &a.id.to_string()),
+        "{all:?}"
+    );
     assert_eq!(sessions.load(&Id::default()).await.unwrap(), None);
 
     let mut changed = a.clone();
@@ -942,7 +965,7 @@ async fn session_id_collisions_do_not_overwrite(s: &Store) {
     sessions.create(&mut reuse).await.unwrap();
     assert_ne!(reuse.id, dead.id);
     let data: String = sqlx::query("SELECT data FROM sessions WHERE id = $1")
-        .bind(dead.id.to_string())
+        .bind(crate::server::store::sessions::key(&dead.id))
         .fetch_one(s.pool())
         .await
         .unwrap()
@@ -951,6 +974,35 @@ async fn session_id_collisions_do_not_overwrite(s: &Store) {
 }
 
 // ---- opening ----
+
+/// Issue 19, finding 7: the demo's store was mode 644, readable by every
+/// local user, with usable session ids in it.
+#[tokio::test]
+async fn store_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let fresh = dir.path().join("fresh.db");
+    let store = Store::open(&format!("sqlite://{}", fresh.display()))
+        .await
+        .unwrap();
+    store.ping().await.unwrap();
+    assert_eq!(mode(&fresh), 0o600);
+    for side in ["fresh.db-wal", "fresh.db-shm"] {
+        let p = dir.path().join(side);
+        if p.exists() {
+            assert_eq!(mode(&p) & 0o077, 0, "{side}");
+        }
+    }
+    // A file someone made world-readable is tightened when opened.
+    let old = dir.path().join("old.db");
+    std::fs::write(&old, b"").unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+    Store::open(&format!("sqlite://{}", old.display()))
+        .await
+        .unwrap();
+    assert_eq!(mode(&old), 0o600);
+}
 
 #[tokio::test]
 async fn unknown_schemes_name_the_accepted_forms() {
