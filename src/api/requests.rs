@@ -42,14 +42,13 @@ pub struct RequestMade {
 }
 
 #[cfg(feature = "ssr")]
-fn row(who: &crate::server::auth::Principal, r: AccessRequest) -> RequestRow {
-    let can_decide = crate::server::requests::may_decide(who, &r);
+fn row(who: &crate::server::auth::Principal, r: AccessRequest, can_decide: bool) -> RequestRow {
     let can_revoke = matches!(
         r.status,
         crate::domain::requests::RequestStatus::Active
             | crate::domain::requests::RequestStatus::Approved
             | crate::domain::requests::RequestStatus::Failed
-    ) && (can_decide || r.requested_by == who.name);
+    ) && (can_decide || r.asked_by(&who.name));
     RequestRow {
         can_decide: can_decide && r.status == crate::domain::requests::RequestStatus::Pending,
         can_revoke,
@@ -65,8 +64,9 @@ pub async fn list_requests() -> Result<RequestsPage, ServerFnError> {
         .map_err(|e| e.to_server_fn_error())?;
     Ok(RequestsPage {
         now: crate::server::aws::sync::now(),
-        mine: mine.into_iter().map(|r| row(&who, r)).collect(),
-        inbox: inbox.into_iter().map(|r| row(&who, r)).collect(),
+        // Nobody decides what they asked for; the inbox is what they may decide.
+        mine: mine.into_iter().map(|r| row(&who, r, false)).collect(),
+        inbox: inbox.into_iter().map(|r| row(&who, r, true)).collect(),
         grants: state.config.requests.grants,
         max_duration: crate::domain::requests::duration_text(
             state.config.requests.max_duration_secs,
@@ -94,7 +94,7 @@ pub async fn request_access(
 /// What approving request `id` for `duration` (empty: as asked) would do.
 #[server(endpoint = "preview_approval")]
 pub async fn preview_approval(id: i64, duration: String) -> Result<ApprovalPreview, ServerFnError> {
-    let (state, who) = super::signed_in("preview_approval").await?;
+    let (state, who) = super::signed_in_reading_aws("preview_approval").await?;
     let p = crate::server::requests::plan_approval(&state, &who, id, &duration)
         .await
         .map_err(|e| e.to_server_fn_error())?;

@@ -89,6 +89,40 @@ pub struct AccessRequest {
     pub comment: Option<String>,
     /// When the grant ends (set on approval).
     pub expires_at: Option<Timestamp>,
+    /// Everyone who asked (the first requester, then each whose request
+    /// was merged into this one): none of them may decide it.
+    pub askers: Vec<String>,
+}
+
+impl AccessRequest {
+    /// True if `user` asked for this request, first or by a merge.
+    pub fn asked_by(&self, user: &str) -> bool {
+        self.requested_by == user || self.askers.iter().any(|a| a == user)
+    }
+
+    /// "viewer" or "viewer and operator": everyone who asked.
+    pub fn askers_text(&self) -> String {
+        let mut all = vec![self.requested_by.as_str()];
+        all.extend(
+            self.askers
+                .iter()
+                .map(String::as_str)
+                .filter(|a| *a != self.requested_by),
+        );
+        match all.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            _ => self.requested_by.clone(),
+        }
+    }
+}
+
+/// The account, when a principal names a whole account (`…:root`): a grant
+/// to it lets any role or user in that account that its own IAM allows
+/// read the secret.
+pub fn whole_account(principal: &str) -> Option<&str> {
+    let rest = principal.strip_suffix(":root")?;
+    let account = rest.rsplit(':').next()?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
 }
 
 impl AccessRequest {
@@ -377,6 +411,16 @@ pub fn diff(before: &str, after: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_root_principal_is_a_whole_account() {
+        assert_eq!(
+            whole_account("arn:aws:iam::123456789012:root"),
+            Some("123456789012")
+        );
+        assert_eq!(whole_account("arn:aws:iam::123456789012:role/root"), None);
+        assert_eq!(whole_account("arn:aws:iam::123456789012:role/app"), None);
+    }
 
     #[test]
     fn principals_are_roles_users_or_roots() {

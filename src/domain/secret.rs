@@ -275,6 +275,43 @@ pub fn function_name(arn: &str) -> &str {
     }
 }
 
+/// The account and region of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:…`),
+/// when it has both.
+pub fn arn_account_region(arn: &str) -> Option<(&str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_), Some(_), Some(region), Some(account), Some(_)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    (!region.is_empty() && !account.is_empty()).then_some((account, region))
+}
+
+/// "123456789012 · eu-west-1" for a secret's ARN, or "" when it has no such parts.
+pub fn place_of(arn: &str) -> String {
+    arn_account_region(arn).map_or_else(String::new, |(a, r)| format!("{a} · {r}"))
+}
+
+#[cfg(test)]
+mod arn_tests {
+    use super::*;
+
+    #[test]
+    fn account_and_region_come_from_the_arn() {
+        let arn = "arn:aws:secretsmanager:eu-west-1:210987654321:secret:prod/x:y-AbCdEf";
+        assert_eq!(arn_account_region(arn), Some(("210987654321", "eu-west-1")));
+        assert_eq!(place_of(arn), "210987654321 · eu-west-1");
+        assert_eq!(arn_account_region("arn:aws:iam::123456789012:root"), None);
+        assert_eq!(arn_account_region("prod/payments/db"), None);
+        assert_eq!(place_of("nonsense"), "");
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod fixtures {
     use super::*;

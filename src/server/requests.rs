@@ -91,10 +91,46 @@ pub async fn approvers(state: &AppState, s: &Secret) -> Result<(String, Vec<Stri
     Ok((shown, users))
 }
 
-/// True when `who` may approve, deny or revoke `r`: an admin or one of its
-/// approvers, and never the person who asked.
-pub fn may_decide(who: &Principal, r: &AccessRequest) -> bool {
-    r.requested_by != who.name && (who.is_admin() || r.approvers.contains(&who.name))
+/// True when `who` may approve, deny or revoke `r`, worked out now (not
+/// when it was filed: someone who has left the owner's group or lost their
+/// grant since may no longer decide): an admin, or one of the secret's
+/// approvers as they are now who can see the secret; never anyone who
+/// asked for it. A secret gone from the inventory leaves it to the admins.
+pub async fn may_decide(
+    state: &AppState,
+    who: &Principal,
+    r: &AccessRequest,
+) -> Result<bool, AppError> {
+    if r.asked_by(&who.name) {
+        return Ok(false);
+    }
+    if who.is_admin() {
+        return Ok(true);
+    }
+    let Some(secret) = state
+        .inventory
+        .snapshot()
+        .arc_by_arn(&r.secret_arn)
+        .cloned()
+    else {
+        return Ok(false);
+    };
+    if !who.sees(&secret) {
+        return Ok(false);
+    }
+    Ok(approvers(state, &secret).await?.1.contains(&who.name))
+}
+
+/// True when `who` may know that `r` exists: they asked for it, or they
+/// can see its secret (whose page lists its open requests anyway).
+fn may_know(state: &AppState, who: &Principal, r: &AccessRequest) -> bool {
+    r.asked_by(&who.name)
+        || who.is_admin()
+        || state
+            .inventory
+            .snapshot()
+            .arc_by_arn(&r.secret_arn)
+            .is_some_and(|s| who.sees(s))
 }
 
 fn invalid(why: String) -> AppError {
@@ -134,7 +170,21 @@ pub async fn create(
         Ok(s) => s,
         Err(e) => return Err(auth::denied(state, who, id, e).await),
     };
+    // A name may exist in several accounts and regions: the request must
+    // bind to the one the person means, so it takes the ARN then.
+    if !id.starts_with("arn:") && !state.inventory.snapshot().name_is_unique(&secret) {
+        return Err(invalid(format!(
+            "“{id}” names secrets in more than one account or region: pick the one you mean from the list (it fills in its ARN), or give its ARN."
+        )));
+    }
     let principal = parse_principal(principal).map_err(invalid)?;
+    if state.config.requests.refuse_whole_accounts {
+        if let Some(account) = crate::domain::requests::whole_account(&principal) {
+            return Err(invalid(format!(
+                "Access for a whole account ({account}:root) is not granted here (requests.refuse_whole_accounts): ask for the role or user that needs it."
+            )));
+        }
+    }
     let justification = parse_justification(justification).map_err(invalid)?;
     let duration_secs =
         parse_duration(duration, state.config.requests.max_duration_secs).map_err(invalid)?;
@@ -275,7 +325,12 @@ pub async fn lists(
         )
         .await
         .map_err(store_error)?;
-    let inbox = open.into_iter().filter(|r| may_decide(who, r)).collect();
+    let mut inbox = Vec::new();
+    for r in open {
+        if may_decide(state, who, &r).await? {
+            inbox.push(r);
+        }
+    }
     Ok((mine, inbox))
 }
 
@@ -290,7 +345,8 @@ async fn load(state: &AppState, id: i64) -> Result<AccessRequest, AppError> {
         .ok_or_else(|| conflict(StoreError::NotFound(id.to_string())))
 }
 
-/// The request `id`, if `who` may decide it (a refusal is audited).
+/// The request `id`, if `who` may decide it (a refusal is audited). One
+/// whose secret `who` cannot see answers as if it did not exist.
 async fn decidable(state: &AppState, who: &Principal, id: i64) -> Result<AccessRequest, AppError> {
     let r = load(state, id).await?;
     may_decide_or_refuse(state, who, r).await
@@ -302,11 +358,23 @@ async fn may_decide_or_refuse(
     who: &Principal,
     r: AccessRequest,
 ) -> Result<AccessRequest, AppError> {
-    if may_decide(who, &r) {
+    if may_decide(state, who, &r).await? {
         return Ok(r);
     }
     let id = r.id;
-    let why = if r.requested_by == who.name {
+    if !may_know(state, who, &r) {
+        // Out of scope and missing look the same (and leave the same record).
+        let e = conflict(StoreError::NotFound(id.to_string()));
+        let _ = auth::denied(
+            state,
+            who,
+            &format!("request {id}"),
+            auth::forbidden(e.user.clone()),
+        )
+        .await;
+        return Err(e);
+    }
+    let why = if r.asked_by(&who.name) {
         format!("You asked for request {id}: someone else (its owner or an admin) decides it.")
     } else {
         format!(
@@ -540,7 +608,7 @@ pub async fn revoke(
     comment: &str,
 ) -> Result<AccessRequest, AppError> {
     let r = load(state, id).await?;
-    let r = if r.requested_by == who.name {
+    let r = if r.asked_by(&who.name) {
         r
     } else {
         may_decide_or_refuse(state, who, r).await?

@@ -31,8 +31,9 @@ pub fn RequestAccessForm(secret: String, deciders: String, max_duration: String)
     let (why, set_why) = signal(String::new());
     let (busy, set_busy) = signal(false);
     let (outcome, set_outcome) = signal(None::<Result<(AccessRequest, bool), String>>);
-    // Secret search for the free form: names matching what is typed.
-    let (found, set_found) = signal(Vec::<String>::new());
+    // Secret search for the free form: secrets matching what is typed, each
+    // offered by its ARN (a name can exist in several accounts and regions).
+    let (found, set_found) = signal(Vec::<(String, String)>::new());
     let search = move |text: String| {
         set_name.set(text.clone());
         if text.trim().chars().count() < 2 {
@@ -41,7 +42,13 @@ pub fn RequestAccessForm(secret: String, deciders: String, max_duration: String)
         }
         leptos::task::spawn_local(async move {
             if let Ok(p) = crate::api::list_inventory(text, String::new(), String::new(), 1).await {
-                set_found.set(p.rows.into_iter().take(20).map(|r| r.name).collect());
+                set_found.set(
+                    p.rows
+                        .into_iter()
+                        .take(20)
+                        .map(|r| (r.arn, format!("{} — {} · {}", r.name, r.account, r.region)))
+                        .collect(),
+                );
             }
         });
     };
@@ -79,9 +86,9 @@ pub fn RequestAccessForm(secret: String, deciders: String, max_duration: String)
                 placeholder="prod/payments/db" list="req-secrets" aria-describedby="req-secret-help"
                 prop:value=move || name.get() on:input=move |ev| search(event_target_value(&ev))/>
             <datalist id="req-secrets">
-                {move || found.get().into_iter().map(|n| view! { <option value=n.clone()></option> }).collect_view()}
+                {move || found.get().into_iter().map(|(arn, label)| view! { <option value=arn>{label}</option> }).collect_view()}
             </datalist>
-            <p class="muted help" id="req-secret-help">"Type part of its name to search the secrets you can see."</p>
+            <p class="muted help" id="req-secret-help">"Type part of its name to search the secrets you can see; picking one fills in its ARN, which names its account and region."</p>
         }
         .into_any()
     });
@@ -269,7 +276,8 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
                         view! {
                             <tr data-status=r.status.as_str() data-id=r.id>
                                 <td>{r.id}</td>
-                                <th scope="row"><a href=crate::app::pages::secret::secret_href(&r.secret)>{r.secret.clone()}</a></th>
+                                <th scope="row"><a href=crate::app::pages::secret::secret_href(&r.secret_arn)>{r.secret.clone()}</a>
+                                    <br/><span class="muted place">{crate::domain::secret::place_of(&r.secret_arn)}</span></th>
                                 <td><code>{r.principal.clone()}</code></td>
                                 <td>{r.requested_by.clone()}<br/><span class="muted">{r.requested_at.display()}</span></td>
                                 <td>{duration_text(r.duration_secs)}</td>
@@ -323,7 +331,18 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
                     <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="decision-title"
                         on:keydown=move |ev| if ev.key() == "Escape" { close() }>
                         <h2 id="decision-title" tabindex="-1" node_ref=title>{heading}</h2>
-                        <p>{format!("{} asked for {} to read {} for {}.", r.requested_by, r.principal, r.secret, duration_text(r.duration_secs))}</p>
+                        <p>{format!("{} asked for {} to read {} for {}.", r.askers_text(), r.principal, r.secret, duration_text(r.duration_secs))}</p>
+                        <dl class="request-facts" data-testid="request-facts">
+                            <dt>"Secret"</dt><dd><code class="arn">{r.secret_arn.clone()}</code>
+                                <span class="muted">{format!(" (account · region: {})", crate::domain::secret::place_of(&r.secret_arn))}</span></dd>
+                            <dt>"Principal"</dt><dd><code class="arn">{r.principal.clone()}</code></dd>
+                            <dt>"Why"</dt><dd class="why" data-testid="request-why">{r.justification.clone()}</dd>
+                        </dl>
+                        {crate::domain::requests::whole_account(&r.principal).map(|account| view! {
+                            <p class="warning" role="note" data-testid="root-warning">{format!(
+                                "This principal is a whole account ({account}): every role and user in it that its own IAM policies allow could read this secret, not one application."
+                            )}</p>
+                        })}
                         {(d == Decision::Approve).then(|| view! {
                             <label for="decision-duration">"Grant for"</label>
                             <select id="decision-duration" on:change=move |ev| {

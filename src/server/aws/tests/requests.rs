@@ -668,3 +668,53 @@ async fn requests_and_decisions_are_mailed_over_smtp() {
     sink.abort();
     s.server.abort();
 }
+
+/// Issue 19, finding 4: a viewer asks for an hour; the operator who decides
+/// for the secret asks for a week for the same principal; the two merge, and
+/// the operator must not then approve the week they asked for.
+#[tokio::test]
+async fn a_decider_who_merged_into_a_request_may_not_decide_it() {
+    let s = serve_granting().await;
+    let (x, _) = target(&s).await;
+    let viewer = who("viewer", Role::Viewer);
+    let operator = who("operator", Role::Operator);
+    let first = ask(&s, &viewer, &x, "1h").await;
+    assert!(
+        requests::may_decide(&s.state, &operator, &first)
+            .await
+            .unwrap(),
+        "the operator decides for this secret"
+    );
+    let (merged, was_merged) = requests::create(
+        &s.state,
+        &operator,
+        &x.name,
+        READER,
+        "Need it for the week of the migration",
+        "3d",
+    )
+    .await
+    .unwrap();
+    assert!(was_merged);
+    assert_eq!(merged.id, first.id);
+    assert_eq!(merged.requested_by, "viewer");
+    assert_eq!(merged.askers, ["viewer", "operator"]);
+    assert!(!requests::may_decide(&s.state, &operator, &merged)
+        .await
+        .unwrap());
+    let e = requests::approve(&s.state, &operator, merged.id, "", "")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Forbidden);
+    assert!(e.user.contains("You asked for request"), "{}", e.user);
+    let e = requests::deny(&s.state, &operator, merged.id, "no")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Forbidden);
+    // The inbox does not offer it either; an admin who did not ask decides.
+    let done = requests::approve(&s.state, &who("admin", Role::Admin), merged.id, "", "")
+        .await
+        .unwrap();
+    assert_eq!(done.status, RequestStatus::Active);
+    s.server.abort();
+}

@@ -527,3 +527,60 @@ async fn each_source_reads_its_own_accounts_cloudtrail() {
     assert_eq!(row.account, PAYMENTS_ACCOUNT);
     assert!(row.failure.is_some(), "{row:?}");
 }
+
+/// Issue 19, finding 9: `prod/payments/elasticsearch/password` exists in two
+/// accounts, and a request meant for one was filed against the other. A
+/// request now binds to an ARN whenever the name is not unique.
+#[tokio::test]
+async fn a_request_binds_to_the_secret_its_arn_names_when_the_name_is_shared() {
+    use crate::server::auth::Principal;
+    let (ep, _org) = org(120).await;
+    let config = three(&ep);
+    let (sources, inventory, syncers) = synced(&config).await;
+    for s in &syncers {
+        let _ = s.list_once().await;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = test_state(addr, inventory.clone(), config, sources).await;
+    let snap = inventory.snapshot();
+    let shared = snap
+        .secrets()
+        .iter()
+        .find(|s| {
+            &*s.account == PAYMENTS_ACCOUNT
+                && s.deleted.is_none()
+                && snap
+                    .secrets()
+                    .iter()
+                    .any(|o| o.name == s.name && o.account != s.account)
+        })
+        .expect("the demo organisation has a name in two accounts")
+        .clone();
+    let viewer = Principal {
+        id: 0,
+        name: "viewer".into(),
+        grants: vec![Grant::new(Role::Viewer, Scope::All)],
+    };
+    let reader = "arn:aws:iam::210987654321:role/search-reader";
+    let why = "Reindexing the search cluster for INC-77";
+    // By name alone: refused, with the way out.
+    let e = crate::server::requests::create(&state, &viewer, &shared.name, reader, why, "1h")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, crate::server::error::ErrorKind::InvalidInput);
+    assert!(
+        e.user.contains("more than one account or region"),
+        "{}",
+        e.user
+    );
+    // By ARN: bound to exactly that secret.
+    let (r, _) = crate::server::requests::create(&state, &viewer, &shared.arn, reader, why, "1h")
+        .await
+        .unwrap();
+    assert_eq!(r.secret_arn, &*shared.arn);
+    assert_eq!(
+        crate::domain::secret::arn_account_region(&r.secret_arn).map(|(a, _)| a),
+        Some(PAYMENTS_ACCOUNT)
+    );
+}
