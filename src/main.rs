@@ -793,12 +793,7 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
         println!("    {l}");
     }
     println!("  stop with Ctrl-C");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    http::serve(listener, app, shutdown_signal()).await?;
     if let Some(path) = &demo_db {
         remove_db(path);
     }

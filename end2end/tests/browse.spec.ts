@@ -175,4 +175,18 @@ test.describe("hostile metadata", () => {
     await keepScreenshot(page, testInfo, "hostile-detail");
     expect(dialogs).toEqual([]);
   });
+
+  test("a secret's name in the path lands in the title as text, not as markup in the head", async ({ page }) => {
+    // Issue 19's high finding: leptos_meta wrote the title unescaped, and this
+    // address redirected the browser to another site.
+    const payload = '</title><meta http-equiv="refresh" content="0;url=/no-such-redirect-target"><script>window.__pwned=1</script>';
+    await page.goto(`/secret/${encodeURIComponent(payload)}`);
+    await waitForHydration(page);
+    await page.waitForTimeout(1500); // a refresh of 0 s would have happened by now
+    expect(new URL(page.url()).pathname).toMatch(/^\/secret\//);
+    await expect(page.locator("head meta[http-equiv]")).toHaveCount(0);
+    await expect(page.locator("head script:not([nonce])")).toHaveCount(0);
+    expect(await page.title()).toContain('</title><meta http-equiv="refresh"');
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  });
 });

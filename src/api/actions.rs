@@ -33,7 +33,7 @@ pub async fn preview_action(
     kind: String,
     to_version: String,
 ) -> Result<ActionPreview, ServerFnError> {
-    let (state, who) = super::signed_in("preview_action").await?;
+    let (state, who) = super::signed_in_reading_aws("preview_action").await?;
     let kind = parse_kind(&kind)?;
     let to = Some(to_version.trim()).filter(|v| !v.is_empty());
     let (plan, seen) = crate::server::actions::preview(&state, &who, &id, kind, to)
@@ -190,7 +190,7 @@ pub async fn restore_secret(
 /// Anyone who may see the secret may follow it.
 #[server(endpoint = "rotation_progress")]
 pub async fn follow_rotation(id: String) -> Result<Option<RotationProgress>, ServerFnError> {
-    let (state, who) = super::signed_in("rotation_progress").await?;
+    let (state, who) = super::signed_in_reading_aws("rotation_progress").await?;
     crate::server::actions::progress(&state, &who, &id)
         .await
         .map_err(|e| e.to_server_fn_error())

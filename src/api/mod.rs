@@ -25,6 +25,19 @@ pub(crate) fn state() -> Result<crate::server::AppState, leptos::prelude::Server
     })
 }
 
+/// [`signed_in`], for a server function that reads AWS on the caller's
+/// behalf: it also takes one call from the caller's budget, and answers
+/// 429 with when to retry when it is spent.
+#[cfg(feature = "ssr")]
+pub(crate) async fn signed_in_reading_aws(
+    what: &str,
+) -> Result<(crate::server::AppState, crate::server::auth::Principal), leptos::prelude::ServerFnError>
+{
+    let (state, who) = signed_in(what).await?;
+    crate::server::auth::take_aws_read(&state, &who, what).map_err(|e| e.to_server_fn_error())?;
+    Ok((state, who))
+}
+
 /// The guard every server function starts with: the state and the signed-in
 /// user, or 401 (audited as a denial naming `what`).
 #[cfg(feature = "ssr")]

@@ -40,6 +40,10 @@ pub struct RequestSettings {
     pub owner_tag: String,
     /// The longest access that may be asked for or granted, seconds.
     pub max_duration_secs: i64,
+    /// Refuse requests whose principal is a whole account (`…:root`). Off:
+    /// they are allowed, and the approval dialog warns that every role and
+    /// user of that account its own IAM allows could then read the secret.
+    pub refuse_whole_accounts: bool,
     /// Approval adds a resource-policy statement for the principal, with
     /// its expiry in the policy; off: approval is recorded and the owner
     /// grants by hand. Needs secretsmanager:GetResourcePolicy,
@@ -66,6 +70,7 @@ impl Default for RequestSettings {
         RequestSettings {
             owner_tag: "owner".into(),
             max_duration_secs: 7 * 86_400,
+            refuse_whole_accounts: false,
             grants: false,
             owners: Default::default(),
             smtp_url: None,
@@ -83,6 +88,12 @@ pub struct ActionSettings {
     pub production: Vec<String>,
     /// Actions one user may start per minute (all secrets together).
     pub per_user_per_minute: usize,
+    /// Server functions that read AWS for one user (a secret's page, its
+    /// refresh, action and approval previews, rotation progress), per
+    /// minute, after a burst of `aws_reads_burst`: one person cannot spend
+    /// the dashboard's AWS call budget. Over it: 429 with when to retry.
+    pub aws_reads_per_user_per_minute: u32,
+    pub aws_reads_burst: u32,
 }
 
 impl Default for ActionSettings {
@@ -90,6 +101,8 @@ impl Default for ActionSettings {
         ActionSettings {
             production: vec!["prod/*".into(), "production/*".into(), "prd/*".into()],
             per_user_per_minute: 10,
+            aws_reads_per_user_per_minute: 60,
+            aws_reads_burst: 20,
         }
     }
 }
@@ -397,6 +410,11 @@ impl Config {
         layer!("SECRETSCOPE_STORE_SQLITE_PATH", self.store.sqlite_path);
         layer!("SECRETSCOPE_AUTH_HTTPS", self.auth.https);
         layer!("SECRETSCOPE_AUTH_PUBLIC_URL", opt self.auth.public_url);
+        layer!("SECRETSCOPE_AUTH_METRICS_TOKEN", opt self.auth.metrics_token);
+        layer!(
+            "SECRETSCOPE_AUTH_TRUSTED_PROXY_HEADER",
+            opt self.auth.trusted_proxy_header
+        );
         if let Some(v) = env("SECRETSCOPE_AUTH_ALLOWED_HOSTS") {
             self.auth.allowed_hosts = v
                 .split(',')
@@ -463,6 +481,9 @@ impl Config {
         let mut shown = self.clone();
         if shown.auth.oidc.client_secret.is_some() {
             shown.auth.oidc.client_secret = Some("[redacted]".into());
+        }
+        if shown.auth.metrics_token.is_some() {
+            shown.auth.metrics_token = Some("[redacted]".into());
         }
         for s in &mut shown.sources {
             if s.external_id.is_some() {

@@ -229,7 +229,22 @@ pub async fn detail(
         .flatten();
     let (secret, live, live_error) = match cached {
         Some(live) => (secret, Some(live), None),
-        None => match async { read_live(state.source_of(&secret)?, &secret).await }.await {
+        // Reading AWS (not the cache) takes from the person's budget: a
+        // refresh over it is refused, a page view shows the last sync.
+        None => match async {
+            super::auth::take_aws_read(
+                state,
+                who,
+                if refresh {
+                    "refresh_secret"
+                } else {
+                    "get_secret"
+                },
+            )?;
+            read_live(state.source_of(&secret)?, &secret).await
+        }
+        .await
+        {
             Ok((fresh, live)) => {
                 let (fresh, live) = keep(state, fresh, live);
                 (fresh, Some(live), None)

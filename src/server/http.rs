@@ -61,6 +61,12 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(
             ServiceBuilder::new()
+                // A client's ill-formed X-Request-Id is dropped (one is made
+                // below); the client's address is settled once.
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    super::security::request_facts,
+                ))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
@@ -81,8 +87,16 @@ pub fn router(state: AppState) -> Router {
                     state.clone(),
                     super::security::host_guard,
                 ))
+                // Over-long bodies get 413 and a sentence, before anything reads them.
+                .layer(axum::middleware::from_fn(super::security::body_limit))
                 .layer(sessions),
         )
+        // A body sent too slowly, or a request that takes too long, ends.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_READ_TIMEOUT))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
         // Outermost: every request is counted, the fallback's 404s included.
         .layer(axum::middleware::from_fn_with_state(
             metrics,
@@ -100,14 +114,14 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if state.inventory.is_ready() {
         (StatusCode::OK, "ready\n".to_string())
     } else {
-        let why = state
-            .inventory
-            .status()
-            .last_error
-            .unwrap_or_else(|| "the first sync has not finished".into());
+        // The error itself (it may name accounts and roles) is in the log
+        // and on /sources, not here: probes need no sign-in.
+        if let Some(e) = state.inventory.status().last_error {
+            tracing::debug!(error = %e, "not ready");
+        }
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: {why}\n"),
+            "not ready: the first sync has not finished (see the log or /sources)\n".to_string(),
         )
     }
 }
@@ -121,4 +135,78 @@ fn provide_csp_nonce() {
     if let Some(n) = nonce {
         provide_context(leptos::nonce::Nonce::from_value(n.0));
     }
+}
+
+/// How long a client may take to send a request's headers, and its body.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+/// The longest any request may take, reading AWS included.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
+
+/// Serves `app` on `listener` (HTTP/1.1) until `shutdown` resolves, then
+/// lets requests in flight finish (for up to 20 s). Unlike `axum::serve`,
+/// a client that sends its headers slowly (or never) is cut off after
+/// [`HEADER_READ_TIMEOUT`]; bodies and whole requests are bounded by the
+/// router's own layers ([`BODY_READ_TIMEOUT`], [`REQUEST_TIMEOUT`]).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use std::net::SocketAddr;
+    use tower::Service as _;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Too many open files and the like: wait, and go on.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        while connections.try_join_next().is_some() {}
+        let svc = match make.call(peer).await {
+            Ok(svc) => svc,
+            Err(never) => match never {},
+        };
+        let mut stop = stop_rx.clone();
+        connections.spawn(async move {
+            let hyper_svc =
+                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let mut svc = svc.clone();
+                    async move { svc.call(req.map(axum::body::Body::new)).await }
+                });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), hyper_svc)
+                .with_upgrades();
+            tokio::pin!(conn);
+            let stopping = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                () = stopping => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    Ok(())
 }

@@ -53,6 +53,8 @@ pub struct AppState {
     pub origin: security::OriginPolicy,
     /// The `Host` names the dashboard answers (DNS rebinding).
     pub hosts: security::HostPolicy,
+    /// Each user's budget of server functions that read AWS.
+    pub aws_reads: Arc<auth::limiter::UserBuckets>,
     /// Restricted views for users whose grants do not cover everything.
     pub scoped: Arc<auth::ScopedViews>,
     /// Actions started per user, for the per-user limit.
@@ -97,6 +99,10 @@ impl AppState {
             sink,
         )
         .with_replicas(move |now| cache.replica_states(now));
+        let aws_reads = Arc::new(auth::limiter::UserBuckets::new(
+            config.actions.aws_reads_per_user_per_minute,
+            config.actions.aws_reads_burst,
+        ));
         AppState {
             leptos_options,
             inventory,
@@ -111,6 +117,7 @@ impl AppState {
                 public_origin: auth.settings.public_url.clone(),
                 https: auth.settings.https,
             },
+            aws_reads,
             hosts: security::HostPolicy::new(
                 auth.settings.public_url.as_deref(),
                 &auth.settings.allowed_hosts,

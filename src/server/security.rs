@@ -242,6 +242,123 @@ pub async fn catch_panic(req: Request, next: Next) -> Response {
     }
 }
 
+/// The largest request body accepted. Every form and server function call
+/// the pages make is a few kilobytes; a search is at most
+/// [`crate::domain::query::MAX_QUERY_CHARS`] characters.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+fn too_large() -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        format!(
+            "Refused: the request is larger than {} KiB. Nothing was changed; shorten the text (a search, a justification) and try again.\n",
+            MAX_BODY_BYTES / 1024
+        ),
+    )
+        .into_response()
+}
+
+/// Refuses bodies over [`MAX_BODY_BYTES`] with 413 and a sentence, whether
+/// they announce their length or not, before any handler reads them.
+pub async fn body_limit(req: Request, next: Next) -> Response {
+    use http_body_util::BodyExt as _;
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match announced {
+        Some(n) if n > MAX_BODY_BYTES as u64 => return too_large(),
+        Some(_) => return next.run(req).await,
+        None if matches!(*req.method(), Method::GET | Method::HEAD) => return next.run(req).await,
+        None => {}
+    }
+    // A body of unannounced length (chunked): read it, up to the limit.
+    let (parts, body) = req.into_parts();
+    match http_body_util::Limited::new(body, MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => {
+            let req = Request::from_parts(parts, axum::body::Body::from(collected.to_bytes()));
+            next.run(req).await
+        }
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => too_large(),
+        Err(_) => (
+            StatusCode::BAD_REQUEST,
+            "The request body could not be read.\n",
+        )
+            .into_response(),
+    }
+}
+
+/// The client's address as the dashboard counts it (sign-in throttling,
+/// the audit trail): the peer's, or behind a proxy the last address of the
+/// configured `auth.trusted_proxy_header` (the one the proxy itself saw).
+#[derive(Clone, Debug)]
+pub struct ClientAddr(pub String);
+
+/// The client address of a request, from the configured header only.
+pub fn client_addr(
+    trusted_header: Option<&str>,
+    headers: &HeaderMap,
+    peer: Option<std::net::IpAddr>,
+) -> String {
+    if let Some(name) = trusted_header {
+        // The proxy appends the address it saw: the last entry is the one
+        // no client can forge (earlier ones are whatever the client sent).
+        let last = headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|v| !v.is_empty());
+        return match last.and_then(|v| v.parse::<std::net::IpAddr>().ok()) {
+            Some(ip) => ip.to_string(),
+            // The proxy always sets it; without it, all such requests share one key.
+            None => "unknown-behind-proxy".into(),
+        };
+    }
+    peer.map_or_else(|| "-".into(), |ip| ip.to_string())
+}
+
+/// A request id as a client may send it: 1–64 letters, digits, `-`, `_`, `.`.
+pub fn well_formed_request_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
+/// Drops a client-sent `X-Request-Id` that is not well formed (one is made
+/// instead), and records the client's address for everything after.
+pub async fn request_facts(
+    State(state): State<super::AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let bad_id = req
+        .headers()
+        .get("x-request-id")
+        .is_some_and(|v| !v.to_str().is_ok_and(well_formed_request_id));
+    if bad_id {
+        req.headers_mut().remove("x-request-id");
+    }
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let addr = client_addr(
+        state.auth.settings.trusted_proxy_header.as_deref(),
+        req.headers(),
+        peer,
+    );
+    req.extensions_mut().insert(ClientAddr(addr));
+    next.run(req).await
+}
+
 fn nonce() -> String {
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
@@ -446,6 +563,36 @@ mod tests {
             body.contains("<code>req-&lt;1&gt;</code>"),
             "the id, escaped: {body}"
         );
+    }
+
+    #[test]
+    fn the_client_address_comes_from_the_trusted_header_only() {
+        let peer = Some("10.0.0.1".parse().unwrap());
+        let h = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.7")]);
+        // Not configured: the header is the client's word, and ignored.
+        assert_eq!(client_addr(None, &h, peer), "10.0.0.1");
+        // Configured: the last address, the one the proxy saw.
+        assert_eq!(
+            client_addr(Some("x-forwarded-for"), &h, peer),
+            "203.0.113.7"
+        );
+        let forged = headers(&[("x-forwarded-for", "not-an-ip")]);
+        assert_eq!(
+            client_addr(Some("x-forwarded-for"), &forged, peer),
+            "unknown-behind-proxy"
+        );
+        assert_eq!(client_addr(None, &HeaderMap::new(), None), "-");
+    }
+
+    #[test]
+    fn request_ids_from_clients_must_be_well_formed() {
+        assert!(well_formed_request_id(
+            "3f1c2a9e-0b7d-4e55-9a1f-2c3d4e5f6a7b"
+        ));
+        assert!(well_formed_request_id("lb.trace_42"));
+        for bad in ["", "a b", "<script>", "x\u{7f}", &"a".repeat(65), "id;drop"] {
+            assert!(!well_formed_request_id(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -47,6 +47,14 @@ pub struct AuthSettings {
     /// the host of `public_url` (a proxy that rewrites `Host` to an internal
     /// name needs it here). Any other `Host` gets 421: DNS rebinding.
     pub allowed_hosts: Vec<String>,
+    /// Behind a proxy: the header it puts the client's address in (e.g.
+    /// `x-forwarded-for`; its last address is used). Sign-in throttling and
+    /// the audit trail then count clients, not the proxy. Set it only when
+    /// every request comes through that proxy.
+    pub trusted_proxy_header: Option<String>,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`
+    /// (it names accounts, regions and counts). Off by default.
+    pub metrics_token: Option<String>,
     /// Sign-in with a name and password (`POST /login`); turn it off when
     /// everyone signs in through `[auth.oidc]`.
     pub password_login: bool,
@@ -62,6 +70,8 @@ impl Default for AuthSettings {
             https: false,
             public_url: None,
             allowed_hosts: Vec::new(),
+            trusted_proxy_header: None,
+            metrics_token: None,
             password_login: true,
             oidc: Default::default(),
         }
@@ -340,9 +350,15 @@ impl RequestInfo {
         ext: &axum::http::Extensions,
     ) -> RequestInfo {
         RequestInfo {
+            // Settled by `security::request_facts` (the trusted proxy
+            // header, when configured); the peer otherwise.
             client: ext
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
+                .get::<crate::server::security::ClientAddr>()
+                .map(|c| c.0.clone())
+                .or_else(|| {
+                    ext.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                        .map(|c| c.0.ip().to_string())
+                })
                 .unwrap_or_else(|| "-".to_string()),
             request_id: headers
                 .get("x-request-id")
@@ -464,6 +480,22 @@ pub async fn guard(state: &AppState, what: &str) -> Result<Principal, AppError> 
             Err(e)
         }
     }
+}
+
+/// Takes one call from `who`'s budget of AWS reads (`[actions]
+/// aws_reads_per_user_per_minute`, `aws_reads_burst`), or refuses with 429
+/// and when to retry.
+pub fn take_aws_read(state: &AppState, who: &Principal, what: &str) -> Result<(), AppError> {
+    state
+        .aws_reads
+        .take(&who.name, std::time::Instant::now())
+        .map_err(|wait| {
+            let why = format!(
+                "You have asked for more reads from AWS in the last minute than one person may. Try again in {}.",
+                crate::domain::time::wait_text(wait.as_secs().max(1))
+            );
+            AppError::new(ErrorKind::Throttled, why.clone(), format!("{}: {what}: {why}", who.name))
+        })
 }
 
 /// Audits a 403 from a guard check and passes the error on.

@@ -231,6 +231,7 @@ impl LocalEndpoint {
             .route("/__secretscope/plan", get(plan_handler))
             .route("/__secretscope/rotations", get(rotations_handler))
             .with_state(self.inner.clone())
+            .layer(axum::middleware::from_fn(json_posts_only))
     }
 
     /// Change the injected faults (rates are clamped to 0..=1).
@@ -356,6 +357,32 @@ async fn serve_protocol(inner: Arc<Inner>, headers: HeaderMap, body: Bytes) -> R
         resp.headers_mut().insert("x-amzn-RequestId", v);
     }
     resp
+}
+
+/// Control POSTs must say they carry JSON. A web page can send a
+/// cross-origin `text/plain` or form POST without asking first, but not an
+/// `application/json` one: so no page that finds the port can flip faults,
+/// availability or trust policies.
+pub(crate) async fn json_posts_only(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let json = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            t.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if req.method() == axum::http::Method::POST && !json {
+        return json_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            json!({"error": "control requests must have Content-Type: application/json"}),
+        );
+    }
+    next.run(req).await
 }
 
 async fn faults_handler(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {

@@ -352,7 +352,10 @@ impl Organisation {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/", post(org_handler))
-            .route("/__secretscope/roles", post(roles_handler))
+            .route(
+                "/__secretscope/roles",
+                post(roles_handler).layer(axum::middleware::from_fn(super::json_posts_only)),
+            )
             .with_state(self.inner.clone())
             .merge(self.first.control_router())
     }

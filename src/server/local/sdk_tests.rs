@@ -1344,6 +1344,8 @@ async fn control_routes_and_unknown_operations() {
             b = b
                 .header("x-amz-target", t)
                 .header("content-type", "application/x-amz-json-1.1");
+        } else if method == "POST" {
+            b = b.header("content-type", "application/json");
         }
         let req = b.body(Body::from(body.to_string())).unwrap();
         let router = ep.router();
@@ -1403,6 +1405,17 @@ async fn control_routes_and_unknown_operations() {
     assert_eq!(status, 400);
     call("POST", "/__secretscope/faults", None, "{}").await;
 
+    // A control POST that does not say JSON (what a web page can send
+    // cross-origin without a preflight) is refused and changes nothing.
+    for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+        let req = axum::http::Request::post("/__secretscope/down")
+            .header("content-type", content_type)
+            .body(Body::from(r#"{"down": true}"#))
+            .unwrap();
+        let resp = ep.router().oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), 415, "{content_type}");
+        assert!(!ep.is_down());
+    }
     call("POST", "/__secretscope/down", None, r#"{"down": true}"#).await;
     let (status, kind, _) = call("POST", "/", Some("secretsmanager.ListSecrets"), "{}").await;
     assert_eq!(status, 503);

@@ -272,3 +272,160 @@ async fn every_page_and_server_function_answers_before_the_first_sync() {
     }
     server.abort();
 }
+
+/// Finding 2: one search could hold the server (1.9 MB of `-zzq` terms took
+/// 18.7 s and answered 114 MB), and an over-long body got a 500.
+#[tokio::test]
+async fn searches_and_bodies_are_bounded() {
+    use super::auth::call;
+    let s = serve().await;
+    let cookie = login(s.addr, "viewer", demo_password("viewer")).await;
+    // Over the body limit, announced: 413 with a sentence.
+    let huge = format!("q={}&path=&sort=&page=1", "-zzq+".repeat(400_000));
+    let (status, body) = call(s.addr, "/api/list_inventory", &huge, Some(&cookie)).await;
+    assert_eq!(status, 413, "{}", &body[..body.len().min(300)]);
+    assert!(body.contains("larger than 64 KiB"), "{body}");
+    // Over the limit, chunked (no Content-Length): 413 too.
+    let chunk = "-zzq+".repeat(20_000);
+    let res = http_raw(
+        s.addr,
+        format!(
+            "POST /api/list_inventory HTTP/1.1\r\nHost: {a}\r\nOrigin: http://{a}\r\nCookie: {cookie}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\
+             Connection: close\r\n\r\n{:x}\r\nq={chunk}\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
+            chunk.len() + 2,
+            chunk.len(),
+            a = s.addr
+        ),
+    )
+    .await;
+    assert!(
+        res.starts_with("HTTP/1.1 413"),
+        "{}",
+        &res[..res.len().min(300)]
+    );
+    // Within the body limit but over the search's: a sentence, nothing filtered.
+    let long = format!("q={}&path=&sort=&page=1", "a+".repeat(100));
+    let (status, body) = call(s.addr, "/api/list_inventory", &long, Some(&cookie)).await;
+    assert_eq!(status, 200, "{body}");
+    let page: crate::api::InventoryPage = serde_json::from_str(&body).unwrap();
+    let e = page.error.expect("refused");
+    assert!(e.message.contains("too many terms"), "{e:?}");
+    assert!(
+        body.len() < 200_000,
+        "the refusal is short: {} bytes",
+        body.len()
+    );
+    let long = format!("q={}&path=&sort=&page=1", "x".repeat(3_000));
+    let (_, body) = call(s.addr, "/api/list_inventory", &long, Some(&cookie)).await;
+    let page: crate::api::InventoryPage = serde_json::from_str(&body).unwrap();
+    assert!(page
+        .error
+        .expect("refused")
+        .message
+        .contains("at most 2000 characters"));
+    // The page itself, with the longest search allowed, stays small.
+    let q = "zz".repeat(crate::domain::query::MAX_QUERY_CHARS / 2);
+    let res = http_get_as(s.addr, &format!("/secrets?q={q}"), &cookie).await;
+    assert!(res.starts_with("HTTP/1.1 200"));
+    assert!(res.len() < 1_000_000, "{} bytes", res.len());
+}
+
+/// Finding 5: 60 `refresh_secret` calls by a viewer in 0.19 s made 180
+/// Secrets Manager calls. Each person now has a budget of AWS reads.
+#[tokio::test]
+async fn one_person_cannot_spend_the_aws_call_budget() {
+    use super::auth::{call, form_escape};
+    let s = serve().await;
+    let cookie = login(s.addr, "viewer", demo_password("viewer")).await;
+    let body = format!("id={}", form_escape(&s.in_scope));
+    let mut ok = 0;
+    let mut throttled = 0;
+    for _ in 0..60 {
+        let (status, body) = call(s.addr, "/api/refresh_secret", &body, Some(&cookie)).await;
+        match status {
+            200 => ok += 1,
+            429 => {
+                throttled += 1;
+                assert!(body.contains("Try again in"), "{body}");
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    let burst = crate::server::config::ActionSettings::default().aws_reads_burst as usize;
+    assert!(ok <= burst + 1, "{ok} refreshes passed");
+    assert!(throttled >= 60 - burst - 1);
+    // Each refresh that passed made three Secrets Manager calls (Describe,
+    // ListSecretVersionIds, GetResourcePolicy): 60 now cost at most the burst's.
+    // Another person is not held up by the first.
+    let other = login(s.addr, "operator", demo_password("operator")).await;
+    let (status, _) = call(s.addr, "/api/refresh_secret", &body, Some(&other)).await;
+    assert_eq!(status, 200);
+    // Previews and rotation progress take from the same budget.
+    let (status, _) = call(s.addr, "/api/rotation_progress", &body, Some(&cookie)).await;
+    assert_eq!(status, 429);
+}
+
+/// Low finding: half-sent headers kept a connection open for 45 s and more.
+/// The header read timeout now closes it (the test only waits for the close).
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = serve().await;
+    let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    stream
+        .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nX-Slow: ", s.addr).as_bytes())
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    // A guard against hanging for ever, far above the server's own limit.
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        stream.read_to_end(&mut buf),
+    )
+    .await;
+    assert!(closed.is_ok(), "the connection was still open after 120 s");
+    // A well-behaved request on a new connection is answered as usual.
+    let res = http_raw(
+        s.addr,
+        format!(
+            "GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            s.addr
+        ),
+    )
+    .await;
+    assert!(res.starts_with("HTTP/1.1 200"), "{res}");
+}
+
+/// Low finding: `/metrics` told anyone the accounts and counts. With
+/// `auth.metrics_token` set, it answers only that bearer token.
+#[tokio::test]
+async fn metrics_can_require_a_bearer_token() {
+    let mut config = crate::server::config::Config::default();
+    config.auth.metrics_token = Some("s3cret-metrics-token".into());
+    let s = super::auth::serve_with(config).await;
+    let get = |extra: &'static str| {
+        let addr = s.addr;
+        async move {
+            http_raw(
+                addr,
+                format!(
+                    "GET /metrics HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n"
+                ),
+            )
+            .await
+        }
+    };
+    let res = get("").await;
+    assert!(res.starts_with("HTTP/1.1 401"), "{res}");
+    assert!(!res.contains("secretscope_source_up"));
+    let res = get("Authorization: Bearer wrong\r\n").await;
+    assert!(res.starts_with("HTTP/1.1 401"), "{res}");
+    let res = get("Authorization: Bearer s3cret-metrics-token\r\n").await;
+    assert!(
+        res.starts_with("HTTP/1.1 200"),
+        "{}",
+        &res[..res.len().min(300)]
+    );
+    assert!(res.contains("secretscope_"));
+}

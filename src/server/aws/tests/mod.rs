@@ -94,13 +94,20 @@ pub(super) fn planned(
 /// A store in memory with the demo logins (`admin`, `operator`, `viewer`,
 /// `payments`), for tests that serve the router.
 pub(crate) async fn demo_auth() -> std::sync::Arc<crate::server::auth::Auth> {
+    demo_auth_with(Default::default()).await
+}
+
+/// [`demo_auth`] with these sign-in settings.
+pub(crate) async fn demo_auth_with(
+    settings: crate::server::auth::AuthSettings,
+) -> std::sync::Arc<crate::server::auth::Auth> {
     let store = crate::server::store::Store::open("sqlite::memory:")
         .await
         .unwrap();
     crate::server::auth::users::ensure_demo_users(&store)
         .await
         .unwrap();
-    std::sync::Arc::new(crate::server::auth::Auth::new(store, Default::default()))
+    std::sync::Arc::new(crate::server::auth::Auth::new(store, settings))
 }
 
 /// The demo password of `name`.
@@ -187,6 +194,7 @@ pub(crate) async fn test_state(
     config: crate::server::config::Config,
     source: impl Into<crate::server::aws::Sources>,
 ) -> crate::server::AppState {
+    let auth = demo_auth_with(config.auth.clone()).await;
     crate::server::AppState::new(
         leptos::prelude::LeptosOptions::builder()
             .output_name("secretscope")
@@ -196,7 +204,7 @@ pub(crate) async fn test_state(
         std::sync::Arc::new(config),
         "test".into(),
         source,
-        demo_auth().await,
+        auth,
     )
 }
 
@@ -207,12 +215,10 @@ pub(crate) fn serve_router(
 ) -> tokio::task::JoinHandle<()> {
     let router = crate::server::http::router(state);
     tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .unwrap();
+        // The dashboard's own accept loop, as `serve` runs it.
+        crate::server::http::serve(listener, router, std::future::pending())
+            .await
+            .unwrap();
     })
 }
 
