@@ -47,6 +47,9 @@ test.describe("access requests", () => {
     await expect(row).toContainText(READER);
     await row.getByRole("button", { name: `Approve request ${id}` }).click();
     const dialog = operator.getByRole("dialog", { name: `Approve request ${id} for ${name}` });
+    // The decider sees the justification, the secret's ARN, account and region.
+    await expect(dialog.getByTestId("request-why")).toHaveText("Debugging INC-4242: the worker cannot connect");
+    await expect(dialog.getByTestId("request-facts")).toContainText(/account · region: \d{12} · [a-z]+-[a-z]+-\d/);
     const diff = dialog.getByTestId("policy-diff");
     await expect(diff).toContainText(`"Sid": "secretscope-access-${id}"`);
     await expect(diff).toContainText(READER);
@@ -87,7 +90,12 @@ test.describe("access requests", () => {
     const name = await decidedByOperator(operator);
     const form = operator.getByTestId("request-form");
     await form.getByLabel("Secret (name or ARN)").fill(name);
-    await expect(operator.locator("#req-secrets option").first()).toHaveAttribute("value", name);
+    // Each match is offered by its ARN (a name can exist in several accounts),
+    // labelled with its name, account and region; picking one fills the ARN in.
+    const option = operator.locator("#req-secrets option").first();
+    await expect(option).toHaveAttribute("value", /^arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:/);
+    await expect(option).toContainText(`${name} — `);
+    await form.getByLabel("Secret (name or ARN)").fill((await option.getAttribute("value"))!);
     await form.getByLabel("IAM principal that needs to read it").fill("arn:aws:iam::123456789012:role/own-request");
     await form.getByLabel("Why (the owner reads this)").fill("Checking the grant flow for the runbook");
     await form.getByRole("button", { name: "Request access" }).click();
@@ -106,5 +114,38 @@ test.describe("access requests", () => {
     await expect(admin.getByTestId("inbox").locator(`tr[data-id="${id}"]`).getByRole("button", { name: `Approve request ${id}` })).toBeVisible();
     await operator.context().close();
     await admin.context().close();
+  });
+
+  test("a decider denies with a reason, which the requester reads", async ({ browser }, testInfo) => {
+    const viewer = await signedIn(browser, "viewer");
+    const name = await decidedByOperator(viewer);
+    await viewer.goto(`/secret/${name}`);
+    await waitForHydration(viewer);
+    const access = viewer.getByTestId("access");
+    await access.locator("summary").click();
+    const form = viewer.getByTestId("request-form");
+    await form.getByLabel("IAM principal that needs to read it").fill("arn:aws:iam::123456789012:role/denied-reader");
+    await form.getByLabel("Why (the owner reads this)").fill("Want to look around in production");
+    await form.getByRole("button", { name: "Request access" }).click();
+    const id = (await viewer.getByTestId("request-made").innerText()).match(/Request (\d+)/)![1];
+
+    const operator = await signedIn(browser, "operator");
+    await operator.goto("/requests");
+    await waitForHydration(operator);
+    await operator.getByTestId("inbox").locator(`tr[data-id="${id}"]`).getByRole("button", { name: `Deny request ${id}` }).click();
+    const dialog = operator.getByRole("dialog", { name: `Deny request ${id} for ${name}` });
+    const deny = dialog.getByRole("button", { name: "Deny" });
+    await expect(deny).toBeDisabled(); // a reason is required
+    await dialog.getByLabel(/Why not/).fill("Read-only access comes through the runbook role");
+    await expectAccessible(operator, testInfo, "deny-dialog");
+    await deny.click();
+    await expect(operator.getByTestId("request-done")).toContainText(`Request ${id} denied`);
+
+    await viewer.goto("/requests");
+    const mine = viewer.getByTestId("mine").locator(`tr[data-id="${id}"]`);
+    await expect(mine).toHaveAttribute("data-status", "denied");
+    await expect(mine).toContainText("Read-only access comes through the runbook role");
+    await viewer.context().close();
+    await operator.context().close();
   });
 });

@@ -190,7 +190,7 @@ pub async fn restore_secret(
 /// Anyone who may see the secret may follow it.
 #[server(endpoint = "rotation_progress")]
 pub async fn follow_rotation(id: String) -> Result<Option<RotationProgress>, ServerFnError> {
-    let (state, who) = super::signed_in_reading_aws("rotation_progress").await?;
+    let (state, who) = super::signed_in("rotation_progress").await?;
     crate::server::actions::progress(&state, &who, &id)
         .await
         .map_err(|e| e.to_server_fn_error())

@@ -34,7 +34,8 @@ pub(crate) async fn signed_in_reading_aws(
 ) -> Result<(crate::server::AppState, crate::server::auth::Principal), leptos::prelude::ServerFnError>
 {
     let (state, who) = signed_in(what).await?;
-    crate::server::auth::take_aws_read(&state, &who, what).map_err(|e| e.to_server_fn_error())?;
+    crate::server::auth::take_aws_read(&state, &who, what, crate::server::auth::ReadBudget::Asked)
+        .map_err(|e| e.to_server_fn_error())?;
     Ok((state, who))
 }
 

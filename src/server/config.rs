@@ -88,12 +88,17 @@ pub struct ActionSettings {
     pub production: Vec<String>,
     /// Actions one user may start per minute (all secrets together).
     pub per_user_per_minute: usize,
-    /// Server functions that read AWS for one user (a secret's page, its
-    /// refresh, action and approval previews, rotation progress), per
-    /// minute, after a burst of `aws_reads_burst`: one person cannot spend
-    /// the dashboard's AWS call budget. Over it: 429 with when to retry.
+    /// Reads of AWS one user asks for (a refresh, action and approval
+    /// previews), per minute, after a burst of `aws_reads_burst`: one person
+    /// cannot spend the dashboard's AWS call budget. Over it: 429 with when
+    /// to retry.
     pub aws_reads_per_user_per_minute: u32,
     pub aws_reads_burst: u32,
+    /// Secret pages one user opens that are read live from AWS (not from
+    /// the cache), per minute, after a burst of `page_reads_burst`. Over
+    /// it, the page shows the last sync and says why.
+    pub page_reads_per_user_per_minute: u32,
+    pub page_reads_burst: u32,
 }
 
 impl Default for ActionSettings {
@@ -103,6 +108,8 @@ impl Default for ActionSettings {
             per_user_per_minute: 10,
             aws_reads_per_user_per_minute: 60,
             aws_reads_burst: 20,
+            page_reads_per_user_per_minute: 240,
+            page_reads_burst: 60,
         }
     }
 }

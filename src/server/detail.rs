@@ -111,11 +111,12 @@ fn find(state: &AppState, id: &str) -> Result<Arc<Secret>, AppError> {
 /// call; a scoped user gets the same answer for a secret outside their
 /// scopes and for one that does not exist.
 pub fn reachable(state: &AppState, who: &Principal, id: &str) -> Result<Arc<Secret>, AppError> {
+    // A secret outside the scopes and one that does not exist answer with
+    // the same status and the same sentence: the answer is no oracle.
     match find(state, id) {
         Ok(s) if who.sees(&s) => Ok(s),
-        Ok(s) => Err(who.read(&s).unwrap_err()),
         Err(e) if who.global_role().is_some() => Err(e),
-        Err(_) => Err(crate::server::auth::forbidden(format!(
+        _ => Err(crate::server::auth::forbidden(format!(
             "{id} is not in your scopes, or does not exist. Ask an admin for a grant that covers it."
         ))),
     }
@@ -232,15 +233,12 @@ pub async fn detail(
         // Reading AWS (not the cache) takes from the person's budget: a
         // refresh over it is refused, a page view shows the last sync.
         None => match async {
-            super::auth::take_aws_read(
-                state,
-                who,
-                if refresh {
-                    "refresh_secret"
-                } else {
-                    "get_secret"
-                },
-            )?;
+            let (what, budget) = if refresh {
+                ("refresh_secret", super::auth::ReadBudget::Asked)
+            } else {
+                ("get_secret", super::auth::ReadBudget::PageView)
+            };
+            super::auth::take_aws_read(state, who, what, budget)?;
             read_live(state.source_of(&secret)?, &secret).await
         }
         .await

@@ -55,6 +55,8 @@ pub struct AppState {
     pub hosts: security::HostPolicy,
     /// Each user's budget of server functions that read AWS.
     pub aws_reads: Arc<auth::limiter::UserBuckets>,
+    /// Each user's budget of secret pages read live on first view.
+    pub page_reads: Arc<auth::limiter::UserBuckets>,
     /// Restricted views for users whose grants do not cover everything.
     pub scoped: Arc<auth::ScopedViews>,
     /// Actions started per user, for the per-user limit.
@@ -99,6 +101,10 @@ impl AppState {
             sink,
         )
         .with_replicas(move |now| cache.replica_states(now));
+        let page_reads = Arc::new(auth::limiter::UserBuckets::new(
+            config.actions.page_reads_per_user_per_minute,
+            config.actions.page_reads_burst,
+        ));
         let aws_reads = Arc::new(auth::limiter::UserBuckets::new(
             config.actions.aws_reads_per_user_per_minute,
             config.actions.aws_reads_burst,
@@ -118,6 +124,7 @@ impl AppState {
                 https: auth.settings.https,
             },
             aws_reads,
+            page_reads,
             hosts: security::HostPolicy::new(
                 auth.settings.public_url.as_deref(),
                 &auth.settings.allowed_hosts,

@@ -252,13 +252,20 @@ pub async fn oncall(state: &AppState, view: &HealthView) -> Oncall {
     let mut out = build_oncall(view, &state.health.cfg);
     // Each account and region's trail at once; the failures of those that
     // answered are shown, and the first refusal is said.
+    // Only the trails of the accounts and regions this view holds secrets
+    // in: a scoped user hears nothing of the others (nor their role ARNs).
+    let covered = super::views::sources_in_view(state, view);
+    let trails: Vec<_> = state
+        .trails
+        .iter()
+        .filter(|(id, _)| covered.contains(id))
+        .collect();
     let lookups =
-        futures_util::future::join_all(state.trails.iter().map(|(_, t)| t.recent_failures(now)))
-            .await;
+        futures_util::future::join_all(trails.iter().map(|(_, t)| t.recent_failures(now))).await;
     if !lookups.is_empty() {
         let mut events = Vec::new();
         let mut refused = None;
-        for (looked, (id, _)) in lookups.iter().zip(&state.trails) {
+        for (looked, (id, _)) in lookups.iter().zip(trails.iter().copied()) {
             match &**looked {
                 Ok(e) => events.extend(e.iter().cloned()),
                 Err(e) if id.is_empty() => refused = refused.or(Some(e.clone())),

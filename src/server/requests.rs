@@ -629,13 +629,19 @@ pub async fn revoke(
 
 /// Removes the statements of active requests whose time is up (IAM stopped
 /// honouring them already: the condition holds the expiry).
+/// Set by tests to a request's id: its grant fails right after
+/// PutResourcePolicy succeeded.
+#[cfg(test)]
+pub(crate) static FAIL_AFTER_PUT: std::sync::atomic::AtomicI64 =
+    std::sync::atomic::AtomicI64::new(0);
+
 pub async fn expire_due(state: &AppState) -> Result<usize, AppError> {
-    let due = state
-        .auth
-        .store
-        .due_grants(now())
-        .await
-        .map_err(store_error)?;
+    expire_due_at(state, now()).await
+}
+
+/// [`expire_due`] as of `at`.
+pub(crate) async fn expire_due_at(state: &AppState, at: Timestamp) -> Result<usize, AppError> {
+    let due = state.auth.store.due_grants(at).await.map_err(store_error)?;
     let info = RequestInfo {
         client: "local".into(),
         request_id: "-".into(),
@@ -739,7 +745,34 @@ async fn apply_grant(
             grant_statement(r.id, &r.principal, until),
         )
         .map_err(invalid)?;
+        // Recorded before the policy changes, and nothing changes unless it
+        // is: whatever fails after PutResourcePolicy, the grant has a record,
+        // its statement expires by IAM's own clock, and the sweep (which
+        // reads approved and failed requests too) removes it when due.
+        auth::audit(
+            state,
+            info,
+            actor,
+            AuditAction::AccessGrant,
+            &r.secret,
+            Outcome::Allowed,
+            format!(
+                "request {}: adding statement {} for {} until {} to {}",
+                r.id,
+                r.sid(),
+                r.principal,
+                until.rfc3339(),
+                r.secret_arn
+            ),
+        )
+        .await?;
         write_policy(state, &r, Some(&after)).await?;
+        #[cfg(test)]
+        if FAIL_AFTER_PUT.load(std::sync::atomic::Ordering::SeqCst) == r.id {
+            return Err(AppError::internal(
+                "injected failure after PutResourcePolicy".to_string(),
+            ));
+        }
         Ok::<_, AppError>(policy_diff(before.as_deref(), Some(&after)))
     }
     .await;
@@ -809,7 +842,13 @@ async fn end_grant(
     let sid = r.sid();
     debug_assert!(sid.starts_with(SID_PREFIX));
     let mut diff_text = String::new();
-    if r.status == RequestStatus::Active {
+    // Approved and failed grants are checked too: their statement may be in
+    // the policy if something failed after it was written.
+    let may_hold = matches!(
+        r.status,
+        RequestStatus::Active | RequestStatus::Approved | RequestStatus::Failed
+    ) && state.config.requests.grants;
+    if r.status == RequestStatus::Active || may_hold {
         let before = read_policy(state, &r).await?;
         if has_statement(before.as_deref(), &sid) {
             let after = without_statement(before.as_deref(), &sid).map_err(invalid)?;

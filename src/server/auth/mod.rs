@@ -482,12 +482,31 @@ pub async fn guard(state: &AppState, what: &str) -> Result<Principal, AppError> 
     }
 }
 
-/// Takes one call from `who`'s budget of AWS reads (`[actions]
-/// aws_reads_per_user_per_minute`, `aws_reads_burst`), or refuses with 429
+/// Which of a person's budgets of AWS reads a call takes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadBudget {
+    /// What someone asks for: a refresh, an action or approval preview
+    /// (`[actions] aws_reads_burst`, `aws_reads_per_user_per_minute`).
+    Asked,
+    /// A secret's page read live on first view (`[actions] page_reads_burst`,
+    /// `page_reads_per_user_per_minute`); over it, the page shows the last
+    /// sync instead of failing.
+    PageView,
+}
+
+/// Takes one call from `who`'s budget of AWS reads, or refuses with 429
 /// and when to retry.
-pub fn take_aws_read(state: &AppState, who: &Principal, what: &str) -> Result<(), AppError> {
-    state
-        .aws_reads
+pub fn take_aws_read(
+    state: &AppState,
+    who: &Principal,
+    what: &str,
+    budget: ReadBudget,
+) -> Result<(), AppError> {
+    let buckets = match budget {
+        ReadBudget::Asked => &state.aws_reads,
+        ReadBudget::PageView => &state.page_reads,
+    };
+    buckets
         .take(&who.name, std::time::Instant::now())
         .map_err(|wait| {
             let why = format!(

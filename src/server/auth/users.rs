@@ -199,7 +199,10 @@ pub async fn set_password(
     store
         .set_password(u.id, &hash, now())
         .await
-        .map_err(store_error)
+        .map_err(store_error)?;
+    // A new password ends every session signed in with the old one.
+    store.delete_sessions_of(u.id).await.map_err(store_error)?;
+    Ok(())
 }
 
 /// The fixed demo logins `serve --demo` creates and prints: (name,

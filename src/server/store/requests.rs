@@ -274,10 +274,14 @@ impl Store {
     pub async fn due_grants(&self, now: Timestamp) -> Result<Vec<AccessRequest>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM access_requests \
-             WHERE status = $1 AND expires_at <= $2 ORDER BY expires_at, id"
+             WHERE status IN ($1, $3, $4) AND expires_at <= $2 ORDER BY expires_at, id"
         ))
         .bind(RequestStatus::Active.as_str())
         .bind(now.secs())
+        // Approved and Failed too: a grant whose outcome was never recorded
+        // (a failure after PutResourcePolicy) may still be in the policy.
+        .bind(RequestStatus::Approved.as_str())
+        .bind(RequestStatus::Failed.as_str())
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(from_row).collect()

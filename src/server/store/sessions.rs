@@ -54,6 +54,19 @@ impl SqlSessionStore {
     }
 }
 
+impl Store {
+    /// Deletes every session of user `uid` (after a password change). A
+    /// session's data is its JSON map, whose `uid` entry names the user.
+    pub async fn delete_sessions_of(&self, uid: i64) -> Result<u64, super::StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE data LIKE $1 OR data LIKE $2")
+            .bind(format!("%\"uid\":{uid},%"))
+            .bind(format!("%\"uid\":{uid}}}%"))
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
 #[async_trait]
 impl SessionStore for SqlSessionStore {
     /// Stores a new session; on an id already in use (by any session,

@@ -66,7 +66,7 @@ async fn run_contract(dbs: &mut impl Databases) -> usize {
         access_requests_merge_into_the_pending_one,
         concurrent_duplicate_requests_make_one,
         access_request_transitions_compare_and_set,
-        due_grants_are_active_and_past_their_time,
+        due_grants_may_hold_a_statement_and_are_past_their_time,
         unknown_request_status_is_a_decode_error,
     );
     let fixture = dbs.fresh("opening_twice_migrates_once").await;
@@ -1509,7 +1509,7 @@ async fn access_request_transitions_compare_and_set(s: &Store) {
     assert!(matches!(e, StoreError::NotFound(_)), "{e}");
 }
 
-async fn due_grants_are_active_and_past_their_time(s: &Store) {
+async fn due_grants_may_hold_a_statement_and_are_past_their_time(s: &Store) {
     use crate::domain::requests::RequestStatus;
     let mut ids = Vec::new();
     for (i, (principal, expires, to)) in [
@@ -1581,15 +1581,18 @@ async fn due_grants_are_active_and_past_their_time(s: &Store) {
             .map(|r| r.id)
             .collect::<Vec<_>>()
     };
-    // Active only, at or before the time, oldest expiry first.
-    assert_eq!(due(100).await, vec![ids[1], ids[0]]);
-    assert_eq!(due(99).await, vec![ids[1]]);
-    assert_eq!(due(50).await, vec![ids[1]]);
-    assert!(due(49).await.is_empty());
-    assert_eq!(due(10_000).await, vec![ids[1], ids[0], ids[3]]);
-    let first = &s.due_grants(t(100)).await.unwrap()[0];
+    // Active, and approved or failed (whose statement may have been written
+    // before something failed), at or before the time, oldest expiry first;
+    // never revoked or expired ones.
+    assert_eq!(due(100).await, vec![ids[2], ids[1], ids[0]]);
+    assert_eq!(due(99).await, vec![ids[2], ids[1]]);
+    assert_eq!(due(50).await, vec![ids[2], ids[1]]);
+    assert_eq!(due(49).await, vec![ids[2]]);
+    assert!(due(9).await.is_empty());
+    assert_eq!(due(10_000).await, vec![ids[2], ids[1], ids[0], ids[3]]);
+    let second = &s.due_grants(t(100)).await.unwrap()[1];
     assert_eq!(
-        (first.status, first.expires_at),
+        (second.status, second.expires_at),
         (RequestStatus::Active, Some(t(50)))
     );
 }

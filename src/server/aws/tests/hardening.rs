@@ -361,9 +361,49 @@ async fn one_person_cannot_spend_the_aws_call_budget() {
     let other = login(s.addr, "operator", demo_password("operator")).await;
     let (status, _) = call(s.addr, "/api/refresh_secret", &body, Some(&other)).await;
     assert_eq!(status, 200);
-    // Previews and rotation progress take from the same budget.
-    let (status, _) = call(s.addr, "/api/rotation_progress", &body, Some(&cookie)).await;
+    // Previews take from the same budget.
+    let (status, _) = call(
+        s.addr,
+        "/api/preview_action",
+        &format!("id={}&kind=restore&to_version=", form_escape(&s.in_scope)),
+        Some(&cookie),
+    )
+    .await;
     assert_eq!(status, 429);
+    // A secret's page read live is paced by its own, larger budget, and over
+    // it shows the last sync with the reason instead of failing.
+    let mut config = crate::server::config::Config::default();
+    config.actions.page_reads_burst = 2;
+    let t = super::auth::serve_with(config).await;
+    let cookie = login(t.addr, "viewer", demo_password("viewer")).await;
+    let names: Vec<String> = t
+        .state
+        .inventory
+        .snapshot()
+        .secrets()
+        .iter()
+        .filter(|x| {
+            x.deleted.is_none()
+                && x.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/-_".contains(c))
+        })
+        .take(4)
+        .map(|x| x.name.to_string())
+        .collect();
+    let mut degraded = 0;
+    for n in &names {
+        let res = http_get_as(t.addr, &format!("/secret/{n}"), &cookie).await;
+        assert!(res.starts_with("HTTP/1.1 200"), "{n}");
+        if res.contains("more reads from AWS in the last minute") {
+            degraded += 1;
+        }
+    }
+    assert_eq!(
+        degraded,
+        names.len() - 2,
+        "past the burst, pages show the last sync"
+    );
 }
 
 /// Low finding: half-sent headers kept a connection open for 45 s and more.
@@ -428,4 +468,216 @@ async fn metrics_can_require_a_bearer_token() {
         &res[..res.len().min(300)]
     );
     assert!(res.contains("secretscope_"));
+}
+
+/// Low finding: an existing secret outside a user's scopes answered
+/// differently from a missing one, and so did access requests. Out of
+/// scope and missing must look the same.
+#[tokio::test]
+async fn out_of_scope_and_missing_look_the_same() {
+    use super::auth::{call, form_escape};
+    use crate::server::auth::Principal;
+    let s = serve().await;
+    let cookie = login(s.addr, "payments", demo_password("payments")).await;
+    let missing = "prod/orders/no-such-secret-anywhere";
+    for f in [
+        "/api/get_secret",
+        "/api/refresh_secret",
+        "/api/rotation_progress",
+        "/api/preview_action",
+    ] {
+        let body = |id: &str| match f {
+            "/api/get_secret" => format!("id={}&deprecated=false", form_escape(id)),
+            "/api/preview_action" => format!("id={}&kind=restore&to_version=", form_escape(id)),
+            _ => format!("id={}", form_escape(id)),
+        };
+        let (a, ta) = call(s.addr, f, &body(&s.out_of_scope), Some(&cookie)).await;
+        let (b, tb) = call(s.addr, f, &body(missing), Some(&cookie)).await;
+        assert_eq!(a, b, "{f}: {ta} / {tb}");
+        assert_eq!(
+            ta.replace(&s.out_of_scope, "ID"),
+            tb.replace(missing, "ID"),
+            "{f}"
+        );
+    }
+    let a = http_get_as(s.addr, &format!("/secret/{}", s.out_of_scope), &cookie).await;
+    let b = http_get_as(s.addr, &format!("/secret/{missing}"), &cookie).await;
+    assert_eq!(a[..12], b[..12], "pages: same status");
+    // An access request on a secret outside the scopes, against none at all.
+    let admin = Principal {
+        id: 0,
+        name: "admin".into(),
+        grants: vec![crate::domain::access::Grant::new(
+            crate::domain::access::Role::Admin,
+            crate::domain::access::Scope::All,
+        )],
+    };
+    let (r, _) = crate::server::requests::create(
+        &s.state,
+        &admin,
+        &s.out_of_scope,
+        "arn:aws:iam::123456789012:role/reader",
+        "Needed for the quarterly audit of this system",
+        "1h",
+    )
+    .await
+    .unwrap();
+    for f in [
+        "/api/approve_request",
+        "/api/deny_request",
+        "/api/revoke_request",
+        "/api/preview_approval",
+    ] {
+        let body = |id: i64| match f {
+            "/api/approve_request" => format!("id={id}&duration=&comment="),
+            "/api/preview_approval" => format!("id={id}&duration="),
+            _ => format!("id={id}&comment=no"),
+        };
+        let (a, ta) = call(s.addr, f, &body(r.id), Some(&cookie)).await;
+        let (b, tb) = call(s.addr, f, &body(999_999), Some(&cookie)).await;
+        assert_eq!(a, b, "{f}: {ta} / {tb}");
+        assert_eq!(
+            ta.replace(&r.id.to_string(), "N"),
+            tb.replace("999999", "N"),
+            "{f}"
+        );
+        assert!(!ta.contains(&s.out_of_scope), "{f}: {ta}");
+    }
+}
+
+/// A live session ends when its user is disabled or changes password, and
+/// loses what a removed grant gave at once; the idle and absolute timeouts
+/// end it too (the test waits past a 1 s timeout; it only checks the end).
+#[tokio::test]
+async fn live_sessions_end_with_the_user_the_grant_the_password_and_the_clock() {
+    use super::auth::{call, form_escape};
+    use crate::server::auth::{console, users, ManageUsers, RequestInfo};
+    let s = serve().await;
+    let store = s.state.auth.store.clone();
+    let signed_in = |cookie: String| async move {
+        call(
+            s.addr,
+            "/api/list_inventory",
+            "q=&path=&sort=&page=1",
+            Some(&cookie),
+        )
+        .await
+        .0
+    };
+    // Disabled: out at once.
+    let viewer = login(s.addr, "viewer", demo_password("viewer")).await;
+    assert_eq!(signed_in(viewer.clone()).await, 200);
+    let v = store.user_by_name("viewer").await.unwrap().unwrap();
+    store
+        .set_disabled(v.id, true, crate::domain::Timestamp::new(0))
+        .await
+        .unwrap();
+    assert_eq!(signed_in(viewer).await, 401);
+    store
+        .set_disabled(v.id, false, crate::domain::Timestamp::new(0))
+        .await
+        .unwrap();
+
+    // A grant removed: what it gave is gone from the live session.
+    let payments = login(s.addr, "payments", demo_password("payments")).await;
+    let body = format!("id={}&deprecated=false", form_escape(&s.in_scope));
+    assert_eq!(
+        call(s.addr, "/api/get_secret", &body, Some(&payments))
+            .await
+            .0,
+        200
+    );
+    let p = store.user_by_name("payments").await.unwrap().unwrap();
+    for g in store.grants_of(p.id).await.unwrap() {
+        store.remove_grant(g.id).await.unwrap();
+    }
+    assert_eq!(
+        call(s.addr, "/api/get_secret", &body, Some(&payments))
+            .await
+            .0,
+        403
+    );
+
+    // A new password: every session signed in with the old one ends.
+    let operator = login(s.addr, "operator", demo_password("operator")).await;
+    let other = login(s.addr, "operator", demo_password("operator")).await;
+    assert_eq!(signed_in(operator.clone()).await, 200);
+    let can = console::<ManageUsers>();
+    users::set_password(
+        &store,
+        &can,
+        &RequestInfo::default(),
+        "operator",
+        "a brand new long password".into(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(signed_in(operator).await, 401);
+    assert_eq!(signed_in(other).await, 401);
+    // Another user's session is untouched.
+    let admin = login(s.addr, "admin", demo_password("admin")).await;
+    assert_eq!(signed_in(admin).await, 200);
+    s.server.abort();
+
+    // The idle and the absolute timeouts.
+    for (idle, absolute) in [(1, 3600), (3600, 1)] {
+        let mut config = crate::server::config::Config::default();
+        config.auth.idle_timeout_secs = idle;
+        config.auth.absolute_timeout_secs = absolute;
+        let t = super::auth::serve_with(config).await;
+        let cookie = login(t.addr, "viewer", demo_password("viewer")).await;
+        let (status, _) = call(
+            t.addr,
+            "/api/list_inventory",
+            "q=&path=&sort=&page=1",
+            Some(&cookie),
+        )
+        .await;
+        assert_eq!(status, 200);
+        tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+        let (status, _) = call(
+            t.addr,
+            "/api/list_inventory",
+            "q=&path=&sort=&page=1",
+            Some(&cookie),
+        )
+        .await;
+        assert_eq!(status, 401, "idle {idle} s, absolute {absolute} s");
+        t.server.abort();
+    }
+}
+
+/// Each page carries a fresh Content-Security-Policy nonce, and its script
+/// tags carry that nonce and no other.
+#[tokio::test]
+async fn each_response_has_a_fresh_nonce_matching_its_scripts() {
+    let s = serve().await;
+    let cookie = login(s.addr, "admin", demo_password("admin")).await;
+    let mut seen = std::collections::HashSet::new();
+    for path in ["/", "/secrets", "/oncall", "/"] {
+        let res = http_get_as(s.addr, path, &cookie).await;
+        let csp = res
+            .lines()
+            .find_map(|l| l.strip_prefix("content-security-policy: "))
+            .expect("a CSP header");
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|r| r.split('\'').next())
+            .expect("a nonce in the policy")
+            .to_string();
+        assert!(nonce.len() >= 16, "{nonce}");
+        assert!(seen.insert(nonce.clone()), "the nonce {nonce} came twice");
+        let scripts: Vec<&str> = res
+            .match_indices("<script")
+            .map(|(i, _)| &res[i..i + res[i..].find('>').unwrap()])
+            .collect();
+        assert!(!scripts.is_empty(), "{path}: no script");
+        for tag in scripts {
+            assert!(
+                tag.contains(&format!("nonce=\"{nonce}\"")),
+                "{path}: {tag} without this response's nonce"
+            );
+        }
+    }
 }

@@ -199,9 +199,11 @@ async fn approval_adds_one_statement_and_expiry_removes_it() {
         .filter(|st| st["Sid"] != done.sid())
         .collect();
     assert_eq!(others, statements(&before));
+    // Two records: the grant about to be written (before PutResourcePolicy,
+    // so that no grant is ever without one), and its outcome with the diff.
     assert_eq!(
         audited(&s.state.auth.store, AuditAction::AccessGrant, None).await,
-        1
+        2
     );
 
     // Its time comes: the sweep removes it and nothing else.
@@ -716,5 +718,74 @@ async fn a_decider_who_merged_into_a_request_may_not_decide_it() {
         .await
         .unwrap();
     assert_eq!(done.status, RequestStatus::Active);
+    s.server.abort();
+}
+
+/// Issue 19 (low): a failure after PutResourcePolicy dropped the grant's
+/// audit record and left the request approved, which the expiry sweep never
+/// read. Now the grant is recorded before the policy changes, and the sweep
+/// removes its statement when due whatever the request's status says.
+#[tokio::test]
+async fn a_failure_after_the_policy_is_written_leaves_a_recorded_grant_that_still_expires() {
+    let s = serve_granting().await;
+    let (x, before) = target(&s).await;
+    let viewer = who("viewer", Role::Viewer);
+    let operator = who("operator", Role::Operator);
+    let r = ask(&s, &viewer, &x, "1h").await;
+    requests::FAIL_AFTER_PUT.store(r.id, std::sync::atomic::Ordering::SeqCst);
+    let done = requests::approve(&s.state, &operator, r.id, "", "")
+        .await
+        .unwrap();
+    requests::FAIL_AFTER_PUT.store(0, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(done.status, RequestStatus::Failed);
+    // The statement is in the policy, and the trail says so.
+    let held = statements(&policy(&s, &x).await);
+    assert!(held.iter().any(|st| st["Sid"] == r.sid()), "{held:?}");
+    let trail = s
+        .state
+        .auth
+        .store
+        .audit_page(
+            &crate::server::store::AuditFilter {
+                action: Some(AuditAction::AccessGrant),
+                ..Default::default()
+            },
+            0,
+            10,
+        )
+        .await
+        .unwrap();
+    assert!(
+        trail.records.iter().any(|e| e
+            .event
+            .detail
+            .contains(&format!("adding statement {}", r.sid()))),
+        "{:?}",
+        trail.records
+    );
+    // Not due yet: nothing happens. Due: the statement goes, the rest stays.
+    let until = done.expires_at.expect("an expiry");
+    assert_eq!(
+        requests::expire_due_at(&s.state, Timestamp::new(until.secs() - 60))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        requests::expire_due_at(&s.state, Timestamp::new(until.secs() + 1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(statements(&policy(&s, &x).await), statements(&before));
+    let ended = s
+        .state
+        .auth
+        .store
+        .access_request(r.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ended.status, RequestStatus::Expired);
     s.server.abort();
 }

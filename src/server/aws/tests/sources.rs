@@ -584,3 +584,38 @@ async fn a_request_binds_to_the_secret_its_arn_names_when_the_name_is_shared() {
         Some(PAYMENTS_ACCOUNT)
     );
 }
+
+/// Issue 19 (low): the header's sync data and the on-call banner told a
+/// scoped user other accounts' role ARNs and the endpoint's URL.
+#[tokio::test]
+async fn a_scoped_user_hears_only_of_their_own_sources() {
+    let (ep, _org) = org(120).await;
+    let config = three(&ep);
+    let (sources, inventory, syncers) = synced(&config).await;
+    for s in &syncers {
+        let _ = s.list_once().await;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = test_state(addr, inventory.clone(), config, sources).await;
+    let server = super::serve_router(listener, state.clone());
+    let admin = login(addr, "admin", super::demo_password("admin")).await;
+    let (status, body) = call(addr, "/api/get_sync_info", "", Some(&admin)).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains(LEGACY_ACCOUNT),
+        "the admin hears of the failing source: {body}"
+    );
+    let scoped = login(addr, "payments", super::demo_password("payments")).await;
+    for f in ["/api/get_sync_info", "/api/get_oncall"] {
+        let (status, body) = call(addr, f, "", Some(&scoped)).await;
+        assert_eq!(status, 200, "{f}: {body}");
+        for leak in [LEGACY_ACCOUNT, "role/", "127.0.0.1", "AssumeRole"] {
+            assert!(
+                !body.contains(leak),
+                "{f} tells the scoped user {leak:?}: {body}"
+            );
+        }
+    }
+    server.abort();
+}
