@@ -715,7 +715,6 @@ async fn serve(config_file: Option<PathBuf>, args: ServeArgs) -> anyhow::Result<
 
     config
         .auth
-        .oidc
         .check()
         .map_err(|e| anyhow::anyhow!("single sign-on is not configured right: {e}"))?;
     if !config.auth.password_login && !config.auth.oidc.enabled() {

@@ -56,6 +56,7 @@ test.beforeAll(async () => {
     [
       "[auth]",
       "password_login = false",
+      `public_url = "${base}"`,
       "[auth.oidc]",
       `issuer_url = "http://127.0.0.1:${idpPort}"`,
       'client_id = "secretscope"',

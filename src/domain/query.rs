@@ -3147,6 +3147,27 @@ mod tests {
             }
         }
 
+        /// Long and hostile input: never a panic, and whatever parses is
+        /// within the limits (so what a page builds from it is bounded).
+        #[test]
+        fn adversarial_input_stays_within_the_limits(
+            input in prop_oneof![
+                prop::collection::vec(syntax_soup(), 0..600).prop_map(|v| v.concat()),
+                "[-!() a\"z:]{0,4000}",
+                "(\\(|-){0,300}a",
+            ]
+        ) {
+            match Query::parse(&input) {
+                Ok(query) => {
+                    prop_assert!(input.chars().count() <= MAX_QUERY_CHARS);
+                    prop_assert!(query.root().map_or(0, leaves) <= MAX_TERMS);
+                    let toggled = toggle_tag_term(&input, "owner", Some("alice"));
+                    prop_assert!(toggled.chars().count() <= input.chars().count() + 64, "{}", toggled);
+                }
+                Err(e) => prop_assert!(e.position <= input.chars().count(), "{:?}", e),
+            }
+        }
+
         #[test]
         fn not_or_and_follow_logic(
             a in tree(related_term()),

@@ -26,6 +26,7 @@ impl Background {
             state.health.clone().spawn(sync::now),
             tokio::spawn(delete_expired_sessions(state.auth.store.clone())),
             tokio::spawn(expire_grants(state.clone())),
+            tokio::spawn(flush_denials(state.clone())),
         ]);
         Background { syncers, tasks }
     }
@@ -69,5 +70,15 @@ impl Drop for Background {
         for t in &self.tasks {
             t.abort();
         }
+    }
+}
+
+/// Writes the counts of anonymous refusals that were not recorded one by
+/// one, once their minute is over.
+async fn flush_denials(state: AppState) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        super::auth::flush_anonymous_denials(&state, std::time::Instant::now()).await;
     }
 }

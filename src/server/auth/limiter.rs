@@ -212,6 +212,52 @@ impl UserBuckets {
     }
 }
 
+/// Anonymous refusals one client address may leave in the audit trail per
+/// minute, one record each; the rest are counted into one record.
+pub const ANON_DENIALS_PER_MINUTE: u64 = 10;
+
+/// Per client address: when its minute began, refusals recorded, refusals
+/// only counted.
+#[derive(Debug, Default)]
+pub struct DenialCounter(Mutex<HashMap<String, (Instant, u64, u64)>>);
+
+impl DenialCounter {
+    /// Notes one refusal from `client`: whether to record it, and the count
+    /// of a finished minute's unrecorded refusals to write first, if any.
+    pub fn note(&self, client: &str, now: Instant) -> (bool, Option<u64>) {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let e = m.entry(client.to_string()).or_insert((now, 0, 0));
+        let mut summary = None;
+        if now.duration_since(e.0) >= Duration::from_secs(60) {
+            summary = (e.2 > 0).then_some(e.2);
+            *e = (now, 0, 0);
+        }
+        if e.1 < ANON_DENIALS_PER_MINUTE {
+            e.1 += 1;
+            (true, summary)
+        } else {
+            e.2 += 1;
+            (false, summary)
+        }
+    }
+
+    /// The unrecorded counts of every finished minute, taken out.
+    pub fn flush(&self, now: Instant) -> Vec<(String, u64)> {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = Vec::new();
+        m.retain(|client, e| {
+            if now.duration_since(e.0) < Duration::from_secs(60) {
+                return true;
+            }
+            if e.2 > 0 {
+                out.push((client.clone(), e.2));
+            }
+            false
+        });
+        out
+    }
+}
+
 /// "try again in 42 s" / "in 3 min".
 pub fn wait_text(d: Duration) -> String {
     crate::domain::time::wait_text(d.as_secs())
@@ -303,6 +349,31 @@ mod tests {
         l.succeeded("192.168.7.7", "alice");
         // Other names are not slowed.
         assert_eq!(l.begin("10.0.1.52", "bob", t1), Ok(()));
+    }
+
+    #[test]
+    fn anonymous_refusals_are_recorded_up_to_a_limit_and_the_rest_counted() {
+        let c = DenialCounter::default();
+        let t0 = Instant::now();
+        let written = (0..100).filter(|_| c.note("6.6.6.6", t0).0).count();
+        assert_eq!(written as u64, ANON_DENIALS_PER_MINUTE);
+        // Another address has its own allowance.
+        assert!(c.note("7.7.7.7", t0).0);
+        // Nothing is flushed before the minute is over.
+        assert!(c.flush(t0 + Duration::from_secs(30)).is_empty());
+        // The next minute's first refusal brings the count of the last one.
+        let (write, summary) = c.note("6.6.6.6", t0 + Duration::from_secs(61));
+        assert!(write);
+        assert_eq!(summary, Some(100 - ANON_DENIALS_PER_MINUTE));
+        // A flush takes the counts of finished minutes out, once.
+        for _ in 0..20 {
+            c.note("6.6.6.6", t0 + Duration::from_secs(62));
+        }
+        assert_eq!(
+            c.flush(t0 + Duration::from_secs(200)),
+            vec![("6.6.6.6".to_string(), 11)]
+        );
+        assert!(c.flush(t0 + Duration::from_secs(300)).is_empty());
     }
 
     #[test]

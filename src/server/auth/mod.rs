@@ -62,6 +62,20 @@ pub struct AuthSettings {
     pub oidc: oidc::OidcSettings,
 }
 
+impl AuthSettings {
+    /// The problems of this configuration, as sentences naming the setting.
+    pub fn check(&self) -> Result<(), String> {
+        self.oidc.check()?;
+        if self.oidc.enabled() && self.public_url.is_none() && self.oidc.redirect_url.is_none() {
+            return Err(
+                "single sign-on needs auth.public_url (the address people open the dashboard at, e.g. https://secrets.example.com): the provider's callback address is built from it, never from a request's Host"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
 impl Default for AuthSettings {
     fn default() -> Self {
         AuthSettings {
@@ -83,6 +97,8 @@ pub struct Auth {
     pub store: Store,
     pub settings: AuthSettings,
     pub limiter: limiter::LoginLimiter,
+    /// Anonymous refusals recorded per client and minute (the rest counted).
+    pub anon_denials: limiter::DenialCounter,
     /// Verified against when the name is unknown, so that a wrong name costs
     /// as long as a wrong password (no user enumeration by timing).
     dummy_hash: String,
@@ -94,6 +110,7 @@ impl Auth {
             store,
             settings,
             limiter: limiter::LoginLimiter::default(),
+            anon_denials: Default::default(),
             dummy_hash: password::hash("not a password of anyone").unwrap_or_default(),
         }
     }
@@ -446,6 +463,10 @@ pub async fn audit_denied(
         },
         None => "-".to_string(),
     };
+    if actor == "-" {
+        audit_anonymous_denial(state, &info, target, why).await;
+        return;
+    }
     let _ = audit(
         state,
         &info,
@@ -458,6 +479,58 @@ pub async fn audit_denied(
     .await;
 }
 
+/// Records a refusal of an anonymous request, at most
+/// [`limiter::ANON_DENIALS_PER_MINUTE`] a minute per client address; the
+/// rest are counted, and the count is written as one record when that
+/// client's minute is over (at its next refusal, or by the periodic flush).
+/// Nobody can flood the trail, and no refusal goes uncounted.
+pub async fn audit_anonymous_denial(state: &AppState, info: &RequestInfo, target: &str, why: &str) {
+    let (write, summary) = state
+        .auth
+        .anon_denials
+        .note(&info.client, std::time::Instant::now());
+    if let Some(s) = summary {
+        write_denial_summary(state, &info.client, s).await;
+    }
+    if write {
+        let _ = audit(
+            state,
+            info,
+            "-",
+            AuditAction::Denied,
+            target,
+            Outcome::Denied,
+            why,
+        )
+        .await;
+    }
+}
+
+/// Writes the counts of refusals that were not recorded one by one, of
+/// every client whose minute was over at `now`.
+pub async fn flush_anonymous_denials(state: &AppState, now: std::time::Instant) {
+    for (client, n) in state.auth.anon_denials.flush(now) {
+        write_denial_summary(state, &client, n).await;
+    }
+}
+
+async fn write_denial_summary(state: &AppState, client: &str, n: u64) {
+    let info = RequestInfo {
+        client: client.to_string(),
+        request_id: "-".into(),
+    };
+    let _ = audit(
+        state,
+        &info,
+        "-",
+        AuditAction::Denied,
+        "-",
+        Outcome::Denied,
+        format!("{n} more refused anonymous requests from {client} in the minute before (not recorded one by one)"),
+    )
+    .await;
+}
+
 /// Guard for a server function: the user, or the error (401) with a denial
 /// audited.
 pub async fn guard(state: &AppState, what: &str) -> Result<Principal, AppError> {
@@ -466,16 +539,7 @@ pub async fn guard(state: &AppState, what: &str) -> Result<Principal, AppError> 
         Err(e) => {
             if e.kind == ErrorKind::Unauthenticated {
                 let info = RequestInfo::current();
-                let _ = audit(
-                    state,
-                    &info,
-                    "-",
-                    AuditAction::Denied,
-                    what,
-                    Outcome::Denied,
-                    "not signed in",
-                )
-                .await;
+                audit_anonymous_denial(state, &info, what, "not signed in").await;
             }
             Err(e)
         }

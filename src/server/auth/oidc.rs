@@ -155,6 +155,8 @@ struct Pending {
 
 const FLOW_COOKIE: &str = "secretscope_oidc";
 const FLOW_TTL: Duration = Duration::from_secs(600);
+/// The most single sign-ons in progress kept at once.
+const MAX_PENDING: usize = 10_000;
 
 /// The single sign-on state of a running dashboard.
 #[derive(Default)]
@@ -226,7 +228,23 @@ impl Oidc {
     fn remember(&self, handle: String, p: Pending) {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         pending.retain(|_, p| p.started.elapsed() < FLOW_TTL);
+        // Bounded: past the most sign-ins in progress, the oldest is dropped
+        // (its browser starts again), so memory cannot grow without end.
+        if pending.len() >= MAX_PENDING {
+            if let Some(oldest) = pending
+                .iter()
+                .min_by_key(|(_, p)| p.started)
+                .map(|(k, _)| k.clone())
+            {
+                pending.remove(&oldest);
+            }
+        }
         pending.insert(handle, p);
+    }
+
+    /// Sign-ins in progress now.
+    pub fn pending_count(&self) -> usize {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     fn take(&self, handle: &str) -> Option<Pending> {
@@ -245,21 +263,18 @@ fn unreachable_provider(issuer: &str, e: impl std::fmt::Display) -> AppError {
     )
 }
 
-/// Where the provider sends the browser back to.
-fn redirect_url(state: &AppState, headers: &HeaderMap) -> String {
-    let settings = &state.auth.settings;
+/// Where the provider sends the browser back to: `auth.oidc.redirect_url`,
+/// else `auth.public_url` + `/auth/oidc/callback`; never from the request's
+/// `Host` (which a client chooses). `serve` refuses to start with single
+/// sign-on and neither set.
+fn redirect_url(settings: &super::AuthSettings) -> Option<String> {
     if let Some(u) = &settings.oidc.redirect_url {
-        return u.clone();
+        return Some(u.clone());
     }
-    if let Some(public) = &settings.public_url {
-        return format!("{}/auth/oidc/callback", public.trim_end_matches('/'));
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = if settings.https { "https" } else { "http" };
-    format!("{scheme}://{host}/auth/oidc/callback")
+    settings
+        .public_url
+        .as_ref()
+        .map(|public| format!("{}/auth/oidc/callback", public.trim_end_matches('/')))
 }
 
 #[derive(Deserialize)]
@@ -284,7 +299,12 @@ pub async fn start(
         Ok(m) => m,
         Err(e) => return failed(&state, headers, "provider", e, None).await,
     };
-    let redirect = redirect_url(&state, &parts.headers);
+    let Some(redirect) = redirect_url(&state.auth.settings) else {
+        let e = AppError::internal(
+            "single sign-on needs auth.public_url (or auth.oidc.redirect_url): the callback address is never taken from the request's Host".to_string(),
+        );
+        return failed(&state, headers, "provider", e, None).await;
+    };
     let client = match RedirectUrl::new(redirect.clone()) {
         Ok(r) => CoreClient::from_provider_metadata(
             metadata,
@@ -520,9 +540,17 @@ pub async fn callback(
         }
     };
     let raw = id_token.to_string();
+    // The identity is the issuer and subject; the name only names a new user.
+    // An e-mail address names one only when the provider verified it.
+    let identity = (claims.issuer().to_string(), claims.subject().to_string());
     let name = raw_claim(&raw, &settings.name_claim)
         .and_then(|v| v.as_str().map(str::to_string))
-        .or_else(|| claims.email().map(|e| e.to_string()))
+        .or_else(|| {
+            claims
+                .email()
+                .filter(|_| claims.email_verified() == Some(true))
+                .map(|e| e.to_string())
+        })
         .unwrap_or_else(|| claims.subject().to_string());
     let groups = groups_of(raw_claim(&raw, &settings.groups_claim));
     let grants = settings.grants_for(&groups);
@@ -536,7 +564,7 @@ pub async fn callback(
         );
         return failed(&state, headers, "groups", e, Some(name)).await;
     }
-    match sign_in(&state, &session, &info, &name, &grants, &groups).await {
+    match sign_in(&state, &session, &info, &identity, &name, &grants, &groups).await {
         Ok(()) => {
             // A page of our own, so that the way on is a same-site
             // navigation and the SameSite=Strict session cookie goes with it.
@@ -568,18 +596,40 @@ async fn sign_in(
     state: &AppState,
     session: &Session,
     info: &RequestInfo,
+    (issuer, subject): &(String, String),
     name: &str,
     grants: &[Grant],
     groups: &[String],
 ) -> Result<(), (&'static str, AppError)> {
     let store = &state.auth.store;
+    let st = |e| ("store", store_error(e));
+    // Known by its issuer and subject: that user, whatever name the token
+    // carries now.
+    if let Some(user) = store.user_by_identity(issuer, subject).await.map_err(st)? {
+        if user.disabled {
+            return Err((
+                "disabled",
+                refused("", format!("{} is disabled", user.name)),
+            ));
+        }
+        return finish_sign_in(state, session, info, user, grants, groups).await;
+    }
     let bad_name = |e: AppError| ("name", e);
     super::users::check_name(name).map_err(bad_name)?;
-    let user = match store
-        .user_by_name(name)
-        .await
-        .map_err(|e| ("store", store_error(e)))?
-    {
+    let user = match store.user_by_name(name).await.map_err(st)? {
+        // A single sign-on user of that name already known by another
+        // identity: this one may not take it over.
+        Some(u)
+            if u.password_hash.is_none() && store.identities_of(u.id).await.map_err(st)? > 0 =>
+        {
+            return Err((
+                "identity",
+                refused(
+                    "",
+                    format!("{name} belongs to another single sign-on identity (not {subject} of {issuer})"),
+                ),
+            ));
+        }
         Some(u) if u.password_hash.is_some() => {
             return Err((
                 "local",
@@ -600,6 +650,25 @@ async fn sign_in(
             .await
             .map_err(|e| ("store", store_error(e)))?,
     };
+    store
+        .link_identity(issuer, subject, user.id)
+        .await
+        .map_err(st)?;
+    finish_sign_in(state, session, info, user, grants, groups).await
+}
+
+/// Gives `user` exactly `grants` and `groups`, audits the sign-in and
+/// starts the session.
+async fn finish_sign_in(
+    state: &AppState,
+    session: &Session,
+    info: &RequestInfo,
+    user: crate::server::store::User,
+    grants: &[Grant],
+    groups: &[String],
+) -> Result<(), (&'static str, AppError)> {
+    let store = &state.auth.store;
+    let name = user.name.as_str();
     let held = store
         .grants_of(user.id)
         .await

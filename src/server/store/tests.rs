@@ -53,6 +53,8 @@ async fn run_contract(dbs: &mut impl Databases) -> usize {
         password_hashes_never_print,
         grants_are_idempotent_listed_and_removed,
         user_groups_are_replaced_and_looked_up,
+        sso_identities_link_once_and_find_their_user,
+        a_password_change_can_end_a_users_sessions,
         audit_records_round_trip,
         audit_filters_by_each_field,
         audit_time_range_is_from_inclusive_to_exclusive,
@@ -336,6 +338,57 @@ async fn user_groups_are_replaced_and_looked_up(s: &Store) {
         Err(StoreError::NotFound(_))
     ));
     assert_eq!(s.groups_of(ann.id).await.unwrap(), ["secops"], "unchanged");
+}
+
+async fn sso_identities_link_once_and_find_their_user(s: &Store) {
+    let alice = s.create_user("alice", None, t(1)).await.unwrap();
+    let bob = s.create_user("bob", None, t(1)).await.unwrap();
+    let iss = "https://idp.example.com";
+    assert!(s.user_by_identity(iss, "sub-1").await.unwrap().is_none());
+    s.link_identity(iss, "sub-1", alice.id).await.unwrap();
+    assert_eq!(
+        s.user_by_identity(iss, "sub-1")
+            .await
+            .unwrap()
+            .map(|u| u.name),
+        Some("alice".into())
+    );
+    // The same subject of another issuer is another identity.
+    assert!(s
+        .user_by_identity("https://other.example", "sub-1")
+        .await
+        .unwrap()
+        .is_none());
+    // An identity links to one user only.
+    assert!(matches!(
+        s.link_identity(iss, "sub-1", bob.id).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(s.identities_of(alice.id).await.unwrap(), 1);
+    assert_eq!(s.identities_of(bob.id).await.unwrap(), 0);
+}
+
+async fn a_password_change_can_end_a_users_sessions(s: &Store) {
+    let sessions = SqlSessionStore(s.clone());
+    let mut mine = session(
+        &[("uid", serde_json::json!(7)), ("at", serde_json::json!(1))],
+        3600,
+    );
+    let mut also_mine = session(
+        &[("at", serde_json::json!(2)), ("uid", serde_json::json!(7))],
+        3600,
+    );
+    let mut theirs = session(
+        &[("uid", serde_json::json!(70)), ("at", serde_json::json!(1))],
+        3600,
+    );
+    for r in [&mut mine, &mut also_mine, &mut theirs] {
+        sessions.create(r).await.unwrap();
+    }
+    assert_eq!(s.delete_sessions_of(7).await.unwrap(), 2);
+    assert_eq!(sessions.load(&mine.id).await.unwrap(), None);
+    assert_eq!(sessions.load(&also_mine.id).await.unwrap(), None);
+    assert_eq!(sessions.load(&theirs.id).await.unwrap(), Some(theirs));
 }
 
 async fn users_can_be_disabled_and_given_passwords(s: &Store) {

@@ -102,6 +102,58 @@ impl Store {
         self.user_where("id", id).await
     }
 
+    /// The user a single sign-on identity (the ID token's `iss`, `sub`) is
+    /// linked to.
+    pub async fn user_by_identity(
+        &self,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM users WHERE id = \
+             (SELECT user_id FROM sso_identities WHERE issuer = $1 AND subject = $2)",
+            USER_COLUMNS
+        );
+        let row = sqlx::query(&sql)
+            .bind(issuer.to_string())
+            .bind(subject.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    /// Links an identity to user `user_id`; Conflict if it is linked already.
+    pub async fn link_identity(
+        &self,
+        issuer: &str,
+        subject: &str,
+        user_id: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO sso_identities (issuer, subject, user_id) VALUES ($1, $2, $3)")
+            .bind(issuer.to_string())
+            .bind(subject.to_string())
+            .bind(user_id)
+            .execute(self.pool())
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(
+                    format!("the identity {subject} of {issuer} is linked already"),
+                ),
+                e => e.into(),
+            })?;
+        Ok(())
+    }
+
+    /// How many identities are linked to user `user_id`.
+    pub async fn identities_of(&self, user_id: i64) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sso_identities WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+
     /// The user whose `column` (a unique one) is `value`.
     async fn user_where<T>(
         &self,

@@ -681,3 +681,54 @@ async fn each_response_has_a_fresh_nonce_matching_its_scripts() {
         }
     }
 }
+
+/// Low finding: 100 forged anonymous POSTs left 100 audit rows. Now a
+/// client's anonymous refusals are recorded one by one up to an allowance a
+/// minute, and the rest as one record with their count.
+#[tokio::test]
+async fn anonymous_refusals_cannot_flood_the_trail_and_are_all_counted() {
+    use crate::domain::audit::AuditAction;
+    let s = serve().await;
+    let store = &s.state.auth.store;
+    let before = super::auth::audited(store, AuditAction::Denied, None).await;
+    for _ in 0..100 {
+        let res = http_raw(
+            s.addr,
+            format!(
+                "POST /api/list_inventory HTTP/1.1\r\nHost: {a}\r\nOrigin: http://evil.example\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                a = s.addr
+            ),
+        )
+        .await;
+        assert!(res.starts_with("HTTP/1.1 403"), "{res}");
+    }
+    let allowance = crate::server::auth::limiter::ANON_DENIALS_PER_MINUTE as i64;
+    let after = super::auth::audited(store, AuditAction::Denied, None).await;
+    assert_eq!(after - before, allowance);
+    crate::server::auth::flush_anonymous_denials(
+        &s.state,
+        std::time::Instant::now() + std::time::Duration::from_secs(61),
+    )
+    .await;
+    let page = store
+        .audit_page(
+            &crate::server::store::AuditFilter {
+                action: Some(AuditAction::Denied),
+                ..Default::default()
+            },
+            0,
+            1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.total - before, allowance + 1);
+    let newest = &page.records[0].event.detail;
+    assert!(
+        newest.starts_with(&format!(
+            "{} more refused anonymous requests",
+            100 - allowance
+        )),
+        "{newest}"
+    );
+}
