@@ -502,6 +502,34 @@ pub fn source_list(state: &AppState) -> crate::api::SourceList {
     }
 }
 
+/// The ids of the sources that hold a secret of `view` (by account and
+/// region): what a scoped user may hear about. The single default source
+/// (id "") always counts.
+pub fn sources_in_view(
+    state: &AppState,
+    view: &super::health::HealthView,
+) -> std::collections::HashSet<String> {
+    let places: std::collections::HashSet<(&str, &str)> = view
+        .snapshot
+        .secrets()
+        .iter()
+        .map(|s| (&*s.account, &*s.region))
+        .collect();
+    let mut ids: std::collections::HashSet<String> = state
+        .inventory
+        .sources()
+        .into_iter()
+        .filter(|s| {
+            s.account
+                .as_deref()
+                .is_some_and(|a| places.contains(&(a, s.region.as_str())))
+        })
+        .map(|s| s.id)
+        .collect();
+    ids.insert(String::new());
+    ids
+}
+
 #[cfg(test)]
 mod tests {
     use super::source_problem;
@@ -534,32 +562,4 @@ mod tests {
         );
         assert!(stale.contains("every 5 min"), "{stale}");
     }
-}
-
-/// The ids of the sources that hold a secret of `view` (by account and
-/// region): what a scoped user may hear about. The single default source
-/// (id "") always counts.
-pub fn sources_in_view(
-    state: &AppState,
-    view: &super::health::HealthView,
-) -> std::collections::HashSet<String> {
-    let places: std::collections::HashSet<(&str, &str)> = view
-        .snapshot
-        .secrets()
-        .iter()
-        .map(|s| (&*s.account, &*s.region))
-        .collect();
-    let mut ids: std::collections::HashSet<String> = state
-        .inventory
-        .sources()
-        .into_iter()
-        .filter(|s| {
-            s.account
-                .as_deref()
-                .is_some_and(|a| places.contains(&(a, s.region.as_str())))
-        })
-        .map(|s| s.id)
-        .collect();
-    ids.insert(String::new());
-    ids
 }

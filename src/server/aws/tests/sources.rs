@@ -528,12 +528,14 @@ async fn each_source_reads_its_own_accounts_cloudtrail() {
     assert!(row.failure.is_some(), "{row:?}");
 }
 
-/// Issue 19, finding 9: `prod/payments/elasticsearch/password` exists in two
-/// accounts, and a request meant for one was filed against the other. A
-/// request now binds to an ARN whenever the name is not unique.
-#[tokio::test]
-async fn a_request_binds_to_the_secret_its_arn_names_when_the_name_is_shared() {
-    use crate::server::auth::Principal;
+/// The three sources of [`three`], listed once, and a listener for the
+/// dashboard serving them.
+async fn three_listed() -> (
+    RunningEndpoint,
+    crate::server::AppState,
+    Arc<Inventory>,
+    tokio::net::TcpListener,
+) {
     let (ep, _org) = org(120).await;
     let config = three(&ep);
     let (sources, inventory, syncers) = synced(&config).await;
@@ -543,6 +545,16 @@ async fn a_request_binds_to_the_secret_its_arn_names_when_the_name_is_shared() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = test_state(addr, inventory.clone(), config, sources).await;
+    (ep, state, inventory, listener)
+}
+
+/// Issue 19, finding 9: `prod/payments/elasticsearch/password` exists in two
+/// accounts, and a request meant for one was filed against the other. A
+/// request now binds to an ARN whenever the name is not unique.
+#[tokio::test]
+async fn a_request_binds_to_the_secret_its_arn_names_when_the_name_is_shared() {
+    use crate::server::auth::Principal;
+    let (_ep, state, inventory, _listener) = three_listed().await;
     let snap = inventory.snapshot();
     let shared = snap
         .secrets()
@@ -589,15 +601,8 @@ async fn a_request_binds_to_the_secret_its_arn_names_when_the_name_is_shared() {
 /// scoped user other accounts' role ARNs and the endpoint's URL.
 #[tokio::test]
 async fn a_scoped_user_hears_only_of_their_own_sources() {
-    let (ep, _org) = org(120).await;
-    let config = three(&ep);
-    let (sources, inventory, syncers) = synced(&config).await;
-    for s in &syncers {
-        let _ = s.list_once().await;
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (_ep, state, _inventory, listener) = three_listed().await;
     let addr = listener.local_addr().unwrap();
-    let state = test_state(addr, inventory.clone(), config, sources).await;
     let server = super::serve_router(listener, state.clone());
     let admin = login(addr, "admin", super::demo_password("admin")).await;
     let (status, body) = call(addr, "/api/get_sync_info", "", Some(&admin)).await;
