@@ -726,3 +726,84 @@ async fn anonymous_refusals_cannot_flood_the_trail_and_are_all_counted() {
         "{newest}"
     );
 }
+
+/// Finding 8's second half: an account with no secrets at all, synced.
+#[tokio::test]
+async fn every_page_answers_on_an_empty_account() {
+    let ep = crate::server::local::spawn(
+        crate::server::local::LocalOptions {
+            seed_secrets: 0,
+            seed: 42,
+            ..Default::default()
+        },
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .unwrap();
+    let source = super::source_for(&ep.url(), 1).await;
+    let inventory = super::listed(&source).await;
+    assert_eq!(inventory.snapshot().secrets().len(), 0);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = super::test_state(addr, inventory, Default::default(), source).await;
+    let server = super::serve_router(listener, state);
+    let cookie = login(addr, "admin", demo_password("admin")).await;
+    for path in [
+        "/",
+        "/secrets",
+        "/secrets?q=tag:env&path=prod",
+        "/oncall",
+        "/requests",
+        "/requests/new",
+        "/audit",
+        "/sources",
+        "/export/secrets.csv",
+    ] {
+        let res = http_get_as(addr, path, &cookie).await;
+        assert!(
+            res.starts_with("HTTP/1.1 200"),
+            "{path}: {}",
+            &res[..res.len().min(300)]
+        );
+        assert!(
+            !res.contains("The first sync is still running"),
+            "{path}: synced, if empty"
+        );
+    }
+    server.abort();
+}
+
+/// Finding 3: eight wrong passwords at once for one name were all checked
+/// (the limit is five): checking and counting were separate steps.
+#[tokio::test]
+async fn parallel_wrong_passwords_cannot_pass_the_throttle_together() {
+    use crate::domain::audit::{AuditAction, Outcome};
+    let s = serve().await;
+    let attempts = (0..8).map(|_| {
+        super::post_form(
+            s.addr,
+            "/login",
+            "name=operator&password=not-the-password&next=%2F",
+            "",
+        )
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let failed = answers
+        .iter()
+        .filter(|r| r.contains("location: /login?error=1"))
+        .count();
+    let throttled = answers
+        .iter()
+        .filter(|r| r.contains("location: /login?retry="))
+        .count();
+    assert_eq!((failed, throttled), (5, 3), "{answers:?}");
+    let store = &s.state.auth.store;
+    assert_eq!(
+        super::auth::audited(store, AuditAction::LoginFailed, Some(Outcome::Denied)).await,
+        5
+    );
+    assert_eq!(
+        super::auth::audited(store, AuditAction::LoginThrottled, Some(Outcome::Denied)).await,
+        3
+    );
+}
