@@ -149,8 +149,9 @@ pub async fn get_overview() -> Result<Overview, ServerFnError> {
 pub async fn get_oncall() -> Result<Oncall, ServerFnError> {
     let (state, who) = super::signed_in("get_oncall").await?;
     let view = state.view_for(&who, crate::server::aws::sync::now());
-    let mut queue = crate::server::overview::oncall(&state, &view).await;
-    if !who.is_admin() {
+    let scoped = who.global_role().is_none();
+    let mut queue = crate::server::overview::oncall(&state, &view, scoped).await;
+    if scoped {
         // Why a trail refused names roles and endpoints: admins read it on /sources.
         if let Some(Err(e)) = &mut queue.cloudtrail {
             *e = "an admin can see why on /sources".into();

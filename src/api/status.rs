@@ -88,10 +88,10 @@ pub async fn get_sync_info() -> Result<SyncInfo, ServerFnError> {
         // A scoped user hears about their part of the inventory only.
         info.secrets = state.view_for(&who, info.now).secrets().len();
     }
-    if !who.is_admin() {
-        // Sources name accounts, roles and endpoints: a user who is not an
-        // admin hears only of the sources holding secrets they see, and not
-        // why they fail (admins read that on /sources).
+    if who.global_role().is_none() {
+        // Sources name accounts, roles and endpoints: a scoped user hears
+        // only of the sources holding secrets they see, and not why they
+        // fail (those who see everything read it here, admins on /sources).
         let view = state.view_for(&who, info.now);
         let covered = crate::server::views::sources_in_view(&state, &view);
         info.failing.retain(|f| covered.contains(&f.id));

@@ -247,18 +247,21 @@ fn age_bucket(last: Option<Timestamp>, now: Timestamp) -> usize {
         .unwrap_or(AGES.len())
 }
 
-pub async fn oncall(state: &AppState, view: &HealthView) -> Oncall {
+/// The on-call queue of `view`. `scoped`: the view is a user's part of
+/// the inventory, and only the trails of the accounts and regions it holds
+/// secrets in are read (a scoped user hears nothing of the others).
+pub async fn oncall(state: &AppState, view: &HealthView, scoped: bool) -> Oncall {
     let now = view.at;
     let mut out = build_oncall(view, &state.health.cfg);
     // Each account and region's trail at once; the failures of those that
     // answered are shown, and the first refusal is said.
     // Only the trails of the accounts and regions this view holds secrets
     // in: a scoped user hears nothing of the others (nor their role ARNs).
-    let covered = super::views::sources_in_view(state, view);
+    let covered = scoped.then(|| super::views::sources_in_view(state, view));
     let trails: Vec<_> = state
         .trails
         .iter()
-        .filter(|(id, _)| covered.contains(id))
+        .filter(|(id, _)| covered.as_ref().is_none_or(|c| c.contains(id)))
         .collect();
     let lookups =
         futures_util::future::join_all(trails.iter().map(|(_, t)| t.recent_failures(now))).await;

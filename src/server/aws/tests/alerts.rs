@@ -166,7 +166,7 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
 
     // On the on-call queue: its data, and the page a person opens.
     let oncall = until("the failure on the on-call queue", || async {
-        let o = overview::oncall(&state, &state.health.current(now())).await;
+        let o = overview::oncall(&state, &state.health.current(now()), false).await;
         row_is_failed(&o).then_some(o)
     })
     .await;
@@ -238,7 +238,7 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
     assert_eq!(recovered.len(), 2, "{recovered:?}");
     assert_eq!(recovered[1]["text"], format!("Recovered: {NAME}"));
     assert!(!row_is_failed(
-        &overview::oncall(&state, &state.health.current(now())).await
+        &overview::oncall(&state, &state.health.current(now()), false).await
     ));
     let page = super::http_get_as(addr, "/oncall", &cookie).await;
     assert!(

@@ -517,7 +517,7 @@ async fn each_source_reads_its_own_accounts_cloudtrail() {
 
     // The on-call queue explains it with the payments trail's message.
     let view = state.health.current(now());
-    let oncall = crate::server::overview::oncall(&state, &view).await;
+    let oncall = crate::server::overview::oncall(&state, &view, false).await;
     assert_eq!(oncall.cloudtrail, Some(Ok(())));
     let row = oncall
         .rows
