@@ -33,7 +33,11 @@ async function expectHydratesCleanly(page: Page, path: string) {
   const errors = watchErrors(page, path);
   const res = await page.goto(path);
   expect(res, `${path} answered`).not.toBeNull();
-  await waitForHydration(page);
+  try {
+    await waitForHydration(page);
+  } catch {
+    throw new Error(`${path} never hydrated (body[data-hydrated] not set). Console: ${errors.join(" | ") || "nothing"}`);
+  }
   // Let anything the islands start right away (effects, first fetches) run.
   await page.waitForLoadState("networkidle");
   expect(errors, `${path} hydrated with errors`).toEqual([]);
