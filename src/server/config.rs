@@ -452,6 +452,26 @@ impl Config {
             self.actions.per_user_per_minute
         );
         layer!(
+            "SECRETSCOPE_ACTIONS_AWS_READS_PER_USER_PER_MINUTE",
+            self.actions.aws_reads_per_user_per_minute
+        );
+        layer!(
+            "SECRETSCOPE_ACTIONS_AWS_READS_BURST",
+            self.actions.aws_reads_burst
+        );
+        layer!(
+            "SECRETSCOPE_ACTIONS_PAGE_READS_PER_USER_PER_MINUTE",
+            self.actions.page_reads_per_user_per_minute
+        );
+        layer!(
+            "SECRETSCOPE_ACTIONS_PAGE_READS_BURST",
+            self.actions.page_reads_burst
+        );
+        layer!(
+            "SECRETSCOPE_REQUESTS_REFUSE_WHOLE_ACCOUNTS",
+            self.requests.refuse_whole_accounts
+        );
+        layer!(
             "SECRETSCOPE_REQUESTS_MAX_DURATION_SECS",
             self.requests.max_duration_secs
         );
@@ -598,6 +618,8 @@ mod tests {
         let shown = c.to_redacted_toml();
         assert!(!shown.contains("MAILPW"), "{shown}");
         c.auth.oidc.client_secret = Some("OIDC-CLIENT-SECRET".into());
+        c.auth.metrics_token = Some("METRICS-TOKEN".into());
+        assert!(!c.to_redacted_toml().contains("METRICS-TOKEN"));
         c.sources = vec![SourceSettings {
             name: "p".into(),
             role_arn: Some("arn:aws:iam::210987654321:role/r".into()),
