@@ -95,6 +95,14 @@ pub async fn get_sync_info() -> Result<SyncInfo, ServerFnError> {
         let view = state.view_for(&who, info.now);
         let covered = crate::server::views::sources_in_view(&state, &view);
         info.failing.retain(|f| covered.contains(&f.id));
+        // "N of M sources" counts the sources this user hears of.
+        info.sources = state
+            .inventory
+            .sources()
+            .iter()
+            .filter(|s| covered.contains(&s.id))
+            .count()
+            .max(1);
         for f in &mut info.failing {
             f.error = "its last sync failed; an admin can see why on /sources".into();
         }

@@ -612,6 +612,13 @@ async fn a_scoped_user_hears_only_of_their_own_sources() {
         "the admin hears of the failing source: {body}"
     );
     let scoped = login(addr, "payments", super::demo_password("payments")).await;
+    let (_, body) = call(addr, "/api/get_sync_info", "", Some(&scoped)).await;
+    let info: crate::api::SyncInfo = serde_json::from_str(&body).unwrap();
+    assert!(info.failing.is_empty(), "{body}");
+    assert!(
+        info.sources < 4,
+        "counts only the sources holding their secrets: {body}"
+    );
     for f in ["/api/get_sync_info", "/api/get_oncall"] {
         let (status, body) = call(addr, f, "", Some(&scoped)).await;
         assert_eq!(status, 200, "{f}: {body}");
