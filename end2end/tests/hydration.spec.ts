@@ -14,7 +14,12 @@ import { waitForHydration } from "./helpers";
 function watchErrors(page: Page, path: string): string[] {
   const errors: string[] = [];
   page.on("console", (m: ConsoleMessage) => {
-    const own = m.text().startsWith("Failed to load resource") && new URL(m.location().url).pathname === new URL(path, "http://x").pathname;
+    const at = m.location().url;
+    const own =
+      m.text().startsWith("Failed to load resource") &&
+      at !== "" &&
+      URL.canParse(at) &&
+      new URL(at).pathname === new URL(path, "http://x").pathname;
     if (m.type() === "error" && !own) errors.push(`console.error: ${m.text()} (${m.location().url})`);
   });
   page.on("pageerror", (e) => errors.push(`uncaught: ${e.name}: ${e.message}`));
