@@ -85,24 +85,17 @@ pub async fn get_sync_info() -> Result<SyncInfo, ServerFnError> {
     let mut info = state.sync_info();
     info.sees_sources = who.is_admin();
     if who.global_role().is_none() {
-        // A scoped user hears about their part of the inventory only.
-        info.secrets = state.view_for(&who, info.now).secrets().len();
-    }
-    if who.global_role().is_none() {
-        // Sources name accounts, roles and endpoints: a scoped user hears
-        // only of the sources holding secrets they see, and not why they
-        // fail (those who see everything read it here, admins on /sources).
+        // A scoped user hears about their part of the inventory only, and of
+        // the sources holding it: sources name accounts, roles and
+        // endpoints, so not why they fail either (those who see everything
+        // read it here, admins on /sources).
         let view = state.view_for(&who, info.now);
+        info.secrets = view.secrets().len();
         let covered = crate::server::views::sources_in_view(&state, &view);
         info.failing.retain(|f| covered.contains(&f.id));
-        // "N of M sources" counts the sources this user hears of.
-        info.sources = state
-            .inventory
-            .sources()
-            .iter()
-            .filter(|s| covered.contains(&s.id))
-            .count()
-            .max(1);
+        // "N of M sources" counts the sources this user hears of (the set
+        // also holds "", the single default source's id).
+        info.sources = covered.iter().filter(|id| !id.is_empty()).count().max(1);
         for f in &mut info.failing {
             f.error = "its last sync failed; an admin can see why on /sources".into();
         }

@@ -21,6 +21,7 @@ use crate::domain::requests::{
 };
 use crate::domain::{glob::glob, Secret, Timestamp};
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// Requests listed per page section at most.
 const LIST_MAX: i64 = 200;
@@ -101,6 +102,17 @@ pub async fn may_decide(
     who: &Principal,
     r: &AccessRequest,
 ) -> Result<bool, AppError> {
+    may_decide_cached(state, who, r, &mut HashMap::new()).await
+}
+
+/// [`may_decide`], with the approvers of each secret (by ARN) looked up
+/// once in `approvers_of` (a list of requests often holds several of one).
+async fn may_decide_cached(
+    state: &AppState,
+    who: &Principal,
+    r: &AccessRequest,
+    approvers_of: &mut HashMap<String, Vec<String>>,
+) -> Result<bool, AppError> {
     if r.asked_by(&who.name) {
         return Ok(false);
     }
@@ -118,7 +130,11 @@ pub async fn may_decide(
     if !who.sees(&secret) {
         return Ok(false);
     }
-    Ok(approvers(state, &secret).await?.1.contains(&who.name))
+    if !approvers_of.contains_key(&r.secret_arn) {
+        let users = approvers(state, &secret).await?.1;
+        approvers_of.insert(r.secret_arn.clone(), users);
+    }
+    Ok(approvers_of[&r.secret_arn].contains(&who.name))
 }
 
 /// True when `who` may know that `r` exists: they asked for it, or they
@@ -326,8 +342,9 @@ pub async fn lists(
         .await
         .map_err(store_error)?;
     let mut inbox = Vec::new();
+    let mut approvers_of = HashMap::new();
     for r in open {
-        if may_decide(state, who, &r).await? {
+        if may_decide_cached(state, who, &r, &mut approvers_of).await? {
             inbox.push(r);
         }
     }

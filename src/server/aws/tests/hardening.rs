@@ -197,15 +197,16 @@ async fn a_host_the_dashboard_does_not_answer_for_is_refused_before_anything() {
     }
 }
 
-/// Finding 8: until the first list pass had finished, `/` and `/secrets`
-/// panicked and the browser got an empty response. Every page and every
-/// server function must answer on an inventory that has not synced yet.
-#[tokio::test]
-async fn every_page_and_server_function_answers_before_the_first_sync() {
-    use super::auth::{body_for, call, MATRIX};
+/// The demo endpoint seeded with `n` secrets, and a source reading it.
+async fn demo_source(
+    n: usize,
+) -> (
+    crate::server::local::RunningEndpoint,
+    crate::server::aws::Source,
+) {
     let ep = crate::server::local::spawn(
         crate::server::local::LocalOptions {
-            seed_secrets: 10,
+            seed_secrets: n,
             seed: 42,
             ..Default::default()
         },
@@ -214,6 +215,16 @@ async fn every_page_and_server_function_answers_before_the_first_sync() {
     .await
     .unwrap();
     let source = super::source_for(&ep.url(), 1).await;
+    (ep, source)
+}
+
+/// Finding 8: until the first list pass had finished, `/` and `/secrets`
+/// panicked and the browser got an empty response. Every page and every
+/// server function must answer on an inventory that has not synced yet.
+#[tokio::test]
+async fn every_page_and_server_function_answers_before_the_first_sync() {
+    use super::auth::{body_for, call, MATRIX};
+    let (_ep, source) = demo_source(10).await;
     // Never synced: what every visitor meets in the first minute.
     let inventory = std::sync::Arc::new(crate::server::inventory::Inventory::new());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -730,17 +741,7 @@ async fn anonymous_refusals_cannot_flood_the_trail_and_are_all_counted() {
 /// Finding 8's second half: an account with no secrets at all, synced.
 #[tokio::test]
 async fn every_page_answers_on_an_empty_account() {
-    let ep = crate::server::local::spawn(
-        crate::server::local::LocalOptions {
-            seed_secrets: 0,
-            seed: 42,
-            ..Default::default()
-        },
-        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await
-    .unwrap();
-    let source = super::source_for(&ep.url(), 1).await;
+    let (_ep, source) = demo_source(0).await;
     let inventory = super::listed(&source).await;
     assert_eq!(inventory.snapshot().secrets().len(), 0);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
