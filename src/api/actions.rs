@@ -25,7 +25,8 @@ pub struct ActionOutcome {
     pub version: Option<String>,
 }
 
-/// The plan of `kind` (`rotate`, `cancel-rotation`, `rollback`, `restore`)
+/// The plan of `kind` (`rotate`, `retry-rotation`, `cancel-rotation`,
+/// `clear-pending`, `enable-rotation`, `rollback`, `restore`)
 /// on the secret `id`, read fresh; 403 without the operator role on it.
 #[server(endpoint = "preview_action")]
 pub async fn preview_action(
@@ -61,12 +62,20 @@ fn parse_kind(kind: &str) -> Result<ActionKind, ServerFnError> {
         })
 }
 
+/// An action's arguments beyond the secret, the view and the confirmation.
+#[cfg(feature = "ssr")]
+#[derive(Default)]
+struct Extra {
+    to_version: Option<String>,
+    immediately: bool,
+}
+
 #[cfg(feature = "ssr")]
 async fn act(
     what: &str,
     kind: ActionKind,
     id: String,
-    to_version: Option<String>,
+    extra: Extra,
     seen: String,
     typed_name: String,
     token: String,
@@ -87,10 +96,11 @@ async fn act(
     })?;
     let req = crate::domain::actions::Request {
         kind,
-        to_version: to_version.filter(|v| !v.trim().is_empty()),
+        to_version: extra.to_version.filter(|v| !v.trim().is_empty()),
         seen,
         typed_name,
         token,
+        immediately: extra.immediately,
     };
     let done = crate::server::actions::run_on(&state, &who, &secret, req)
         .await
@@ -116,7 +126,73 @@ pub async fn rotate_secret(
         "rotate_secret",
         ActionKind::Rotate,
         id,
-        None,
+        Extra::default(),
+        seen,
+        typed_name,
+        token,
+    )
+    .await
+}
+
+/// Removes AWSPENDING from a failed or stuck rotation's version
+/// (UpdateSecretVersionStage), then RotateSecret with the dialog's token.
+#[server(endpoint = "retry_rotation")]
+pub async fn retry_rotation(
+    id: String,
+    seen: String,
+    typed_name: String,
+    token: String,
+) -> Result<ActionOutcome, ServerFnError> {
+    act(
+        "retry_rotation",
+        ActionKind::RetryRotation,
+        id,
+        Extra::default(),
+        seen,
+        typed_name,
+        token,
+    )
+    .await
+}
+
+/// Removes AWSPENDING from a failed or cancelled rotation's version.
+#[server(endpoint = "clear_pending")]
+pub async fn clear_pending(
+    id: String,
+    seen: String,
+    typed_name: String,
+    token: String,
+) -> Result<ActionOutcome, ServerFnError> {
+    act(
+        "clear_pending",
+        ActionKind::ClearPending,
+        id,
+        Extra::default(),
+        seen,
+        typed_name,
+        token,
+    )
+    .await
+}
+
+/// RotateSecret with the Lambda and schedule the secret kept, rotating at
+/// once when `immediately`.
+#[server(endpoint = "enable_rotation")]
+pub async fn enable_rotation(
+    id: String,
+    immediately: bool,
+    seen: String,
+    typed_name: String,
+    token: String,
+) -> Result<ActionOutcome, ServerFnError> {
+    act(
+        "enable_rotation",
+        ActionKind::EnableRotation,
+        id,
+        Extra {
+            to_version: None,
+            immediately,
+        },
         seen,
         typed_name,
         token,
@@ -136,7 +212,7 @@ pub async fn cancel_rotation(
         "cancel_rotation",
         ActionKind::CancelRotation,
         id,
-        None,
+        Extra::default(),
         seen,
         typed_name,
         token,
@@ -157,7 +233,10 @@ pub async fn rollback_secret(
         "rollback_secret",
         ActionKind::Rollback,
         id,
-        Some(to_version),
+        Extra {
+            to_version: Some(to_version),
+            immediately: false,
+        },
         seen,
         typed_name,
         token,
@@ -177,7 +256,7 @@ pub async fn restore_secret(
         "restore_secret",
         ActionKind::Restore,
         id,
-        None,
+        Extra::default(),
         seen,
         typed_name,
         token,

@@ -1,7 +1,19 @@
-//! The four actions on a secret (rotate now, cancel a rotation, roll back
+//! The actions on a secret (rotate now, retry a failed rotation, cancel a
+//! rotation, clear a leftover AWSPENDING, turn rotation back on, roll back
 //! AWSCURRENT, restore from scheduled deletion): when each is possible, what
 //! exactly it changes (for the confirmation dialog and the audit record),
 //! and whether the secret still is what the person saw when they chose it.
+//!
+//! They follow Secrets Manager's rules for rotation. RotateSecret (API
+//! reference): "If the AWSPENDING staging label is present but not attached
+//! to the same version as AWSCURRENT, then any later invocation of
+//! RotateSecret assumes that a previous rotation request is still in
+//! progress and returns an error." CancelRotateSecret turns rotation off and
+//! leaves AWSPENDING where it was ("Failing to clean up a cancelled rotation
+//! can block you from starting future rotations"). So a failed or cancelled
+//! rotation is recovered by removing AWSPENDING from its version
+//! (UpdateSecretVersionStage with RemoveFromVersionId): Retry rotation does
+//! that and starts RotateSecret again; Clear pending version does only that.
 //!
 //! Pure rules over [`Secret`]; the AWS calls live in `server::actions`.
 
@@ -13,15 +25,25 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ActionKind {
     Rotate,
+    /// Remove AWSPENDING from a failed or stuck rotation's version, then
+    /// RotateSecret again.
+    RetryRotation,
     CancelRotation,
+    /// Remove AWSPENDING from a failed or cancelled rotation's version.
+    ClearPending,
+    /// RotateSecret with the Lambda and schedule the secret had.
+    EnableRotation,
     Rollback,
     Restore,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 4] = [
+    pub const ALL: [ActionKind; 7] = [
         ActionKind::Rotate,
+        ActionKind::RetryRotation,
         ActionKind::CancelRotation,
+        ActionKind::ClearPending,
+        ActionKind::EnableRotation,
         ActionKind::Rollback,
         ActionKind::Restore,
     ];
@@ -30,17 +52,28 @@ impl ActionKind {
     pub fn label(self) -> &'static str {
         match self {
             ActionKind::Rotate => "Rotate now",
+            ActionKind::RetryRotation => "Retry rotation",
             ActionKind::CancelRotation => "Cancel rotation",
+            ActionKind::ClearPending => "Clear pending version",
+            ActionKind::EnableRotation => "Turn rotation back on",
             ActionKind::Rollback => "Roll back",
             ActionKind::Restore => "Restore",
         }
+    }
+
+    /// True for the actions that start a rotation (followed afterwards).
+    pub fn starts_rotation(self) -> bool {
+        matches!(self, ActionKind::Rotate | ActionKind::RetryRotation)
     }
 
     /// The command-line and URL form.
     pub fn as_str(self) -> &'static str {
         match self {
             ActionKind::Rotate => "rotate",
+            ActionKind::RetryRotation => "retry-rotation",
             ActionKind::CancelRotation => "cancel-rotation",
+            ActionKind::ClearPending => "clear-pending",
+            ActionKind::EnableRotation => "enable-rotation",
             ActionKind::Rollback => "rollback",
             ActionKind::Restore => "restore",
         }
@@ -157,6 +190,10 @@ pub struct Request {
     pub typed_name: String,
     /// Idempotency token: a double click sends the same one twice.
     pub token: String,
+    /// Turn rotation back on: rotate at once (RotateImmediately) rather
+    /// than only test the configuration and wait for the schedule.
+    #[serde(default)]
+    pub immediately: bool,
 }
 
 /// True when `name` matches one of the production `patterns` (globs such
@@ -181,24 +218,56 @@ pub fn unavailable(kind: ActionKind, s: &Secret, to_version: Option<&str>) -> Op
             "{name} is scheduled for deletion: restore it first, then try again."
         ));
     }
+    let not_configured = || {
+        format!(
+            "Rotation is not configured for {name}: give it a rotation Lambda and a schedule \
+             (console: Rotation → Edit rotation; or `aws secretsmanager rotate-secret \
+             --secret-id {name} --rotation-lambda-arn ARN --rotation-rules \
+             AutomaticallyAfterDays=30`), then rotate it here."
+        )
+    };
+    let nothing_pending = |what: &str| {
+        format!(
+            "No version of {name} holds AWSPENDING apart from AWSCURRENT's, so there is nothing to {what}."
+        )
+    };
     match kind {
         ActionKind::Restore => s.deleted.is_none().then(|| {
             format!("{name} is not scheduled for deletion, so there is nothing to restore.")
         }),
         ActionKind::Rotate => {
             if s.rotation_lambda_arn.is_none() {
-                return Some(format!(
-                    "Rotation is not configured for {name}: give it a rotation Lambda and a schedule \
-                     (console: Rotation → Edit rotation; or `aws secretsmanager rotate-secret \
-                     --secret-id {name} --rotation-lambda-arn ARN --rotation-rules \
-                     AutomaticallyAfterDays=30`), then rotate it here."
-                ));
+                return Some(not_configured());
             }
-            // A version left with AWSPENDING by a failed rotation does not
-            // block a retry (Secrets Manager reattempts it); one still
-            // running makes Secrets Manager refuse, and that refusal is
-            // turned into a sentence then.
-            None
+            // Secrets Manager refuses RotateSecret while AWSPENDING is on
+            // another version than AWSCURRENT's (running, failed or
+            // cancelled alike): the way forward is to clear it.
+            s.pending_version().map(|p| previous_not_complete(s, &p.id.to_string()))
+        }
+        ActionKind::RetryRotation => {
+            if s.rotation_lambda_arn.is_none() {
+                return Some(not_configured());
+            }
+            s.pending_version()
+                .is_none()
+                .then(|| nothing_pending("retry: use Rotate now"))
+        }
+        ActionKind::ClearPending => s.pending_version().is_none().then(|| nothing_pending("clear")),
+        ActionKind::EnableRotation => {
+            if s.rotation_enabled {
+                return Some(format!("Automatic rotation of {name} is already on."));
+            }
+            if s.rotation_lambda_arn.is_none() {
+                return Some(not_configured());
+            }
+            s.pending_version().map(|p| {
+                format!(
+                    "Version {} of {name} still holds AWSPENDING, and Secrets Manager refuses to start \
+                     rotation while it does: clear the pending version first (Clear pending version), \
+                     then turn rotation back on.",
+                    p.id
+                )
+            })
         }
         ActionKind::CancelRotation => (!s.rotation_enabled && s.pending_version().is_none())
             .then(|| {
@@ -208,6 +277,21 @@ pub fn unavailable(kind: ActionKind, s: &Secret, to_version: Option<&str>) -> Op
             }),
         ActionKind::Rollback => rollback_pair(s, to_version).err(),
     }
+}
+
+/// The sentence for "a previous rotation isn't complete": which version
+/// holds AWSPENDING, why Secrets Manager refuses, and the way through.
+pub fn previous_not_complete(s: &Secret, version: &str) -> String {
+    let failed = s
+        .seen_failure()
+        .map(|f| format!(" ({})", f.headline().to_lowercase()))
+        .unwrap_or_default();
+    format!(
+        "A previous rotation of {} isn't complete: version {version} holds AWSPENDING{failed}, and \
+         Secrets Manager refuses to start another rotation while it does. Use Retry rotation: it \
+         removes AWSPENDING from that version and starts a new rotation. Nothing was changed.",
+        s.name
+    )
 }
 
 /// The versions a rollback moves AWSCURRENT from and to.
@@ -326,24 +410,52 @@ pub fn plan(
                 .as_deref()
                 .map(super::secret::function_name)
                 .unwrap_or_default();
-            let mut effects = Vec::new();
-            if let Some(p) = s.pending_version() {
-                effects.push(format!(
-                    "Version {} still holds AWSPENDING from an earlier attempt; if that rotation is still running, \
-                     Secrets Manager refuses and nothing changes.",
-                    p.id
-                ));
-            }
-            effects.extend([
-                    format!("Secrets Manager creates a new version of {name} labelled AWSPENDING."),
-                    format!("It invokes the rotation Lambda {lambda}: createSecret, setSecret, testSecret, finishSecret."),
-                    "If every step succeeds, AWSCURRENT moves to the new version and AWSPREVIOUS to the one before.".to_string(),
-            ]);
+            (rotation_effects(&name, lambda), rotation_afterwards())
+        }
+        ActionKind::RetryRotation => {
+            let lambda = s
+                .rotation_lambda_arn
+                .as_deref()
+                .map(super::secret::function_name)
+                .unwrap_or_default();
+            let p = s.pending_version().ok_or_else(|| {
+                unavailable(kind, s, None).unwrap_or_else(|| "Nothing to retry.".to_string())
+            })?;
+            let mut effects = clear_effects(s, p, &version_text(&p.id), now);
+            effects.extend(rotation_effects(&name, lambda));
+            (effects, rotation_afterwards())
+        }
+        ActionKind::ClearPending => {
+            let p = s.pending_version().ok_or_else(|| {
+                unavailable(kind, s, None).unwrap_or_else(|| "Nothing to clear.".to_string())
+            })?;
+            let mut effects = clear_effects(s, p, &version_text(&p.id), now);
+            effects.push(format!(
+                "Nothing else changes: AWSCURRENT stays where it is, and automatic rotation stays {}.",
+                if s.rotation_enabled { "on" } else { "off" }
+            ));
             (
                 effects,
-                "Applications keep reading the current value until the Lambda finishes; then they read the new one. \
-                 If a step fails, AWSCURRENT stays where it is and AWSPENDING is left on the new version."
+                "Applications keep reading the current value. Rotation can start again afterwards: \
+                 Rotate now, or Turn rotation back on."
                     .to_string(),
+            )
+        }
+        ActionKind::EnableRotation => {
+            let lambda = s.rotation_lambda_arn.as_deref().unwrap_or_default();
+            (
+                vec![
+                    format!(
+                        "Automatic rotation of {name} is turned on again with the Lambda {lambda} and {}.",
+                        schedule_text(s.rotation_rules.as_deref())
+                    ),
+                    "With \"Rotate at once\" ticked, Secrets Manager starts a rotation now (RotateImmediately): \
+                     a new AWSPENDING version, and the Lambda's four steps. Otherwise it runs only the \
+                     Lambda's testSecret step now, to check the configuration, and the next rotation \
+                     comes in the next scheduled window."
+                        .to_string(),
+                ],
+                "Applications keep reading the current value until a rotation finishes.".to_string(),
             )
         }
         ActionKind::CancelRotation => (
@@ -351,7 +463,9 @@ pub fn plan(
                 format!("Automatic rotation of {name} is turned off."),
                 match s.pending_version() {
                     Some(p) => format!(
-                        "The rotation in progress is cancelled; AWSPENDING stays on version {} until it is removed or the next rotation replaces it.",
+                        "The rotation in progress is cancelled, but AWSPENDING stays on version {}: \
+                         Secrets Manager does not remove it, and no rotation can start while it is there. \
+                         Afterwards, Clear pending version removes it and Turn rotation back on restores the schedule.",
                         p.id
                     ),
                     None => "No rotation is in progress, so nothing else changes.".to_string(),
@@ -425,6 +539,80 @@ pub fn plan(
         to_version: target,
         choices,
     })
+}
+
+/// What a rotation does, for the dialog.
+fn rotation_effects(name: &str, lambda: &str) -> Vec<String> {
+    vec![
+        format!("Secrets Manager creates a new version of {name} labelled AWSPENDING."),
+        format!("It invokes the rotation Lambda {lambda}: createSecret, setSecret, testSecret, finishSecret."),
+        "If every step succeeds, AWSCURRENT moves to the new version and AWSPREVIOUS to the one before."
+            .to_string(),
+    ]
+}
+
+fn rotation_afterwards() -> String {
+    "Applications keep reading the current value until the Lambda finishes; then they read the new one. \
+     If a step fails, AWSCURRENT stays where it is and AWSPENDING is left on the new version."
+        .to_string()
+}
+
+/// What removing AWSPENDING from `p` does: the version named, what becomes
+/// of it, and a warning when its rotation may still be running.
+fn clear_effects(s: &Secret, p: &super::Version, text: &str, now: Timestamp) -> Vec<String> {
+    let failed = s
+        .seen_failure()
+        .map(|f| {
+            format!(
+                ", left by a rotation that failed ({})",
+                f.headline().to_lowercase()
+            )
+        })
+        .unwrap_or_default();
+    let others: Vec<String> = p
+        .labels
+        .iter()
+        .filter(|l| *l != Label::Pending)
+        .map(|l| l.as_str().to_string())
+        .collect();
+    let becomes = if others.is_empty() {
+        "Left with no label, it is deprecated: Secrets Manager no longer lists it and deletes it later."
+            .to_string()
+    } else {
+        format!("It keeps its other labels ({}).", others.join(", "))
+    };
+    let mut out = vec![format!(
+        "AWSPENDING is removed from {text}{failed}. {becomes}"
+    )];
+    let young = p
+        .created
+        .or(s.last_changed)
+        .is_some_and(|c| now.secs().saturating_sub(c.secs()) <= super::state::PENDING_GRACE_SECS);
+    if young && s.seen_failure().is_none() {
+        out.push(
+            "That rotation started less than an hour ago and no failure is recorded for it: if its Lambda \
+             is still running, its remaining steps fail."
+                .to_string(),
+        );
+    }
+    out
+}
+
+/// `its schedule (every 30 days, in a 3h window)` from the rules kept on
+/// the secret.
+fn schedule_text(r: Option<&super::secret::RotationRules>) -> String {
+    let Some(r) = r else {
+        return "the schedule Secrets Manager keeps for it".to_string();
+    };
+    let every = match (&r.schedule_expression, r.automatically_after_days) {
+        (Some(e), _) => format!("the schedule {e}"),
+        (None, Some(d)) => format!("its schedule of every {d} days"),
+        (None, None) => "the schedule Secrets Manager keeps for it".to_string(),
+    };
+    match &r.duration {
+        Some(d) => format!("{every}, in a {d} window"),
+        None => every,
+    }
 }
 
 /// The typed confirmation check: exact, after trimming the ends.
@@ -517,13 +705,16 @@ impl RotationProgress {
                 ),
             )
         } else if let Some(why) = failure {
-            (
-                RotationStage::Failed,
+            (RotationStage::Failed, {
+                let step = super::rotation_failure::RotationStep::in_message(why)
+                    .map(|s| format!(" {s} {}. {}", s.does(), s.guidance()))
+                    .unwrap_or_default();
                 format!(
-                    "The rotation failed: {why}. AWSCURRENT did not move; version {v} keeps AWSPENDING. \
-                     Retry with Rotate now, or cancel the rotation and look at the Lambda's logs."
-                ),
-            )
+                        "The rotation failed: {why}. AWSCURRENT did not move; version {v} keeps AWSPENDING.{step} \
+                         When the cause is fixed, Retry rotation clears AWSPENDING and starts again; or cancel \
+                         the rotation and look at the Lambda's logs."
+                    )
+            })
         } else if !has("AWSPENDING") {
             (
                 RotationStage::Ended,
@@ -650,18 +841,46 @@ mod tests {
             .unwrap()
             .contains("No version of dev/x holds AWSPREVIOUS"));
 
-        // Whether AWSPENDING was taken a minute or days ago, a retry may be
-        // asked for: Secrets Manager refuses it while one is running.
-        let mut running = rotating("prod/db");
-        let mut pending = v("v9", &["AWSPENDING"]);
-        pending.created = Some(Timestamp::new(now.secs() - 60));
-        running.versions.push(pending.clone());
-        assert_eq!(unavailable(ActionKind::Rotate, &running, None), None);
+        // RotateSecret (API reference): "If the AWSPENDING staging label is
+        // present but not attached to the same version as AWSCURRENT, then
+        // any later invocation of RotateSecret assumes that a previous
+        // rotation request is still in progress and returns an error." So
+        // with AWSPENDING left on v9, Rotate now is refused with the way
+        // through, and Retry rotation / Clear pending version are offered.
         let mut stuck = rotating("prod/db");
+        let mut pending = v("v9", &["AWSPENDING"]);
         pending.created = Some(Timestamp::new(now.secs() - 3 * 86_400));
         stuck.versions.push(pending);
-        assert_eq!(unavailable(ActionKind::Rotate, &stuck, None), None);
+        let why = unavailable(ActionKind::Rotate, &stuck, None).unwrap();
+        assert!(
+            why.contains("version v9 holds AWSPENDING") && why.contains("Retry rotation"),
+            "{why}"
+        );
+        assert_eq!(unavailable(ActionKind::RetryRotation, &stuck, None), None);
+        assert_eq!(unavailable(ActionKind::ClearPending, &stuck, None), None);
         assert_eq!(unavailable(ActionKind::CancelRotation, &stuck, None), None);
+        // Nothing pending: nothing to retry or clear.
+        assert!(unavailable(ActionKind::RetryRotation, &s, None)
+            .unwrap()
+            .contains("nothing to retry"));
+        assert!(unavailable(ActionKind::ClearPending, &s, None)
+            .unwrap()
+            .contains("nothing to clear"));
+        // Turning rotation back on: only when it is off, configured, and
+        // no AWSPENDING is left over (RotateSecret would refuse).
+        assert!(unavailable(ActionKind::EnableRotation, &s, None)
+            .unwrap()
+            .contains("already on"));
+        let mut cancelled = stuck.clone();
+        cancelled.rotation_enabled = false;
+        assert!(unavailable(ActionKind::EnableRotation, &cancelled, None)
+            .unwrap()
+            .contains("clear the pending version first"));
+        cancelled.versions.retain(|v| v.id.to_string() != "v9");
+        assert_eq!(
+            unavailable(ActionKind::EnableRotation, &cancelled, None),
+            None
+        );
 
         let mut deleted = rotating("prod/db");
         deleted.deleted = Some(Timestamp::new(1_800_000_000));
@@ -718,6 +937,66 @@ mod tests {
     }
 
     #[test]
+    fn recovery_plans_name_the_leftover_version_and_what_becomes_of_it() {
+        let now = Timestamp::new(1_795_000_000);
+        let mut s = rotating("app/db");
+        let mut p = v("v9", &["AWSPENDING"]);
+        p.created = Some(Timestamp::new(now.secs() - 600));
+        s.versions.push(p);
+        let retry = plan(ActionKind::RetryRotation, &s, None, &[], now).unwrap();
+        assert!(
+            retry.effects[0].starts_with("AWSPENDING is removed from version v9 (created")
+                && retry.effects[0].contains("deprecated"),
+            "{:?}",
+            retry.effects
+        );
+        // Young and not seen failing: it may still be running.
+        assert!(
+            retry.effects[1].contains("still running"),
+            "{:?}",
+            retry.effects
+        );
+        assert!(retry.effects[2].contains("creates a new version"));
+        // Seen failing: said, and no warning.
+        s.failure = Some(Arc::new(crate::domain::rotation_failure::RotationFailure {
+            at: Timestamp::new(now.secs() - 60),
+            step: Some(crate::domain::rotation_failure::RotationStep::SetSecret),
+            attempt: 2,
+            message: None,
+        }));
+        let retry = plan(ActionKind::RetryRotation, &s, None, &[], now).unwrap();
+        assert!(
+            retry.effects[0].contains("retry failed at setsecret, attempt 2"),
+            "{:?}",
+            retry.effects
+        );
+        assert!(!retry.effects[1].contains("still running"));
+        let clear = plan(ActionKind::ClearPending, &s, None, &[], now).unwrap();
+        assert!(clear
+            .effects
+            .last()
+            .unwrap()
+            .contains("automatic rotation stays on"));
+        // A cancelled rotation: the cancel says AWSPENDING stays.
+        let cancel = plan(ActionKind::CancelRotation, &s, None, &[], now).unwrap();
+        assert!(cancel.effects[1].contains("AWSPENDING stays on version v9"));
+        let mut off = rotating("app/db");
+        off.rotation_enabled = false;
+        off.rotation_rules = Some(Arc::new(crate::domain::secret::RotationRules {
+            automatically_after_days: Some(30),
+            duration: Some("3h".into()),
+            schedule_expression: None,
+        }));
+        let on = plan(ActionKind::EnableRotation, &off, None, &[], now).unwrap();
+        assert!(
+            on.effects[0].contains("SecretsManagerRotation-ok-db")
+                && on.effects[0].contains("every 30 days, in a 3h window"),
+            "{:?}",
+            on.effects
+        );
+    }
+
+    #[test]
     fn a_followed_rotation_reaches_one_end_and_stays_there() {
         let t = |s: i64| Timestamp::new(1_790_000_000 + s);
         let labels = |ls: &[&str]| ls.iter().map(|l| l.to_string()).collect::<Vec<_>>();
@@ -743,7 +1022,16 @@ mod tests {
             t(3)
         ));
         assert_eq!(p.stage, RotationStage::Failed);
-        assert!(p.steps[1].1.contains("x failed at setSecret") && p.steps[1].1.contains("Retry"));
+        assert!(
+            p.steps[1].1.contains("x failed at setSecret")
+                && p.steps[1].1.contains("Retry rotation")
+        );
+        // The step's guidance comes with it.
+        assert!(
+            p.steps[1].1.contains("The database or service refused"),
+            "{}",
+            p.steps[1].1
+        );
         // Promotion wins over a failure seen at the same look (a retry).
         let mut p = fresh();
         p.observe(&labels(&["AWSCURRENT"]), Some("old failure"), false, t(3));

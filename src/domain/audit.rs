@@ -29,7 +29,13 @@ pub enum AuditAction {
     /// The audit trail itself was exported.
     AuditExport,
     Rotate,
+    /// AWSPENDING removed from a failed rotation's version, then RotateSecret.
+    RetryRotation,
     CancelRotation,
+    /// AWSPENDING removed from a failed or cancelled rotation's version.
+    ClearPending,
+    /// Automatic rotation turned back on (RotateSecret with the kept configuration).
+    EnableRotation,
     Rollback,
     Restore,
     AccessRequest,
@@ -40,7 +46,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 25] = [
         AuditAction::Login,
         AuditAction::LoginFailed,
         AuditAction::LoginThrottled,
@@ -55,7 +61,10 @@ impl AuditAction {
         AuditAction::Suppression,
         AuditAction::AuditExport,
         AuditAction::Rotate,
+        AuditAction::RetryRotation,
         AuditAction::CancelRotation,
+        AuditAction::ClearPending,
+        AuditAction::EnableRotation,
         AuditAction::Rollback,
         AuditAction::Restore,
         AuditAction::AccessRequest,
@@ -81,7 +90,10 @@ impl AuditAction {
             AuditAction::Suppression => "suppression",
             AuditAction::AuditExport => "audit.export",
             AuditAction::Rotate => "secret.rotate",
+            AuditAction::RetryRotation => "secret.retry-rotation",
             AuditAction::CancelRotation => "secret.cancel-rotation",
+            AuditAction::ClearPending => "secret.clear-pending",
+            AuditAction::EnableRotation => "secret.enable-rotation",
             AuditAction::Rollback => "secret.rollback",
             AuditAction::Restore => "secret.restore",
             AuditAction::AccessRequest => "access.request",

@@ -7,7 +7,7 @@
 //!
 //! | rule | default | fires when |
 //! | --- | --- | --- |
-//! | `rotation-failed` | critical | AWSPENDING has sat on a version that is not AWSCURRENT for longer than `pending_grace_secs` (1 h) |
+//! | `rotation-failed` | critical | AWSPENDING has sat on a version that is not AWSCURRENT for longer than `pending_grace_secs` (1 h), or a failure was seen for it (then at once) |
 //! | `rotation-overdue` | high | rotation is on and NextRotationDate plus the rotation window has passed |
 //! | `accessed-after-deletion` | high | LastAccessedDate falls on a day after DeletedDate |
 //! | `replica-failed` | high | a replica is `Failed`, or not `InSync` for longer than `replica_grace_secs` (1 h) since the last change |
@@ -819,10 +819,38 @@ fn rotation_failed(i: &Input<'_>) -> Option<Hit> {
     if s.deleted.is_some() {
         return None;
     }
-    let (v, started) = stuck_pending(s, i.cfg, i.now)?;
+    // A failure seen for the pending version is a failure now, however
+    // young the version: the grace is for rotations nobody saw fail.
+    let seen = s.seen_failure();
+    let (v, started) = match (stuck_pending(s, i.cfg, i.now), seen) {
+        (Some(stuck), _) => stuck,
+        (None, Some(f)) => {
+            let v = s.pending_version()?;
+            (v, v.created.or(s.last_changed).unwrap_or(f.at))
+        }
+        (None, None) => return None,
+    };
     Some(Hit {
         since: Some(started),
         detail: i.text(|| {
+            if let Some(f) = seen {
+                let lambda = s
+                    .rotation_lambda_arn
+                    .as_deref()
+                    .map(|l| format!(" (Lambda {l})"))
+                    .unwrap_or_default();
+                let why = f
+                    .message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default();
+                return format!(
+                    "{}{lambda} {}{why}. AWSPENDING is on version {}, not AWSCURRENT.",
+                    f.headline(),
+                    When(f.at),
+                    v.id,
+                );
+            }
             let by = match s.rotation_lambda_arn.as_deref() {
                 Some(l) => format!("The rotation by Lambda {l} did not finish"),
                 None => "The rotation did not finish (no rotation Lambda configured)".to_string(),
@@ -853,7 +881,7 @@ fn rotation_overdue(i: &Input<'_>) -> Option<Hit> {
     let next = s.next_rotation?;
     if s.pending_version().is_some() {
         // Running (within its grace), or failed and reported as such.
-        let stuck = stuck_pending(s, i.cfg, i.now).is_some();
+        let stuck = stuck_pending(s, i.cfg, i.now).is_some() || s.seen_failure().is_some();
         if !stuck || i.cfg.is_enabled(RuleId::RotationFailed) {
             return None;
         }
@@ -1394,6 +1422,55 @@ mod tests {
         for (id, sev) in defaults {
             assert_eq!(info(id).severity, sev, "{id}");
         }
+    }
+
+    #[test]
+    fn a_seen_failure_is_a_failure_within_the_grace() {
+        use crate::domain::rotation_failure::{RotationFailure, RotationStep};
+        let mut s = healthy();
+        s.rotation_enabled = true;
+        pending(&mut s, Some(at(-60)));
+        assert!(
+            fired(&s, RuleId::RotationFailed).is_none(),
+            "young: running"
+        );
+        assert_eq!(
+            crate::domain::state::State::of(&s, at(0)),
+            crate::domain::state::State::Rotating
+        );
+        // A retry that failed again: CloudTrail recorded it after the
+        // pending version was created.
+        s.failure = Some(Arc::new(RotationFailure {
+            at: at(-30),
+            step: Some(RotationStep::TestSecret),
+            attempt: 3,
+            message: Some("f failed at testSecret: Unable to log into database".into()),
+        }));
+        let f = fired(&s, RuleId::RotationFailed).expect("seen failing: failed now");
+        assert_eq!(f.since, Some(at(-60)));
+        assert!(
+            f.detail
+                .starts_with("Retry failed at testSecret, attempt 3"),
+            "{}",
+            f.detail
+        );
+        assert!(
+            f.detail.contains("Unable to log into database"),
+            "{}",
+            f.detail
+        );
+        assert_eq!(
+            crate::domain::state::State::of(&s, at(0)),
+            crate::domain::state::State::RotationStuck
+        );
+        // A failure from before this version (an earlier attempt) does not count.
+        s.failure = Some(Arc::new(RotationFailure {
+            at: at(-120),
+            step: None,
+            attempt: 1,
+            message: None,
+        }));
+        assert!(fired(&s, RuleId::RotationFailed).is_none());
     }
 
     #[test]

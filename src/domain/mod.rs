@@ -12,6 +12,7 @@ pub mod owner;
 pub mod policy;
 pub mod query;
 pub mod requests;
+pub mod rotation_failure;
 pub mod rotation_history;
 pub mod secret;
 pub mod state;

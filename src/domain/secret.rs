@@ -239,6 +239,11 @@ pub struct Secret {
     /// When version dates were last fetched (ListSecretVersionIds); `None`
     /// until the background pass has reached this secret.
     pub versions_fetched: Option<Timestamp>,
+    /// A failure seen (CloudTrail's RotationFailed, or a rotation followed
+    /// here) for the rotation pending now; see
+    /// [`RotationFailure::applies_to`](super::rotation_failure::RotationFailure::applies_to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Arc<super::rotation_failure::RotationFailure>>,
 }
 
 impl Secret {
@@ -256,6 +261,12 @@ impl Secret {
             None => true,
             Some(k) => k == "alias/aws/secretsmanager" || k.ends_with(":alias/aws/secretsmanager"),
         }
+    }
+
+    /// The failure seen for the rotation pending now, if any: a rotation
+    /// that has failed, however young its AWSPENDING version.
+    pub fn seen_failure(&self) -> Option<&super::rotation_failure::RotationFailure> {
+        self.failure.as_deref().filter(|f| f.applies_to(self))
     }
 
     /// AWSPENDING on a version other than AWSCURRENT's: a rotation started and
@@ -345,6 +356,7 @@ pub(crate) mod fixtures {
                 last_accessed: None,
             }],
             versions_fetched: None,
+            failure: None,
         }
     }
 

@@ -30,6 +30,9 @@ impl State {
             // Without a creation date (versions not fetched yet) the last
             // change is the best lower bound on when the rotation started.
             let started = pending.created.or(secret.last_changed);
+            if secret.seen_failure().is_some() {
+                return State::RotationStuck;
+            }
             return match started {
                 Some(t) if now.secs() - t.secs() > PENDING_GRACE_SECS => State::RotationStuck,
                 _ => State::Rotating,
@@ -59,7 +62,7 @@ impl State {
     pub fn explain(self) -> &'static str {
         match self {
             State::ScheduledForDeletion => "Scheduled for deletion; restorable until the recovery window ends.",
-            State::RotationStuck => "AWSPENDING has sat on a version that is not AWSCURRENT for over an hour: the last rotation did not finish.",
+            State::RotationStuck => "The last rotation failed, or AWSPENDING has sat on a version that is not AWSCURRENT for over an hour: it did not finish.",
             State::Rotating => "A rotation is in progress (AWSPENDING was set recently).",
             State::Overdue => "Rotation is enabled but the next rotation date has passed.",
             State::RotationOff => "Automatic rotation is not enabled.",

@@ -1,4 +1,5 @@
-//! Rotate now, cancel a rotation, roll AWSCURRENT back, restore a secret
+//! Rotate now, retry a failed rotation, cancel a rotation, clear a leftover
+//! AWSPENDING, turn rotation back on, roll AWSCURRENT back, restore a secret
 //! scheduled for deletion: each guarded (a capability only the guard
 //! makes), paced per user, checked against what the person saw, explained
 //! (the plan), recorded before and after, and followed by a fresh read so
@@ -28,6 +29,65 @@ impl Action for Rotate {
     const VERB: &'static str = "rotate";
 }
 
+/// Retrying a failed or stuck rotation: AWSPENDING off its version, then
+/// a new rotation.
+pub struct RetryRotation;
+impl Action for RetryRotation {
+    const ROLE: Role = Role::Operator;
+    const VERB: &'static str = "retry the rotation of";
+}
+
+/// Removing AWSPENDING from a failed or cancelled rotation's version.
+pub struct ClearPending;
+impl Action for ClearPending {
+    const ROLE: Role = Role::Operator;
+    const VERB: &'static str = "clear the pending version of";
+}
+
+/// Turning automatic rotation back on with the configuration kept.
+pub struct EnableRotation;
+impl Action for EnableRotation {
+    const ROLE: Role = Role::Operator;
+    const VERB: &'static str = "turn rotation back on for";
+}
+
+/// Runs `$body` with `$a` the capability marker of the action `$kind`:
+/// one place maps each kind to the type the guard checks.
+macro_rules! for_kind {
+    ($kind:expr, $a:ident => $body:expr) => {
+        match $kind {
+            ActionKind::Rotate => {
+                type $a = Rotate;
+                $body
+            }
+            ActionKind::RetryRotation => {
+                type $a = RetryRotation;
+                $body
+            }
+            ActionKind::CancelRotation => {
+                type $a = CancelRotation;
+                $body
+            }
+            ActionKind::ClearPending => {
+                type $a = ClearPending;
+                $body
+            }
+            ActionKind::EnableRotation => {
+                type $a = EnableRotation;
+                $body
+            }
+            ActionKind::Rollback => {
+                type $a = Rollback;
+                $body
+            }
+            ActionKind::Restore => {
+                type $a = Restore;
+                $body
+            }
+        }
+    };
+}
+
 /// Cancelling a rotation (which also turns automatic rotation off).
 pub struct CancelRotation;
 impl Action for CancelRotation {
@@ -52,7 +112,10 @@ impl Action for Restore {
 fn audit_action(kind: ActionKind) -> AuditAction {
     match kind {
         ActionKind::Rotate => AuditAction::Rotate,
+        ActionKind::RetryRotation => AuditAction::RetryRotation,
         ActionKind::CancelRotation => AuditAction::CancelRotation,
+        ActionKind::ClearPending => AuditAction::ClearPending,
+        ActionKind::EnableRotation => AuditAction::EnableRotation,
         ActionKind::Rollback => AuditAction::Rollback,
         ActionKind::Restore => AuditAction::Restore,
     }
@@ -141,7 +204,7 @@ pub async fn preview(
     let secret = guarded(state, who, id, kind).await?;
     let fresh = reread(state, &secret)
         .await
-        .map_err(|e| explain(kind, &secret.name, e))?;
+        .map_err(|e| explain(kind, &secret, e))?;
     // A rollback with no version picked goes to AWSPREVIOUS's, else to the
     // first other version; the plan names it and the dialog offers the rest.
     let default = (kind == ActionKind::Rollback && to_version.is_none())
@@ -170,12 +233,7 @@ pub async fn guarded(
         Ok(s) => s,
         Err(e) => return Err(auth::denied(state, who, id, e).await),
     };
-    let allowed = match kind {
-        ActionKind::Rotate => who.can::<Rotate>(&secret).map(|_| ()),
-        ActionKind::CancelRotation => who.can::<CancelRotation>(&secret).map(|_| ()),
-        ActionKind::Rollback => who.can::<Rollback>(&secret).map(|_| ()),
-        ActionKind::Restore => who.can::<Restore>(&secret).map(|_| ()),
-    };
+    let allowed = for_kind!(kind, A => who.can::<A>(&secret).map(|_| ()));
     match allowed {
         Ok(()) => Ok(secret),
         Err(e) => Err(auth::denied(state, who, &secret.name, e).await),
@@ -202,14 +260,7 @@ pub async fn run_on(
 ) -> Result<Done, AppError> {
     // The capability for exactly this action on exactly this secret.
     let info = RequestInfo::current();
-    match req.kind {
-        ActionKind::Rotate => perform(state, &who.can::<Rotate>(s)?, info, s, req, true).await,
-        ActionKind::CancelRotation => {
-            perform(state, &who.can::<CancelRotation>(s)?, info, s, req, true).await
-        }
-        ActionKind::Rollback => perform(state, &who.can::<Rollback>(s)?, info, s, req, true).await,
-        ActionKind::Restore => perform(state, &who.can::<Restore>(s)?, info, s, req, true).await,
-    }
+    for_kind!(req.kind, A => perform(state, &who.can::<A>(s)?, info, s, req, true).await)
 }
 
 /// Runs `req` on `s` as the console's local administrator (`secretscope
@@ -217,28 +268,7 @@ pub async fn run_on(
 /// acts on the secret as Secrets Manager has it at the call (`req.seen` is
 /// not compared).
 pub async fn run_local(state: &AppState, s: &Secret, req: Request) -> Result<Done, AppError> {
-    match req.kind {
-        ActionKind::Rotate => {
-            perform(state, &auth::console::<Rotate>(), local(), s, req, false).await
-        }
-        ActionKind::CancelRotation => {
-            perform(
-                state,
-                &auth::console::<CancelRotation>(),
-                local(),
-                s,
-                req,
-                false,
-            )
-            .await
-        }
-        ActionKind::Rollback => {
-            perform(state, &auth::console::<Rollback>(), local(), s, req, false).await
-        }
-        ActionKind::Restore => {
-            perform(state, &auth::console::<Restore>(), local(), s, req, false).await
-        }
-    }
+    for_kind!(req.kind, A => perform(state, &auth::console::<A>(), local(), s, req, false).await)
 }
 
 /// The console's request facts in the audit trail, as the `user` commands
@@ -287,7 +317,7 @@ async fn perform<A: Action>(
     // What Secrets Manager has now, against what the person saw.
     let fresh = reread(state, secret)
         .await
-        .map_err(|e| explain(kind, &name, e))?;
+        .map_err(|e| explain(kind, secret, e))?;
     let before = Seen::of(&fresh);
     let changes = if compare_seen {
         req.seen.changes(&before)
@@ -334,24 +364,56 @@ async fn perform<A: Action>(
         ),
     )
     .await?;
-    let called = call(state, can, &fresh, kind, req.to_version.as_deref(), &token).await;
-    let version = match called {
-        Ok(v) => v,
-        Err(e) => {
-            let e = explain(kind, &name, e);
-            let _ = auth::audit(
-                state,
-                &info,
-                &actor,
-                action,
-                &name,
-                Outcome::Failed,
-                format!("{} before: {}", e.user, before.describe()),
-            )
-            .await;
-            return Err(e);
+    // Each Secrets Manager call, in order, recorded as it is made: a retry
+    // removes AWSPENDING and then starts RotateSecret, and the trail says
+    // how far it got if the second call fails.
+    let calls = calls(&fresh, &req, &token).map_err(invalid)?;
+    let mut version = None;
+    let mut made = Vec::new();
+    for c in &calls {
+        match call(state, can, &fresh, c).await {
+            Ok(v) => {
+                version = v.or(version);
+                made.push(c.describe());
+                if calls.len() > 1 {
+                    let _ = auth::audit(
+                        state,
+                        &info,
+                        &actor,
+                        action,
+                        &name,
+                        Outcome::Allowed,
+                        format!("called {}", c.describe()),
+                    )
+                    .await;
+                }
+            }
+            Err(e) => {
+                let mut e = explain(kind, &fresh, e);
+                if !made.is_empty() {
+                    let done = format!(" Already done: {}.", made.join("; "));
+                    e.user.push_str(&done);
+                    e.detail.push_str(&done);
+                }
+                let _ = auth::audit(
+                    state,
+                    &info,
+                    &actor,
+                    action,
+                    &name,
+                    Outcome::Failed,
+                    format!(
+                        "{} failed: {} before: {}",
+                        c.describe(),
+                        e.user,
+                        before.describe()
+                    ),
+                )
+                .await;
+                return Err(e);
+            }
         }
-    };
+    }
     // Read back, so the snapshot (and with it the lists and the on-call
     // queue) shows the result now rather than after the next sync.
     let after = match reread(state, &fresh).await {
@@ -366,6 +428,20 @@ async fn perform<A: Action>(
             "Rotation of {name} started: version {} holds AWSPENDING while the Lambda runs.",
             version.as_deref().unwrap_or("?")
         ),
+        ActionKind::RetryRotation => format!(
+            "AWSPENDING removed from version {}; rotation of {name} started again: version {} holds AWSPENDING while the Lambda runs.",
+            before.holder("AWSPENDING").unwrap_or("?"),
+            version.as_deref().unwrap_or("?")
+        ),
+        ActionKind::ClearPending => format!(
+            "AWSPENDING removed from version {} of {name}: a rotation can start again.",
+            before.holder("AWSPENDING").unwrap_or("?")
+        ),
+        ActionKind::EnableRotation => if req.immediately {
+            format!("Automatic rotation of {name} is on again, and a rotation started.")
+        } else {
+            format!("Automatic rotation of {name} is on again; the next rotation comes in its next scheduled window.")
+        },
         ActionKind::CancelRotation => format!(
             "Rotation of {name} cancelled and automatic rotation turned off. Find out why it got stuck before turning it on again."
         ),
@@ -389,7 +465,9 @@ async fn perform<A: Action>(
         ),
     )
     .await;
-    if let (ActionKind::Rotate, Some(v)) = (kind, version.clone()) {
+    let followed =
+        kind.starts_rotation() || (kind == ActionKind::EnableRotation && req.immediately);
+    if let (true, Some(v)) = (followed, version.clone()) {
         state
             .actions
             .follow(RotationProgress::new(&name, &v, &actor, at));
@@ -545,49 +623,163 @@ fn token(sent: &str) -> Result<String, AppError> {
     }
 }
 
-/// The Secrets Manager call; a rotation's new version id.
+/// One Secrets Manager call an action makes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Call {
+    /// RotateSecret. `configure`: set the Lambda and schedule the secret
+    /// keeps (turning rotation back on).
+    Rotate {
+        token: String,
+        immediately: bool,
+        configure: bool,
+    },
+    Cancel,
+    /// UpdateSecretVersionStage: AWSCURRENT from one version to another.
+    MoveCurrent {
+        from: String,
+        to: String,
+    },
+    /// UpdateSecretVersionStage: AWSPENDING off a version.
+    RemovePending {
+        from: String,
+    },
+    Restore,
+}
+
+impl Call {
+    /// For the audit trail: the operation and its arguments.
+    fn describe(&self) -> String {
+        match self {
+            Call::Rotate {
+                immediately,
+                configure,
+                ..
+            } => format!(
+                "RotateSecret (RotateImmediately={immediately}{})",
+                if *configure {
+                    ", with the kept Lambda and schedule"
+                } else {
+                    ""
+                }
+            ),
+            Call::Cancel => "CancelRotateSecret".to_string(),
+            Call::MoveCurrent { from, to } => {
+                format!("UpdateSecretVersionStage (AWSCURRENT from version {from} to {to})")
+            }
+            Call::RemovePending { from } => {
+                format!("UpdateSecretVersionStage (AWSPENDING removed from version {from})")
+            }
+            Call::Restore => "RestoreSecret".to_string(),
+        }
+    }
+}
+
+/// The calls `req` makes on `s`, in order.
+fn calls(s: &Secret, req: &Request, token: &str) -> Result<Vec<Call>, String> {
+    let rotate = |immediately, configure| Call::Rotate {
+        token: token.to_string(),
+        immediately,
+        configure,
+    };
+    let pending = || {
+        s.pending_version()
+            .map(|p| p.id.to_string())
+            .ok_or_else(|| format!("No version of {} holds AWSPENDING.", s.name))
+    };
+    Ok(match req.kind {
+        ActionKind::Rotate => vec![rotate(true, false)],
+        ActionKind::RetryRotation => vec![
+            Call::RemovePending { from: pending()? },
+            rotate(true, false),
+        ],
+        ActionKind::ClearPending => vec![Call::RemovePending { from: pending()? }],
+        ActionKind::EnableRotation => vec![rotate(req.immediately, true)],
+        ActionKind::CancelRotation => vec![Call::Cancel],
+        ActionKind::Rollback => {
+            let (from, to) = rollback_pair(s, req.to_version.as_deref())?;
+            vec![Call::MoveCurrent {
+                from: from.to_string(),
+                to: to.to_string(),
+            }]
+        }
+        ActionKind::Restore => vec![Call::Restore],
+    })
+}
+
+/// Makes one Secrets Manager call; a rotation's new version id.
 async fn call<A: Action>(
     state: &AppState,
     _can: &Can<A>,
     s: &Secret,
-    kind: ActionKind,
-    to_version: Option<&str>,
-    token: &str,
+    c: &Call,
 ) -> Result<Option<String>, AppError> {
     let source = state.source_of(s)?;
     let (client, endpoint) = (&source.client, &source.endpoint);
     let (arn, name) = (&*s.arn, &*s.name);
-    match kind {
-        ActionKind::Rotate => client
-            .rotate_secret()
+    let stage = |label: &str| {
+        client
+            .update_secret_version_stage()
             .secret_id(arn)
-            .client_request_token(token)
-            .rotate_immediately(true)
-            .send()
-            .await
-            .map(|o| o.version_id().map(str::to_string))
-            .map_err(|e| AppError::from_sdk("RotateSecret", name, endpoint, e)),
-        ActionKind::CancelRotation => client
+            .version_stage(label)
+    };
+    let staged = |r: Result<_, _>| {
+        r.map(|_| None)
+            .map_err(|e| AppError::from_sdk("UpdateSecretVersionStage", name, endpoint, e))
+    };
+    match c {
+        Call::Rotate {
+            token,
+            immediately,
+            configure,
+        } => {
+            let mut r = client
+                .rotate_secret()
+                .secret_id(arn)
+                .client_request_token(token)
+                .rotate_immediately(*immediately);
+            if *configure {
+                r = r.set_rotation_lambda_arn(s.rotation_lambda_arn.as_deref().map(str::to_string));
+                if let Some(rules) = s.rotation_rules.as_deref() {
+                    r = r.rotation_rules(
+                        aws_sdk_secretsmanager::types::RotationRulesType::builder()
+                            .set_automatically_after_days(
+                                // AWS rejects both at once; the expression wins.
+                                rules
+                                    .automatically_after_days
+                                    .filter(|_| rules.schedule_expression.is_none()),
+                            )
+                            .set_schedule_expression(rules.schedule_expression.clone())
+                            .set_duration(rules.duration.clone())
+                            .build(),
+                    );
+                }
+            }
+            r.send()
+                .await
+                .map(|o| o.version_id().map(str::to_string))
+                .map_err(|e| AppError::from_sdk("RotateSecret", name, endpoint, e))
+        }
+        Call::Cancel => client
             .cancel_rotate_secret()
             .secret_id(arn)
             .send()
             .await
             .map(|_| None)
             .map_err(|e| AppError::from_sdk("CancelRotateSecret", name, endpoint, e)),
-        ActionKind::Rollback => {
-            let (from, to) = rollback_pair(s, to_version).map_err(invalid)?;
-            client
-                .update_secret_version_stage()
-                .secret_id(arn)
-                .version_stage("AWSCURRENT")
-                .move_to_version_id(to.to_string())
-                .remove_from_version_id(from.to_string())
+        Call::MoveCurrent { from, to } => staged(
+            stage("AWSCURRENT")
+                .move_to_version_id(to)
+                .remove_from_version_id(from)
                 .send()
-                .await
-                .map(|_| None)
-                .map_err(|e| AppError::from_sdk("UpdateSecretVersionStage", name, endpoint, e))
-        }
-        ActionKind::Restore => client
+                .await,
+        ),
+        Call::RemovePending { from } => staged(
+            stage("AWSPENDING")
+                .remove_from_version_id(from)
+                .send()
+                .await,
+        ),
+        Call::Restore => client
             .restore_secret()
             .secret_id(arn)
             .send()
@@ -597,15 +789,22 @@ async fn call<A: Action>(
     }
 }
 
-/// An AWS error from an action as a sentence the person can act on.
-fn explain(kind: ActionKind, name: &str, e: AppError) -> AppError {
+/// An AWS error from an action as a sentence the person can act on. `s`
+/// is the secret as last read (it names the version holding AWSPENDING).
+fn explain(kind: ActionKind, s: &Secret, e: AppError) -> AppError {
+    let name = &*s.name;
     let detail = e.detail.to_lowercase();
     let user = if detail.contains("previous rotation isn't complete")
         || detail.contains("rotation is already in progress")
     {
-        format!(
-            "A rotation of {name} is already in progress. Wait for it to finish, or cancel it if it is stuck; nothing else was done."
-        )
+        match s.pending_version() {
+            Some(p) => crate::domain::actions::previous_not_complete(s, &p.id.to_string()),
+            None => format!(
+                "A previous rotation of {name} isn't complete: a version other than AWSCURRENT's holds AWSPENDING, \
+                 and Secrets Manager refuses to start another rotation while it does. Reload the page to see which; \
+                 then Retry rotation removes AWSPENDING from it and starts again. Nothing was changed."
+            ),
+        }
     } else if detail.contains("lambda") && e.kind == ErrorKind::AccessDenied {
         format!(
             "Secrets Manager could not invoke the rotation Lambda of {name}: the function is missing, or its resource policy \
@@ -615,19 +814,25 @@ fn explain(kind: ActionKind, name: &str, e: AppError) -> AppError {
         format!(
             "Rotation is not configured for {name}: give it a rotation Lambda and a schedule, then rotate it here."
         )
+    } else if detail.contains("replica") && e.kind != ErrorKind::AccessDenied {
+        format!(
+            "{name} in {} is a replica: Secrets Manager accepts these actions only on the primary secret. Act on it in its primary Region.",
+            s.region
+        )
     } else {
         match e.kind {
             ErrorKind::AccessDenied => format!(
                 "The dashboard's AWS role may not {} {name}. Add the action to its IAM policy (README: \"IAM policy: actions\") and try again.",
                 match kind {
-                    ActionKind::Rotate => "rotate (secretsmanager:RotateSecret)",
+                    ActionKind::Rotate | ActionKind::EnableRotation => "rotate (secretsmanager:RotateSecret)",
+                    ActionKind::RetryRotation => "move labels of, or rotate (secretsmanager:UpdateSecretVersionStage, secretsmanager:RotateSecret)",
                     ActionKind::CancelRotation => "cancel rotations of (secretsmanager:CancelRotateSecret)",
-                    ActionKind::Rollback => "move labels of (secretsmanager:UpdateSecretVersionStage)",
+                    ActionKind::Rollback | ActionKind::ClearPending => "move labels of (secretsmanager:UpdateSecretVersionStage)",
                     ActionKind::Restore => "restore (secretsmanager:RestoreSecret)",
                 }
             ),
             ErrorKind::NotFound => format!(
-                "{name} no longer exists in Secrets Manager (deleted for good, or renamed). Nothing was done."
+                "{name} no longer exists in Secrets Manager (deleted for good, or renamed), or the version it names is gone. Reload the page; nothing was done."
             ),
             ErrorKind::Throttled => format!(
                 "AWS is throttling Secrets Manager calls right now, so {name} was not changed. Try again in a minute."

@@ -162,18 +162,27 @@ pub async fn describe(source: &Source, id: &str) -> Result<Secret, AppError> {
 
 /// The actions the detail page offers `who` on `s`: none without the
 /// operator role on it. Rotate is always listed (with how to configure
-/// rotation when it is not); cancel where a rotation is in progress or
-/// stuck; roll back where an earlier version exists; restore
-/// where the secret is scheduled for deletion.
+/// rotation when it is not, or why a leftover AWSPENDING blocks it); retry,
+/// cancel and clear pending where a version other than AWSCURRENT's holds
+/// AWSPENDING; turn rotation back on where it is off and a Lambda is kept;
+/// roll back where an earlier version exists; restore where the secret is
+/// scheduled for deletion.
 pub fn offers(who: &Principal, s: &Secret) -> Vec<crate::api::ActionOffer> {
     use crate::domain::access::Role;
     use crate::domain::actions::{unavailable, ActionKind};
     if who.role_on(s).is_none_or(|r| r < Role::Operator) {
         return Vec::new();
     }
+    let live = s.deleted.is_none();
+    let pending = s.pending_version().is_some();
     let shown = |k: ActionKind| match k {
-        ActionKind::Rotate => s.deleted.is_none(),
-        ActionKind::CancelRotation => s.deleted.is_none() && s.pending_version().is_some(),
+        ActionKind::Rotate => live,
+        ActionKind::RetryRotation | ActionKind::ClearPending | ActionKind::CancelRotation => {
+            live && pending
+        }
+        ActionKind::EnableRotation => {
+            live && !s.rotation_enabled && s.rotation_lambda_arn.is_some()
+        }
         ActionKind::Rollback => {
             s.deleted.is_none() && !crate::domain::actions::rollback_choices(s).is_empty()
         }

@@ -3,8 +3,8 @@
 //! the outcome or a sentence saying what went wrong.
 
 use crate::api::{
-    cancel_rotation, follow_rotation, preview_action, restore_secret, rollback_secret,
-    rotate_secret, ActionOffer, ActionPreview,
+    cancel_rotation, clear_pending, enable_rotation, follow_rotation, preview_action,
+    restore_secret, retry_rotation, rollback_secret, rotate_secret, ActionOffer, ActionPreview,
 };
 use crate::app::error_text;
 use crate::app::pages::inventory::urlencode;
@@ -17,7 +17,10 @@ use leptos_router::hooks::use_query_map;
 pub fn done_text(kind: &str) -> Option<&'static str> {
     Some(match kind {
         "rotate" => "Rotation started: the new version holds AWSPENDING while the rotation Lambda runs; AWSCURRENT moves when it finishes.",
-        "cancel-rotation" => "Rotation cancelled and automatic rotation turned off. Find out why it got stuck before turning it back on.",
+        "retry-rotation" => "AWSPENDING removed from the failed attempt's version, and rotation started again: the new version holds AWSPENDING while the rotation Lambda runs.",
+        "cancel-rotation" => "Rotation cancelled and automatic rotation turned off; AWSPENDING stays on its version. Clear the pending version, then turn rotation back on once you know why it failed.",
+        "clear-pending" => "AWSPENDING removed: the version it was on is deprecated, and a rotation can start again.",
+        "enable-rotation" => "Automatic rotation is on again, with the Lambda and schedule shown below.",
         "rollback" => "Rolled back: AWSCURRENT is on the version shown below.",
         "restore" => "Restored: the secret is no longer scheduled for deletion.",
         _ => return None,
@@ -33,10 +36,17 @@ pub fn ActionDone() -> impl IntoView {
         let q = query.read();
         let kind = q.get("done")?;
         let text = done_text(&kind)?;
-        let follow = q.get("secret").filter(|_| kind == "rotate");
-        Some(view! {
-            <p class="notice" role="status" data-testid="action-done">{text}</p>
-            {follow.map(|name| view! { <RotationFollow name/> })}
+        // A rotation's outcome replaces the banner: the follower shows it.
+        let follow = q.get("secret").filter(|_| {
+            matches!(
+                kind.as_str(),
+                "rotate" | "retry-rotation" | "enable-rotation"
+            )
+        });
+        Some(match follow {
+            Some(name) => view! { <RotationFollow name started=text.to_string()/> }.into_any(),
+            None => view! { <p class="notice" role="status" data-testid="action-done">{text}</p> }
+                .into_any(),
         })
     }
 }
@@ -47,8 +57,9 @@ const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 /// A rotation started here, followed live: each state it reaches (pending
 /// version created, promoted, failed with CloudTrail's message, stuck), read
 /// every two seconds from the server, which follows it with Secrets Manager.
+/// `started` is the banner while it runs; its outcome replaces it.
 #[island]
-pub fn RotationFollow(name: String) -> impl IntoView {
+pub fn RotationFollow(name: String, started: String) -> impl IntoView {
     let name = StoredValue::new(name);
     let (progress, set_progress) = signal(None::<Result<Option<RotationProgress>, String>>);
     let settled = move || {
@@ -86,7 +97,27 @@ pub fn RotationFollow(name: String) -> impl IntoView {
             _ => "unknown",
         })
     };
+    let started = StoredValue::new(started);
+    let banner = move || {
+        progress.with(|p| match p {
+            Some(Ok(Some(p))) if p.finished() => {
+                let last = p.steps.last().map(|(_, t)| t.clone()).unwrap_or_default();
+                let (class, head) = match p.stage {
+                    RotationStage::Promoted => ("notice success", "Rotation finished. "),
+                    RotationStage::Failed => ("error", "Rotation failed. "),
+                    _ => ("error", "Rotation did not finish. "),
+                };
+                view! { <p class=class role="status" data-testid="action-done" data-outcome=stage_name(p.stage)>
+                    <strong>{head}</strong>{last}</p> }
+                .into_any()
+            }
+            _ => view! { <p class="notice" role="status" data-testid="action-done" data-outcome="started">
+                {started.get_value()}</p> }
+            .into_any(),
+        })
+    };
     view! {
+        {banner}
         <section class="rotation-progress" aria-labelledby="rotation-progress-title" aria-live="polite"
             data-testid="rotation-progress" data-stage=stage>
             <h2 id="rotation-progress-title">{format!("Rotation of {}", name.get_value())}</h2>
@@ -115,7 +146,7 @@ pub fn RotationFollow(name: String) -> impl IntoView {
                                     <button type="button" class="secondary" on:click=move |_| { let _ = window().location().reload(); }>
                                         "Reload to see the new state"
                                     </button>
-                                    {again.then(|| view! { " " <a href=href>{format!("Open {} to retry or cancel the rotation", name.get_value())}</a> })}
+                                    {again.then(|| view! { " " <a href=href>{format!("Open {} to retry, cancel or clear the rotation", name.get_value())}</a> })}
                                 </p>
                             }
                         })}
@@ -146,6 +177,7 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
     let (typed, set_typed) = signal(String::new());
     let (busy, set_busy) = signal(false);
     let (failed, set_failed) = signal(None::<String>);
+    let (immediately, set_immediately) = signal(false);
     let title = NodeRef::<leptos::html::H2>::new();
 
     // The plan, read fresh; `to_version` is a rollback's picked target.
@@ -169,6 +201,7 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
         set_open.set(Some(kind));
         set_preview.set(None);
         set_typed.set(String::new());
+        set_immediately.set(false);
         read_plan(kind, String::new());
     };
     // The picker keeps the keyboard focus across the plan's new reading.
@@ -202,12 +235,18 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
         set_busy.set(true);
         set_failed.set(None);
         let typed = typed.get_untracked();
+        let at_once = immediately.get_untracked();
         leptos::task::spawn_local(async move {
             let id = name.get_value();
             let (seen, token) = (p.seen, p.token);
             let result = match kind {
                 ActionKind::Rotate => rotate_secret(id, seen, typed, token).await,
+                ActionKind::RetryRotation => retry_rotation(id, seen, typed, token).await,
                 ActionKind::CancelRotation => cancel_rotation(id, seen, typed, token).await,
+                ActionKind::ClearPending => clear_pending(id, seen, typed, token).await,
+                ActionKind::EnableRotation => {
+                    enable_rotation(id, at_once, seen, typed, token).await
+                }
                 ActionKind::Rollback => {
                     let to = p.plan.to_version.unwrap_or_default();
                     rollback_secret(id, to, seen, typed, token).await
@@ -218,9 +257,15 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
                 Ok(_) => {
                     // The page shows the outcome, read fresh.
                     let path = window().location().pathname().unwrap_or_default();
+                    let followed =
+                        kind.starts_rotation() || (kind == ActionKind::EnableRotation && at_once);
                     let _ = window().location().set_href(&format!(
                         "{path}?done={}&secret={}",
-                        kind.as_str(),
+                        if followed && kind == ActionKind::EnableRotation {
+                            "rotate"
+                        } else {
+                            kind.as_str()
+                        },
                         urlencode(&name.get_value())
                     ));
                 }
@@ -243,6 +288,8 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
     let buttons = offers
         .iter()
         .filter(|o| o.unavailable.is_none())
+        // A table row keeps to what gets a rotation going again.
+        .filter(|o| !compact || o.kind != ActionKind::Rollback)
         .map(|o| {
             let kind = o.kind;
             let label = if compact {
@@ -251,7 +298,8 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
                 kind.label().to_string()
             };
             view! {
-                <button type="button" aria-label=label class=if kind == ActionKind::Rotate { "" } else { "secondary" }
+                <button type="button" aria-label=label
+                    class=if matches!(kind, ActionKind::Rotate | ActionKind::RetryRotation) { "" } else { "secondary" }
                     on:click=move |_| start(kind) data-action=kind.as_str()>
                     {kind.label()}
                 </button>
@@ -303,6 +351,14 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
                                         {p.plan.effects.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}
                                     </ol>
                                     <p><strong>"Afterwards: "</strong>{p.plan.afterwards.clone()}</p>
+                                    {(kind == ActionKind::EnableRotation).then(|| view! {
+                                        <label class="confirm-check">
+                                            <input type="checkbox" id="rotate-at-once"
+                                                prop:checked=move || immediately.get()
+                                                on:change=move |ev| set_immediately.set(event_target_checked(&ev))/>
+                                            " Rotate at once (RotateImmediately): start a rotation now rather than in the next scheduled window"
+                                        </label>
+                                    })}
                                     {p.plan.type_name.then(|| view! {
                                         <label for="confirm-name" class="confirm-label">
                                             "This is a production secret. Type "<code>{secret.clone()}</code>" to confirm:"

@@ -130,6 +130,7 @@ pub fn secret_from_entry(e: &SecretListEntry, region: &str, intern: &mut Interne
             .collect(),
         versions,
         versions_fetched: None,
+        failure: None,
     }
 }
 

@@ -201,6 +201,9 @@ pub(super) fn body_for(path: &str, target: &str) -> String {
         "/api/preview_action" => format!("id={id}&kind=restore&to_version="),
         // A view of the secret that does not parse: refused.
         "/api/rollback_secret" => format!("id={id}&to_version=&seen=%7B%7D&typed_name=&token="),
+        "/api/enable_rotation" => {
+            format!("id={id}&immediately=false&seen=%7B%7D&typed_name=&token=")
+        }
         "/api/request_access" => {
             format!("id={id}&principal=*&justification=because+I+need+it&duration=1h")
         }
@@ -226,7 +229,10 @@ const DECISIONS: &[&str] = &[
 const ACTIONS: &[&str] = &[
     "/api/preview_action",
     "/api/rotate_secret",
+    "/api/retry_rotation",
     "/api/cancel_rotation",
+    "/api/clear_pending",
+    "/api/enable_rotation",
     "/api/rollback_secret",
     "/api/restore_secret",
 ];
@@ -244,7 +250,10 @@ pub(super) const MATRIX: &[&str] = &[
     "/api/get_audit",
     "/api/preview_action",
     "/api/rotate_secret",
+    "/api/retry_rotation",
     "/api/cancel_rotation",
+    "/api/clear_pending",
+    "/api/enable_rotation",
     "/api/rollback_secret",
     "/api/restore_secret",
     "/api/rotation_progress",
