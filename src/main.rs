@@ -64,19 +64,40 @@ enum Command {
     /// Rotate a secret now: Secrets Manager puts AWSPENDING on a new version
     /// and runs the secret's rotation Lambda.
     ///
-    /// Refused while a rotation is in progress or when the secret has no
+    /// Refused (as Secrets Manager refuses RotateSecret) while a version other
+    /// than AWSCURRENT's holds AWSPENDING: a rotation running, failed or
+    /// cancelled; use retry-rotation then. Refused too when the secret has no
     /// rotation Lambda. The command returns once the rotation has started,
     /// or with --wait once it is promoted, failed or given up on (5 minutes).
     #[command(after_help = ACTION_HELP)]
     Rotate(RotateArgs),
+    /// Retry a failed or stuck rotation: remove AWSPENDING from the version
+    /// the last attempt left it on (UpdateSecretVersionStage), then rotate
+    /// again (RotateSecret).
+    ///
+    /// The version left without a label is deprecated; Secrets Manager
+    /// deletes it later. Both calls are recorded in the audit trail.
+    #[command(after_help = ACTION_HELP)]
+    RetryRotation(RotateArgs),
     /// Cancel a secret's rotation in progress; this also turns its automatic
     /// rotation off.
     ///
-    /// AWSPENDING stays on the half-rotated version until it is removed or the
-    /// next rotation replaces it. Find out why the rotation got stuck before
-    /// turning rotation on again.
+    /// AWSPENDING stays on the half-rotated version, and Secrets Manager
+    /// starts no rotation while it is there: clear-pending removes it, then
+    /// enable-rotation turns the schedule back on.
     #[command(after_help = ACTION_HELP)]
     CancelRotation(ActionArgs),
+    /// Remove AWSPENDING from the version a failed or cancelled rotation left
+    /// it on (UpdateSecretVersionStage with RemoveFromVersionId), so a
+    /// rotation can start again. Nothing else changes.
+    #[command(after_help = ACTION_HELP)]
+    ClearPending(ActionArgs),
+    /// Turn automatic rotation back on with the Lambda and schedule the
+    /// secret kept (RotateSecret); with --now it also rotates at once,
+    /// otherwise Secrets Manager only tests the configuration (testSecret)
+    /// and rotates in the next scheduled window.
+    #[command(after_help = ACTION_HELP)]
+    EnableRotation(EnableArgs),
     /// Move AWSCURRENT back to the version holding AWSPREVIOUS (or to
     /// --to-version); the version it leaves gets AWSPREVIOUS.
     ///
@@ -92,7 +113,7 @@ enum Command {
     Restore(ActionArgs),
 }
 
-/// The end of the help of the four actions.
+/// The end of the help of the actions.
 const ACTION_HELP: &str = "\
 The secret is found with one DescribeSecret (the account is not listed),
 then read fresh (DescribeSecret, ListSecretVersionIds) and checked
@@ -116,7 +137,10 @@ Examples:
   secretscope restore dev/payments/api-key
   secretscope rollback prod/payments/db --confirm prod/payments/db
   secretscope rollback staging/db --to-version VERSION_ID --region eu-west-1
-  secretscope cancel-rotation prod/orders/db --confirm prod/orders/db";
+  secretscope cancel-rotation prod/orders/db --confirm prod/orders/db
+  secretscope retry-rotation staging/orders/db --wait
+  secretscope clear-pending dev/orders/db
+  secretscope enable-rotation dev/orders/db --now";
 
 #[derive(Args)]
 struct ActionArgs {
@@ -140,6 +164,15 @@ struct RotateArgs {
     /// minutes (exit 1).
     #[arg(long)]
     wait: bool,
+}
+
+#[derive(Args)]
+struct EnableArgs {
+    #[command(flatten)]
+    action: ActionArgs,
+    /// Rotate at once (RotateImmediately=true) rather than in the next window.
+    #[arg(long)]
+    now: bool,
 }
 
 #[derive(Args)]
@@ -354,23 +387,47 @@ fn main() -> ExitCode {
             Command::User(cmd) => user_command(cli.config, cmd).await,
             Command::Audit(cmd) => audit_command(cli.config, cmd).await,
             Command::Rotate(args) => {
-                action_command(cli.config, ActionKind::Rotate, args.action, None, args.wait).await
+                let extra = Extra {
+                    wait: args.wait,
+                    ..Extra::default()
+                };
+                action_command(cli.config, ActionKind::Rotate, args.action, extra).await
+            }
+            Command::RetryRotation(args) => {
+                let extra = Extra {
+                    wait: args.wait,
+                    ..Extra::default()
+                };
+                action_command(cli.config, ActionKind::RetryRotation, args.action, extra).await
             }
             Command::CancelRotation(args) => {
-                action_command(cli.config, ActionKind::CancelRotation, args, None, false).await
-            }
-            Command::Rollback(args) => {
                 action_command(
                     cli.config,
-                    ActionKind::Rollback,
-                    args.action,
-                    args.to_version,
-                    false,
+                    ActionKind::CancelRotation,
+                    args,
+                    Extra::default(),
                 )
                 .await
             }
+            Command::ClearPending(args) => {
+                action_command(cli.config, ActionKind::ClearPending, args, Extra::default()).await
+            }
+            Command::EnableRotation(args) => {
+                let extra = Extra {
+                    immediately: args.now,
+                    ..Extra::default()
+                };
+                action_command(cli.config, ActionKind::EnableRotation, args.action, extra).await
+            }
+            Command::Rollback(args) => {
+                let extra = Extra {
+                    to_version: args.to_version,
+                    ..Extra::default()
+                };
+                action_command(cli.config, ActionKind::Rollback, args.action, extra).await
+            }
             Command::Restore(args) => {
-                action_command(cli.config, ActionKind::Restore, args, None, false).await
+                action_command(cli.config, ActionKind::Restore, args, Extra::default()).await
             }
         }
     });
@@ -978,13 +1035,26 @@ async fn user_command(config_file: Option<PathBuf>, cmd: UserCommand) -> anyhow:
 /// `secretscope rotate|cancel-rotation|rollback|restore NAME`: one
 /// DescribeSecret to find the secret, then the action through the same
 /// service the dashboard's buttons use, as the console's local administrator.
+/// An action command's arguments beyond the secret and --confirm.
+#[derive(Default)]
+struct Extra {
+    to_version: Option<String>,
+    immediately: bool,
+    /// Follow the rotation it starts until it ends.
+    wait: bool,
+}
+
 async fn action_command(
     config_file: Option<PathBuf>,
     kind: ActionKind,
     args: ActionArgs,
-    to_version: Option<String>,
-    wait: bool,
+    extra: Extra,
 ) -> anyhow::Result<ExitCode> {
+    let Extra {
+        to_version,
+        immediately,
+        wait,
+    } = extra;
     let mut config = Config::load(config_file.as_deref())?;
     apply_aws(&mut config, args.aws);
     // The store first: an action whose audit record cannot be written must
@@ -1037,7 +1107,10 @@ async fn action_command(
         None if production => {
             let to = match kind {
                 ActionKind::Rotate => "rotate it",
+                ActionKind::RetryRotation => "retry its rotation",
                 ActionKind::CancelRotation => "cancel its rotation",
+                ActionKind::ClearPending => "clear its pending version",
+                ActionKind::EnableRotation => "turn its rotation back on",
                 ActionKind::Rollback => "roll it back",
                 ActionKind::Restore => "restore it",
             };
@@ -1075,14 +1148,16 @@ async fn action_command(
         seen: Seen::default(),
         typed_name,
         token: String::new(),
+        immediately,
     };
     let result = secretscope::server::actions::run_local(&state, &secret, req).await;
     let code = match result {
         Ok(done) => {
             println!("{}", done.message);
-            match (wait, kind) {
-                (true, ActionKind::Rotate) => follow_rotation(&state, &done.secret).await,
-                _ => ExitCode::SUCCESS,
+            if wait && kind.starts_rotation() {
+                follow_rotation(&state, &done.secret).await
+            } else {
+                ExitCode::SUCCESS
             }
         }
         Err(e) => {

@@ -122,6 +122,25 @@ pub struct OncallRow {
 pub struct FailureNote {
     pub at: Timestamp,
     pub message: Option<String>,
+    /// The Lambda step that failed, when the message names it.
+    #[serde(default)]
+    pub step: Option<crate::domain::rotation_failure::RotationStep>,
+    /// Failed attempts since the last success (2 and up: retries failed too).
+    #[serde(default)]
+    pub attempt: u32,
+}
+
+impl FailureNote {
+    /// "Rotation failed at setSecret" / "Retry failed at setSecret, attempt 2".
+    pub fn headline(&self) -> String {
+        crate::domain::rotation_failure::RotationFailure {
+            at: self.at,
+            step: self.step,
+            attempt: self.attempt.max(1),
+            message: None,
+        }
+        .headline()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -148,8 +167,13 @@ pub async fn get_overview() -> Result<Overview, ServerFnError> {
 #[server(endpoint = "get_oncall")]
 pub async fn get_oncall() -> Result<Oncall, ServerFnError> {
     let (state, who) = super::signed_in("get_oncall").await?;
-    let view = state.view_for(&who, crate::server::aws::sync::now());
+    let now = crate::server::aws::sync::now();
     let scoped = who.global_role().is_none();
+    let mut view = state.view_for(&who, now);
+    // Failures CloudTrail recorded since the last look count at once.
+    if crate::server::overview::learn_failures(&state, &view, scoped).await {
+        view = state.view_for(&who, now);
+    }
     let mut queue = crate::server::overview::oncall(&state, &view, scoped).await;
     if scoped {
         // Why a trail refused names roles and endpoints: admins read it on /sources.

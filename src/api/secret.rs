@@ -57,6 +57,9 @@ pub struct SecretDetail {
     /// Rotation events from CloudTrail, newest first: `None` when CloudTrail
     /// is off, the error sentence when it could not be read.
     pub history: Option<Result<Vec<crate::domain::rotation_history::RotationEvent>, String>>,
+    /// The failure seen for the rotation pending now: its step and attempt.
+    #[serde(default)]
+    pub failure: Option<crate::domain::rotation_failure::RotationFailure>,
     /// The actions offered to this user on this secret: empty without the
     /// operator role on it (a viewer sees no action controls).
     pub actions: Vec<ActionOffer>,

@@ -16,6 +16,7 @@ use crate::domain::actions::{
     RotationStage, Seen,
 };
 use crate::domain::audit::{AuditAction, Outcome};
+use crate::domain::rotation_failure::{failure_of, RotationFailure};
 use crate::domain::rotation_history::RotationEventKind;
 use crate::domain::Secret;
 use std::collections::HashMap;
@@ -471,7 +472,13 @@ async fn perform<A: Action>(
         state
             .actions
             .follow(RotationProgress::new(&name, &v, &actor, at));
-        tokio::spawn(follow(state.clone(), (*fresh).clone(), v, actor, info, at));
+        tokio::spawn(follow(
+            state.clone(),
+            (*fresh).clone(),
+            v,
+            (actor, info, action),
+            at,
+        ));
     }
     Ok(Done {
         kind,
@@ -499,8 +506,7 @@ async fn follow(
     state: AppState,
     secret: Secret,
     version: String,
-    actor: String,
-    info: RequestInfo,
+    (actor, info, action): (String, RequestInfo, AuditAction),
     started_at: crate::domain::Timestamp,
 ) {
     let name = secret.name.to_string();
@@ -532,7 +538,7 @@ async fn follow(
             .unwrap_or_default();
         let failure = match state.trail_of(&fresh) {
             Some(trail) if reads.is_multiple_of(TRAIL_EVERY) || timed_out => {
-                failed_since(trail, &fresh.arn, started_at).await
+                failed_since(trail, &fresh, started_at).await
             }
             _ => None,
         };
@@ -544,7 +550,8 @@ async fn follow(
         else {
             break;
         };
-        if ended.observe(&labels, failure.as_deref(), timed_out, now()) {
+        let message = failure.as_ref().map(|(m, _)| m.as_str());
+        if ended.observe(&labels, message, timed_out, now()) {
             let text = ended
                 .steps
                 .last()
@@ -556,12 +563,16 @@ async fn follow(
             };
             if let (RotationStage::Failed, Some(trail)) = (ended.stage, state.trail_of(&fresh)) {
                 trail.forget_failures().await;
+                // Seen failing: the queue shows it now, whatever the grace.
+                if let Some((_, Some(f))) = failure {
+                    state.inventory.note_failures(vec![(fresh.arn.clone(), f)]);
+                }
             }
             let _ = auth::audit(
                 &state,
                 &info,
                 &actor,
-                AuditAction::Rotate,
+                action,
                 &name,
                 outcome,
                 format!("rotation followed: {text} after: {}", seen.describe()),
@@ -576,23 +587,25 @@ async fn follow(
     }
 }
 
-/// The message of the newest RotationFailed CloudTrail has for `arn` at or
-/// after `since`.
+/// The message of the newest RotationFailed CloudTrail has for `secret` at
+/// or after `since`, and that failure as data (its step, the attempts since
+/// the last success) when it applies to the rotation pending on `secret`.
 async fn failed_since(
     trail: &super::trail::TrailCache,
-    arn: &std::sync::Arc<str>,
+    secret: &Secret,
     since: crate::domain::Timestamp,
-) -> Option<String> {
-    let events = trail.history(arn, now(), true).await;
+) -> Option<(String, Option<RotationFailure>)> {
+    let events = trail.history(&secret.arn, now(), true).await;
     let events = events.as_ref().as_ref().ok()?;
-    events
+    let message = events
         .iter()
         .find(|e| e.is(RotationEventKind::Failed) && e.at >= since)
         .map(|e| {
             e.message
                 .clone()
                 .unwrap_or_else(|| "CloudTrail recorded RotationFailed without a message".into())
-        })
+        })?;
+    Some((message, failure_of(secret, events)))
 }
 
 /// The latest rotation of the secret `id` started here, if `who` may see it.

@@ -27,6 +27,7 @@ impl Background {
             tokio::spawn(delete_expired_sessions(state.auth.store.clone())),
             tokio::spawn(expire_grants(state.clone())),
             tokio::spawn(flush_denials(state.clone())),
+            tokio::spawn(learn_failures(state.clone())),
         ]);
         Background { syncers, tasks }
     }
@@ -80,5 +81,22 @@ async fn flush_denials(state: AppState) {
     loop {
         every.tick().await;
         super::auth::flush_anonymous_denials(&state, std::time::Instant::now()).await;
+    }
+}
+
+/// How often the trails are asked for new rotation failures, so the queue,
+/// the counts and the lists show a failed rotation (and its step) without
+/// anyone opening the on-call page.
+const FAILURE_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
+
+async fn learn_failures(state: AppState) {
+    if state.trails.is_empty() {
+        return;
+    }
+    let mut every = tokio::time::interval(FAILURE_SWEEP);
+    loop {
+        every.tick().await;
+        let view = state.health.current(super::aws::sync::now());
+        super::overview::learn_failures(&state, &view, false).await;
     }
 }

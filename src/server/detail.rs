@@ -263,7 +263,31 @@ pub async fn detail(
             }
         },
     };
+    // CloudTrail's rotation history, when on; a failure it records for the
+    // pending rotation is attached to the secret (and kept for the lists
+    // and the queue), so the page says which step failed and how often.
+    let mut history = None;
+    let mut secret = secret;
+    if let Some(trail) = state.trail_of(&secret) {
+        let h = (*trail.history(&secret.arn, at, refresh).await).clone();
+        let seen = h
+            .as_ref()
+            .ok()
+            .and_then(|events| crate::domain::rotation_failure::failure_of(&secret, events));
+        if let Some(f) = seen.filter(|f| secret.seen_failure() != Some(f)) {
+            state
+                .inventory
+                .note_failures(vec![(secret.arn.clone(), f.clone())]);
+            secret = Arc::new(Secret {
+                failure: Some(Arc::new(f)),
+                ..(*secret).clone()
+            });
+        }
+        history = Some(h);
+    }
     let mut out = build(&secret, live.as_deref(), live_error, deprecated, at);
+    out.history = history;
+    out.failure = secret.seen_failure().cloned();
     out.actions = offers(who, &secret);
     let snapshot = state.inventory.snapshot();
     out.primary_link = snapshot
@@ -286,9 +310,6 @@ pub async fn detail(
         .into_iter()
         .map(FindingView::from)
         .collect();
-    if let Some(trail) = state.trail_of(&secret) {
-        out.history = Some((*trail.history(&secret.arn, at, refresh).await).clone());
-    }
     Ok(out)
 }
 
@@ -558,6 +579,7 @@ fn build(
         live_error,
         findings: Vec::new(),
         history: None,
+        failure: None,
         actions: Vec::new(),
         access: Default::default(),
         seen_at: s.versions_fetched,

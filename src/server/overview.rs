@@ -12,7 +12,8 @@ use crate::api::{
 use crate::domain::health::{self, RuleId, Severity, Summary};
 use crate::domain::owner::owner_of;
 use crate::domain::query::{Expr, Term, Value};
-use crate::domain::rotation_history::{failure_since, RotationEvent};
+use crate::domain::rotation_failure::RotationStep;
+use crate::domain::rotation_history::{failure_since, RotationEvent, RotationEventKind};
 use crate::domain::{Secret, Timestamp};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -251,12 +252,24 @@ fn age_bucket(last: Option<Timestamp>, now: Timestamp) -> usize {
 /// the inventory, and only the trails of the accounts and regions it holds
 /// secrets in are read (a scoped user hears nothing of the others).
 pub async fn oncall(state: &AppState, view: &HealthView, scoped: bool) -> Oncall {
-    let now = view.at;
     let mut out = build_oncall(view, &state.health.cfg);
-    // Each account and region's trail at once; the failures of those that
-    // answered are shown, and the first refusal is said.
-    // Only the trails of the accounts and regions this view holds secrets
-    // in: a scoped user hears nothing of the others (nor their role ARNs).
+    if let Some((events, refused)) = trail_failures(state, view, scoped).await {
+        attach_failures(&mut out.rows, &events);
+        out.cloudtrail = Some(refused.map_or(Ok(()), Err));
+    }
+    out
+}
+
+/// The recent RotationFailed events of the trails `view` covers (each
+/// account and region's at once, cached a little while), and the first
+/// refusal; `None` without trails. Only the trails of the accounts and
+/// regions this view holds secrets in when `scoped`: a scoped user hears
+/// nothing of the others (nor their role ARNs).
+async fn trail_failures(
+    state: &AppState,
+    view: &HealthView,
+    scoped: bool,
+) -> Option<(Vec<RotationEvent>, Option<String>)> {
     let covered = scoped.then(|| super::views::sources_in_view(state, view));
     let trails: Vec<_> = state
         .trails
@@ -264,21 +277,44 @@ pub async fn oncall(state: &AppState, view: &HealthView, scoped: bool) -> Oncall
         .filter(|(id, _)| covered.as_ref().is_none_or(|c| c.contains(id)))
         .collect();
     let lookups =
-        futures_util::future::join_all(trails.iter().map(|(_, t)| t.recent_failures(now))).await;
-    if !lookups.is_empty() {
-        let mut events = Vec::new();
-        let mut refused = None;
-        for (looked, (id, _)) in lookups.iter().zip(trails.iter().copied()) {
-            match &**looked {
-                Ok(e) => events.extend(e.iter().cloned()),
-                Err(e) if id.is_empty() => refused = refused.or(Some(e.clone())),
-                Err(e) => refused = refused.or(Some(format!("{id}: {e}"))),
-            }
-        }
-        attach_failures(&mut out.rows, &events);
-        out.cloudtrail = Some(refused.map_or(Ok(()), Err));
+        futures_util::future::join_all(trails.iter().map(|(_, t)| t.recent_failures(view.at)))
+            .await;
+    if lookups.is_empty() {
+        return None;
     }
-    out
+    let mut events = Vec::new();
+    let mut refused = None;
+    for (looked, (id, _)) in lookups.iter().zip(trails.iter().copied()) {
+        match &**looked {
+            Ok(e) => events.extend(e.iter().cloned()),
+            Err(e) if id.is_empty() => refused = refused.or(Some(e.clone())),
+            Err(e) => refused = refused.or(Some(format!("{id}: {e}"))),
+        }
+    }
+    Some((events, refused))
+}
+
+/// Reads the recent rotation failures of the trails `view` covers and
+/// attaches each to its secret's pending rotation (see
+/// `Inventory::note_failures`), so a rotation seen failing counts as failed
+/// at once, with its step and attempt. True when the snapshot changed.
+pub async fn learn_failures(state: &AppState, view: &HealthView, scoped: bool) -> bool {
+    let Some((events, _)) = trail_failures(state, view, scoped).await else {
+        return false;
+    };
+    let mut by_arn: HashMap<&str, Vec<RotationEvent>> = HashMap::new();
+    for e in &events {
+        by_arn.entry(&e.secret_arn).or_default().push(e.clone());
+    }
+    let seen: Vec<_> = by_arn
+        .iter()
+        .filter_map(|(arn, evs)| {
+            let s = view.snapshot.by_arn(arn)?;
+            let f = crate::domain::rotation_failure::failure_of(s, evs)?;
+            Some((s.arn.clone(), f))
+        })
+        .collect();
+    state.inventory.note_failures(seen)
 }
 
 /// Adds to each row the CloudTrail RotationFailed that explains it: for a
@@ -299,10 +335,20 @@ pub fn attach_failures(rows: &mut [OncallRow], events: &[RotationEvent]) {
             row.last_success
         }
         .unwrap_or(Timestamp::new(0));
-        row.failure = failure_since(evs, since).map(|e| FailureNote {
-            at: e.at,
-            message: e.message.clone(),
-        });
+        let attempt = evs
+            .iter()
+            .filter(|e| e.kind == RotationEventKind::Failed)
+            .filter(|e| row.last_success.is_none_or(|t| e.at > t))
+            .count()
+            .max(1);
+        if let Some(e) = failure_since(evs, since) {
+            row.failure = Some(FailureNote {
+                at: e.at,
+                message: e.message.clone(),
+                step: e.message.as_deref().and_then(RotationStep::in_message),
+                attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
+            });
+        }
     }
 }
 
@@ -383,7 +429,12 @@ fn oncall_row(
         pending_version: pending.map(|v| v.id.to_string()),
         pending_created: pending.and_then(|v| v.created),
         last_success: s.last_rotated,
-        failure: None,
+        failure: s.seen_failure().map(|f| FailureNote {
+            at: f.at,
+            message: f.message.clone(),
+            step: f.step,
+            attempt: f.attempt,
+        }),
         actions: Vec::new(),
     })
 }

@@ -175,11 +175,13 @@ fn QueueRow(row: OncallRow, now: crate::domain::Timestamp, acting: bool) -> impl
         let name = row.name.clone();
         view! { <td class="row-actions">{(!offers.is_empty()).then(|| view! { <SecretActions name offers compact=true/> })}</td> }
     });
-    let problem = if row.problem == RuleId::RotationFailed {
-        "Rotation failed"
-    } else {
-        "Overdue"
+    let attempt = row.failure.as_ref().map_or(0, |f| f.attempt);
+    let problem = match (&row.failure, row.problem) {
+        (Some(f), RuleId::RotationFailed) => f.headline(),
+        (None, RuleId::RotationFailed) => "Rotation failed".to_string(),
+        _ => "Overdue".to_string(),
     };
+    let step = row.failure.as_ref().and_then(|f| f.step);
     let failure = row.failure.clone().map(|f| {
         view! {
             <p class="failure">
@@ -189,8 +191,17 @@ fn QueueRow(row: OncallRow, now: crate::domain::Timestamp, acting: bool) -> impl
             </p>
         }
     });
+    let guidance = step.map(|s| {
+        view! {
+            <details class="step-guidance" data-testid="step-guidance">
+                <summary>{format!("What to check for {s}")}</summary>
+                <p>{format!("{s} {}. {}", s.does(), s.guidance())}</p>
+            </details>
+        }
+    });
     view! {
-        <tr data-problem=row.problem.as_str()>
+        <tr data-problem=row.problem.as_str() data-attempt=attempt.to_string()
+            data-step=step.map(|s| s.as_str()).unwrap_or_default()>
             <td><SeverityBadge worst=Some(row.severity)/>" "{problem}</td>
             <th scope="row" class="name">
                 <a href=secret_href(&row.link) title=row.arn.clone()>{row.name.clone()}</a>
@@ -210,7 +221,7 @@ fn QueueRow(row: OncallRow, now: crate::domain::Timestamp, acting: bool) -> impl
                 }}
             </td>
             <td><When at=row.last_success now=now absent="never"/></td>
-            <td class="desc">{row.detail}{failure}</td>
+            <td class="desc">{row.detail}{failure}{guidance}</td>
         </tr>
     }
 }

@@ -296,6 +296,20 @@ fn Rotation(d: SecretDetail) -> impl IntoView {
                 <dt>"Last rotated"</dt><dd><When at=d.last_rotated now=now absent="never"/></dd>
                 <dt>"Next rotation"</dt><dd><When at=d.next_rotation now=now absent="not scheduled"/></dd>
             </dl>
+            {d.failure.clone().map(|f| view! {
+                <div class="failure-box" data-testid="rotation-failure"
+                    data-step=f.step.map(|s| s.as_str()).unwrap_or_default() data-attempt=f.attempt.to_string()>
+                    <h3>{f.headline()}</h3>
+                    <p>
+                        <When at=Some(f.at) now=now/>
+                        {f.message.clone().map(|m| view! { ": " <span class="msg">{m}</span> })}
+                    </p>
+                    {f.step.map(|s| view! {
+                        <p data-testid="step-guidance"><strong>{format!("{s} ")}</strong>{format!("{}. {}", s.does(), s.guidance())}</p>
+                    })}
+                    <p class="muted">"When the cause is fixed, Retry rotation removes AWSPENDING from the failed attempt's version and starts again."</p>
+                </div>
+            })}
         </section>
     }
 }

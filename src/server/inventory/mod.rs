@@ -3,6 +3,7 @@
 //! Requests read the snapshot; they never call AWS.
 
 use crate::domain::query::SearchIndex;
+use crate::domain::rotation_failure::RotationFailure;
 use crate::domain::tree::NameTree;
 use crate::domain::{Secret, Timestamp};
 use crate::server::aws::sync::VersionPassReport;
@@ -257,7 +258,14 @@ pub struct Inventory {
     sources: Mutex<Vec<SourceStatus>>,
     /// Serialises writers so that a version merge never undoes a list swap.
     write: Mutex<()>,
+    /// The newest rotation failure seen per secret ARN (CloudTrail, or a
+    /// rotation followed here): attached to the secret while it applies to
+    /// the rotation pending on it, so a failed retry stays a failure.
+    failures: Mutex<HashMap<Arc<str>, Arc<RotationFailure>>>,
 }
+
+/// Failures kept at most (the oldest go first).
+const KEEP_FAILURES: usize = 100_000;
 
 impl Inventory {
     pub fn new() -> Self {
@@ -266,6 +274,47 @@ impl Inventory {
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.load_full()
+    }
+
+    /// Records failures seen for secrets' pending rotations and attaches
+    /// each to its secret while it applies. Returns true when a secret in
+    /// the snapshot changed.
+    pub fn note_failures(&self, seen: Vec<(Arc<str>, RotationFailure)>) -> bool {
+        if seen.is_empty() {
+            return false;
+        }
+        {
+            let mut book = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+            for (arn, f) in seen {
+                let newer = book.get(&arn).is_none_or(|old| **old != f);
+                if newer {
+                    book.insert(arn, Arc::new(f));
+                }
+            }
+            if book.len() > KEEP_FAILURES {
+                let mut by_age: Vec<_> = book.iter().map(|(k, v)| (v.at, k.clone())).collect();
+                by_age.sort();
+                for (_, k) in by_age.into_iter().take(book.len() - KEEP_FAILURES) {
+                    book.remove(&k);
+                }
+            }
+        }
+        let before = self.snapshot.load_full();
+        self.update_secrets(|_| None);
+        !Arc::ptr_eq(&before, &self.snapshot.load_full())
+    }
+
+    /// `s` with the failure the book holds for it (if it applies), when
+    /// that differs from what it carries.
+    fn with_failure(book: &HashMap<Arc<str>, Arc<RotationFailure>>, s: &Secret) -> Option<Secret> {
+        if book.is_empty() && s.failure.is_none() {
+            return None;
+        }
+        let wanted = book.get(&s.arn).filter(|f| f.applies_to(s)).cloned();
+        (wanted != s.failure).then(|| Secret {
+            failure: wanted,
+            ..s.clone()
+        })
     }
 
     /// Makes a source known (listed with no sync yet) before its first pass.
@@ -396,6 +445,12 @@ impl Inventory {
         {
             let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
             let current = self.snapshot.load_full();
+            let book = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+            for s in &mut secrets {
+                if let Some(with) = Self::with_failure(&book, s) {
+                    *s = Arc::new(with);
+                }
+            }
             secrets.extend(current.all_secrets().filter(|s| !owned(s)).cloned());
             self.snapshot
                 .store(Arc::new(Snapshot::new(secrets, Some(at))));
@@ -415,9 +470,15 @@ impl Inventory {
     }
 
     /// Replaces each secret for which `f` returns a new value; the others are
-    /// shared with the previous snapshot.
+    /// shared with the previous snapshot. Seen failures are attached (or
+    /// dropped) as they apply to each secret's pending rotation.
     pub fn update_secrets(&self, f: impl Fn(&Secret) -> Option<Secret>) {
         let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        let book = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let f = |s: &Secret| match f(s) {
+            Some(new) => Some(Self::with_failure(&book, &new).unwrap_or(new)),
+            None => Self::with_failure(&book, s),
+        };
         let current = self.snapshot.load_full();
         let mut changed = false;
         let mut reindex = false;

@@ -1,8 +1,9 @@
-//! The four actions against the demo endpoint: each success path, and the
-//! failures a person meets (Lambda missing, rotation not configured, a
-//! secret changed since they looked, production without the typed name,
-//! the per-user limit), with the audit records each leaves; and a viewer's
-//! forged POST, which changes nothing.
+//! The actions against the demo endpoint: each success path, recovery from
+//! a failed or cancelled rotation under Secrets Manager's AWSPENDING rule,
+//! and the failures a person meets (Lambda missing, rotation not
+//! configured, a secret changed since they looked, production without the
+//! typed name, the per-user limit), with the audit records each leaves; and
+//! a viewer's forged POST, which changes nothing.
 
 use super::auth::{audited, call, form_escape, serve, Served};
 use super::login;
@@ -52,6 +53,7 @@ pub(super) fn request(kind: ActionKind, x: &Secret) -> Request {
         seen: Seen::of(x),
         typed_name: x.name.to_string(),
         token: uuid::Uuid::new_v4().to_string(),
+        immediately: false,
     }
 }
 
@@ -204,6 +206,7 @@ async fn cancel_turns_a_stuck_rotation_off() {
         x.deleted.is_none() && x.pending_version().is_some() && x.rotation_enabled
     })
     .await;
+    let pending = stuck.pending_version().unwrap().id.to_string();
     let done = attempt(&s, ActionKind::CancelRotation, &stuck)
         .await
         .unwrap();
@@ -211,6 +214,55 @@ async fn cancel_turns_a_stuck_rotation_off() {
     let fresh = reread(&s.state, &stuck).await.unwrap();
     assert!(!fresh.rotation_enabled);
     assert!(!done.after.rotation_enabled);
+    // CancelRotateSecret (API reference): "You might need to remove the
+    // staging label AWSPENDING from the partially created version." It
+    // stays where it was, so rotation cannot simply be turned on again.
+    assert_eq!(done.after.holder("AWSPENDING"), Some(pending.as_str()));
+    let e = attempt(&s, ActionKind::EnableRotation, &fresh)
+        .await
+        .unwrap_err();
+    assert!(
+        e.user.contains("clear the pending version first"),
+        "{}",
+        e.user
+    );
+
+    // Clear pending version, then Turn rotation back on: the schedule and
+    // Lambda it had, AWSCURRENT where it was.
+    let current = fresh
+        .version_with(&Label::Current)
+        .map(|v| v.id.to_string());
+    let cleared = attempt(&s, ActionKind::ClearPending, &fresh).await.unwrap();
+    assert_eq!(cleared.after.holder("AWSPENDING"), None);
+    let fresh = reread(&s.state, &stuck).await.unwrap();
+    assert!(fresh.pending_version().is_none());
+    let on = attempt(&s, ActionKind::EnableRotation, &fresh)
+        .await
+        .unwrap();
+    assert!(on.message.contains("on again"), "{}", on.message);
+    let fresh = reread(&s.state, &stuck).await.unwrap();
+    assert!(fresh.rotation_enabled);
+    assert_eq!(fresh.rotation_lambda_arn, stuck.rotation_lambda_arn);
+    assert_eq!(
+        fresh
+            .rotation_rules
+            .as_deref()
+            .and_then(|r| r.automatically_after_days),
+        stuck
+            .rotation_rules
+            .as_deref()
+            .and_then(|r| r.automatically_after_days)
+    );
+    assert_eq!(
+        fresh
+            .version_with(&Label::Current)
+            .map(|v| v.id.to_string()),
+        current,
+        "RotateImmediately=false does not move AWSCURRENT"
+    );
+    for action in [AuditAction::ClearPending, AuditAction::EnableRotation] {
+        assert!(count(&s, action, Outcome::Allowed).await >= 2, "{action}");
+    }
     s.server.abort();
 }
 
@@ -548,31 +600,49 @@ async fn a_failed_rotation_is_followed_to_its_failure_and_a_retry_to_promotion()
         .clone()
         .with_trail(Some(super::cloudtrail::trail(&s.ep).await));
     // A flaky Lambda fails its first invocation on this endpoint and works
-    // after that.
-    let flaky = pick(&s, "rotated by a flaky Lambda", |x| {
-        lambda(x, "flaky") && x.deleted.is_none()
+    // after that; the seed's flaky secrets carry a leftover AWSPENDING from
+    // an earlier failure.
+    let flaky = pick(&s, "rotated by a flaky Lambda, stuck", |x| {
+        lambda(x, "flaky") && x.deleted.is_none() && x.pending_version().is_some()
     })
     .await;
-    let run = |x: Arc<Secret>| {
+    let leftover = flaky.pending_version().unwrap().id.to_string();
+    let run = |kind: ActionKind, x: Arc<Secret>| {
         let state = state.clone();
-        async move {
-            actions::run(
-                &state,
-                &operator(),
-                &x.name,
-                request(ActionKind::Rotate, &x),
-            )
-            .await
-        }
+        async move { actions::run(&state, &operator(), &x.name, request(kind, &x)).await }
     };
-    let first = run(flaky.clone()).await.unwrap().version.unwrap();
-    // Retried while it runs, Secrets Manager refuses, and the answer says so.
-    let again = run(reread(&state, &flaky).await.unwrap()).await;
+    // Rotate now over the leftover: refused before any call, naming the
+    // version and the way through.
+    let again = run(ActionKind::Rotate, flaky.clone()).await;
     assert!(
-        again
-            .as_ref()
-            .is_err_and(|e| e.user.contains("already in progress")),
+        again.as_ref().is_err_and(|e| e
+            .user
+            .contains(&format!("version {leftover} holds AWSPENDING"))
+            && e.user.contains("Retry rotation")),
         "{again:?}"
+    );
+    // Secrets Manager itself refuses RotateSecret over it (API reference:
+    // "any later invocation of RotateSecret assumes that a previous rotation
+    // request is still in progress and returns an error").
+    let refused = state
+        .sources
+        .primary()
+        .client
+        .rotate_secret()
+        .secret_id(&*flaky.arn)
+        .send()
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
+
+    // Retry rotation: AWSPENDING off the leftover, a new rotation, which
+    // fails at setSecret (the flaky Lambda's first invocation).
+    let done = run(ActionKind::RetryRotation, flaky.clone()).await.unwrap();
+    let first = done.version.unwrap();
+    assert!(
+        done.message
+            .contains(&format!("AWSPENDING removed from version {leftover}")),
+        "{}",
+        done.message
     );
     let failed = settled(&state, &flaky.name, 30).await;
     assert_eq!(
@@ -585,21 +655,33 @@ async fn a_failed_rotation_is_followed_to_its_failure_and_a_retry_to_promotion()
         "{said}"
     );
     let now = reread(&state, &flaky).await.unwrap();
-    assert_ne!(
-        now.version_with(&Label::Current).map(|v| v.id.to_string()),
+    assert_eq!(
+        now.pending_version().map(|v| v.id.to_string()),
         Some(first.clone()),
-        "the first attempt failed"
+        "the failed attempt keeps AWSPENDING"
     );
-    // On the audit trail: the refused retry, and how the first one ended.
+    // The failure is data: seen for the pending version, with its step,
+    // and counted as a retry (the seed's failure came first).
+    let seen = state.inventory.snapshot();
+    let f = seen.by_name(&flaky.name).unwrap().seen_failure().cloned();
+    assert_eq!(
+        f.as_ref().and_then(|f| f.step),
+        Some(crate::domain::rotation_failure::RotationStep::SetSecret),
+        "{f:?}"
+    );
+    assert!(f.as_ref().is_some_and(|f| f.attempt >= 2), "{f:?}");
     let failures = rotate_records(&s, &flaky.name, Some(Outcome::Failed)).await;
-    assert_eq!(failures.len(), 2, "{failures:?}");
-    assert!(failures[0]
-        .event
-        .detail
-        .starts_with("rotation followed: The rotation failed: SecretsManagerRotation-flaky-"));
+    assert!(
+        failures.is_empty(),
+        "Rotate now was refused before any call: {failures:?}"
+    );
 
-    // The retry is accepted, followed, and promoted; the snapshot shows it.
-    let version = run(now).await.unwrap().version.unwrap();
+    // Retry again: promoted; the snapshot shows it.
+    let version = run(ActionKind::RetryRotation, now)
+        .await
+        .unwrap()
+        .version
+        .unwrap();
     let done = settled(&state, &flaky.name, 30).await;
     assert_eq!(
         (done.stage, done.version.as_str()),
@@ -607,12 +689,143 @@ async fn a_failed_rotation_is_followed_to_its_failure_and_a_retry_to_promotion()
     );
     assert_eq!(done.steps.len(), 2, "{done:?}");
     let snap = state.inventory.snapshot();
+    let after = snap.by_name(&flaky.name).unwrap();
     assert_eq!(
-        snap.by_name(&flaky.name)
-            .unwrap()
+        after
             .version_with(&Label::Current)
             .map(|v| v.id.to_string()),
         Some(version)
+    );
+    assert!(after.seen_failure().is_none() && after.pending_version().is_none());
+    // Both calls of each retry are on the audit trail.
+    let filter = crate::server::store::AuditFilter {
+        action: Some(AuditAction::RetryRotation),
+        target: Some(flaky.name.to_string()),
+        ..Default::default()
+    };
+    let details: Vec<String> = s
+        .state
+        .auth
+        .store
+        .audit_page(&filter, 0, 20)
+        .await
+        .unwrap()
+        .records
+        .into_iter()
+        .map(|r| r.event.detail)
+        .collect();
+    for call in [
+        format!("called UpdateSecretVersionStage (AWSPENDING removed from version {leftover})"),
+        format!("called UpdateSecretVersionStage (AWSPENDING removed from version {first})"),
+        "called RotateSecret (RotateImmediately=true)".to_string(),
+    ] {
+        assert!(details.iter().any(|d| *d == call), "{call}: {details:?}");
+    }
+    assert!(
+        details
+            .iter()
+            .any(|d| d.starts_with("rotation followed: The rotation failed")),
+        "{details:?}"
+    );
+    s.server.abort();
+}
+
+#[tokio::test]
+async fn a_retry_that_fails_again_stays_a_failure_with_its_attempt() {
+    let s = serve().await;
+    let state = s
+        .state
+        .clone()
+        .with_trail(Some(super::cloudtrail::trail(&s.ep).await));
+    // A broken Lambda fails every time; the seed's have failed once already.
+    let broken = pick(&s, "rotated by a broken Lambda", |x| {
+        lambda(x, "broken") && x.deleted.is_none() && x.pending_version().is_some()
+    })
+    .await;
+    actions::run(
+        &state,
+        &operator(),
+        &broken.name,
+        request(ActionKind::RetryRotation, &broken),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        settled(&state, &broken.name, 30).await.stage,
+        RotationStage::Failed
+    );
+
+    // The new AWSPENDING is seconds old, yet the secret is failed now: the
+    // grace period is for rotations nobody has seen fail.
+    let snap = state.inventory.snapshot();
+    let x = snap.by_name(&broken.name).unwrap();
+    let f = x.seen_failure().expect("the retry's failure is seen");
+    assert!(f.attempt >= 2, "{f:?}");
+    assert!(f.headline().starts_with("Retry failed"), "{}", f.headline());
+    let cfg = &state.health.cfg;
+    let at = crate::server::aws::sync::now();
+    assert!(crate::domain::health::evaluate(x, None, cfg, at)
+        .iter()
+        .any(|f| f.rule == crate::domain::health::RuleId::RotationFailed && f.is_active()));
+    assert_eq!(
+        crate::domain::state::State::of(x, at),
+        crate::domain::state::State::RotationStuck
+    );
+    // And the on-call queue lists it, with its attempt.
+    let view = state.health.current(at);
+    let queue = crate::server::overview::oncall(&state, &view, false).await;
+    let row = queue
+        .rows
+        .iter()
+        .find(|r| r.name == *broken.name)
+        .expect("the failed retry is in the queue");
+    assert_eq!(row.problem, crate::domain::health::RuleId::RotationFailed);
+    assert!(
+        row.failure.as_ref().is_some_and(|f| f.attempt >= 2),
+        "{row:?}"
+    );
+    s.server.abort();
+}
+
+#[tokio::test]
+async fn a_retry_over_a_changed_secret_is_refused_and_changes_nothing() {
+    let s = serve().await;
+    let stuck = pick(&s, "with a leftover AWSPENDING", |x| {
+        x.deleted.is_none() && x.pending_version().is_some() && x.rotation_lambda_arn.is_some()
+    })
+    .await;
+    let req = request(ActionKind::RetryRotation, &stuck);
+    // Someone clears AWSPENDING after the person looked.
+    let pending = stuck.pending_version().unwrap().id.to_string();
+    s.state
+        .sources
+        .primary()
+        .client
+        .update_secret_version_stage()
+        .secret_id(&*stuck.arn)
+        .version_stage("AWSPENDING")
+        .remove_from_version_id(&pending)
+        .send()
+        .await
+        .unwrap();
+    let e = actions::run(&s.state, &operator(), &stuck.name, req)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conflict);
+    assert!(
+        e.user
+            .contains(&format!("AWSPENDING was removed from version {pending}")),
+        "{}",
+        e.user
+    );
+    let fresh = reread(&s.state, &stuck).await.unwrap();
+    assert!(fresh.pending_version().is_none());
+    assert!(
+        fresh
+            .versions
+            .iter()
+            .all(|v| stuck.versions.iter().any(|o| o.id == v.id)),
+        "no rotation started"
     );
     s.server.abort();
 }
