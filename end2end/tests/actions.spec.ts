@@ -1,4 +1,4 @@
-import { test, expect, request as pwRequest, Page } from "@playwright/test";
+import { test, expect, request as pwRequest, Page, Locator, TestInfo } from "@playwright/test";
 import { expectAccessible, keepScreenshot, signedIn, waitForHydration } from "./helpers";
 import { baseURL } from "../playwright.config";
 
@@ -11,6 +11,27 @@ async function secrets(page: Page): Promise<Row[]> {
 async function open(page: Page, name: string) {
   await page.goto(`/secret/${name}`);
   await waitForHydration(page);
+}
+
+/** Types the name when the dialog asks for it, then confirms. */
+async function confirmDialog(page: Page) {
+  const dialog = page.getByRole("dialog");
+  await expect(dialog.getByRole("list")).toBeVisible();
+  const typed = dialog.getByLabel(/Type .* to confirm/);
+  if (await typed.count()) {
+    const name = (await dialog.locator("code").first().innerText()).trim();
+    await typed.fill(name);
+  }
+  await dialog.locator("button.danger").click();
+}
+
+/** Opens `label`'s dialog on `row` and confirms it (axe-checked when `axe` is given). */
+async function act(page: Page, row: Locator, label: RegExp, testInfo: TestInfo, axe?: string) {
+  await waitForHydration(page);
+  await row.getByRole("button", { name: label }).click();
+  await expect(page.getByRole("dialog").getByRole("list")).toBeVisible();
+  if (axe) await expectAccessible(page, testInfo, axe);
+  await confirmDialog(page);
 }
 
 test.describe("actions", () => {
@@ -97,106 +118,158 @@ test.describe("actions", () => {
     await page.context().close();
   });
 
-  test("on-call rotates an overdue secret that then succeeds, cancels a rotation that keeps failing, and rolls one back", async ({ browser }, testInfo) => {
+  test("on-call rotates an overdue secret that then succeeds, cancels a failing one and brings it back, and rolls one back", async ({ browser }, testInfo) => {
     const page = await signedIn(browser, "operator");
     await page.goto("/oncall?refresh=0");
     await waitForHydration(page);
     const queue = page.getByTestId("oncall");
     const rowOf = (name: string) => queue.locator("tbody tr").filter({ has: page.getByRole("rowheader", { name }) });
-    const act = async (row: import("@playwright/test").Locator, label: RegExp, testInfoLabel?: string) => {
-      await row.getByRole("button", { name: label }).click();
-      const dialog = page.getByRole("dialog");
-      await expect(dialog.getByRole("list")).toBeVisible();
-      const typed = dialog.getByLabel(/Type .* to confirm/);
-      if (await typed.count()) {
-        const name = (await dialog.locator("code").first().innerText()).trim();
-        await typed.fill(name);
-      }
-      if (testInfoLabel) await expectAccessible(page, testInfo, testInfoLabel);
-      await dialog.locator("button.danger").click();
-    };
 
     // An overdue rotation whose Lambda works: rotate now, and it leaves the queue.
     const ok = queue.locator("tr[data-problem=rotation-overdue]").filter({ hasText: "-ok-" }).first();
     const okName = (await ok.getByRole("rowheader").getByRole("link").innerText()).trim();
-    await act(ok, /^Rotate now/, "oncall-dialog");
+    await act(page, ok, /^Rotate now/, testInfo, "oncall-dialog");
     await expect(page.getByTestId("action-done")).toContainText("Rotation started");
     // The rotation is followed on the server; the queue drops it once the
-    // new version is AWSCURRENT.
+    // new version is AWSCURRENT, and the outcome replaces the banner.
+    await expect(page.getByTestId("action-done")).toHaveAttribute("data-outcome", "promoted", { timeout: 30_000 });
     await expect(async () => {
       await page.getByRole("button", { name: "Refresh now" }).click();
       await expect(rowOf(okName)).toHaveCount(0, { timeout: 1000 });
     }).toPass({ timeout: 45_000 });
 
-    // A rotation whose Lambda always fails: cancel it.
+    // A rotation whose Lambda always fails: cancel it. The dialog says that
+    // AWSPENDING stays; the row stays in the queue (still failed).
+    await waitForHydration(page);
     const broken = queue.locator("tr[data-problem=rotation-failed]").filter({ hasText: "-broken-" }).first();
     const brokenName = (await broken.getByRole("rowheader").getByRole("link").innerText()).trim();
-    await act(broken, /^Cancel rotation/);
+    await broken.getByRole("button", { name: /^Cancel rotation/ }).click();
+    await expect(page.getByRole("dialog").getByRole("list")).toContainText("AWSPENDING stays on version");
+    await confirmDialog(page);
     await expect(page.getByTestId("action-done")).toContainText("Rotation cancelled");
+    await expect(rowOf(brokenName)).toHaveCount(1);
+    // Clear pending version: AWSPENDING goes, and with it the failure.
+    await waitForHydration(page);
+    await act(page, rowOf(brokenName), /^Clear pending version/, testInfo, "clear-pending-dialog");
+    await expect(page.getByTestId("action-done")).toContainText("AWSPENDING removed");
+    await expect(rowOf(brokenName)).toHaveCount(0);
+    // Turn rotation back on, from the secret's page, without rotating at once.
+    await open(page, brokenName);
+    await expect(page.getByRole("button", { name: "Rotate now" })).toBeVisible();
+    await page.getByRole("button", { name: "Turn rotation back on" }).click();
+    const dialog = page.getByRole("dialog");
+    await expect(dialog.getByRole("list")).toContainText("turned on again with the Lambda");
+    await expect(dialog.getByLabel(/Rotate at once/)).not.toBeChecked();
+    await expectAccessible(page, testInfo, "enable-rotation-dialog");
+    await confirmDialog(page);
+    await expect(page.getByTestId("action-done")).toContainText("Automatic rotation is on again");
+    await expect(page.locator("dt", { hasText: /^Rotation$/ }).locator("xpath=following-sibling::dd[1]")).toHaveText("enabled");
 
     // Another one's AWSCURRENT goes back to the version before it.
+    await page.goto("/oncall?refresh=0");
     await waitForHydration(page);
     const back = queue.locator("tbody tr").filter({ has: page.getByRole("button", { name: /^Roll back/ }) }).first();
     const backName = (await back.getByRole("rowheader").getByRole("link").innerText()).trim();
-    await act(back, /^Roll back/);
+    await act(page, back, /^Roll back/, testInfo);
     await expect(page.getByTestId("action-done")).toContainText("Rolled back");
+    await page.goto(`/audit?action=secret.rollback&target=${encodeURIComponent(backName)}`);
+    await expect(page.getByTestId("audit").locator("tbody tr")).toHaveCount(2);
 
     // Each is on the trail, requested and done.
-    for (const [action, target] of [["secret.cancel-rotation", brokenName], ["secret.rollback", backName]]) {
-      await page.goto(`/audit?action=${action}&target=${encodeURIComponent(target)}`);
+    for (const action of ["secret.cancel-rotation", "secret.clear-pending", "secret.enable-rotation"]) {
+      await page.goto(`/audit?action=${action}&target=${encodeURIComponent(brokenName)}`);
       await expect(page.getByTestId("audit").locator("tbody tr")).toHaveCount(2);
     }
     await page.context().close();
   });
 
-  test("on-call retries a failed rotation, watches it fail, retries again and sees it promoted", async ({ browser }, testInfo) => {
+  test("on-call retries a failed rotation; a retry that fails again stays in the queue with its attempt; the next is promoted", async ({ browser }, testInfo) => {
     const page = await signedIn(browser, "operator");
     await page.goto("/oncall?refresh=0");
     await waitForHydration(page);
     const queue = page.getByTestId("oncall");
-    // A Lambda that fails its next invocation and works after that.
-    const row = () => queue.locator("tr[data-problem=rotation-failed]").filter({ hasText: "-flaky-" }).first();
-    const name = (await row().getByRole("rowheader").getByRole("link").innerText()).trim();
+    // A Lambda that fails its next invocation and works after that; the
+    // seed left AWSPENDING on a version from an earlier failure.
+    const first = queue.locator("tr[data-problem=rotation-failed]").filter({ hasText: "-flaky-" }).first();
+    const name = (await first.getByRole("rowheader").getByRole("link").innerText()).trim();
     const rowOf = () => queue.locator("tbody tr").filter({ has: page.getByRole("rowheader", { name }) });
-    const rotate = async () => {
-      await waitForHydration(page);
-      await rowOf().getByRole("button", { name: /^Rotate now/ }).click();
-      const dialog = page.getByRole("dialog");
-      await expect(dialog.getByRole("list")).toBeVisible();
-      const typed = dialog.getByLabel(/Type .* to confirm/);
-      if (await typed.count()) await typed.fill(name);
-      await dialog.locator("button.danger").click();
-    };
     const progress = page.getByTestId("rotation-progress");
+    const banner = page.getByTestId("action-done");
 
-    await rotate();
-    await expect(page.getByTestId("action-done")).toContainText("Rotation started");
+    // Rotate now is not offered over the leftover AWSPENDING: Secrets
+    // Manager would refuse it. Retry rotation is.
+    await expect(rowOf().getByRole("button", { name: /^Rotate now/ })).toHaveCount(0);
+    await rowOf().getByRole("button", { name: /^Retry rotation/ }).click();
+    const dialog = page.getByRole("dialog");
+    await expect(dialog.getByRole("listitem").first()).toContainText("AWSPENDING is removed from version");
+    await expect(dialog.getByRole("listitem").first()).toContainText("deprecated");
+    await expectAccessible(page, testInfo, "retry-dialog");
+    await keepScreenshot(page, testInfo, "retry-dialog");
+    await confirmDialog(page);
     await expect(progress.getByRole("heading")).toHaveText(`Rotation of ${name}`);
     await expect(progress.getByRole("listitem").first()).toContainText("created with AWSPENDING");
-    // The server follows it and CloudTrail's RotationFailed ends it.
+    // The server follows it and CloudTrail's RotationFailed ends it; the
+    // outcome replaces the "started" banner.
     await expect(progress).toHaveAttribute("data-stage", "failed", { timeout: 30_000 });
+    await expect(banner).toHaveAttribute("data-outcome", "failed");
+    await expect(banner).toContainText("Rotation failed.");
+    await expect(banner).not.toContainText("Rotation started");
     await expect(progress.getByRole("listitem").last()).toContainText("failed at setSecret: Task timed out");
+    await expect(progress.getByRole("listitem").last()).toContainText("The database or service refused");
     await expectAccessible(page, testInfo, "rotation-failed-progress");
     await keepScreenshot(page, testInfo, "rotation-failed-progress");
-    // The new AWSPENDING is within its grace, so the queue does not list it
-    // yet: the progress links to the secret, where the retry is.
-    await progress.getByRole("link", { name: `Open ${name} to retry or cancel the rotation` }).click();
-    await waitForHydration(page);
-    await expect(page.getByRole("heading", { level: 1 })).toContainText(name);
-    await page.getByRole("button", { name: "Rotate now" }).click();
-    const dialog = page.getByRole("dialog");
-    await expect(dialog.getByRole("list")).toBeVisible();
-    await dialog.getByRole("button", { name: "Rotate now" }).click();
 
-    // The retry works: promoted, the page shows it, and the queue no longer has it.
+    // The failed retry stays in the queue, however young its AWSPENDING.
+    await page.goto("/oncall?refresh=0");
+    await waitForHydration(page);
+    await expect(rowOf()).toHaveAttribute("data-problem", "rotation-failed");
+    expect(Number(await rowOf().getAttribute("data-attempt"))).toBeGreaterThanOrEqual(2);
+    await expect(rowOf()).toContainText(/Retry failed at setSecret, attempt \d+/);
+    await expect(rowOf()).toHaveAttribute("data-step", "setSecret");
+
+    // Retry again: this time the Lambda works and the version is promoted.
+    await act(page, rowOf(), /^Retry rotation/, testInfo);
     await expect(progress).toHaveAttribute("data-stage", "promoted", { timeout: 30_000 });
+    await expect(banner).toHaveAttribute("data-outcome", "promoted");
     await expect(progress.getByRole("listitem").last()).toContainText("holds AWSCURRENT");
     await keepScreenshot(page, testInfo, "rotation-promoted-progress");
-    const version = (await progress.getByRole("listitem").last().innerText()).match(/version (\S+) holds AWSCURRENT/)![1];
-    await progress.getByRole("button", { name: "Reload to see the new state" }).click();
-    await expect(page.getByText(version).first()).toBeVisible();
     await page.goto("/oncall?refresh=0");
     await expect(rowOf()).toHaveCount(0);
+    // Both calls of each retry are on the trail.
+    await page.goto(`/audit?action=secret.retry-rotation&target=${encodeURIComponent(name)}`);
+    await expect(page.getByTestId("audit").locator("tbody tr").filter({ hasText: "called UpdateSecretVersionStage" })).toHaveCount(2);
+    await expect(page.getByTestId("audit").locator("tbody tr").filter({ hasText: "called RotateSecret" })).toHaveCount(2);
+    await page.context().close();
+  });
+
+  test("each failed step shows its own guidance on the queue and the secret's page", async ({ browser }, testInfo) => {
+    const page = await signedIn(browser, "viewer");
+    await page.goto("/oncall?refresh=0");
+    await waitForHydration(page);
+    const queue = page.getByTestId("oncall");
+    const guidance: Record<string, RegExp> = {
+      createSecret: /could not reach Secrets Manager/,
+      setSecret: /refused the change or could not be reached/,
+      testSecret: /new credentials do not work/,
+      finishSecret: /Moving the labels was refused/,
+    };
+    for (const [step, says] of Object.entries(guidance)) {
+      const row = queue.locator(`tr[data-problem=rotation-failed][data-step=${step}]`).first();
+      await expect(row, `a row failed at ${step}`).toHaveCount(1);
+      await row.getByText(`What to check for ${step}`).click();
+      await expect(row.getByTestId("step-guidance")).toContainText(says);
+      if (step === "testSecret") {
+        const name = (await row.getByRole("rowheader").getByRole("link").innerText()).trim();
+        await expectAccessible(page, testInfo, "oncall-steps");
+        await open(page, name);
+        const box = page.getByTestId("rotation-failure");
+        await expect(box).toHaveAttribute("data-step", "testSecret");
+        await expect(box.getByTestId("step-guidance")).toContainText(says);
+        await expectAccessible(page, testInfo, "secret-failure-step");
+        await page.goto("/oncall?refresh=0");
+        await waitForHydration(page);
+      }
+    }
     await page.context().close();
   });
 

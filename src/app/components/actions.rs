@@ -288,8 +288,6 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
     let buttons = offers
         .iter()
         .filter(|o| o.unavailable.is_none())
-        // A table row keeps to what gets a rotation going again.
-        .filter(|o| !compact || o.kind != ActionKind::Rollback)
         .map(|o| {
             let kind = o.kind;
             let label = if compact {
