@@ -16,8 +16,9 @@
 //!   `responseElements` null. A RotationFailed carries the rotation
 //!   function's failure text in the top-level `errorMessage`, as AWS does.
 //!
-//! Scheduled (seeded) rotations have no RotateSecret call: Secrets Manager
-//! starts them itself. Events are newest first, as LookupEvents returns them.
+//! Scheduled (seeded) rotations and Secrets Manager's retries of a failed
+//! rotation have no RotateSecret call: Secrets Manager starts them itself.
+//! Events are newest first, as LookupEvents returns them.
 
 use super::protocol::{ts, ApiError, Obj};
 use super::rotation::{RotationOutcome, RotationRecord};
@@ -185,7 +186,9 @@ fn drafts<'a>(sources: &'a [TrailSource<'a>]) -> Vec<Draft<'a>> {
             })
         };
         for r in src.history {
-            if !r.seeded {
+            // Seeded rotations and Secrets Manager's own retries were
+            // started by the service, not by a call.
+            if !r.seeded && !r.service_retry {
                 push(r.started, 0, "RotateSecret", r.id, What::Rotation(r));
             }
             if !r.immediate {

@@ -4,7 +4,8 @@
 //!
 //! `POST /` with `X-Amz-Target: secretsmanager.<Operation>` is the protocol
 //! (SigV4 signatures are accepted unverified). It holds metadata only: secret
-//! values are dropped on CreateSecret and GetSecretValue is refused.
+//! values are dropped on CreateSecret and PutSecretValue, and GetSecretValue
+//! is refused.
 //!
 //! The same listener serves CloudTrail's LookupEvents
 //! (`X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents`)
@@ -50,6 +51,12 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 use store::Store;
 
+/// The default wait before Secrets Manager retries a failed rotation.
+pub const SERVICE_RETRY_DELAY: Duration = Duration::from_secs(3600);
+/// The default number of Secrets Manager's retries of a failed rotation
+/// (AWS says "multiple times" and no more).
+pub const SERVICE_RETRIES: u32 = 3;
+
 /// How the demo endpoint starts.
 #[derive(Clone, Debug)]
 pub struct LocalOptions {
@@ -62,6 +69,14 @@ pub struct LocalOptions {
     pub faults: Faults,
     /// Time between two steps of a simulated rotation (default 1 s).
     pub rotation_step: Duration,
+    /// How long after a failed rotation Secrets Manager retries it (the
+    /// same rotation, same version), as the user guide says it does
+    /// (default [`SERVICE_RETRY_DELAY`], one hour: longer than any
+    /// interactive demo flow, so a person's own retry comes first).
+    pub service_retry_delay: Duration,
+    /// How many times Secrets Manager retries a failed rotation (default
+    /// [`SERVICE_RETRIES`]); 0 turns its retries off.
+    pub service_retries: u32,
     pub account_id: String,
     pub region: String,
 }
@@ -74,6 +89,8 @@ impl Default for LocalOptions {
             now: None,
             faults: Faults::default(),
             rotation_step: Duration::from_secs(1),
+            service_retry_delay: SERVICE_RETRY_DELAY,
+            service_retries: SERVICE_RETRIES,
             account_id: "123456789012".to_string(),
             region: "us-east-1".to_string(),
         }
@@ -96,6 +113,8 @@ pub(crate) struct Inner {
     store: RwLock<Store>,
     pub(crate) clock: Clock,
     pub(crate) rotation_step: Duration,
+    pub(crate) service_retry_delay: Duration,
+    pub(crate) service_retries: u32,
     faults: Mutex<Faults>,
     /// Seeded from the seed, so a sequence of requests meets the same faults
     /// on every run.
@@ -137,6 +156,7 @@ impl Inner {
             "TagResource" => self.store_mut().tag(parse(body)?, now),
             "UntagResource" => self.store_mut().untag(parse(body)?, now),
             "CreateSecret" => self.store_mut().create(parse(body)?, now),
+            "PutSecretValue" => self.store_mut().put_value(parse(body)?, now),
             "GetSecretValue" | "BatchGetSecretValue" => Err(ApiError::invalid_request(
                 "The secretscope demo endpoint holds no secret values, so it does not implement GetSecretValue.",
             )),
@@ -204,6 +224,8 @@ impl LocalEndpoint {
                     started: Instant::now(),
                 },
                 rotation_step: opts.rotation_step,
+                service_retry_delay: opts.service_retry_delay,
+                service_retries: opts.service_retries,
                 faults: Mutex::new(clamp_faults(opts.faults)),
                 fault_rng: Mutex::new(rand::SeedableRng::seed_from_u64(opts.seed ^ 0xfa17)),
                 down: AtomicBool::new(false),
@@ -265,6 +287,22 @@ impl LocalEndpoint {
     /// The rotation records of a secret (by name or ARN), oldest first.
     pub fn rotation_history(&self, secret_id: &str) -> Option<Vec<RotationRecord>> {
         self.inner.store().history(secret_id)
+    }
+
+    /// The metadata of a secret (by name or ARN), as held now.
+    pub(crate) fn secret_data(&self, id: &str) -> Option<seed::SecretData> {
+        self.inner.store().data(id).cloned()
+    }
+
+    /// Holds `replica` (a copy of a secret whose primary is in another
+    /// region); false when a secret of its name is already here.
+    pub(crate) fn add_replica(&self, replica: seed::SecretData) -> bool {
+        self.inner.store_mut().add_replica(replica)
+    }
+
+    /// Marks the replica of secret `id` in `region` Failed with `message`.
+    pub(crate) fn replica_failed(&self, id: &str, region: &str, message: &str) {
+        self.inner.store_mut().replica_failed(id, region, message);
     }
 
     /// The endpoint's clock, epoch milliseconds: the seed's `now` plus the time since start.

@@ -16,9 +16,12 @@
 //!
 //! Replicas: a seeded secret of the first account replicated (InSync) to a
 //! region that account also has here exists there too, as AWS keeps it:
-//! the same name, an ARN in the replica's region, `PrimaryRegion` set.
+//! the same name, an ARN in the replica's region, `PrimaryRegion` set; so
+//! does a secret made by CreateSecret with AddReplicaRegions. A replica
+//! refuses changes ("A replica secret can't be updated independently from
+//! its primary secret, except for its encryption key." — user guide).
 
-use super::seed::{self, ReplicaStatus, SeedSecret};
+use super::seed::{self, Replica, ReplicaStatus, SecretData, SeedSecret};
 use super::{system_now, LocalEndpoint, LocalOptions};
 use crate::domain::Timestamp;
 use crate::server::config::SourceSettings;
@@ -236,6 +239,24 @@ pub struct Organisation {
     first: LocalEndpoint,
 }
 
+/// The replica `r` of the primary secret `d` (in region `from`), as it is
+/// seen in the replica's region.
+fn replica_of(d: &SecretData, from: &str, r: &Replica) -> SecretData {
+    let mut copy = d.clone();
+    copy.arn = d
+        .arn
+        .replacen(&format!(":{from}:"), &format!(":{}:", r.region), 1);
+    copy.primary_region = Some(from.to_string());
+    copy.replication = Vec::new();
+    copy.kms_key_id = r
+        .kms_key_id
+        .clone()
+        .filter(|k| !k.starts_with("alias/aws/"));
+    copy.last_accessed = r.last_accessed;
+    copy.resource_policy = None;
+    copy
+}
+
 /// The replicas, in `region`, of the `seeds` replicated there and in sync.
 fn replicas_in(seeds: &[SeedSecret], from: &str, region: &str) -> Vec<SeedSecret> {
     seeds
@@ -246,22 +267,10 @@ fn replicas_in(seeds: &[SeedSecret], from: &str, region: &str) -> Vec<SeedSecret
                 .replication
                 .iter()
                 .find(|r| r.region == region && r.status == ReplicaStatus::InSync)?;
-            let mut copy = s.clone();
-            let arn = s
-                .data
-                .arn
-                .replacen(&format!(":{from}:"), &format!(":{region}:"), 1);
-            copy.data.arn = arn.clone();
-            copy.plan.arn = arn;
-            copy.data.primary_region = Some(from.to_string());
-            copy.data.replication = Vec::new();
-            copy.data.kms_key_id = r
-                .kms_key_id
-                .clone()
-                .filter(|k| !k.starts_with("alias/aws/"));
-            copy.data.last_accessed = r.last_accessed;
-            copy.data.resource_policy = None;
-            Some(copy)
+            let data = replica_of(&s.data, from, r);
+            let mut plan = s.plan.clone();
+            plan.arn = data.arn.clone();
+            Some(SeedSecret { data, plan })
         })
         .collect()
 }
@@ -381,6 +390,32 @@ impl OrgInner {
         }
     }
 
+    /// After a CreateSecret in `primary` that asked for replicas (its
+    /// request `body`): each replica region of the account gets its copy,
+    /// or, where a secret of that name is already there, the replica is
+    /// Failed as AWS reports it.
+    fn replicate(&self, primary: &Tenant, body: &[u8]) {
+        let Ok(req) = super::protocol::parse::<super::protocol::CreateReq>(body) else {
+            return;
+        };
+        let Some(name) = req.name else { return };
+        let Some(d) = primary.endpoint.secret_data(&name) else {
+            return;
+        };
+        for r in &d.replication {
+            let Some(t) = self.tenant(&primary.account, &r.region) else {
+                continue;
+            };
+            if !t.endpoint.add_replica(replica_of(&d, &primary.region, r)) {
+                primary.endpoint.replica_failed(
+                    &name,
+                    &r.region,
+                    "Replication failed: Secret with this name already exists in this region.",
+                );
+            }
+        }
+    }
+
     /// The tenant `account` × `region`; a region of a known account with
     /// no seed is created empty; an unknown account has none.
     fn tenant(&self, account: &str, region: &str) -> Option<Arc<Tenant>> {
@@ -456,8 +491,17 @@ async fn org_handler(
         ),
         None => (first.account.clone(), first.region.clone()),
     };
+    let create = headers
+        .get("x-amz-target")
+        .is_some_and(|t| t.as_bytes() == b"secretsmanager.CreateSecret");
     match inner.tenant(&account, &region) {
-        Some(t) => t.endpoint.handle(headers, body).await,
+        Some(t) => {
+            let resp = t.endpoint.handle(headers, body.clone()).await;
+            if create && resp.status() == StatusCode::OK {
+                inner.replicate(&t, &body);
+            }
+            resp
+        }
         None => super::ApiError::client(
             "UnrecognizedClientException",
             format!("The security token included in the request is invalid (no account {account} here)."),

@@ -66,6 +66,33 @@ impl ApiError {
         )
     }
 
+    /// A change asked of a replica. AWS answers it with
+    /// InvalidParameterException and this text (as seen from real accounts:
+    /// gruntwork-io/cloud-nuke#435 on DeleteSecret,
+    /// lgallard/terraform-aws-secrets-manager#188 on PutResourcePolicy);
+    /// the user guide: "A replica secret can't be updated independently from
+    /// its primary secret, except for its encryption key."
+    pub fn replica() -> Self {
+        Self::invalid_parameter(
+            "Operation not permitted on a replica secret. Call must be made in primary secret's region.",
+        )
+    }
+
+    /// A string member outside the length range the service model gives it
+    /// (`field` as the model's member name, lower camel case).
+    pub fn length(field: &str, len: usize, min: usize, max: usize) -> Option<Self> {
+        let bound = if len < min {
+            format!("greater than or equal to {min}")
+        } else if len > max {
+            format!("less than or equal to {max}")
+        } else {
+            return None;
+        };
+        Some(Self::validation(format!(
+            "Value at '{field}' failed to satisfy constraint: Member must have length {bound}"
+        )))
+    }
+
     pub fn throttling() -> Self {
         Self::client("ThrottlingException", "Rate exceeded")
     }
@@ -242,6 +269,16 @@ pub(crate) struct UpdateStageReq {
     pub version_stage: Option<String>,
     pub move_to_version_id: Option<String>,
     pub remove_from_version_id: Option<String>,
+}
+
+/// PutSecretValue. SecretString and SecretBinary are not fields here:
+/// serde skips them, so no value is ever kept.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub(crate) struct PutValueReq {
+    pub secret_id: Option<String>,
+    pub client_request_token: Option<String>,
+    pub version_stages: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default, Clone)]

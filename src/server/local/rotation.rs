@@ -1,11 +1,35 @@
 //! Simulated rotation.
 //!
-//! A rotation Lambda's behaviour is encoded in its function name
-//! (`SecretsManagerRotation-ok-…`, `-broken-…`, `-flaky-…`, `-missing-…`).
-//! RotateSecret creates the AWSPENDING version and then [`run`] plays the four
-//! Lambda steps, one `rotation_step` apart, against the store. Each rotation
-//! leaves a [`RotationRecord`] on its secret (steps, times, outcome), from which
-//! CloudTrail-like events can be served later.
+//! A rotation Lambda's behaviour is encoded in one word of its function
+//! name (words are split at `-` and `_`, any case; the first behaviour word
+//! wins; a name with none behaves `ok`):
+//!
+//! | word | the Lambda |
+//! | --- | --- |
+//! | `ok` | succeeds at every step |
+//! | `broken` (or `failset`) | always fails at setSecret |
+//! | `failcreate` | always fails at createSecret |
+//! | `failtest` | always fails at testSecret |
+//! | `failfinish` | always fails at finishSecret |
+//! | `flaky` | fails at setSecret on its first invocation on this endpoint, then succeeds |
+//! | `missing` | cannot be invoked: RotateSecret answers AccessDeniedException |
+//!
+//! so `SecretsManagerRotation-failtest-payments-postgres` fails at
+//! testSecret. RotateSecret creates the AWSPENDING version and then [`run`]
+//! plays the four Lambda steps, one `rotation_step` apart, against the
+//! store. A failed step leaves the labels where they were: AWSPENDING on
+//! the new version ("When rotation is unsuccessful, the AWSPENDING staging
+//! label might be attached to an empty secret version." — RotateSecret, API
+//! reference), AWSCURRENT where it was. Its message, in the words of the
+//! rotation templates' log, always reads `<function> failed at <step>: …`.
+//!
+//! "If any rotation step fails, Secrets Manager retries the entire rotation
+//! process multiple times." (user guide): after a failure [`run`] waits
+//! `service_retry_delay` and plays the same rotation again (same version),
+//! up to `service_retries` times, while nobody has touched the secret since
+//! (see `Store::service_retry`). Each rotation leaves a [`RotationRecord`]
+//! on its secret (steps, times, outcome), from which CloudTrail-like events
+//! are served.
 
 use super::seed::EpochMs;
 use super::Inner;
@@ -24,6 +48,12 @@ pub enum LambdaBehaviour {
     Flaky,
     /// Cannot be invoked: RotateSecret answers AccessDeniedException.
     Missing,
+    /// Always fails at createSecret.
+    FailCreate,
+    /// Always fails at testSecret.
+    FailTest,
+    /// Always fails at finishSecret.
+    FailFinish,
 }
 
 impl LambdaBehaviour {
@@ -33,6 +63,30 @@ impl LambdaBehaviour {
             LambdaBehaviour::Broken => "broken",
             LambdaBehaviour::Flaky => "flaky",
             LambdaBehaviour::Missing => "missing",
+            LambdaBehaviour::FailCreate => "failcreate",
+            LambdaBehaviour::FailTest => "failtest",
+            LambdaBehaviour::FailFinish => "failfinish",
+        }
+    }
+
+    /// The Lambdas that always fail, one per step, in step order.
+    pub const FAILING: [LambdaBehaviour; 4] = [
+        LambdaBehaviour::FailCreate,
+        LambdaBehaviour::Broken,
+        LambdaBehaviour::FailTest,
+        LambdaBehaviour::FailFinish,
+    ];
+
+    /// The step at which the Lambda fails on its `attempt`-th invocation on
+    /// this endpoint (1 for the first), if it fails.
+    pub fn fails_at(self, attempt: u32) -> Option<RotationStep> {
+        match self {
+            LambdaBehaviour::FailCreate => Some(RotationStep::CreateSecret),
+            LambdaBehaviour::Broken => Some(RotationStep::SetSecret),
+            LambdaBehaviour::Flaky if attempt <= 1 => Some(RotationStep::SetSecret),
+            LambdaBehaviour::FailTest => Some(RotationStep::TestSecret),
+            LambdaBehaviour::FailFinish => Some(RotationStep::FinishSecret),
+            LambdaBehaviour::Ok | LambdaBehaviour::Flaky | LambdaBehaviour::Missing => None,
         }
     }
 
@@ -42,7 +96,10 @@ impl LambdaBehaviour {
         let name = function_name(arn);
         for part in name.split(['-', '_']) {
             match part.to_ascii_lowercase().as_str() {
-                "broken" => return LambdaBehaviour::Broken,
+                "broken" | "failset" => return LambdaBehaviour::Broken,
+                "failcreate" => return LambdaBehaviour::FailCreate,
+                "failtest" => return LambdaBehaviour::FailTest,
+                "failfinish" => return LambdaBehaviour::FailFinish,
                 "flaky" => return LambdaBehaviour::Flaky,
                 "missing" => return LambdaBehaviour::Missing,
                 "ok" => return LambdaBehaviour::Ok,
@@ -119,31 +176,85 @@ pub struct RotationRecord {
     pub message: Option<String>,
     /// Seeded history rather than a rotation run by this process.
     pub seeded: bool,
+    /// Started by Secrets Manager retrying a failed rotation, not by a
+    /// RotateSecret call.
+    #[serde(default)]
+    pub service_retry: bool,
     /// The step at which this rotation was decided to fail, if any.
     #[serde(skip)]
     pub(crate) fail_at: Option<RotationStep>,
 }
 
-/// The message a failing step leaves, in the words of a Lambda's log.
+/// The message a failing step leaves: `<function> failed at <step>: …`,
+/// the rest in the words of the AWS rotation templates' log (or of the
+/// Lambda runtime, for a flaky one that timed out).
 pub(crate) fn failure_message(
     lambda: Option<&str>,
     behaviour: LambdaBehaviour,
     step: RotationStep,
+    secret_arn: &str,
 ) -> String {
     let f = lambda.map(function_name).unwrap_or("managed rotation");
-    match behaviour {
-        LambdaBehaviour::Flaky => format!("{f} failed at {}: Task timed out after 30.03 seconds", step.as_str()),
-        _ => format!(
-            "{f} failed at {}: Unable to log into database with pending secret (FATAL: password authentication failed)",
-            step.as_str()
-        ),
+    // arn:aws:lambda:REGION:ACCOUNT:function:NAME
+    let mut parts = lambda.unwrap_or_default().split(':').skip(3);
+    let region = parts
+        .next()
+        .filter(|r| !r.is_empty())
+        .unwrap_or("us-east-1");
+    let account = parts
+        .next()
+        .filter(|a| !a.is_empty())
+        .unwrap_or("123456789012");
+    let why = if behaviour == LambdaBehaviour::Flaky {
+        "Task timed out after 30.03 seconds".to_string()
+    } else {
+        match step {
+            // The Lambda cannot reach Secrets Manager (botocore's text).
+            RotationStep::CreateSecret => format!(
+                "Connect timeout on endpoint URL: \"https://secretsmanager.{region}.amazonaws.com/\""
+            ),
+            RotationStep::SetSecret => format!(
+                "Unable to log into database with previous, current, or pending secret of secret arn {secret_arn}"
+            ),
+            RotationStep::TestSecret => format!(
+                "Unable to log into database with pending secret of secret ARN {secret_arn}"
+            ),
+            RotationStep::FinishSecret => format!(
+                "An error occurred (AccessDeniedException) when calling the UpdateSecretVersionStage \
+                 operation: User: arn:aws:sts::{account}:assumed-role/{f}-role/{f} is not authorized to \
+                 perform: secretsmanager:UpdateSecretVersionStage on resource: {secret_arn} because no \
+                 identity-based policy allows the secretsmanager:UpdateSecretVersionStage action"
+            ),
+        }
+    };
+    format!("{f} failed at {}: {why}", step.as_str())
+}
+
+/// Plays rotation `rotation_id` on secret `seq` (see [`play`]); when it
+/// fails, Secrets Manager's own retries follow: up to `service_retries`
+/// times, each `service_retry_delay` after the failure before it, the same
+/// rotation again, as long as nobody changed the secret in between.
+pub(crate) async fn run(inner: Arc<Inner>, seq: u32, rotation_id: u64) {
+    let mut rotation_id = rotation_id;
+    for retry in 0..=inner.service_retries {
+        play(&inner, seq, rotation_id).await;
+        let failed = inner.store().outcome(seq, rotation_id) == Some(RotationOutcome::Failed);
+        if !failed || retry == inner.service_retries {
+            return;
+        }
+        tokio::time::sleep(inner.service_retry_delay).await;
+        let now = inner.clock.now_ms();
+        match inner.store_mut().service_retry(seq, rotation_id, now) {
+            Some(id) => rotation_id = id,
+            None => return,
+        }
     }
 }
 
 /// Plays the four steps of rotation `rotation_id` on secret `seq`, one
 /// `rotation_step` apart. Stops early when a step fails or when the rotation
 /// was cancelled (its id is no longer the secret's running rotation).
-pub(crate) async fn run(inner: Arc<Inner>, seq: u32, rotation_id: u64) {
+async fn play(inner: &Inner, seq: u32, rotation_id: u64) {
     for step in RotationStep::ALL {
         tokio::time::sleep(inner.rotation_step).await;
         let now = inner.clock.now_ms();
@@ -181,6 +292,74 @@ mod tests {
             LambdaBehaviour::of_lambda(&arn("my-rotator")),
             LambdaBehaviour::Ok
         );
+        for (word, step) in [
+            ("failcreate", RotationStep::CreateSecret),
+            ("failset", RotationStep::SetSecret),
+            ("broken", RotationStep::SetSecret),
+            ("FailTest", RotationStep::TestSecret),
+            ("failfinish", RotationStep::FinishSecret),
+        ] {
+            let b = LambdaBehaviour::of_lambda(&arn(&format!("SecretsManagerRotation-{word}-x")));
+            assert_eq!(b.fails_at(1), Some(step), "{word}");
+            assert_eq!(b.fails_at(5), Some(step), "{word} fails every time");
+        }
+        assert_eq!(
+            LambdaBehaviour::Flaky.fails_at(1),
+            Some(RotationStep::SetSecret)
+        );
+        assert_eq!(LambdaBehaviour::Flaky.fails_at(2), None);
+        for b in LambdaBehaviour::FAILING {
+            assert_eq!(
+                LambdaBehaviour::of_lambda(&arn(&format!("x-{}-y", b.as_str()))),
+                b
+            );
+        }
         assert_eq!(function_name(&arn("f:3")), "f");
+    }
+
+    /// Each step's message names that step first, as the dashboard reads
+    /// it (`RotationStep::in_message`), and speaks of what that step does.
+    #[test]
+    fn failure_messages_name_their_step() {
+        use crate::domain::rotation_failure::RotationStep as Parsed;
+        let secret = "arn:aws:secretsmanager:eu-west-1:210987654321:secret:prod/db-AbCdEf";
+        let says = [
+            "Connect timeout on endpoint URL: \"https://secretsmanager.eu-west-1.amazonaws.com/\"",
+            "Unable to log into database with previous, current, or pending secret",
+            "Unable to log into database with pending secret of secret ARN",
+            "is not authorized to perform: secretsmanager:UpdateSecretVersionStage on resource: arn:aws:secretsmanager:eu-west-1",
+        ];
+        for (behaviour, said) in LambdaBehaviour::FAILING.into_iter().zip(says) {
+            let lambda = format!(
+                "arn:aws:lambda:eu-west-1:210987654321:function:SecretsManagerRotation-{}-payments-postgres",
+                behaviour.as_str()
+            );
+            let step = behaviour.fails_at(1).unwrap();
+            let m = failure_message(Some(&lambda), behaviour, step, secret);
+            assert!(
+                m.starts_with(&format!(
+                    "SecretsManagerRotation-{}-payments-postgres failed at {}: ",
+                    behaviour.as_str(),
+                    step.as_str()
+                )),
+                "{m}"
+            );
+            assert!(m.contains(said), "{m}");
+            assert_eq!(
+                Parsed::in_message(&m).map(|p| p.as_str()),
+                Some(step.as_str()),
+                "{m}"
+            );
+        }
+        let flaky = failure_message(
+            None,
+            LambdaBehaviour::Flaky,
+            RotationStep::SetSecret,
+            secret,
+        );
+        assert_eq!(
+            flaky,
+            "managed rotation failed at setSecret: Task timed out after 30.03 seconds"
+        );
     }
 }

@@ -664,17 +664,62 @@ async fn rotation_with_an_ok_lambda_moves_the_labels() {
     assert_eq!(d.rotation_enabled(), Some(true));
 }
 
+/// Removes AWSPENDING from the version holding it (the first half of the
+/// dashboard's "Retry rotation"): RotateSecret may start again after it.
+async fn clear_pending(c: &sm::Client, id: &str) -> String {
+    let stuck = holder(&stages(c, id).await, "AWSPENDING").expect("a version holds AWSPENDING");
+    c.update_secret_version_stage()
+        .secret_id(id)
+        .version_stage("AWSPENDING")
+        .remove_from_version_id(&stuck)
+        .send()
+        .await
+        .unwrap();
+    stuck
+}
+
+/// "If the AWSPENDING staging label is present but not attached to the same
+/// version as AWSCURRENT, then any later invocation of RotateSecret assumes
+/// that a previous rotation request is still in progress and returns an
+/// error." (RotateSecret, API reference.) So a seeded failed rotation is
+/// retried by removing AWSPENDING first; the broken Lambda then fails again
+/// and its new version keeps AWSPENDING.
 #[tokio::test]
 async fn a_broken_lambda_leaves_awspending_stuck() {
     let ep = start(300).await;
     let c = client(&ep).await;
     let plan = ep.endpoint.plan();
     let p = pick(&plan, |p| p.scenario == Scenario::RotationFailed);
+    assert_eq!(
+        p.lambda_behaviour,
+        Some(crate::server::local::LambdaBehaviour::Broken),
+        "the first failed rotation of the seed is broken at setSecret"
+    );
     let before = stages(&c, &p.name).await;
     let current = holder(&before, "AWSCURRENT").unwrap();
     let stuck = holder(&before, "AWSPENDING").unwrap();
     assert_ne!(current, stuck);
+    let history = ep.endpoint.rotation_history(&p.name).unwrap().len();
 
+    let err = c
+        .rotate_secret()
+        .secret_id(&p.arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("InvalidRequestException"));
+    assert_eq!(
+        err.message(),
+        Some("A previous rotation isn't complete. That rotation will be reattempted.")
+    );
+    assert_eq!(stages(&c, &p.name).await, before, "nothing changed");
+    assert_eq!(
+        ep.endpoint.rotation_history(&p.name).unwrap().len(),
+        history,
+        "no rotation started"
+    );
+
+    assert_eq!(clear_pending(&c, &p.arn).await, stuck);
     let v = c.rotate_secret().secret_id(&p.arn).send().await.unwrap();
     let new_version = v.version_id().unwrap().to_string();
     let record = finished_rotation(&ep.endpoint, &p.name).await;
@@ -683,6 +728,10 @@ async fn a_broken_lambda_leaves_awspending_stuck() {
         .steps
         .iter()
         .any(|s| !s.ok && s.step == crate::server::local::RotationStep::SetSecret));
+    assert!(record
+        .message
+        .unwrap()
+        .contains("failed at setSecret: Unable to log into database"));
 
     let after = stages(&c, &p.name).await;
     assert_eq!(
@@ -693,11 +742,16 @@ async fn a_broken_lambda_leaves_awspending_stuck() {
     assert_eq!(
         holder(&after, "AWSPENDING"),
         Some(new_version),
-        "AWSPENDING moved to the new version"
+        "the failed attempt's version keeps AWSPENDING"
     );
     assert!(
         !after.contains_key(&stuck),
         "the earlier stuck version is now deprecated"
+    );
+    // And that blocks the next RotateSecret in turn.
+    assert_eq!(
+        code(c.rotate_secret().secret_id(&p.arn).send().await),
+        "InvalidRequestException"
     );
 }
 
@@ -709,6 +763,7 @@ async fn a_flaky_lambda_fails_then_succeeds() {
     let p = pick(&plan, |p| p.scenario == Scenario::RotationFlaky);
     let current = holder(&stages(&c, &p.name).await, "AWSCURRENT").unwrap();
 
+    clear_pending(&c, &p.name).await;
     c.rotate_secret().secret_id(&p.name).send().await.unwrap();
     assert_eq!(
         finished_rotation(&ep.endpoint, &p.name).await.outcome,
@@ -719,6 +774,7 @@ async fn a_flaky_lambda_fails_then_succeeds() {
         Some(current.clone())
     );
 
+    clear_pending(&c, &p.name).await;
     let retry = c.rotate_secret().secret_id(&p.name).send().await.unwrap();
     assert_eq!(
         finished_rotation(&ep.endpoint, &p.name).await.outcome,
@@ -965,12 +1021,28 @@ async fn update_version_stage_rolls_back() {
         .versions()
         .iter()
         .any(|v| v.version_id() == Some(current.as_str()) && v.version_stages().is_empty()));
+    // The service model gives MoveToVersionId and RemoveFromVersionId
+    // (SecretVersionIdType) a length of 32 to 64 characters: a shorter id
+    // is a ValidationException, before the secret is looked up; a
+    // well-formed id the secret does not have is not found.
     assert_eq!(
         code(
             c.update_secret_version_stage()
                 .secret_id(&p.name)
                 .version_stage("AWSCURRENT")
                 .move_to_version_id("no-such-version")
+                .remove_from_version_id(&previous)
+                .send()
+                .await
+        ),
+        "ValidationException"
+    );
+    assert_eq!(
+        code(
+            c.update_secret_version_stage()
+                .secret_id(&p.name)
+                .version_stage("AWSCURRENT")
+                .move_to_version_id("00000000-0000-4000-8000-000000000000")
                 .remove_from_version_id(&previous)
                 .send()
                 .await

@@ -30,7 +30,10 @@ pub(crate) const DAY: EpochMs = 24 * HOUR;
 pub enum Scenario {
     /// Rotation on, rotated within its interval, next rotation in the future.
     Healthy,
-    /// AWSPENDING stuck on a version that is not AWSCURRENT; the Lambda is `broken`.
+    /// AWSPENDING stuck on a version that is not AWSCURRENT; the Lambda always
+    /// fails, at one of the four steps: the seed deals them in turn
+    /// ([`FAILING_IN_TURN`]: `broken` at setSecret, then `failcreate`,
+    /// `failtest`, `failfinish`).
     RotationFailed,
     /// AWSPENDING stuck; the Lambda is `flaky`: the next attempt fails, the one after succeeds.
     RotationFlaky,
@@ -350,6 +353,16 @@ pub const HOSTILE_PAYLOADS: [&str; 3] = [
     "\"><svg onload=alert(1)>",
 ];
 
+/// The Lambdas of [`Scenario::RotationFailed`] secrets, dealt in this order
+/// (the first is `broken`, failing at setSecret, as every one did before
+/// the other steps could fail).
+pub const FAILING_IN_TURN: [LambdaBehaviour; 4] = [
+    LambdaBehaviour::Broken,
+    LambdaBehaviour::FailCreate,
+    LambdaBehaviour::FailTest,
+    LambdaBehaviour::FailFinish,
+];
+
 /// The ARN of a rotation Lambda whose behaviour is encoded in its name.
 pub fn lambda_arn(region: &str, account: &str, behaviour: LambdaBehaviour, suffix: &str) -> String {
     format!(
@@ -429,6 +442,7 @@ pub fn generate(n: usize, seed: u64, now: i64, account: &str, region: &str) -> V
         names: HashSet::with_capacity(n),
         suffixes: HashMap::new(),
         kms_pool,
+        failed_dealt: 0,
     };
     let mut hostile_seen = 0usize;
     let mut out = Vec::with_capacity(n);
@@ -483,6 +497,9 @@ struct Gen {
     /// Next numeric suffix to try per taken name.
     suffixes: HashMap<String, usize>,
     kms_pool: Vec<Vec<String>>,
+    /// RotationFailed secrets made so far (deals [`FAILING_IN_TURN`]
+    /// without drawing from the generator, so names stay as they were).
+    failed_dealt: usize,
 }
 
 struct Identity {
@@ -931,7 +948,8 @@ impl Gen {
             }
             Scenario::RotationFailed | Scenario::RotationFlaky => {
                 let b = if scenario == Scenario::RotationFailed {
-                    LambdaBehaviour::Broken
+                    self.failed_dealt += 1;
+                    FAILING_IN_TURN[(self.failed_dealt - 1) % FAILING_IN_TURN.len()]
                 } else {
                     LambdaBehaviour::Flaky
                 };
@@ -1377,6 +1395,32 @@ mod tests {
                         .contains("-missing-"))
                 }
             }
+        }
+    }
+
+    #[test]
+    fn failed_rotations_fail_at_each_of_the_four_steps() {
+        let seeds = generate(300, 42, NOW, "123456789012", "us-east-1");
+        let failing: Vec<LambdaBehaviour> = seeds
+            .iter()
+            .filter(|s| s.plan.scenario == Scenario::RotationFailed)
+            .map(|s| s.plan.lambda_behaviour.unwrap())
+            .collect();
+        assert_eq!(failing[0], LambdaBehaviour::Broken, "the first is broken");
+        for b in LambdaBehaviour::FAILING {
+            assert!(
+                failing.iter().filter(|f| **f == b).count() >= 2,
+                "{b:?} in {failing:?}"
+            );
+        }
+        for s in seeds
+            .iter()
+            .filter(|s| s.plan.scenario == Scenario::RotationFailed)
+        {
+            let b = s.plan.lambda_behaviour.unwrap();
+            let lambda = s.data.rotation_lambda_arn.as_deref().unwrap();
+            assert!(lambda.contains(&format!("-{}-", b.as_str())), "{lambda}");
+            assert_eq!(LambdaBehaviour::of_lambda(lambda), b);
         }
     }
 

@@ -8,7 +8,8 @@
 use super::filters;
 use super::protocol::{
     ts, ApiError, CreateReq, DeleteReq, ListSecretsReq, ListVersionsReq, Obj, PutPolicyReq,
-    RotateReq, RulesReq, SecretIdReq, TagReq, TagResourceReq, UntagResourceReq, UpdateStageReq,
+    PutValueReq, RotateReq, RulesReq, SecretIdReq, TagReq, TagResourceReq, UntagResourceReq,
+    UpdateStageReq,
 };
 use super::rotation::{
     failure_message, LambdaBehaviour, RotationOutcome, RotationRecord, RotationStep, StepRecord,
@@ -136,6 +137,28 @@ fn max_results(v: Option<i64>) -> Result<usize, ApiError> {
 
 fn required(v: Option<String>, field: &str) -> Result<String, ApiError> {
     v.ok_or_else(|| ApiError::missing(field))
+}
+
+/// A string member within the length range of the service model
+/// (`field` as the model names it: `moveToVersionId`), when present.
+fn check_len(field: &str, v: Option<&str>, min: usize, max: usize) -> Result<(), ApiError> {
+    match v.and_then(|v| ApiError::length(field, v.chars().count(), min, max)) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// A version id or ClientRequestToken (the model's SecretVersionIdType and
+/// ClientRequestTokenType): 32 to 64 characters.
+fn check_version_id(field: &str, v: Option<&str>) -> Result<(), ApiError> {
+    check_len(field, v, 32, 64)
+}
+
+/// SecretId: required, 1 to 2048 characters (SecretIdType).
+fn secret_id(v: Option<String>) -> Result<String, ApiError> {
+    let id = required(v, "SecretId")?;
+    check_len("secretId", Some(&id), 1, 2048)?;
+    Ok(id)
 }
 
 fn has_label(v: &VersionData, label: &str) -> bool {
@@ -324,6 +347,7 @@ impl Store {
             outcome: RotationOutcome::Succeeded,
             message: None,
             seeded: true,
+            service_retry: false,
             fail_at: None,
         };
         if let Some(at) = d.last_rotated {
@@ -349,20 +373,25 @@ impl Store {
         {
             let mut r = record(self.next_rotation_id, p.id.clone(), p.created);
             self.next_rotation_id += 1;
-            let msg = failure_message(lambda.as_deref(), behaviour, RotationStep::SetSecret);
-            r.steps.push(StepRecord {
-                step: RotationStep::CreateSecret,
-                at: p.created,
-                ok: true,
-                message: None,
-            });
-            r.steps.push(StepRecord {
-                step: RotationStep::SetSecret,
-                at: p.created + SECOND,
-                ok: false,
-                message: Some(msg.clone()),
-            });
-            r.finished = Some(p.created + SECOND);
+            // The step the seed's Lambda fails at (its first invocation's,
+            // for a flaky one); every step before it succeeded.
+            let failed = behaviour.fails_at(1).unwrap_or(RotationStep::SetSecret);
+            let msg = failure_message(lambda.as_deref(), behaviour, failed, &d.arn);
+            let mut at = p.created;
+            for step in RotationStep::ALL {
+                let ok = step != failed;
+                r.steps.push(StepRecord {
+                    step,
+                    at,
+                    ok,
+                    message: (!ok).then(|| msg.clone()),
+                });
+                if !ok {
+                    break;
+                }
+                at += SECOND;
+            }
+            r.finished = Some(at);
             r.outcome = RotationOutcome::Failed;
             r.message = Some(msg);
             out.push(r);
@@ -461,10 +490,28 @@ impl Store {
             .expect("looked-up secrets exist")
     }
 
-    /// A secret that may be changed: it exists and is not scheduled for deletion.
-    fn live_mut(&mut self, id: Option<String>) -> Result<(u32, &mut Secret), ApiError> {
-        let id = required(id, "SecretId")?;
+    /// True when `d` is a replica here of a secret whose primary is in another region.
+    fn is_replica(&self, d: &SecretData) -> bool {
+        d.primary_region
+            .as_deref()
+            .is_some_and(|p| p != self.region)
+    }
+
+    /// A secret that may be changed here (scheduled for deletion or not):
+    /// it exists and is not a replica of a secret in another region.
+    fn changeable(&mut self, id: Option<String>) -> Result<u32, ApiError> {
+        let id = secret_id(id)?;
         let seq = self.lookup(&id)?;
+        if self.is_replica(&self.get(seq).data) {
+            return Err(ApiError::replica());
+        }
+        Ok(seq)
+    }
+
+    /// A secret that may be changed: it exists, is no replica, and is not
+    /// scheduled for deletion.
+    fn live_mut(&mut self, id: Option<String>) -> Result<(u32, &mut Secret), ApiError> {
+        let seq = self.changeable(id)?;
         let s = self.get_mut(seq);
         if s.data.deleted.is_some() {
             return Err(ApiError::marked_for_deletion());
@@ -495,6 +542,43 @@ impl Store {
                 .map(|seq| vec![source(self.get(seq))])
                 .unwrap_or_default(),
             None => self.secrets.iter().flatten().map(source).collect(),
+        }
+    }
+
+    /// The metadata of a secret (by name, full or partial ARN).
+    pub fn data(&self, id: &str) -> Option<&SecretData> {
+        self.lookup(id).ok().map(|seq| &self.get(seq).data)
+    }
+
+    /// Holds a replica of a secret of another region; false (and nothing
+    /// changes) when a secret of that name is already here.
+    pub fn add_replica(&mut self, data: SecretData) -> bool {
+        if self.by_name.contains_key(&data.name) {
+            return false;
+        }
+        let seq = self.insert(Secret {
+            data,
+            running: None,
+            attempts: 0,
+            history: Vec::new(),
+            cancels: Vec::new(),
+        });
+        self.touch(seq);
+        true
+    }
+
+    /// The replica of secret `id` in `region` could not be made.
+    pub fn replica_failed(&mut self, id: &str, region: &str, message: &str) {
+        let Ok(seq) = self.lookup(id) else { return };
+        if let Some(r) = self
+            .get_mut(seq)
+            .data
+            .replication
+            .iter_mut()
+            .find(|r| r.region == region)
+        {
+            r.status = ReplicaStatus::Failed;
+            r.status_message = Some(message.to_string());
         }
     }
 
@@ -708,14 +792,14 @@ impl Store {
     }
 
     pub fn describe(&self, req: SecretIdReq) -> Result<Value, ApiError> {
-        let id = required(req.secret_id, "SecretId")?;
+        let id = secret_id(req.secret_id)?;
         let seq = self.lookup(&id)?;
         Ok(self.entry(seq, true))
     }
 
     pub fn list_versions(&self, req: ListVersionsReq) -> Result<Value, ApiError> {
         let max = max_results(req.max_results)?;
-        let id = required(req.secret_id, "SecretId")?;
+        let id = secret_id(req.secret_id)?;
         let seq = self.lookup(&id)?;
         let s = self.get(seq);
         let d = &s.data;
@@ -780,7 +864,7 @@ impl Store {
     }
 
     pub fn get_policy(&self, req: SecretIdReq) -> Result<Value, ApiError> {
-        let id = required(req.secret_id, "SecretId")?;
+        let id = secret_id(req.secret_id)?;
         let s = self.get(self.lookup(&id)?);
         if s.data.deleted.is_some() {
             return Err(ApiError::marked_for_deletion());
@@ -824,6 +908,7 @@ impl Store {
 
     pub fn put_policy(&mut self, req: PutPolicyReq) -> Result<Value, ApiError> {
         let policy_text = required(req.resource_policy, "ResourcePolicy")?;
+        check_len("resourcePolicy", Some(&policy_text), 1, 20480)?;
         Self::check_policy(&policy_text, req.block_public_policy == Some(true))?;
         let (_, s) = self.live_mut(req.secret_id)?;
         s.data.resource_policy = Some(policy_text);
@@ -835,7 +920,9 @@ impl Store {
     /// broad access reported as a failed check (as Zelkova's verdict is).
     pub fn validate_policy(&self, req: PutPolicyReq) -> Result<Value, ApiError> {
         let text = required(req.resource_policy, "ResourcePolicy")?;
+        check_len("resourcePolicy", Some(&text), 1, 20480)?;
         if let Some(id) = req.secret_id {
+            check_len("secretId", Some(&id), 1, 2048)?;
             self.lookup(&id)?;
         }
         Ok(match Self::check_policy(&text, true) {
@@ -862,14 +949,13 @@ impl Store {
         req: RotateReq,
         now: EpochMs,
     ) -> Result<(Value, Option<(u32, u64)>), ApiError> {
-        if let Some(t) = &req.client_request_token {
-            if !(32..=64).contains(&t.len()) {
-                return Err(ApiError::validation(format!(
-                    "Value at 'clientRequestToken' failed to satisfy constraint: Member must have length {}",
-                    if t.len() < 32 { "greater than or equal to 32" } else { "less than or equal to 64" }
-                )));
-            }
-        }
+        check_version_id("clientRequestToken", req.client_request_token.as_deref())?;
+        check_len(
+            "rotationLambdaARN",
+            req.rotation_lambda_arn.as_deref(),
+            0,
+            2048,
+        )?;
         if let Some(r) = &req.rotation_rules {
             validate_rules(r)?;
         }
@@ -887,10 +973,12 @@ impl Store {
                 return Ok((response(s, t), None));
             }
         }
-        if s.running.is_some() {
-            return Err(ApiError::invalid_request(
-                "A previous rotation isn't complete. That rotation will be reattempted.",
-            ));
+        // "If the AWSPENDING staging label is present but not attached to
+        // the same version as AWSCURRENT, then any later invocation of
+        // RotateSecret assumes that a previous rotation request is still in
+        // progress and returns an error." (RotateSecret, API reference)
+        if s.running.is_some() || pending_elsewhere(&s.data.versions) {
+            return Err(ApiError::invalid_request(PREVIOUS_NOT_COMPLETE));
         }
         let lambda = req
             .rotation_lambda_arn
@@ -952,6 +1040,7 @@ impl Store {
             outcome: RotationOutcome::InProgress,
             message: None,
             seeded: false,
+            service_retry: false,
             fail_at: None,
         };
         let out = response(s, &version_id);
@@ -973,12 +1062,10 @@ impl Store {
         }
 
         s.attempts += 1;
-        record.fail_at = match behaviour {
-            LambdaBehaviour::Broken => Some(RotationStep::SetSecret),
-            LambdaBehaviour::Flaky if s.attempts == 1 => Some(RotationStep::SetSecret),
-            _ => None,
-        };
-        // AWSPENDING moves to the new version (from a stuck earlier attempt, if any).
+        record.fail_at = behaviour.fails_at(s.attempts);
+        // AWSPENDING can only be on AWSCURRENT's version here (anywhere else
+        // refuses the call above): it moves to the new version, as a
+        // rotation's createSecret moves it.
         for v in &mut s.data.versions {
             v.stages.retain(|l| l != AWSPENDING);
         }
@@ -1025,7 +1112,7 @@ impl Store {
                 .as_deref()
                 .map(LambdaBehaviour::of_lambda)
                 .unwrap_or(LambdaBehaviour::Ok);
-            let msg = failure_message(r.lambda_arn.as_deref(), behaviour, step);
+            let msg = failure_message(r.lambda_arn.as_deref(), behaviour, step, &s.data.arn);
             r.steps.push(StepRecord {
                 step,
                 at: now,
@@ -1078,6 +1165,77 @@ impl Store {
         false
     }
 
+    /// How rotation `rotation_id` of secret `seq` stands (None once the
+    /// secret or the record is gone).
+    pub fn outcome(&self, seq: u32, rotation_id: u64) -> Option<RotationOutcome> {
+        let s = self.secrets.get(seq as usize)?.as_ref()?;
+        s.history
+            .iter()
+            .find(|r| r.id == rotation_id)
+            .map(|r| r.outcome)
+    }
+
+    /// Secrets Manager's own retry of the failed rotation `failed_id`: "If
+    /// any rotation step fails, Secrets Manager retries the entire rotation
+    /// process multiple times." (user guide, rotating-secrets). The same
+    /// rotation runs again, for the same version, only while nothing has
+    /// happened since it failed: it is still the secret's newest rotation,
+    /// its version still holds AWSPENDING (not AWSCURRENT), nothing is
+    /// running, rotation is still on (CancelRotateSecret turns it off) and
+    /// the secret is not scheduled for deletion. Returns the new rotation's
+    /// id; there is no RotateSecret call behind it.
+    pub fn service_retry(&mut self, seq: u32, failed_id: u64, now: EpochMs) -> Option<u64> {
+        let rotation_id = self.next_rotation_id;
+        let s = self.secrets.get_mut(seq as usize)?.as_mut()?;
+        let last = s.history.last()?;
+        let unchanged = last.id == failed_id
+            && last.outcome == RotationOutcome::Failed
+            && last.immediate
+            && s.running.is_none()
+            && s.data.rotation_enabled
+            && s.data.deleted.is_none()
+            && s.data.versions.iter().any(|v| {
+                v.id == last.version_id && has_label(v, AWSPENDING) && !has_label(v, AWSCURRENT)
+            });
+        if !unchanged {
+            return None;
+        }
+        let lambda = s
+            .data
+            .rotation_lambda_arn
+            .clone()
+            .or_else(|| last.lambda_arn.clone());
+        let behaviour = lambda
+            .as_deref()
+            .map(LambdaBehaviour::of_lambda)
+            .unwrap_or(LambdaBehaviour::Ok);
+        if behaviour == LambdaBehaviour::Missing {
+            return None;
+        }
+        let version_id = last.version_id.clone();
+        s.attempts += 1;
+        let record = RotationRecord {
+            id: rotation_id,
+            version_id,
+            lambda_arn: lambda,
+            client_request_token: None,
+            immediate: true,
+            started: now,
+            finished: None,
+            steps: Vec::new(),
+            outcome: RotationOutcome::InProgress,
+            message: None,
+            seeded: false,
+            service_retry: true,
+            fail_at: behaviour.fails_at(s.attempts),
+        };
+        s.running = Some(rotation_id);
+        push_history(s, record);
+        self.next_rotation_id += 1;
+        self.touch(seq);
+        Some(rotation_id)
+    }
+
     pub fn cancel_rotate(&mut self, req: SecretIdReq, now: EpochMs) -> Result<Value, ApiError> {
         let (seq, s) = self.live_mut(req.secret_id)?;
         if let Some(id) = s.running.take() {
@@ -1123,13 +1281,16 @@ impl Store {
                 "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
             ));
         }
-        let id = required(req.secret_id, "SecretId")?;
+        let id = secret_id(req.secret_id)?;
         let seq = match self.lookup(&id) {
             Ok(seq) => seq,
             // A forced delete of a secret that is not there is not an error.
             Err(_) if force => return Ok(json!({"Name": id, "DeletionDate": ts(now)})),
             Err(e) => return Err(e),
         };
+        if self.is_replica(&self.get(seq).data) {
+            return Err(ApiError::replica());
+        }
         let s = self.get_mut(seq);
         if let Some(service) = &s.data.owning_service {
             return Err(ApiError::invalid_request(format!(
@@ -1168,8 +1329,7 @@ impl Store {
     }
 
     pub fn restore(&mut self, req: SecretIdReq, now: EpochMs) -> Result<Value, ApiError> {
-        let id = required(req.secret_id, "SecretId")?;
-        let seq = self.lookup(&id)?;
+        let seq = self.changeable(req.secret_id)?;
         let s = self.get_mut(seq);
         if s.data.deleted.is_none() {
             return Err(ApiError::invalid_request(
@@ -1186,11 +1346,11 @@ impl Store {
 
     pub fn update_stage(&mut self, req: UpdateStageReq, now: EpochMs) -> Result<Value, ApiError> {
         let stage = required(req.version_stage, "VersionStage")?;
-        if stage.is_empty() || stage.chars().count() > 256 {
-            return Err(ApiError::validation(
-                "Value at 'versionStage' failed to satisfy constraint: Member must have length between 1 and 256",
-            ));
-        }
+        check_len("versionStage", Some(&stage), 1, 256)?;
+        // The model's SecretVersionIdType (32 to 64 characters), checked
+        // before the secret is looked up, as every model constraint is.
+        check_version_id("moveToVersionId", req.move_to_version_id.as_deref())?;
+        check_version_id("removeFromVersionId", req.remove_from_version_id.as_deref())?;
         let (seq, s) = self.live_mut(req.secret_id)?;
         let versions = &mut s.data.versions;
         let find = |versions: &[VersionData], id: &str| versions.iter().position(|v| v.id == id);
@@ -1256,6 +1416,59 @@ impl Store {
         Ok(out)
     }
 
+    /// PutSecretValue, for the metadata only: the value is dropped, the
+    /// version and its labels are kept. "If you don't include VersionStages,
+    /// then Secrets Manager automatically moves the staging label AWSCURRENT
+    /// to this version." (PutSecretValue, API reference)
+    pub fn put_value(&mut self, req: PutValueReq, now: EpochMs) -> Result<Value, ApiError> {
+        check_version_id("clientRequestToken", req.client_request_token.as_deref())?;
+        let stages = req
+            .version_stages
+            .unwrap_or_else(|| vec![AWSCURRENT.to_string()]);
+        if stages.is_empty() || stages.len() > 20 {
+            return Err(ApiError::validation(format!(
+                "Value at 'versionStages' failed to satisfy constraint: Member must have length {}",
+                if stages.is_empty() {
+                    "greater than or equal to 1"
+                } else {
+                    "less than or equal to 20"
+                }
+            )));
+        }
+        for stage in &stages {
+            check_len("versionStages.member", Some(stage), 1, 256)?;
+        }
+        let (seq, s) = self.live_mut(req.secret_id)?;
+        let id = req.client_request_token.unwrap_or_else(new_uuid);
+        let response = |d: &SecretData, stages: &[String]| json!({"ARN": d.arn, "Name": d.name, "VersionId": id, "VersionStages": stages});
+        if let Some(v) = s.data.versions.iter().find(|v| v.id == id) {
+            // The same token again is the same request (there is no value
+            // here to compare).
+            return Ok(response(&s.data, &v.stages));
+        }
+        let versions = &mut s.data.versions;
+        let old_current = versions.iter().position(|v| has_label(v, AWSCURRENT));
+        for v in versions.iter_mut() {
+            v.stages.retain(|l| !stages.contains(l));
+        }
+        if let Some(old) = old_current.filter(|_| stages.iter().any(|l| l == AWSCURRENT)) {
+            for v in versions.iter_mut() {
+                v.stages.retain(|l| l != AWSPREVIOUS);
+            }
+            versions[old].stages.push(AWSPREVIOUS.to_string());
+        }
+        versions.push(VersionData {
+            id: id.clone(),
+            stages: stages.clone(),
+            created: now,
+            last_accessed: None,
+        });
+        s.data.last_changed = Some(now);
+        let out = response(&s.data, &stages);
+        self.touch(seq);
+        Ok(out)
+    }
+
     pub fn tag(&mut self, req: TagResourceReq, now: EpochMs) -> Result<Value, ApiError> {
         let tags = validate_tags(&required_list(req.tags, "Tags")?)?;
         let (seq, s) = self.live_mut(req.secret_id)?;
@@ -1302,13 +1515,7 @@ impl Store {
                 "Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 2048",
             ));
         }
-        if let Some(t) = &req.client_request_token {
-            if !(32..=64).contains(&t.len()) {
-                return Err(ApiError::validation(
-                    "Value at 'clientRequestToken' failed to satisfy constraint: Member must have length between 32 and 64",
-                ));
-            }
-        }
+        check_version_id("clientRequestToken", req.client_request_token.as_deref())?;
         let tags = validate_tags(req.tags.as_deref().unwrap_or(&[]))?;
         if tags.len() > 50 {
             return Err(ApiError::invalid_parameter(
@@ -1419,6 +1626,19 @@ impl Store {
     }
 }
 
+/// RotateSecret's answer while a rotation is running or a version other than
+/// AWSCURRENT's holds AWSPENDING (the product matches on this text).
+pub(crate) const PREVIOUS_NOT_COMPLETE: &str =
+    "A previous rotation isn't complete. That rotation will be reattempted.";
+
+/// True when a version that does not hold AWSCURRENT holds AWSPENDING: a
+/// previous rotation is, to Secrets Manager, still in progress.
+fn pending_elsewhere(versions: &[VersionData]) -> bool {
+    versions
+        .iter()
+        .any(|v| has_label(v, AWSPENDING) && !has_label(v, AWSCURRENT))
+}
+
 pub(crate) const ACCESS_DENIED_LAMBDA: &str = "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.";
 
 fn required_list<T>(v: Option<Vec<T>>, field: &str) -> Result<Vec<T>, ApiError> {
@@ -1452,6 +1672,38 @@ mod tests {
             ),
             Some(7 * DAY)
         );
+    }
+
+    /// A seeded failed rotation is on record as failed at its Lambda's step,
+    /// every step before it done, with that step's message.
+    #[test]
+    fn seeded_failures_carry_their_step() {
+        use crate::server::local::seed::{self, Scenario};
+        let seeds = seed::generate(300, 42, 1_760_000_000, "123456789012", "us-east-1");
+        let planned: Vec<_> = seeds.iter().map(|s| s.plan.clone()).collect();
+        let store = Store::from_seed(seeds, "123456789012", "us-east-1", 1_760_000_000_000);
+        let mut steps = std::collections::BTreeSet::new();
+        for p in planned.iter().filter(|p| {
+            matches!(
+                p.scenario,
+                Scenario::RotationFailed | Scenario::RotationFlaky
+            )
+        }) {
+            let failed = store.history(&p.arn).unwrap().pop().unwrap();
+            let step = p.lambda_behaviour.unwrap().fails_at(1).unwrap();
+            assert_eq!(failed.outcome, RotationOutcome::Failed);
+            let last = failed.steps.last().unwrap();
+            assert_eq!((last.step, last.ok), (step, false), "{}", p.name);
+            assert!(failed.steps[..failed.steps.len() - 1].iter().all(|s| s.ok));
+            let message = failed.message.unwrap();
+            assert!(
+                message.contains(&format!(" failed at {}: ", step.as_str())),
+                "{message}"
+            );
+            assert_eq!(last.message.as_deref(), Some(message.as_str()));
+            steps.insert(step.as_str());
+        }
+        assert_eq!(steps.len(), 4, "{steps:?}");
     }
 
     #[test]
