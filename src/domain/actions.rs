@@ -284,12 +284,12 @@ pub fn unavailable(kind: ActionKind, s: &Secret, to_version: Option<&str>) -> Op
 pub fn previous_not_complete(s: &Secret, version: &str) -> String {
     let failed = s
         .seen_failure()
-        .map(|f| format!(" ({})", f.headline().to_lowercase()))
+        .map(|f| format!(" ({})", f.headline_in_sentence()))
         .unwrap_or_default();
     format!(
         "A previous rotation of {} isn't complete: version {version} holds AWSPENDING{failed}, and \
          Secrets Manager refuses to start another rotation while it does. Use Retry rotation: it \
-         removes AWSPENDING from that version and starts a new rotation. Nothing was changed.",
+         removes AWSPENDING from that version and starts a new rotation.",
         s.name
     )
 }
@@ -966,7 +966,7 @@ mod tests {
         }));
         let retry = plan(ActionKind::RetryRotation, &s, None, &[], now).unwrap();
         assert!(
-            retry.effects[0].contains("retry failed at setsecret, attempt 2"),
+            retry.effects[0].contains("retry failed at setSecret, attempt 2"),
             "{:?}",
             retry.effects
         );

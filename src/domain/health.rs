@@ -834,18 +834,14 @@ fn rotation_failed(i: &Input<'_>) -> Option<Hit> {
         since: Some(started),
         detail: i.text(|| {
             if let Some(f) = seen {
-                let lambda = s
-                    .rotation_lambda_arn
-                    .as_deref()
-                    .map(|l| format!(" (Lambda {l})"))
-                    .unwrap_or_default();
+                // The message names the function; the Lambda is shown beside.
                 let why = f
                     .message
                     .as_deref()
                     .map(|m| format!(": {m}"))
                     .unwrap_or_default();
                 return format!(
-                    "{}{lambda} {}{why}. AWSPENDING is on version {}, not AWSCURRENT.",
+                    "{} {}{why}. AWSPENDING is on version {}, not AWSCURRENT.",
                     f.headline(),
                     When(f.at),
                     v.id,

@@ -131,6 +131,16 @@ pub struct RotationFailure {
 }
 
 impl RotationFailure {
+    /// The headline inside a sentence: "retry failed at setSecret, attempt 2".
+    pub fn headline_in_sentence(&self) -> String {
+        let h = self.headline();
+        let mut c = h.chars();
+        match c.next() {
+            Some(first) => first.to_lowercase().chain(c).collect(),
+            None => h,
+        }
+    }
+
     /// "Rotation failed at setSecret" / "Retry failed at setSecret, attempt 3".
     pub fn headline(&self) -> String {
         let what = if self.attempt > 1 {
@@ -289,6 +299,10 @@ mod tests {
         // c and d: after the last success (b and last_rotated), this secret's.
         assert_eq!(f.attempt, 2);
         assert_eq!(f.headline(), "Retry failed at finishSecret, attempt 2");
+        assert_eq!(
+            f.headline_in_sentence(),
+            "retry failed at finishSecret, attempt 2"
+        );
         assert!(f.applies_to(&s));
         // A failure before the pending version was created explains nothing.
         assert!(failure_of(&s, &events[..3]).is_none());

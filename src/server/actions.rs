@@ -811,7 +811,10 @@ fn explain(kind: ActionKind, s: &Secret, e: AppError) -> AppError {
         || detail.contains("rotation is already in progress")
     {
         match s.pending_version() {
-            Some(p) => crate::domain::actions::previous_not_complete(s, &p.id.to_string()),
+            Some(p) => format!(
+                "{} Nothing was changed.",
+                crate::domain::actions::previous_not_complete(s, &p.id.to_string())
+            ),
             None => format!(
                 "A previous rotation of {name} isn't complete: a version other than AWSCURRENT's holds AWSPENDING, \
                  and Secrets Manager refuses to start another rotation while it does. Reload the page to see which; \

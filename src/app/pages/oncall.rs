@@ -182,15 +182,20 @@ fn QueueRow(row: OncallRow, now: crate::domain::Timestamp, acting: bool) -> impl
         _ => "Overdue".to_string(),
     };
     let step = row.failure.as_ref().and_then(|f| f.step);
-    let failure = row.failure.clone().map(|f| {
-        view! {
-            <p class="failure">
-                <strong>"CloudTrail RotationFailed "</strong>
-                <When at=Some(f.at) now=now/>
-                {f.message.map(|m| view! { ": " <span class="msg">{m}</span> })}
-            </p>
-        }
-    });
+    // The rule's sentence already quotes a failure seen for this version.
+    let failure = row
+        .failure
+        .clone()
+        .filter(|f| f.message.as_deref().is_none_or(|m| !row.detail.contains(m)))
+        .map(|f| {
+            view! {
+                <p class="failure">
+                    <strong>"CloudTrail RotationFailed "</strong>
+                    <When at=Some(f.at) now=now/>
+                    {f.message.map(|m| view! { ": " <span class="msg">{m}</span> })}
+                </p>
+            }
+        });
     let guidance = step.map(|s| {
         view! {
             <details class="step-guidance" data-testid="step-guidance">
