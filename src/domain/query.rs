@@ -7,7 +7,7 @@
 //! unary   = ("-" | "!") unary | primary     negation, written right against its term
 //! primary = "(" or ")" | "\"phrase\"" | field ":" value | word
 //! field   = name | tag | region | account | kms | rotation | deleted | service
-//!         | health | rule | suppressed | rotated | next
+//!         | health | rule | suppressed | rotated | next | step
 //! ```
 //!
 //! | term | matches |
@@ -26,6 +26,7 @@
 //! | `suppressed:yes\|no` | some finding is suppressed by a tag |
 //! | `rotated:<30d`, `rotated:>90d`, `rotated:never`, `rotated:2026-11-02` | last rotated less than / at least N days ago, never, on that UTC day |
 //! | `next:<30d`, `next:>30d`, `next:never`, `next:2026-12-01` | next scheduled rotation within N days from now (past dates included), further out, none, on that day |
+//! | `step:setSecret`, `step:set`, `step:any` | the rotation pending now failed at that step of the Lambda (`createSecret`, `setSecret`, `testSecret`, `finishSecret`, any case, `Secret` optional); `any` (or `*`): at a known step |
 //!
 //! Matching ignores case everywhere (field names, tag keys and values). Values
 //! end at white space or a parenthesis; quote them otherwise
@@ -51,12 +52,13 @@
 
 use super::glob;
 use super::health::{RuleId, Severity, Summary};
+use super::rotation_failure::RotationStep;
 use super::{Secret, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt::{self, Write as _};
 
 /// The field names, in the order error messages list them.
-pub const FIELDS: [&str; 13] = [
+pub const FIELDS: [&str; 14] = [
     "name",
     "tag",
     "region",
@@ -70,6 +72,7 @@ pub const FIELDS: [&str; 13] = [
     "suppressed",
     "rotated",
     "next",
+    "step",
 ];
 
 const DAY: i64 = 86_400;
@@ -145,6 +148,10 @@ pub enum Term {
     Rotated(When),
     /// `next:` NextRotationDate.
     Next(When),
+    /// `step:<step>`: the failure seen for the rotation pending now
+    /// ([`Secret::seen_failure`]) happened at that step of the rotation
+    /// Lambda; `None` (`step:any`): at any step it names.
+    Step(Option<RotationStep>),
 }
 
 /// A date condition of `rotated:` and `next:`.
@@ -349,6 +356,7 @@ impl Term {
             Term::Suppressed(_) => "suppressed",
             Term::Rotated(_) => "rotated",
             Term::Next(_) => "next",
+            Term::Step(_) => "step",
         })
     }
 
@@ -401,6 +409,7 @@ impl Term {
                 .owning_service
                 .as_deref()
                 .is_some_and(|o| v.prefix_or_glob(o)),
+            Term::Step(want) => step_matches(*want, failed_step(s)),
             Term::Health { .. }
             | Term::Rule(_)
             | Term::Suppressed(_)
@@ -431,6 +440,17 @@ impl Term {
             _ => false,
         }
     }
+}
+
+/// The step the rotation pending on `s` failed at, when a failure is seen
+/// for it and names its step: what `step:` reads (and [`SearchIndex`] keeps).
+fn failed_step(s: &Secret) -> Option<RotationStep> {
+    s.seen_failure().and_then(|f| f.step)
+}
+
+/// `step:` (`want`; `None` for any) against a secret's failed step.
+fn step_matches(want: Option<RotationStep>, got: Option<RotationStep>) -> bool {
+    got.is_some_and(|got| want.is_none_or(|w| w == got))
 }
 
 impl When {
@@ -657,6 +677,7 @@ impl fmt::Display for Term {
             Term::Rule(id) => f.write_str(id.as_str()),
             Term::Suppressed(yes) => f.write_str(if *yes { "yes" } else { "no" }),
             Term::Rotated(w) | Term::Next(w) => w.fmt(f),
+            Term::Step(step) => f.write_str(step.map_or(STEP_ANY, RotationStep::as_str)),
         }
     }
 }
@@ -732,6 +753,8 @@ pub struct SearchIndex {
     tags: Vec<(u32, u32)>,
     tag_ends: Vec<u32>,
     flags: Vec<u8>,
+    /// The step the pending rotation failed at ([`failed_step`]), for `step:`.
+    steps: Vec<Option<RotationStep>>,
 }
 
 /// No value (a secret without a description or an owning service).
@@ -919,6 +942,7 @@ impl SearchIndex {
                 }
             }
             ix.flags.push(flags);
+            ix.steps.push(failed_step(s));
         }
         ix.names.shrink();
         ix.descriptions = descriptions.finish();
@@ -1052,6 +1076,7 @@ impl SearchIndex {
                 let mut memo = Memo::new(&self.services);
                 mask.filter(|i| memo.test(self.service[i], |s| v.prefix_or_glob_lowered(s)))
             }
+            Term::Step(want) => mask.filter(|i| step_matches(*want, self.steps[i])),
             Term::Health { .. }
             | Term::Rule(_)
             | Term::Suppressed(_)
@@ -1122,7 +1147,7 @@ fn by_cost(items: &[Expr]) -> Vec<&Expr> {
         match e {
             Expr::Term(Term::Rotation(_) | Term::Deleted(_))
             | Expr::Term(Term::Kms(Kms::Default | Kms::Customer))
-            | Expr::Term(Term::Service(Service::Unmanaged))
+            | Expr::Term(Term::Service(Service::Unmanaged) | Term::Step(_))
             | Expr::Term(Term::Health { .. } | Term::Rule(_) | Term::Suppressed(_)) => 0,
             Expr::Term(Term::Text(_) | Term::Name(_) | Term::Rotated(_) | Term::Next(_)) => 2,
             Expr::Term(_) => 1,
@@ -1697,6 +1722,19 @@ impl Parser {
                     ))
                 }
             },
+            "step" => match lower.as_str() {
+                STEP_ANY | "*" => Term::Step(None),
+                _ => match RotationStep::parse(&lower) {
+                    Some(step) => Term::Step(Some(step)),
+                    None => {
+                        let mut message = format!("unknown rotation step \"{raw}\"");
+                        if let Some(s) = closest_step(&lower) {
+                            write!(message, " (did you mean {s}?)").ok();
+                        }
+                        return Err(error(value_at, message, expected_for("step")));
+                    }
+                },
+            },
             "service" if !quoted && lower == "none" => Term::Service(Service::Unmanaged),
             "service" => Term::Service(Service::Prefix(Value::new(raw))),
             _kms if quoted => Term::Kms(Kms::Contains(Value::new(raw))),
@@ -1759,6 +1797,27 @@ impl Parser {
 
 const HEALTH_WORDS: &[&str] = &["ok", "critical", "high", "medium", "low", "info"];
 
+/// `step:any`: a failure at a step the message names.
+const STEP_ANY: &str = "any";
+
+/// The step (as written canonically) or `any` nearest a misspelt `step:`
+/// value, compared with the full and the short names (`setsecret`, `set`).
+fn closest_step(lower: &str) -> Option<&'static str> {
+    let mut names = vec![STEP_ANY];
+    for step in RotationStep::ALL {
+        let full = step.as_str();
+        names.push(full);
+        names.push(full.strip_suffix("Secret").unwrap_or(full));
+    }
+    let lowered: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+    let candidates: Vec<&str> = lowered.iter().map(String::as_str).collect();
+    let near = closest(lower, &candidates)?;
+    if near == STEP_ANY {
+        return Some(STEP_ANY);
+    }
+    RotationStep::parse(near).map(RotationStep::as_str)
+}
+
 fn expected_for(field: &str) -> &'static [&'static str] {
     match field {
         "name" => &["a name, a name prefix or a glob like prod/*"],
@@ -1779,6 +1838,13 @@ fn expected_for(field: &str) -> &'static [&'static str] {
         ],
         "rule" => &["a rule id like rotation-failed"],
         "rotated" | "next" => &["<30d", ">90d", "never", "a day like 2026-12-01"],
+        "step" => &[
+            "createSecret",
+            "setSecret",
+            "testSecret",
+            "finishSecret",
+            "any",
+        ],
         _service => &["none", "a service name prefix like rds"],
     }
 }
@@ -1848,6 +1914,220 @@ mod tests {
 
     fn tagged(name: &str, tags: &[(&str, &str)]) -> Secret {
         crate::domain::secret::fixtures::tagged(name, tags)
+    }
+
+    /// When the failures of [`failing`] are recorded.
+    const FAILED_AT: i64 = 1_800_000_000;
+
+    /// `s` with an AWSPENDING version (created ten minutes before
+    /// [`FAILED_AT`]) and a failure at `step`; `for_pending`: the failure
+    /// is about that version (recorded at `FAILED_AT`), else it is older
+    /// than the version, so it does not apply to the rotation pending now.
+    fn failing(mut s: Secret, step: Option<RotationStep>, for_pending: bool) -> Secret {
+        s.versions.push(crate::domain::Version {
+            id: crate::domain::VersionId::parse("v2"),
+            labels: [crate::domain::Label::Pending].into_iter().collect(),
+            created: Some(Timestamp::new(FAILED_AT - 600)),
+            last_accessed: None,
+        });
+        let at = if for_pending {
+            FAILED_AT
+        } else {
+            FAILED_AT - 1_200
+        };
+        s.failure = Some(Arc::new(crate::domain::rotation_failure::RotationFailure {
+            at: Timestamp::new(at),
+            step,
+            attempt: 1,
+            message: step.map(|st| format!("failed at {st}: boom")),
+        }));
+        s
+    }
+
+    mod steps {
+        use super::*;
+
+        const SET: Option<RotationStep> = Some(RotationStep::SetSecret);
+
+        #[test]
+        fn step_terms_parse_print_and_round_trip() {
+            for (input, canonical) in [
+                ("step:setSecret", "step:setSecret"),
+                ("step:setsecret", "step:setSecret"),
+                ("STEP:SETSECRET", "step:setSecret"),
+                ("step:set", "step:setSecret"),
+                ("step:Create", "step:createSecret"),
+                ("step:test", "step:testSecret"),
+                ("step:finishSecret", "step:finishSecret"),
+                ("step:\"set\"", "step:setSecret"),
+                ("step:any", "step:any"),
+                ("step:ANY", "step:any"),
+                ("step:*", "step:any"),
+                ("-step:setSecret", "-step:setSecret"),
+                ("!step:any", "-step:any"),
+                (
+                    "step:set OR step:test name:prod/*",
+                    "step:setSecret OR step:testSecret name:prod/*",
+                ),
+            ] {
+                let parsed = q(input);
+                assert_eq!(parsed.to_string(), canonical, "for {input:?}");
+                assert_eq!(q(canonical), parsed, "{canonical:?} reads back the same");
+                assert!(!parsed.needs_facts(), "the secret carries its failure");
+            }
+            for step in RotationStep::ALL {
+                let term = Expr::Term(Term::Step(Some(step)));
+                assert_eq!(term.to_string(), format!("step:{step}"));
+                assert_eq!(q(&term.to_string()).root(), Some(&term));
+            }
+            assert_eq!(q("step:set").root(), Some(&Expr::Term(Term::Step(SET))));
+            assert_eq!(q("step:any").root(), Some(&Expr::Term(Term::Step(None))));
+            let Some(Expr::Term(t)) = q("step:any").root().cloned() else {
+                unreachable!()
+            };
+            assert_eq!(t.field(), Some("step"));
+        }
+
+        #[test]
+        fn step_matches_the_failure_seen_for_the_pending_rotation() {
+            let s = failing(secret("prod/db"), SET, true);
+            assert_eq!(
+                s.seen_failure().and_then(|f| f.step),
+                SET,
+                "the fixture applies"
+            );
+            for yes in [
+                "step:setSecret",
+                "step:setsecret",
+                "step:SetSecret",
+                "step:set",
+                "step:any",
+                "step:*",
+                "-step:testSecret",
+                "step:set name:prod/*",
+                "step:create OR step:set",
+            ] {
+                assert!(m(yes, &s), "{yes} should match");
+            }
+            for no in [
+                "step:testSecret",
+                "step:create",
+                "step:finish",
+                "-step:setSecret",
+                "!step:set",
+                "-step:any",
+                "step:set name:dev/*",
+            ] {
+                assert!(!m(no, &s), "{no} should not match");
+            }
+        }
+
+        #[test]
+        fn step_needs_a_seen_failure_with_a_known_step() {
+            let plain = secret("prod/db");
+            let unnamed = failing(secret("prod/db"), None, true);
+            assert!(unnamed.seen_failure().is_some());
+            // A failure older than the pending version is about another rotation.
+            let stale = failing(secret("prod/db"), SET, false);
+            assert!(stale.failure.is_some() && stale.seen_failure().is_none());
+            // Once AWSPENDING is gone (cleared, or the rotation finished), the
+            // failure no longer applies either.
+            let mut cleared = failing(secret("prod/db"), SET, true);
+            cleared.versions.pop();
+            assert!(cleared.seen_failure().is_none());
+            for s in [&plain, &unnamed, &stale, &cleared] {
+                assert!(!m("step:any", s) && !m("step:set", s), "{s:?}");
+                assert!(m("-step:any", s) && m("-step:set", s), "{s:?}");
+            }
+        }
+
+        #[test]
+        fn unknown_steps_are_refused_with_the_four_names() {
+            let steps = expected_for("step");
+            assert_eq!(
+                steps,
+                [
+                    "createSecret",
+                    "setSecret",
+                    "testSecret",
+                    "finishSecret",
+                    "any"
+                ]
+            );
+            assert_err(
+                "step:sett",
+                5,
+                "unknown rotation step \"sett\" (did you mean setSecret?)",
+                steps,
+            );
+            assert_err(
+                "prod step:tesSecret",
+                10,
+                "unknown rotation step \"tesSecret\" (did you mean testSecret?)",
+                steps,
+            );
+            assert_err(
+                "step:finsh",
+                5,
+                "unknown rotation step \"finsh\" (did you mean finishSecret?)",
+                steps,
+            );
+            assert_err(
+                "step:an",
+                5,
+                "unknown rotation step \"an\" (did you mean any?)",
+                steps,
+            );
+            assert_err("step:rotate", 5, "unknown rotation step \"rotate\"", steps);
+            // No globs: the steps are few, and `any` (or `*`) covers them all.
+            assert_err(
+                "step:set*",
+                5,
+                "unknown rotation step \"set*\" (did you mean setSecret?)",
+                steps,
+            );
+            assert_err("step:", 5, "empty value after \"step:\"", steps);
+            assert_eq!(
+                err("step:lambda").to_string(),
+                "at 5: unknown rotation step \"lambda\"; expected one of \
+                 createSecret, setSecret, testSecret, finishSecret, any"
+            );
+            assert_err(
+                "stpe:set",
+                0,
+                "unknown field \"stpe\" (did you mean step?)",
+                &FIELDS,
+            );
+        }
+
+        #[test]
+        fn index_selects_by_step_as_matches_does() {
+            let secrets = [
+                failing(secret("prod/a"), SET, true),
+                failing(secret("prod/b"), Some(RotationStep::TestSecret), true),
+                failing(secret("prod/c"), None, true),
+                failing(secret("prod/d"), SET, false),
+                secret("prod/e"),
+                failing(tagged("dev/f", &[("owner", "alice")]), SET, true),
+            ];
+            let index = SearchIndex::new(&secrets);
+            for (input, want) in [
+                ("step:setSecret", vec![0, 5]),
+                ("step:set tag:owner", vec![5]),
+                ("step:test", vec![1]),
+                ("step:any", vec![0, 1, 5]),
+                ("-step:any", vec![2, 3, 4]),
+                ("-step:set", vec![1, 2, 3, 4]),
+                ("step:create OR step:finish", vec![]),
+                ("step:test OR name:prod/e", vec![1, 4]),
+            ] {
+                assert_eq!(q(input).select(&index), want, "select, for {input:?}");
+                let by_matches: Vec<usize> = (0..secrets.len())
+                    .filter(|i| q(input).matches(&secrets[*i]))
+                    .collect();
+                assert_eq!(by_matches, want, "matches, for {input:?}");
+            }
+        }
     }
 
     mod facts {
@@ -2371,7 +2651,7 @@ mod tests {
         assert_eq!(
             err("prod regoin:eu-west-1").to_string(),
             "at 5: unknown field \"regoin\" (did you mean region?); \
-             expected one of name, tag, region, account, kms, rotation, deleted, service, health, rule, suppressed, rotated, next"
+             expected one of name, tag, region, account, kms, rotation, deleted, service, health, rule, suppressed, rotated, next, step"
         );
         assert_err(
             "-Tags:x",
@@ -2634,6 +2914,10 @@ mod tests {
         "service:rds",
         "service:none",
         "service:\"None\"",
+        "step:setSecret",
+        "step:set",
+        "-step:any",
+        "step:test OR step:FINISH",
         "a OR b",
         "a b OR c d",
         "(a OR b) c",
@@ -2947,6 +3231,7 @@ mod tests {
                 tricky_value().prop_map(Service::Prefix)
             ]
             .prop_map(Term::Service),
+            prop::option::of(prop::sample::select(RotationStep::ALL.to_vec())).prop_map(Term::Step),
         ]
     }
 
@@ -3026,6 +3311,11 @@ mod tests {
                 pick(&["rds", "RDS*", "lambda", "ü"]).prop_map(Service::Prefix)
             ]
             .prop_map(Term::Service),
+            prop::option::of(prop::sample::select(vec![
+                RotationStep::SetSecret,
+                RotationStep::TestSecret
+            ]))
+            .prop_map(Term::Step),
         ]
     }
 
@@ -3064,9 +3354,28 @@ mod tests {
                 "lambda",
                 "ünï",
             ])),
+            // A failure: its step, and whether it is about the pending rotation.
+            prop::option::of((
+                prop::option::of(prop::sample::select(vec![
+                    RotationStep::SetSecret,
+                    RotationStep::TestSecret,
+                ])),
+                any::<bool>(),
+            )),
         )
             .prop_map(
-                |(name, description, tags, region, account, kms, rotation, deleted, service)| {
+                |(
+                    name,
+                    description,
+                    tags,
+                    region,
+                    account,
+                    kms,
+                    rotation,
+                    deleted,
+                    service,
+                    failure,
+                )| {
                     let mut s = secret(name);
                     s.description = description.map(Box::from);
                     s.tags = tags
@@ -3082,7 +3391,10 @@ mod tests {
                     s.rotation_enabled = rotation;
                     s.deleted = deleted.then_some(Timestamp::new(1_800_000_000));
                     s.owning_service = service.map(Arc::from);
-                    s
+                    match failure {
+                        Some((step, for_pending)) => failing(s, step, for_pending),
+                        None => s,
+                    }
                 },
             )
     }
@@ -3096,6 +3408,8 @@ mod tests {
                 "kms:",
                 "rotation:",
                 "service:",
+                "step:",
+                "set",
                 "regoin:",
                 "owner",
                 "=",
