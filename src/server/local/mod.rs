@@ -28,6 +28,8 @@ pub mod seed;
 mod store;
 
 #[cfg(test)]
+pub(crate) mod conformance;
+#[cfg(test)]
 pub(crate) mod sdk_tests;
 
 pub use faults::Faults;

@@ -4,6 +4,12 @@
 //! sets LastAccessedDate, so those are tested on the demo endpoint instead.
 //! Restore and roll back run here too, through the same service the server
 //! functions call, and are checked against moto's own DescribeSecret.
+//!
+//! Where moto departs from AWS's documentation (it starts a rotation over a
+//! leftover AWSPENDING, which AWS refuses; it runs no rotation Lambda; …)
+//! is listed, with the behaviours AWS documents, in
+//! `server::local::conformance` (`MOTO_DEPARTURES`): nothing here may rely
+//! on one of those departures.
 
 use super::actions::{operator, request};
 use super::auth::audited;
@@ -17,54 +23,12 @@ use crate::server::config::{Config, SyncSettings};
 use crate::server::detail::reread;
 use crate::server::error::ErrorKind;
 use crate::server::inventory::Inventory;
+use crate::server::local::conformance::moto::{start as start_moto, Moto};
 use crate::server::AppState;
 use aws_sdk_secretsmanager::types::Tag;
 use aws_sdk_secretsmanager::Client;
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
-
-/// A moto_server on a free loopback port, killed on drop.
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_moto() -> Moto {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server must be installed (pip install 'moto[server]'); .ci/setup test installs it");
-    let moto = Moto {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return moto;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("moto_server did not start listening on port {port} within 20 s");
-}
 
 fn tag(k: &str, v: &str) -> Tag {
     Tag::builder().key(k).value(v).build()
@@ -276,10 +240,12 @@ async fn two_versions(c: &Client, name: &str) {
         .send()
         .await
         .unwrap();
-    // The second version without writing a value: moto's RotateSecret
-    // without a Lambda puts AWSCURRENT on a new version itself.
-    c.rotate_secret()
+    // The second version as AWS makes it (PutSecretValue without
+    // VersionStages moves AWSCURRENT to it), not by moto's RotateSecret
+    // without a Lambda, which AWS would refuse.
+    c.put_secret_value()
         .secret_id(name)
+        .secret_string("placeholder-2")
         .client_request_token(V2)
         .send()
         .await
