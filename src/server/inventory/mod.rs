@@ -206,6 +206,7 @@ fn same_indexed_fields(a: &Secret, b: &Secret) -> bool {
         && a.tags == b.tags
         && a.rotation_enabled == b.rotation_enabled
         && a.deleted.is_some() == b.deleted.is_some()
+        && a.seen_failure().and_then(|f| f.step) == b.seen_failure().and_then(|f| f.step)
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]

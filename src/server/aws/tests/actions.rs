@@ -719,7 +719,7 @@ async fn a_failed_rotation_is_followed_to_its_failure_and_a_retry_to_promotion()
         format!("called UpdateSecretVersionStage (AWSPENDING removed from version {first})"),
         "called RotateSecret (RotateImmediately=true)".to_string(),
     ] {
-        assert!(details.iter().any(|d| *d == call), "{call}: {details:?}");
+        assert!(details.contains(&call), "{call}: {details:?}");
     }
     assert!(
         details
