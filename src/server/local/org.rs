@@ -598,6 +598,9 @@ fn sts(inner: &OrgInner, body: &[u8]) -> Response {
             "RoleArn and RoleSessionName are required.",
         );
     };
+    if let Some(message) = assume_role_invalid(role, session, get("ExternalId")) {
+        return sts_error(StatusCode::BAD_REQUEST, "ValidationError", &message);
+    }
     let caller = format!(
         "arn:aws:iam::{}:user/secretscope-demo",
         inner.tenants()[0].account
@@ -650,6 +653,45 @@ fn sts(inner: &OrgInner, body: &[u8]) -> Response {
     xml(StatusCode::OK, body)
 }
 
+/// Why an AssumeRole request is outside STS's service model, if it is:
+/// RoleArn 20 to 2048 characters, RoleSessionName 2 to 64 of `[\w+=,.@-]`,
+/// ExternalId 2 to 1224 of `[\w+=,.@:/-]`.
+fn assume_role_invalid(role: &str, session: &str, external_id: Option<&str>) -> Option<String> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let members = [
+        ("roleArn", Some(role), 20, 2048, None),
+        (
+            "roleSessionName",
+            Some(session),
+            2,
+            64,
+            Some(("[\\w+=,.@-]*", "+=,.@-")),
+        ),
+        (
+            "externalId",
+            external_id,
+            2,
+            1224,
+            Some(("[\\w+=,.@:\\/-]*", "+=,.@:/-")),
+        ),
+    ];
+    for (field, value, min, max, pattern) in members {
+        let Some(v) = value else { continue };
+        if let Some(e) = super::ApiError::length(field, v.chars().count(), min, max) {
+            return Some(e.message);
+        }
+        if let Some((regex, others)) = pattern {
+            if !v.chars().all(|c| word(c) || others.contains(c)) {
+                return Some(format!(
+                    "1 validation error detected: Value at '{field}' failed to satisfy constraint: \
+                     Member must satisfy regular expression pattern: {regex}"
+                ));
+            }
+        }
+    }
+    None
+}
+
 #[derive(serde::Deserialize)]
 struct RolesReq {
     role_arn: String,
@@ -700,6 +742,37 @@ mod tests {
         assert_eq!(assumed_account("secretscope-local"), None);
         assert_eq!(assumed_account("ASIAXXXXXXXXXXXXXXXX"), None);
         assert!(credential_scope(&HeaderMap::new()).is_none());
+    }
+
+    #[test]
+    fn assume_role_requests_are_checked_against_the_model() {
+        let role = "arn:aws:iam::210987654321:role/secretscope-read";
+        assert_eq!(
+            assume_role_invalid(role, "secretscope", Some("ext-1")),
+            None
+        );
+        let short = assume_role_invalid(role, "s", None).unwrap();
+        assert_eq!(
+            short,
+            "1 validation error detected: Value at 'roleSessionName' failed to satisfy \
+             constraint: Member must have length greater than or equal to 2"
+        );
+        assert!(assume_role_invalid(role, &"s".repeat(65), None)
+            .unwrap()
+            .contains("less than or equal to 64"));
+        assert!(assume_role_invalid(role, "a b", None)
+            .unwrap()
+            .contains("regular expression pattern"));
+        assert!(assume_role_invalid(role, "ok", Some("x"))
+            .unwrap()
+            .contains("'externalId'"));
+        assert!(assume_role_invalid("arn:x", "ok", None)
+            .unwrap()
+            .contains("'roleArn'"));
+        assert_eq!(
+            assume_role_invalid(role, "a.b@c=d,e+f-g_h", Some("tenant:1/x")),
+            None
+        );
     }
 
     #[test]

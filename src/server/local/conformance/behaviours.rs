@@ -1200,7 +1200,10 @@ pub(super) async fn cloudtrail_pages_rotation_events_with_the_failure(t: &Target
 /// credentials that you can use to access Amazon Web Services resources.
 /// These temporary credentials consist of an access key ID, a secret access
 /// key, and a security token." / "To assume a role from a different account,
-/// your Amazon Web Services account must be trusted by the role."
+/// your Amazon Web Services account must be trusted by the role." STS's
+/// service model (botocore sts 2011-06-15): `"roleSessionNameType":
+/// {"min":2, "max":64, "pattern":"[\w+=,.@-]*"}` (the dashboard sends the
+/// configured session name).
 pub(super) async fn assume_role_answers_credentials_for_a_trusting_role(t: &Target) {
     use aws_config::sts::AssumeRoleProvider;
     let role = super::role_arn(OTHER_ACCOUNT);
@@ -1247,6 +1250,26 @@ pub(super) async fn assume_role_answers_credentials_for_a_trusting_role(t: &Targ
         .build()
         .await;
     let refused = untrusting.provide_credentials().await;
+    let nameless = AssumeRoleProvider::builder(super::role_arn(OTHER_ACCOUNT))
+        .session_name("s")
+        .external_id(EXTERNAL_ID)
+        .configure(&t.base)
+        .build()
+        .await
+        .provide_credentials()
+        .await;
+    if t.departs(NoModelValidation) {
+        nameless.expect("moto takes a one-character session name");
+    } else {
+        let e = format!(
+            "{:?}",
+            nameless.expect_err("a session name under 2 characters")
+        );
+        assert!(
+            e.contains("ValidationError") && e.contains("roleSessionName"),
+            "{e}"
+        );
+    }
     if t.departs(NoTrustPolicies) {
         refused.expect("moto trusts every caller");
     } else {

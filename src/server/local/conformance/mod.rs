@@ -95,9 +95,10 @@ pub(super) const MOTO_DEPARTURES: &[(Departure, &str)] = &[
     ),
     (
         Departure::NoModelValidation,
-        "moto does not check the service model's length constraints: a version id or \
+        "moto does not check the service models' length constraints: a version id or \
          ClientRequestToken of the wrong length is looked up or refused with \
-         InvalidParameterException, where AWS answers ValidationException before any lookup",
+         InvalidParameterException, where AWS answers ValidationException before any lookup; \
+         STS takes a one-character RoleSessionName",
     ),
     (
         Departure::UnknownVersionInvalidParameter,
