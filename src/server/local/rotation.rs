@@ -185,6 +185,34 @@ pub struct RotationRecord {
     pub(crate) fail_at: Option<RotationStep>,
 }
 
+impl RotationRecord {
+    /// Rotation `id` of version `version_id` by `lambda_arn`, started at
+    /// `started` by a RotateSecret call that asked for it at once: in
+    /// progress, no step run yet.
+    pub(crate) fn new(
+        id: u64,
+        version_id: String,
+        lambda_arn: Option<String>,
+        started: EpochMs,
+    ) -> RotationRecord {
+        RotationRecord {
+            id,
+            version_id,
+            lambda_arn,
+            client_request_token: None,
+            immediate: true,
+            started,
+            finished: None,
+            steps: Vec::new(),
+            outcome: RotationOutcome::InProgress,
+            message: None,
+            seeded: false,
+            service_retry: false,
+            fail_at: None,
+        }
+    }
+}
+
 /// The message a failing step leaves: `<function> failed at <step>: …`,
 /// the rest in the words of the AWS rotation templates' log (or of the
 /// Lambda runtime, for a flaky one that timed out).

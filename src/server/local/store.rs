@@ -41,6 +41,19 @@ pub(crate) struct Secret {
     pub cancels: Vec<CancelCall>,
 }
 
+impl Secret {
+    /// A secret with nothing running and `history` behind it.
+    fn new(data: SecretData, history: Vec<RotationRecord>) -> Secret {
+        Secret {
+            data,
+            running: None,
+            attempts: 0,
+            history,
+            cancels: Vec::new(),
+        }
+    }
+}
+
 /// One CancelRotateSecret call, for the CloudTrail events the endpoint serves.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct CancelCall {
@@ -316,13 +329,7 @@ impl Store {
         };
         for seed in seeds {
             let history = store.seeded_history(&seed.data, now);
-            store.insert(Secret {
-                data: seed.data,
-                running: None,
-                attempts: 0,
-                history,
-                cancels: Vec::new(),
-            });
+            store.insert(Secret::new(seed.data, history));
         }
         store
     }
@@ -336,19 +343,9 @@ impl Store {
             .map(LambdaBehaviour::of_lambda)
             .unwrap_or(LambdaBehaviour::Ok);
         let record = |id: u64, version_id: String, started: EpochMs| RotationRecord {
-            id,
-            version_id,
-            lambda_arn: lambda.clone(),
-            client_request_token: None,
-            immediate: true,
-            started,
-            finished: None,
-            steps: Vec::new(),
             outcome: RotationOutcome::Succeeded,
-            message: None,
             seeded: true,
-            service_retry: false,
-            fail_at: None,
+            ..RotationRecord::new(id, version_id, lambda.clone(), started)
         };
         if let Some(at) = d.last_rotated {
             if let Some(cur) = d.versions.iter().find(|v| has_label(v, AWSCURRENT)) {
@@ -556,13 +553,7 @@ impl Store {
         if self.by_name.contains_key(&data.name) {
             return false;
         }
-        let seq = self.insert(Secret {
-            data,
-            running: None,
-            attempts: 0,
-            history: Vec::new(),
-            cancels: Vec::new(),
-        });
+        let seq = self.insert(Secret::new(data, Vec::new()));
         self.touch(seq);
         true
     }
@@ -1029,19 +1020,9 @@ impl Store {
         let version_id = req.client_request_token.clone().unwrap_or_else(new_uuid);
         let immediate = req.rotate_immediately.unwrap_or(true);
         let mut record = RotationRecord {
-            id: rotation_id,
-            version_id: version_id.clone(),
-            lambda_arn: lambda,
             client_request_token: req.client_request_token,
             immediate,
-            started: now,
-            finished: None,
-            steps: Vec::new(),
-            outcome: RotationOutcome::InProgress,
-            message: None,
-            seeded: false,
-            service_retry: false,
-            fail_at: None,
+            ..RotationRecord::new(rotation_id, version_id.clone(), lambda, now)
         };
         let out = response(s, &version_id);
         if !immediate {
@@ -1215,19 +1196,9 @@ impl Store {
         let version_id = last.version_id.clone();
         s.attempts += 1;
         let record = RotationRecord {
-            id: rotation_id,
-            version_id,
-            lambda_arn: lambda,
-            client_request_token: None,
-            immediate: true,
-            started: now,
-            finished: None,
-            steps: Vec::new(),
-            outcome: RotationOutcome::InProgress,
-            message: None,
-            seeded: false,
             service_retry: true,
             fail_at: behaviour.fails_at(s.attempts),
+            ..RotationRecord::new(rotation_id, version_id, lambda, now)
         };
         s.running = Some(rotation_id);
         push_history(s, record);
@@ -1614,13 +1585,7 @@ impl Store {
                 ),
             );
         }
-        let seq = self.insert(Secret {
-            data,
-            running: None,
-            attempts: 0,
-            history: Vec::new(),
-            cancels: Vec::new(),
-        });
+        let seq = self.insert(Secret::new(data, Vec::new()));
         self.touch(seq);
         Ok(out.done())
     }

@@ -173,15 +173,16 @@ async fn put(t: &Target, name: &str, version: &str, stages: &[&str]) {
         .unwrap();
 }
 
-/// RotateSecret with the target's working Lambda and a 30-day schedule.
-async fn rotate(
+/// RotateSecret with rotation Lambda `lambda` and a 30-day schedule.
+async fn rotate_by(
     t: &Target,
     name: &str,
+    lambda: &str,
     token: &str,
 ) -> Result<sm::operation::rotate_secret::RotateSecretOutput, String> {
     t.sm.rotate_secret()
         .secret_id(name)
-        .rotation_lambda_arn(&t.lambda)
+        .rotation_lambda_arn(lambda)
         .rotation_rules(rules())
         .client_request_token(token)
         .send()
@@ -189,20 +190,51 @@ async fn rotate(
         .map_err(|e| format!("{}: {}", e.code().unwrap_or("?"), e.message().unwrap_or("")))
 }
 
-/// A secret with rotation configured and on (RotateSecret with
-/// RotateImmediately=false), and a leftover AWSPENDING on `V2` while `V1`
-/// holds AWSCURRENT: a rotation that failed.
-async fn failed_rotation(t: &Target, name: &str) {
-    create(t, name).await;
+/// RotateSecret with the target's working Lambda and a 30-day schedule.
+async fn rotate(
+    t: &Target,
+    name: &str,
+    token: &str,
+) -> Result<sm::operation::rotate_secret::RotateSecretOutput, String> {
+    rotate_by(t, name, &t.lambda, token).await
+}
+
+/// RotateSecret with RotateImmediately=false: rotation configured (the
+/// working Lambda, a 30-day schedule) and on, nothing rotated.
+async fn rotate_later(
+    t: &Target,
+    name: &str,
+    token: &str,
+) -> sm::operation::rotate_secret::RotateSecretOutput {
     t.sm.rotate_secret()
         .secret_id(name)
         .rotation_lambda_arn(&t.lambda)
         .rotation_rules(rules())
         .rotate_immediately(false)
-        .client_request_token(V0)
+        .client_request_token(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Removes AWSPENDING from `version` (the first half of the dashboard's
+/// "Retry rotation", and its "Clear pending version").
+async fn clear_pending(t: &Target, name: &str, version: &str) {
+    t.sm.update_secret_version_stage()
+        .secret_id(name)
+        .version_stage(PENDING)
+        .remove_from_version_id(version)
         .send()
         .await
         .unwrap();
+}
+
+/// A secret with rotation configured and on (RotateSecret with
+/// RotateImmediately=false), and a leftover AWSPENDING on `V2` while `V1`
+/// holds AWSCURRENT: a rotation that failed.
+async fn failed_rotation(t: &Target, name: &str) {
+    create(t, name).await;
+    rotate_later(t, name, V0).await;
     put(t, name, V2, &[PENDING]).await;
     let l = labelled(&labels(&t.sm, name).await);
     assert_eq!(holder(&l, CURRENT).as_deref(), Some(V1));
@@ -462,13 +494,7 @@ pub(super) async fn a_version_left_without_labels_is_deprecated(t: &Target) {
 pub(super) async fn removing_awspending_lets_rotation_start_again(t: &Target) {
     let name = "contract/retry/after-clean-up";
     failed_rotation(t, name).await;
-    t.sm.update_secret_version_stage()
-        .secret_id(name)
-        .version_stage(PENDING)
-        .remove_from_version_id(V2)
-        .send()
-        .await
-        .unwrap();
+    clear_pending(t, name, V2).await;
     let l = labelled(&labels(&t.sm, name).await);
     assert!(
         !l.contains_key(V2),
@@ -494,23 +520,8 @@ pub(super) async fn rotate_later_turns_rotation_back_on_without_moving_awscurren
         .send()
         .await
         .unwrap();
-    t.sm.update_secret_version_stage()
-        .secret_id(name)
-        .version_stage(PENDING)
-        .remove_from_version_id(V2)
-        .send()
-        .await
-        .unwrap();
-    let r =
-        t.sm.rotate_secret()
-            .secret_id(name)
-            .rotation_lambda_arn(&t.lambda)
-            .rotation_rules(rules())
-            .rotate_immediately(false)
-            .client_request_token(V4)
-            .send()
-            .await
-            .unwrap();
+    clear_pending(t, name, V2).await;
+    let r = rotate_later(t, name, V4).await;
     assert!(r.version_id().is_some());
     let d = t.sm.describe_secret().secret_id(name).send().await.unwrap();
     assert_eq!(d.rotation_enabled(), Some(true), "rotation is on again");
@@ -938,15 +949,7 @@ pub(super) async fn describe_secret_reports_what_the_dashboard_reads(t: &Target)
             .send()
             .await
             .unwrap();
-    t.sm.rotate_secret()
-        .secret_id(name)
-        .rotation_lambda_arn(&t.lambda)
-        .rotation_rules(rules())
-        .rotate_immediately(false)
-        .client_request_token(V0)
-        .send()
-        .await
-        .unwrap();
+    rotate_later(t, name, V0).await;
     let d = t.sm.describe_secret().secret_id(name).send().await.unwrap();
     assert_eq!(d.arn(), made.arn());
     assert!(d.arn().unwrap().starts_with(&format!(
@@ -1147,12 +1150,7 @@ pub(super) async fn cloudtrail_pages_rotation_events_with_the_failure(t: &Target
     }
     let name = "contract/trail/db";
     let arn = create(t, name).await;
-    t.sm.rotate_secret()
-        .secret_id(name)
-        .rotation_lambda_arn(t.demo_lambda(LambdaBehaviour::FailTest))
-        .rotation_rules(rules())
-        .client_request_token(V3)
-        .send()
+    rotate_by(t, name, &t.demo_lambda(LambdaBehaviour::FailTest), V3)
         .await
         .unwrap();
     let events = eventually("RotationFailed is on the trail", || async {
@@ -1298,12 +1296,7 @@ pub(super) async fn secrets_manager_retries_a_failed_rotation_itself(t: &Target)
     // A Lambda that fails once: Secrets Manager's retry promotes the version.
     let flaky = "contract/retries/flaky";
     let arn = create(t, flaky).await;
-    t.sm.rotate_secret()
-        .secret_id(flaky)
-        .rotation_lambda_arn(t.demo_lambda(LambdaBehaviour::Flaky))
-        .rotation_rules(rules())
-        .client_request_token(V3)
-        .send()
+    rotate_by(t, flaky, &t.demo_lambda(LambdaBehaviour::Flaky), V3)
         .await
         .unwrap();
     rotation_finishes(t, flaky, V3, V1).await;
@@ -1321,12 +1314,7 @@ pub(super) async fn secrets_manager_retries_a_failed_rotation_itself(t: &Target)
     // same version holding AWSPENDING all along.
     let broken = "contract/retries/broken";
     let arn = create(t, broken).await;
-    t.sm.rotate_secret()
-        .secret_id(broken)
-        .rotation_lambda_arn(t.demo_lambda(LambdaBehaviour::FailFinish))
-        .rotation_rules(rules())
-        .client_request_token(V3)
-        .send()
+    rotate_by(t, broken, &t.demo_lambda(LambdaBehaviour::FailFinish), V3)
         .await
         .unwrap();
     let attempts = 1 + t.service_retries as usize;
@@ -1349,14 +1337,14 @@ pub(super) async fn secrets_manager_retries_a_failed_rotation_itself(t: &Target)
     // A cancelled rotation is not retried.
     let cancelled = "contract/retries/cancelled";
     let arn = create(t, cancelled).await;
-    t.sm.rotate_secret()
-        .secret_id(cancelled)
-        .rotation_lambda_arn(t.demo_lambda(LambdaBehaviour::FailCreate))
-        .rotation_rules(rules())
-        .client_request_token(V3)
-        .send()
-        .await
-        .unwrap();
+    rotate_by(
+        t,
+        cancelled,
+        &t.demo_lambda(LambdaBehaviour::FailCreate),
+        V3,
+    )
+    .await
+    .unwrap();
     eventually("the rotation failed", || async {
         (count(&trail_of(t, &arn).await, "RotationFailed") == 1).then_some(())
     })
