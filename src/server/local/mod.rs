@@ -16,7 +16,11 @@
 //! - `POST /__secretscope/down` with `{"down": bool}`: every protocol request
 //!   then gets 503 ServiceUnavailable;
 //! - `GET /__secretscope/plan`: the seed's [`seed::PlannedSecret`] list;
-//! - `GET /__secretscope/rotations?secret_id=ID`: the rotation records of a secret.
+//! - `GET /__secretscope/rotations?secret_id=ID`: the rotation records of a secret;
+//! - `POST /__secretscope/service-retries` with a [`ServiceRetries`] JSON body
+//!   (`{"delay_ms": 200, "retries": 2}`, either optional), `GET` to read it:
+//!   how Secrets Manager retries a failed rotation (default: 3 times, an hour
+//!   apart, see `LocalOptions::service_retry_delay`).
 
 pub mod cloudtrail;
 pub mod faults;
@@ -115,8 +119,7 @@ pub(crate) struct Inner {
     store: RwLock<Store>,
     pub(crate) clock: Clock,
     pub(crate) rotation_step: Duration,
-    pub(crate) service_retry_delay: Duration,
-    pub(crate) service_retries: u32,
+    service_retries: Mutex<ServiceRetries>,
     faults: Mutex<Faults>,
     /// Seeded from the seed, so a sequence of requests meets the same faults
     /// on every run.
@@ -125,7 +128,22 @@ pub(crate) struct Inner {
     plan: Vec<PlannedSecret>,
 }
 
+/// How Secrets Manager retries a failed rotation here: `retries` times,
+/// each `delay_ms` after the failure before it (see `rotation::run`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ServiceRetries {
+    pub delay_ms: u64,
+    pub retries: u32,
+}
+
 impl Inner {
+    pub(crate) fn service_retries(&self) -> ServiceRetries {
+        *self
+            .service_retries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
     fn store(&self) -> RwLockReadGuard<'_, Store> {
         self.store.read().unwrap_or_else(|e| e.into_inner())
     }
@@ -226,8 +244,10 @@ impl LocalEndpoint {
                     started: Instant::now(),
                 },
                 rotation_step: opts.rotation_step,
-                service_retry_delay: opts.service_retry_delay,
-                service_retries: opts.service_retries,
+                service_retries: Mutex::new(ServiceRetries {
+                    delay_ms: opts.service_retry_delay.as_millis() as u64,
+                    retries: opts.service_retries,
+                }),
                 faults: Mutex::new(clamp_faults(opts.faults)),
                 fault_rng: Mutex::new(rand::SeedableRng::seed_from_u64(opts.seed ^ 0xfa17)),
                 down: AtomicBool::new(false),
@@ -254,6 +274,10 @@ impl LocalEndpoint {
             .route("/__secretscope/down", post(down_handler))
             .route("/__secretscope/plan", get(plan_handler))
             .route("/__secretscope/rotations", get(rotations_handler))
+            .route(
+                "/__secretscope/service-retries",
+                post(service_retries_handler).get(get_service_retries_handler),
+            )
             .with_state(self.inner.clone())
             .layer(axum::middleware::from_fn(json_posts_only))
     }
@@ -265,6 +289,20 @@ impl LocalEndpoint {
 
     pub fn faults(&self) -> Faults {
         *self.inner.faults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Change how Secrets Manager retries failed rotations (from the next
+    /// wait on).
+    pub fn set_service_retries(&self, r: ServiceRetries) {
+        *self
+            .inner
+            .service_retries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = r;
+    }
+
+    pub fn service_retries(&self) -> ServiceRetries {
+        self.inner.service_retries()
     }
 
     /// While down, every protocol request gets 503 ServiceUnavailable.
@@ -457,6 +495,36 @@ async fn down_handler(State(inner): State<Arc<Inner>>, body: Bytes) -> Response 
         }
         Err(e) => json_response(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
     }
+}
+
+/// `POST /__secretscope/service-retries` `{"delay_ms": 200, "retries": 2}`
+/// (either may be left out and stays as it was).
+#[derive(serde::Deserialize)]
+struct ServiceRetriesReq {
+    delay_ms: Option<u64>,
+    retries: Option<u32>,
+}
+
+async fn service_retries_handler(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
+    let req: ServiceRetriesReq = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return json_response(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
+    };
+    let now = {
+        let mut r = inner
+            .service_retries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        r.delay_ms = req.delay_ms.unwrap_or(r.delay_ms);
+        r.retries = req.retries.unwrap_or(r.retries);
+        *r
+    };
+    tracing::info!(?now, "demo endpoint service retries changed");
+    json_response(StatusCode::OK, json!(now))
+}
+
+async fn get_service_retries_handler(State(inner): State<Arc<Inner>>) -> Response {
+    json_response(StatusCode::OK, json!(inner.service_retries()))
 }
 
 async fn plan_handler(State(inner): State<Arc<Inner>>) -> Response {

@@ -25,8 +25,10 @@
 //!
 //! "If any rotation step fails, Secrets Manager retries the entire rotation
 //! process multiple times." (user guide): after a failure [`run`] waits
-//! `service_retry_delay` and plays the same rotation again (same version),
-//! up to `service_retries` times, while nobody has touched the secret since
+//! [`ServiceRetries::delay_ms`](super::ServiceRetries) and plays the same
+//! rotation again (same version), up to `retries` times (set at start by
+//! `LocalOptions::service_retry_delay` and `service_retries`, later by
+//! `POST /__secretscope/service-retries`), while nobody has touched the secret since
 //! (see `Store::service_retry`). Each rotation leaves a [`RotationRecord`]
 //! on its secret (steps, times, outcome), from which CloudTrail-like events
 //! are served.
@@ -259,18 +261,22 @@ pub(crate) fn failure_message(
 }
 
 /// Plays rotation `rotation_id` on secret `seq` (see [`play`]); when it
-/// fails, Secrets Manager's own retries follow: up to `service_retries`
-/// times, each `service_retry_delay` after the failure before it, the same
-/// rotation again, as long as nobody changed the secret in between.
+/// fails, Secrets Manager's own retries follow: up to `retries` times, each
+/// `delay_ms` after the failure before it (as [`super::ServiceRetries`]
+/// says when the failure happens), the same rotation again, as long as
+/// nobody changed the secret in between.
 pub(crate) async fn run(inner: Arc<Inner>, seq: u32, rotation_id: u64) {
     let mut rotation_id = rotation_id;
-    for retry in 0..=inner.service_retries {
+    let mut retried = 0;
+    loop {
         play(&inner, seq, rotation_id).await;
         let failed = inner.store().outcome(seq, rotation_id) == Some(RotationOutcome::Failed);
-        if !failed || retry == inner.service_retries {
+        let how = inner.service_retries();
+        if !failed || retried >= how.retries {
             return;
         }
-        tokio::time::sleep(inner.service_retry_delay).await;
+        retried += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(how.delay_ms)).await;
         let now = inner.clock.now_ms();
         match inner.store_mut().service_retry(seq, rotation_id, now) {
             Some(id) => rotation_id = id,

@@ -1477,6 +1477,30 @@ async fn control_routes_and_unknown_operations() {
     assert_eq!(status, 400);
     call("POST", "/__secretscope/faults", None, "{}").await;
 
+    // How Secrets Manager retries failed rotations: an hour apart by default.
+    let (status, _, retries) = call("GET", "/__secretscope/service-retries", None, "").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        retries,
+        serde_json::json!({"delay_ms": 3_600_000, "retries": 3})
+    );
+    let (status, _, retries) = call(
+        "POST",
+        "/__secretscope/service-retries",
+        None,
+        r#"{"delay_ms": 50}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(retries, serde_json::json!({"delay_ms": 50, "retries": 3}));
+    assert_eq!(
+        ep.service_retries(),
+        crate::server::local::ServiceRetries {
+            delay_ms: 50,
+            retries: 3
+        }
+    );
+
     // A control POST that does not say JSON (what a web page can send
     // cross-origin without a preflight) is refused and changes nothing.
     for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
