@@ -253,7 +253,9 @@ fn replica_of(d: &SecretData, from: &str, r: &Replica) -> SecretData {
         .clone()
         .filter(|k| !k.starts_with("alias/aws/"));
     copy.last_accessed = r.last_accessed;
-    copy.resource_policy = None;
+    // "Secrets Manager replicates the encrypted secret data and metadata
+    // such as tags and resource policies across the specified Regions."
+    // (user guide, "Replicate a secret to other Regions"): the policy stays.
     copy
 }
 
@@ -797,6 +799,8 @@ mod tests {
             assert_eq!(c.data.arn.replace(":eu-west-1:", ":us-east-1:"), p.data.arn);
             assert_eq!(c.data.primary_region.as_deref(), Some("us-east-1"));
             assert!(c.data.replication.is_empty());
+            assert_eq!(c.data.resource_policy, p.data.resource_policy);
+            assert_eq!(c.data.tags, p.data.tags);
         }
     }
 }
