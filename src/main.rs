@@ -1163,6 +1163,9 @@ async fn action_command(
         Err(e) => {
             tracing::info!(kind = ?e.kind, detail = %e.detail, "{kind} of {id} failed");
             eprintln!("error: {}", e.user);
+            if e.user.contains("Use Retry rotation") {
+                eprintln!("hint: secretscope retry-rotation {name} (add --wait to follow it)");
+            }
             if e.kind == ErrorKind::InvalidInput {
                 ExitCode::from(2)
             } else {

@@ -565,7 +565,7 @@ fn clear_effects(s: &Secret, p: &super::Version, text: &str, now: Timestamp) -> 
         .map(|f| {
             format!(
                 ", left by a rotation that failed ({})",
-                f.headline().to_lowercase()
+                f.headline_in_sentence()
             )
         })
         .unwrap_or_default();

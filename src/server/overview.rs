@@ -611,8 +611,12 @@ mod tests {
         assert_eq!(f.at.secs(), start + 60);
         assert!(o.rows[1..].iter().all(|r| r.failure.is_none()));
         // Only an older failure: nothing belongs to the current rotation.
-        attach_failures(&mut o.rows, &events[1..]);
-        assert!(o.rows[0].failure.is_none());
+        let mut fresh = build_oncall(&v, &HealthConfig::default());
+        attach_failures(&mut fresh.rows, &events[1..]);
+        assert!(fresh.rows[0].failure.is_none());
+        // The step and the attempts since the last success come with it.
+        let f = o.rows[0].failure.as_ref().unwrap();
+        assert_eq!((f.step, f.attempt >= 1), (None, true));
     }
 
     #[test]

@@ -221,7 +221,35 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
         "{body}"
     );
 
-    // Fixed: the next rotation runs an `-ok-` Lambda.
+    // Fixed: the next rotation runs an `-ok-` Lambda. The failed attempt's
+    // AWSPENDING is removed first, as Retry rotation does: RotateSecret
+    // refuses while it is there (API reference: "any later invocation of
+    // RotateSecret assumes that a previous rotation request is still in
+    // progress and returns an error").
+    let versions = client
+        .list_secret_version_ids()
+        .secret_id(NAME)
+        .send()
+        .await
+        .unwrap();
+    let pending = versions
+        .versions()
+        .iter()
+        .find(|v| {
+            let stages = v.version_stages();
+            stages.iter().any(|l| l == "AWSPENDING") && !stages.iter().any(|l| l == "AWSCURRENT")
+        })
+        .and_then(|v| v.version_id())
+        .expect("the failed attempt left AWSPENDING")
+        .to_string();
+    client
+        .update_secret_version_stage()
+        .secret_id(NAME)
+        .version_stage("AWSPENDING")
+        .remove_from_version_id(&pending)
+        .send()
+        .await
+        .unwrap();
     let ok = seed::lambda_arn("us-east-1", "123456789012", LambdaBehaviour::Ok, "orders");
     client
         .rotate_secret()
