@@ -3,8 +3,8 @@
 
 use crate::server::local::seed::{self, PlannedSecret, SeedSecret};
 use crate::server::local::{
-    spawn, Faults, LocalEndpoint, LocalOptions, RotationOutcome, RotationRecord, RunningEndpoint,
-    Scenario,
+    spawn, Faults, LambdaBehaviour, LocalEndpoint, LocalOptions, RotationOutcome, RotationRecord,
+    RunningEndpoint, Scenario,
 };
 use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
@@ -692,7 +692,7 @@ async fn a_broken_lambda_leaves_awspending_stuck() {
     let p = pick(&plan, |p| p.scenario == Scenario::RotationFailed);
     assert_eq!(
         p.lambda_behaviour,
-        Some(crate::server::local::LambdaBehaviour::Broken),
+        Some(LambdaBehaviour::Broken),
         "the first failed rotation of the seed is broken at setSecret"
     );
     let before = stages(&c, &p.name).await;
@@ -760,7 +760,9 @@ async fn a_flaky_lambda_fails_then_succeeds() {
     let ep = start(300).await;
     let c = client(&ep).await;
     let plan = ep.endpoint.plan();
-    let p = pick(&plan, |p| p.scenario == Scenario::RotationFlaky);
+    let p = pick(&plan, |p| {
+        p.scenario == Scenario::RotationFlaky && p.lambda_behaviour == Some(LambdaBehaviour::Flaky)
+    });
     let current = holder(&stages(&c, &p.name).await, "AWSCURRENT").unwrap();
 
     clear_pending(&c, &p.name).await;
@@ -784,6 +786,28 @@ async fn a_flaky_lambda_fails_then_succeeds() {
     assert_eq!(holder(&after, "AWSCURRENT").as_deref(), retry.version_id());
     assert_eq!(holder(&after, "AWSPREVIOUS"), Some(current));
     assert_eq!(holder(&after, "AWSPENDING"), None);
+}
+
+#[tokio::test]
+async fn a_rotation_whose_lambda_was_fixed_succeeds_once_pending_is_cleared() {
+    let ep = start(300).await;
+    let c = client(&ep).await;
+    let plan = ep.endpoint.plan();
+    // Stuck after a timeout; its Lambda works now.
+    let p = pick(&plan, |p| {
+        p.scenario == Scenario::RotationFlaky && p.lambda_behaviour == Some(LambdaBehaviour::Ok)
+    });
+    assert!(holder(&stages(&c, &p.name).await, "AWSPENDING").is_some());
+    clear_pending(&c, &p.name).await;
+    let rotated = c.rotate_secret().secret_id(&p.name).send().await.unwrap();
+    assert_eq!(
+        finished_rotation(&ep.endpoint, &p.name).await.outcome,
+        RotationOutcome::Succeeded
+    );
+    assert_eq!(
+        holder(&stages(&c, &p.name).await, "AWSCURRENT").as_deref(),
+        rotated.version_id()
+    );
 }
 
 #[tokio::test]

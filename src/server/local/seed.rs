@@ -35,7 +35,9 @@ pub enum Scenario {
     /// ([`FAILING_IN_TURN`]: `broken` at setSecret, then `failcreate`,
     /// `failtest`, `failfinish`).
     RotationFailed,
-    /// AWSPENDING stuck; the Lambda is `flaky`: the next attempt fails, the one after succeeds.
+    /// AWSPENDING stuck after a Lambda timed out. Dealt in turn: the Lambda
+    /// is `flaky` (the next attempt fails, the one after succeeds), or it
+    /// was fixed since and is `ok` (the next attempt succeeds).
     RotationFlaky,
     /// Rotation on, but NextRotationDate is days in the past.
     Overdue,
@@ -443,6 +445,7 @@ pub fn generate(n: usize, seed: u64, now: i64, account: &str, region: &str) -> V
         suffixes: HashMap::new(),
         kms_pool,
         failed_dealt: 0,
+        flaky_dealt: 0,
     };
     let mut hostile_seen = 0usize;
     let mut out = Vec::with_capacity(n);
@@ -500,6 +503,9 @@ struct Gen {
     /// RotationFailed secrets made so far (deals [`FAILING_IN_TURN`]
     /// without drawing from the generator, so names stay as they were).
     failed_dealt: usize,
+    /// RotationFlaky secrets made so far (every second one's Lambda is
+    /// fixed: `ok`), dealt the same way.
+    flaky_dealt: usize,
 }
 
 struct Identity {
@@ -951,7 +957,12 @@ impl Gen {
                     self.failed_dealt += 1;
                     FAILING_IN_TURN[(self.failed_dealt - 1) % FAILING_IN_TURN.len()]
                 } else {
-                    LambdaBehaviour::Flaky
+                    self.flaky_dealt += 1;
+                    if self.flaky_dealt.is_multiple_of(2) {
+                        LambdaBehaviour::Ok
+                    } else {
+                        LambdaBehaviour::Flaky
+                    }
                 };
                 let failed_at = self.between(now - 10 * DAY, now - 2 * HOUR);
                 rotation_enabled = true;
