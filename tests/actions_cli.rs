@@ -416,7 +416,10 @@ fn rotate_wait_follows_the_rotation_to_its_end() {
         "called RotateSecret (RotateImmediately=true)".to_string(),
         "rotation followed: The rotation failed".to_string(),
     ] {
-        assert!(retries.iter().any(|r| r.contains(&said)), "{said}: {retries:#?}");
+        assert!(
+            retries.iter().any(|r| r.contains(&said)),
+            "{said}: {retries:#?}"
+        );
     }
     // How each ended is on the audit trail.
     let records = env.audit("secret.rotate");
