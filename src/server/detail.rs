@@ -222,7 +222,15 @@ fn keep(state: &AppState, fresh: Secret, live: Live) -> (Arc<Secret>, Arc<Live>)
     state
         .inventory
         .update_secrets(|s| (s.arn == replacement.arn).then(|| (*replacement).clone()));
-    (fresh, live)
+    // The snapshot's copy carries what the inventory knows besides AWS's
+    // answer (a failure seen for its pending rotation).
+    let kept = state
+        .inventory
+        .snapshot()
+        .arc_by_arn(&fresh.arn)
+        .filter(|s| s.versions == fresh.versions)
+        .cloned();
+    (kept.unwrap_or(fresh), live)
 }
 
 pub async fn detail(

@@ -670,6 +670,23 @@ async fn a_failed_rotation_is_followed_to_its_failure_and_a_retry_to_promotion()
         "{f:?}"
     );
     assert!(f.as_ref().is_some_and(|f| f.attempt >= 2), "{f:?}");
+    // The retry's dialog says what left the version there.
+    let (plan, _) = actions::preview(
+        &state,
+        &operator(),
+        &flaky.name,
+        ActionKind::RetryRotation,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(
+        plan.effects[0].contains(&format!("version {first}"))
+            && plan.effects[0]
+                .contains("left by a rotation that failed (retry failed at setSecret"),
+        "{:?}",
+        plan.effects
+    );
     let failures = rotate_records(&s, &flaky.name, Some(Outcome::Failed)).await;
     assert!(
         failures.is_empty(),
