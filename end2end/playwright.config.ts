@@ -46,6 +46,9 @@ export default defineConfig({
     url: `${baseURL}/readyz`,
     timeout: 120_000,
     reuseExistingServer: false,
+    // The specs act as one operator many times a minute on a fast machine;
+    // the per-user action limit has its own test (server/aws/tests/actions.rs).
+    env: { ...(process.env as Record<string, string>), SECRETSCOPE_ACTIONS_PER_USER_PER_MINUTE: "1000" },
     stdout: "pipe",
     stderr: "pipe",
   },
