@@ -112,35 +112,10 @@ pub struct OncallRow {
     /// The last successful rotation (LastRotatedDate).
     pub last_success: Option<Timestamp>,
     /// From CloudTrail, when it is on: the last RotationFailed event.
-    pub failure: Option<FailureNote>,
+    pub failure: Option<crate::domain::rotation_failure::RotationFailure>,
     /// What this user may do about it (none without the operator role).
     #[serde(default)]
     pub actions: Vec<crate::api::ActionOffer>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FailureNote {
-    pub at: Timestamp,
-    pub message: Option<String>,
-    /// The Lambda step that failed, when the message names it.
-    #[serde(default)]
-    pub step: Option<crate::domain::rotation_failure::RotationStep>,
-    /// Failed attempts since the last success (2 and up: retries failed too).
-    #[serde(default)]
-    pub attempt: u32,
-}
-
-impl FailureNote {
-    /// "Rotation failed at setSecret" / "Retry failed at setSecret, attempt 2".
-    pub fn headline(&self) -> String {
-        crate::domain::rotation_failure::RotationFailure {
-            at: self.at,
-            step: self.step,
-            attempt: self.attempt.max(1),
-            message: None,
-        }
-        .headline()
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -131,6 +131,17 @@ pub struct RotationFailure {
 }
 
 impl RotationFailure {
+    /// A RotationFailed event as data: its time, its message and the step
+    /// the message names, as attempt `attempt`.
+    pub fn from_event(e: &RotationEvent, attempt: u32) -> RotationFailure {
+        RotationFailure {
+            at: e.at,
+            step: e.message.as_deref().and_then(RotationStep::in_message),
+            attempt,
+            message: e.message.clone(),
+        }
+    }
+
     /// The headline inside a sentence: "retry failed at setSecret, attempt 2".
     pub fn headline_in_sentence(&self) -> String {
         let h = self.headline();
@@ -177,29 +188,35 @@ impl RotationFailure {
 /// since the last successful rotation. `events` may hold other secrets'.
 pub fn failure_of(secret: &Secret, events: &[RotationEvent]) -> Option<RotationFailure> {
     let failed = super::rotation_history::current_failure(secret, events)?;
-    let mine = |e: &&RotationEvent| e.secret_arn == *secret.arn;
     let last_success = events
         .iter()
-        .filter(mine)
-        .filter(|e| e.is(RotationEventKind::Succeeded))
+        .filter(|e| e.secret_arn == *secret.arn && e.is(RotationEventKind::Succeeded))
         .map(|e| e.at)
         .max()
         .into_iter()
         .chain(secret.last_rotated)
         .max();
-    let attempt = events
+    Some(RotationFailure::from_event(
+        failed,
+        failed_attempts(events, &secret.arn, last_success),
+    ))
+}
+
+/// How many RotationFailed events of `arn` in `events` came after
+/// `last_success` (all of them without one); at least 1, for the failure
+/// being counted.
+pub fn failed_attempts(
+    events: &[RotationEvent],
+    arn: &str,
+    last_success: Option<Timestamp>,
+) -> u32 {
+    let n = events
         .iter()
-        .filter(mine)
-        .filter(|e| e.is(RotationEventKind::Failed))
+        .filter(|e| e.secret_arn == arn && e.is(RotationEventKind::Failed))
         .filter(|e| last_success.is_none_or(|t| e.at > t))
         .count()
         .max(1);
-    Some(RotationFailure {
-        at: failed.at,
-        step: failed.message.as_deref().and_then(RotationStep::in_message),
-        attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
-        message: failed.message.clone(),
-    })
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

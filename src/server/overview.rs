@@ -6,14 +6,13 @@
 use super::health::{Alarm, HealthView};
 use super::AppState;
 use crate::api::{
-    Bucket, Count, Day, FailureNote, GroupCount, HealthCount, Oncall, OncallRow, Overview,
-    RuleCount,
+    Bucket, Count, Day, GroupCount, HealthCount, Oncall, OncallRow, Overview, RuleCount,
 };
 use crate::domain::health::{self, RuleId, Severity, Summary};
 use crate::domain::owner::owner_of;
 use crate::domain::query::{Expr, Term, Value};
-use crate::domain::rotation_failure::RotationStep;
-use crate::domain::rotation_history::{failure_since, RotationEvent, RotationEventKind};
+use crate::domain::rotation_failure::{failed_attempts, RotationFailure};
+use crate::domain::rotation_history::{failure_since, RotationEvent};
 use crate::domain::{Secret, Timestamp};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -335,19 +334,9 @@ pub fn attach_failures(rows: &mut [OncallRow], events: &[RotationEvent]) {
             row.last_success
         }
         .unwrap_or(Timestamp::new(0));
-        let attempt = evs
-            .iter()
-            .filter(|e| e.kind == RotationEventKind::Failed)
-            .filter(|e| row.last_success.is_none_or(|t| e.at > t))
-            .count()
-            .max(1);
         if let Some(e) = failure_since(evs, since) {
-            row.failure = Some(FailureNote {
-                at: e.at,
-                message: e.message.clone(),
-                step: e.message.as_deref().and_then(RotationStep::in_message),
-                attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
-            });
+            let attempt = failed_attempts(evs, &row.arn, row.last_success);
+            row.failure = Some(RotationFailure::from_event(e, attempt));
         }
     }
 }
@@ -429,12 +418,7 @@ fn oncall_row(
         pending_version: pending.map(|v| v.id.to_string()),
         pending_created: pending.and_then(|v| v.created),
         last_success: s.last_rotated,
-        failure: s.seen_failure().map(|f| FailureNote {
-            at: f.at,
-            message: f.message.clone(),
-            step: f.step,
-            attempt: f.attempt,
-        }),
+        failure: s.seen_failure().cloned(),
         actions: Vec::new(),
     })
 }

@@ -281,16 +281,19 @@ impl Inventory {
     /// each to its secret while it applies. Returns true when a secret in
     /// the snapshot changed.
     pub fn note_failures(&self, seen: Vec<(Arc<str>, RotationFailure)>) -> bool {
-        if seen.is_empty() {
-            return false;
-        }
         {
             let mut book = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+            let mut learned = false;
             for (arn, f) in seen {
-                let newer = book.get(&arn).is_none_or(|old| **old != f);
-                if newer {
+                if book.get(&arn).is_none_or(|old| **old != f) {
                     book.insert(arn, Arc::new(f));
+                    learned = true;
                 }
+            }
+            // Nothing new: the snapshot already carries what the book holds
+            // (every publish and update attaches it), so no pass over it.
+            if !learned {
+                return false;
             }
             if book.len() > KEEP_FAILURES {
                 let mut by_age: Vec<_> = book.iter().map(|(k, v)| (v.at, k.clone())).collect();

@@ -226,20 +226,9 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
     // refuses while it is there (API reference: "any later invocation of
     // RotateSecret assumes that a previous rotation request is still in
     // progress and returns an error").
-    let versions = client
-        .list_secret_version_ids()
-        .secret_id(NAME)
-        .send()
+    let pending = super::stuck_version(client, NAME)
         .await
-        .unwrap();
-    let pending = versions
-        .versions()
-        .iter()
-        .find(|v| {
-            let stages = v.version_stages();
-            stages.iter().any(|l| l == "AWSPENDING") && !stages.iter().any(|l| l == "AWSCURRENT")
-        })
-        .and_then(|v| v.version_id())
+        .version_id()
         .expect("the failed attempt left AWSPENDING")
         .to_string();
     client

@@ -269,20 +269,7 @@ async fn seeded_failed_rotations_have_their_failure_on_record() {
         );
         let history = t.history(&p.name, since).await.unwrap();
         // The failure belongs to the version AWSPENDING is stuck on.
-        let versions = c
-            .list_secret_version_ids()
-            .secret_id(&p.name)
-            .send()
-            .await
-            .unwrap();
-        let pending = versions
-            .versions()
-            .iter()
-            .find(|v| {
-                v.version_stages().iter().any(|s| s == "AWSPENDING")
-                    && !v.version_stages().iter().any(|s| s == "AWSCURRENT")
-            })
-            .expect("a stuck AWSPENDING version");
+        let pending = super::stuck_version(&c, &p.name).await;
         let created = Timestamp::new(pending.created_date().unwrap().secs());
         let f = failure_since(&history, created)
             .unwrap_or_else(|| panic!("{}: no failure since {created:?} in {history:?}", p.name));

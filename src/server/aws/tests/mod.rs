@@ -23,6 +23,29 @@ use crate::server::aws::{build_client, Source};
 use crate::server::config::AwsSettings;
 use crate::server::inventory::ListStats;
 
+/// The version of `name` that holds AWSPENDING without AWSCURRENT (a stuck
+/// or failed rotation's), as ListSecretVersionIds lists it.
+pub(super) async fn stuck_version(
+    c: &aws_sdk_secretsmanager::Client,
+    name: &str,
+) -> aws_sdk_secretsmanager::types::SecretVersionsListEntry {
+    let versions = c
+        .list_secret_version_ids()
+        .secret_id(name)
+        .send()
+        .await
+        .unwrap();
+    versions
+        .versions()
+        .iter()
+        .find(|v| {
+            let stages = v.version_stages();
+            stages.iter().any(|l| l == "AWSPENDING") && !stages.iter().any(|l| l == "AWSCURRENT")
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("{name} has no stuck AWSPENDING version"))
+}
+
 pub(super) async fn source_for(url: &str, max_attempts: u32) -> Source {
     build_client(&AwsSettings {
         endpoint_url: Some(url.to_string()),

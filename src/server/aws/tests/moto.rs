@@ -23,7 +23,7 @@ use crate::server::config::{Config, SyncSettings};
 use crate::server::detail::reread;
 use crate::server::error::ErrorKind;
 use crate::server::inventory::Inventory;
-use crate::server::local::conformance::moto::{start as start_moto, Moto};
+use crate::server::local::conformance::moto::{new_version, start as start_moto, Moto};
 use crate::server::AppState;
 use aws_sdk_secretsmanager::types::Tag;
 use aws_sdk_secretsmanager::Client;
@@ -240,16 +240,7 @@ async fn two_versions(c: &Client, name: &str) {
         .send()
         .await
         .unwrap();
-    // The second version as AWS makes it (PutSecretValue without
-    // VersionStages moves AWSCURRENT to it), not by moto's RotateSecret
-    // without a Lambda, which AWS would refuse.
-    c.put_secret_value()
-        .secret_id(name)
-        .secret_string("placeholder-2")
-        .client_request_token(V2)
-        .send()
-        .await
-        .unwrap();
+    new_version(c, name, V2).await;
     let (deleted, stages) = described(c, name).await;
     assert!(!deleted);
     assert_eq!(

@@ -144,3 +144,18 @@ impl Moto {
             .to_string()
     }
 }
+
+/// A fixture for the tests over moto: a new version of `name` with the id
+/// `version`, made as AWS makes one (PutSecretValue without VersionStages
+/// moves AWSCURRENT to it, and AWSPREVIOUS to the version before), not by
+/// moto's RotateSecret without a Lambda, which AWS would refuse. Setup
+/// only, with a placeholder value: the dashboard never writes one.
+pub(crate) async fn new_version(c: &aws_sdk_secretsmanager::Client, name: &str, version: &str) {
+    c.put_secret_value()
+        .secret_id(name)
+        .secret_string("placeholder")
+        .client_request_token(version)
+        .send()
+        .await
+        .unwrap();
+}
