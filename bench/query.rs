@@ -21,6 +21,7 @@
 //! `BENCH_ONLY=health` runs the health section alone (issue 5).
 //! Prints Markdown tables to stdout.
 
+use secretscope::api::build::inventory::facets;
 use secretscope::domain::health::{evaluate, summarize, HealthConfig};
 use secretscope::domain::query::{Query, SearchIndex};
 use secretscope::server::aws::build_client;
@@ -29,7 +30,7 @@ use secretscope::server::config::{AwsSettings, SyncSettings};
 use secretscope::server::health::HealthView;
 use secretscope::server::inventory::{Inventory, Snapshot};
 use secretscope::server::local::{self, LocalOptions};
-use secretscope::server::views::{facets, select};
+use secretscope::server::selection::select;
 use std::hint::black_box;
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -74,7 +74,7 @@ pub async fn get_audit(
         .await
         .map_err(|e| crate::server::auth::store_error(e).to_server_fn_error())?;
     Ok(AuditList {
-        now: crate::server::aws::sync::now(),
+        now: crate::server::clock::now(),
         rows: seen
             .records
             .into_iter()

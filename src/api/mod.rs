@@ -3,6 +3,8 @@
 
 pub mod actions;
 pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod build;
 pub mod health;
 pub mod inventory;
 pub mod requests;

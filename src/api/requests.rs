@@ -63,7 +63,7 @@ pub async fn list_requests() -> Result<RequestsPage, ServerFnError> {
         .await
         .map_err(|e| e.to_server_fn_error())?;
     Ok(RequestsPage {
-        now: crate::server::aws::sync::now(),
+        now: crate::server::clock::now(),
         // Nobody decides what they asked for; the inbox is what they may decide.
         mine: mine.into_iter().map(|r| row(&who, r, false)).collect(),
         inbox: inbox.into_iter().map(|r| row(&who, r, true)).collect(),

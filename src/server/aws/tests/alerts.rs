@@ -6,6 +6,7 @@
 //! exactly one more.
 
 use super::demo::http_get;
+use crate::api::build::health as overview;
 use crate::api::Oncall;
 use crate::domain::health::RuleId;
 use crate::server::alerts::tests::Receiver;
@@ -15,7 +16,8 @@ use crate::server::config::{AlertSettings, Config, SyncSettings};
 use crate::server::inventory::Inventory;
 use crate::server::local::{self, seed, LambdaBehaviour, LocalOptions};
 use crate::server::metrics::tests::{parse, value};
-use crate::server::{http, overview, Background};
+use crate::server::Background;
+use crate::web as http;
 use aws_sdk_secretsmanager::types::{RotationRulesType, Tag};
 use serde_json::Value;
 use std::future::Future;

@@ -13,7 +13,7 @@ use crate::server::aws::sync::fetch_replicas;
 use crate::server::health::HealthView;
 use crate::server::inventory::Snapshot;
 use crate::server::local::Scenario;
-use crate::server::views::select;
+use crate::server::selection::select;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 const NOW: i64 = 1_795_000_000;

@@ -3,8 +3,6 @@
 //! same secrets, built from the query language's own terms so that the
 //! link and the number cannot disagree.
 
-use super::health::{Alarm, HealthView};
-use super::AppState;
 use crate::api::{
     Bucket, Count, Day, GroupCount, HealthCount, Oncall, OncallRow, Overview, RuleCount,
 };
@@ -14,6 +12,9 @@ use crate::domain::query::{Expr, Term, Value};
 use crate::domain::rotation_failure::{failed_attempts, RotationFailure};
 use crate::domain::rotation_history::{failure_since, RotationEvent};
 use crate::domain::{Secret, Timestamp};
+use crate::server::failures::trail_failures;
+use crate::server::health::{Alarm, HealthView};
+use crate::server::AppState;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -257,63 +258,6 @@ pub async fn oncall(state: &AppState, view: &HealthView, scoped: bool) -> Oncall
         out.cloudtrail = Some(refused.map_or(Ok(()), Err));
     }
     out
-}
-
-/// The recent RotationFailed events of the trails `view` covers (each
-/// account and region's at once, cached a little while), and the first
-/// refusal; `None` without trails. Only the trails of the accounts and
-/// regions this view holds secrets in when `scoped`: a scoped user hears
-/// nothing of the others (nor their role ARNs).
-async fn trail_failures(
-    state: &AppState,
-    view: &HealthView,
-    scoped: bool,
-) -> Option<(Vec<RotationEvent>, Option<String>)> {
-    let covered = scoped.then(|| super::views::sources_in_view(state, view));
-    let trails: Vec<_> = state
-        .trails
-        .iter()
-        .filter(|(id, _)| covered.as_ref().is_none_or(|c| c.contains(id)))
-        .collect();
-    let lookups =
-        futures_util::future::join_all(trails.iter().map(|(_, t)| t.recent_failures(view.at)))
-            .await;
-    if lookups.is_empty() {
-        return None;
-    }
-    let mut events = Vec::new();
-    let mut refused = None;
-    for (looked, (id, _)) in lookups.iter().zip(trails.iter().copied()) {
-        match &**looked {
-            Ok(e) => events.extend(e.iter().cloned()),
-            Err(e) if id.is_empty() => refused = refused.or(Some(e.clone())),
-            Err(e) => refused = refused.or(Some(format!("{id}: {e}"))),
-        }
-    }
-    Some((events, refused))
-}
-
-/// Reads the recent rotation failures of the trails `view` covers and
-/// attaches each to its secret's pending rotation (see
-/// `Inventory::note_failures`), so a rotation seen failing counts as failed
-/// at once, with its step and attempt. True when the snapshot changed.
-pub async fn learn_failures(state: &AppState, view: &HealthView, scoped: bool) -> bool {
-    let Some((events, _)) = trail_failures(state, view, scoped).await else {
-        return false;
-    };
-    let mut by_arn: HashMap<&str, Vec<RotationEvent>> = HashMap::new();
-    for e in &events {
-        by_arn.entry(&e.secret_arn).or_default().push(e.clone());
-    }
-    let seen: Vec<_> = by_arn
-        .iter()
-        .filter_map(|(arn, evs)| {
-            let s = view.snapshot.by_arn(arn)?;
-            let f = crate::domain::rotation_failure::failure_of(s, evs)?;
-            Some((s.arn.clone(), f))
-        })
-        .collect();
-    state.inventory.note_failures(seen)
 }
 
 /// Adds to each row the CloudTrail RotationFailed that explains it: for a
