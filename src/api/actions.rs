@@ -37,9 +37,7 @@ pub async fn preview_action(
     let (state, who) = super::signed_in_reading_aws("preview_action").await?;
     let kind = parse_kind(&kind)?;
     let to = Some(to_version.trim()).filter(|v| !v.is_empty());
-    let (plan, seen) = crate::server::actions::preview(&state, &who, &id, kind, to)
-        .await
-        .map_err(|e| e.to_server_fn_error())?;
+    let (plan, seen) = crate::server::actions::preview(&state, &who, &id, kind, to).await?;
     Ok(ActionPreview {
         plan,
         seen: serde_json::to_string(&seen).unwrap_or_default(),
@@ -58,7 +56,7 @@ fn parse_kind(kind: &str) -> Result<ActionKind, ServerFnError> {
                 format!("There is no action {kind:?}."),
                 format!("unknown action {kind:?}"),
             )
-            .to_server_fn_error()
+            .into()
         })
 }
 
@@ -83,16 +81,13 @@ async fn act(
     use crate::server::error::{AppError, ErrorKind};
     let (state, who) = super::signed_in(what).await?;
     // Role and scope first: a refused caller learns nothing else.
-    let secret = crate::server::actions::guarded(&state, &who, &id, kind)
-        .await
-        .map_err(|e| e.to_server_fn_error())?;
+    let secret = crate::server::actions::guarded(&state, &who, &id, kind).await?;
     let seen: Seen = serde_json::from_str(&seen).map_err(|e| {
         AppError::new(
             ErrorKind::InvalidInput,
             "The page sent an unreadable view of the secret. Reload it and try again; nothing was done.",
             format!("seen: {e}"),
         )
-        .to_server_fn_error()
     })?;
     let req = crate::domain::actions::Request {
         kind,
@@ -102,9 +97,7 @@ async fn act(
         token,
         immediately: extra.immediately,
     };
-    let done = crate::server::actions::run_on(&state, &who, &secret, req)
-        .await
-        .map_err(|e| e.to_server_fn_error())?;
+    let done = crate::server::actions::run_on(&state, &who, &secret, req).await?;
     Ok(ActionOutcome {
         kind: done.kind,
         secret: done.secret,
@@ -272,5 +265,5 @@ pub async fn follow_rotation(id: String) -> Result<Option<RotationProgress>, Ser
     let (state, who) = super::signed_in("rotation_progress").await?;
     crate::server::actions::progress(&state, &who, &id)
         .await
-        .map_err(|e| e.to_server_fn_error())
+        .map_err(ServerFnError::from)
 }

@@ -158,7 +158,7 @@ pub async fn get_secret(id: String, deprecated: bool) -> Result<SecretDetail, Se
         Ok(d) => Ok(d),
         Err(e) => Err(crate::server::auth::denied(&state, &who, &id, e)
             .await
-            .to_server_fn_error()),
+            .into()),
     }
 }
 
@@ -171,6 +171,6 @@ pub async fn refresh_secret(id: String) -> Result<Timestamp, ServerFnError> {
         Ok(d) => Ok(d.live.map(|l| l.fetched_at).unwrap_or(d.now)),
         Err(e) => Err(crate::server::auth::denied(&state, &who, &id, e)
             .await
-            .to_server_fn_error()),
+            .into()),
     }
 }

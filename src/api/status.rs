@@ -74,7 +74,7 @@ pub async fn list_sources() -> Result<SourceList, ServerFnError> {
     let (state, who) = super::signed_in("list_sources").await?;
     if let Err(e) = who.can_globally::<crate::server::auth::ReadSources>() {
         let e = crate::server::auth::denied(&state, &who, "sources", e).await;
-        return Err(e.to_server_fn_error());
+        return Err(e.into());
     }
     Ok(super::build::inventory::source_list(&state))
 }
@@ -120,9 +120,7 @@ pub struct Me {
 #[server(endpoint = "get_me")]
 pub async fn get_me() -> Result<Option<Me>, ServerFnError> {
     let state = super::state()?;
-    let who = crate::server::auth::current_user(&state)
-        .await
-        .map_err(|e| e.to_server_fn_error())?;
+    let who = crate::server::auth::current_user(&state).await?;
     Ok(who.map(|p| Me {
         is_admin: p.is_admin(),
         grants: p.grants.iter().map(|g| g.to_string()).collect(),
