@@ -19,6 +19,7 @@ pub use requests::*;
 pub use secret::*;
 pub use status::*;
 
+#[cfg(feature = "ssr")]
 use leptos::prelude::ServerFnError;
 
 /// A server function's error: the person's sentence (with the request id
