@@ -6,6 +6,7 @@ use crate::api::{
     cancel_rotation, clear_pending, enable_rotation, follow_rotation, preview_action,
     restore_secret, retry_rotation, rollback_secret, rotate_secret, ActionOffer, ActionPreview,
 };
+use crate::app::components::dialog::{Dialog, DialogButtons};
 use crate::app::error_text;
 use crate::app::pages::inventory::urlencode;
 use crate::app::pages::secret::secret_href;
@@ -178,7 +179,6 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
     let (busy, set_busy) = signal(false);
     let (failed, set_failed) = signal(None::<String>);
     let (immediately, set_immediately) = signal(false);
-    let title = NodeRef::<leptos::html::H2>::new();
 
     // The plan, read fresh; `to_version` is a rollback's picked target.
     // While it is read again for another pick, the old plan stays on show
@@ -276,14 +276,6 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
             }
         });
     };
-    // Focus moves to the dialog's title when it opens.
-    Effect::new(move |_| {
-        if open.get().is_some() {
-            if let Some(h) = title.get() {
-                let _ = h.focus();
-            }
-        }
-    });
 
     let buttons = offers
         .iter()
@@ -317,10 +309,7 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
             <div class="action-buttons">{buttons}</div>
             {notes}
             {move || open.get().map(|kind| view! {
-                <div class="dialog-backdrop">
-                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="dialog-title"
-                        on:keydown=move |ev| if ev.key() == "Escape" { close() }>
-                        <h2 id="dialog-title" tabindex="-1" node_ref=title>{format!("{} {}", kind.label(), name.get_value())}</h2>
+                <Dialog title_id="dialog-title" heading=format!("{} {}", kind.label(), name.get_value()) on_close=move |_| close()>
                         {move || match preview.get() {
                             None => view! { <p class="muted" aria-busy="true">"Reading the secret's current state from Secrets Manager…"</p> }.into_any(),
                             Some(Err(e)) => view! {
@@ -366,19 +355,13 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
                                             on:input=move |ev| set_typed.set(event_target_value(&ev))/>
                                     })}
                                     {move || failed.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-                                    <div class="dialog-buttons">
-                                        <button type="button" class="danger"
-                                            disabled=move || !confirmed() || busy.get() || reading.get()
-                                            on:click=move |_| confirm()>
-                                            {move || if busy.get() { "Working…".to_string() } else { kind.label().to_string() }}
-                                        </button>
-                                        <button type="button" class="secondary" on:click=move |_| close() disabled=move || busy.get()>"Cancel"</button>
-                                    </div>
+                                    <DialogButtons label=kind.label().to_string()
+                                        blocked=Signal::derive(move || !confirmed() || reading.get())
+                                        busy=busy on_confirm=move |_| confirm() on_close=move |_| close()/>
                                 }.into_any()
                             }
                         }}
-                    </div>
-                </div>
+                </Dialog>
             })}
         </div>
     }

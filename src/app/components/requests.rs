@@ -6,6 +6,7 @@ use crate::api::{
     approve_request, deny_request, preview_approval, request_access, revoke_request,
     ApprovalPreview, RequestRow, RequestsPage,
 };
+use crate::app::components::dialog::{Dialog, DialogButtons};
 use crate::app::error_text;
 use crate::domain::requests::{duration_text, AccessRequest, RequestStatus};
 use crate::domain::Timestamp;
@@ -191,7 +192,6 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
     let (comment, set_comment) = signal(String::new());
     let (busy, set_busy) = signal(false);
     let (failed, set_failed) = signal(None::<String>);
-    let title = NodeRef::<leptos::html::H2>::new();
 
     let read_preview = move |id: i64, d: String| {
         set_failed.set(None);
@@ -246,13 +246,6 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
             }
         });
     };
-    Effect::new(move |_| {
-        if open.get().is_some() {
-            if let Some(h) = title.get() {
-                let _ = h.focus();
-            }
-        }
-    });
 
     let table = move |rows: Vec<RequestRow>,
                       caption: &'static str,
@@ -327,10 +320,7 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
             };
             let rid = r.id;
             view! {
-                <div class="dialog-backdrop">
-                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="decision-title"
-                        on:keydown=move |ev| if ev.key() == "Escape" { close() }>
-                        <h2 id="decision-title" tabindex="-1" node_ref=title>{heading}</h2>
+                <Dialog title_id="decision-title" heading=heading on_close=move |_| close()>
                         <p>{format!("{} asked for {} to read {} for {}.", r.askers_text(), r.principal, r.secret, duration_text(r.duration_secs))}</p>
                         <dl class="request-facts" data-testid="request-facts">
                             <dt>"Secret"</dt><dd><code class="arn">{r.secret_arn.clone()}</code>
@@ -382,22 +372,16 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
                         <textarea id="decision-comment" rows="2" prop:value=move || comment.get()
                             on:input=move |ev| set_comment.set(event_target_value(&ev))></textarea>
                         {move || failed.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-                        <div class="dialog-buttons">
-                            <button type="button" class="danger"
-                                disabled=move || busy.get()
-                                    || (d == Decision::Approve && !matches!(preview.get(), Some(Ok(_))))
-                                    || (d == Decision::Deny && comment.with(|c| c.trim().is_empty()))
-                                on:click=move |_| confirm()>
-                                {move || if busy.get() { "Working…" } else { match d {
-                                    Decision::Approve => "Approve",
-                                    Decision::Deny => "Deny",
-                                    Decision::Revoke => "Revoke now",
-                                } }}
-                            </button>
-                            <button type="button" class="secondary" on:click=move |_| close() disabled=move || busy.get()>"Cancel"</button>
-                        </div>
-                    </div>
-                </div>
+                        <DialogButtons
+                            label=match d {
+                                Decision::Approve => "Approve",
+                                Decision::Deny => "Deny",
+                                Decision::Revoke => "Revoke now",
+                            }.to_string()
+                            blocked=Signal::derive(move || (d == Decision::Approve && !matches!(preview.get(), Some(Ok(_))))
+                                || (d == Decision::Deny && comment.with(|c| c.trim().is_empty())))
+                            busy=busy on_confirm=move |_| confirm() on_close=move |_| close()/>
+                </Dialog>
             }.into_any()
         })}
     }
