@@ -92,6 +92,78 @@ pub fn overview(state: &AppState, view: &HealthView) -> Overview {
     build_overview(view, &state.health.cfg)
 }
 
+/// The top-level folders, most secrets at high or worse first, and how
+/// many were left out.
+fn folder_groups(view: &HealthView) -> (Vec<GroupCount>, usize) {
+    let tree = view.snapshot.tree();
+    let mut paths: Vec<(ByWorst, &str)> = tree
+        .children(tree.root())
+        .map(|f| {
+            let mut by = ByWorst::default();
+            for s in view
+                .summaries
+                .get(view.snapshot.folder_range(&f.path))
+                .unwrap_or(&[])
+            {
+                by[slot(s.worst)] += 1;
+            }
+            (by, f.path.as_str())
+        })
+        .collect();
+    // Most secrets at high or worse first, then the biggest.
+    paths.sort_by(|(a, pa), (b, pb)| {
+        (b[0] + b[1], b.iter().sum::<usize>(), *pa).cmp(&(a[0] + a[1], a.iter().sum(), *pb))
+    });
+    let more_paths = paths.len().saturating_sub(MAX_PATHS);
+    let paths = paths
+        .into_iter()
+        .take(MAX_PATHS)
+        .map(|(by, p)| group(p.to_string(), "", p, &by))
+        .collect();
+    (paths, more_paths)
+}
+
+/// Each rule's count, worst severity first.
+fn rule_counts(view: &HealthView, cfg: &health::HealthConfig) -> Vec<RuleCount> {
+    let mut rules: Vec<RuleCount> = RuleId::ALL
+        .iter()
+        .map(|&id| RuleCount {
+            rule: id,
+            title: id.info().title.to_string(),
+            severity: cfg.severity_of(id),
+            enabled: cfg.is_enabled(id),
+            active: count(
+                view.counts.active[id as usize],
+                Expr::Term(Term::Rule(id)).to_string(),
+                "",
+            ),
+            suppressed: view.counts.suppressed[id as usize],
+        })
+        .collect();
+    rules.sort_by_key(|r| std::cmp::Reverse(r.severity));
+    rules
+}
+
+/// The next 30 days from `today`, with the rotations due on each.
+fn calendar(upcoming: &[usize; 30], today: i64) -> Vec<Day> {
+    upcoming
+        .iter()
+        .enumerate()
+        .map(|(d, n)| {
+            let day = Timestamp::new(today + d as i64 * DAY);
+            let label = day
+                .to_datetime()
+                .map(|t| t.format("%a %-d").to_string())
+                .unwrap_or_default();
+            Day {
+                date: day.date(),
+                label,
+                secrets: count(*n, format!("next:{}", day.date()), ""),
+            }
+        })
+        .collect()
+}
+
 pub fn build_overview(view: &HealthView, cfg: &health::HealthConfig) -> Overview {
     let at = view.at;
     let today = at.secs() - at.secs().rem_euclid(DAY);
@@ -129,48 +201,7 @@ pub fn build_overview(view: &HealthView, cfg: &health::HealthConfig) -> Overview
         .collect();
     places.sort_by(|a, b| a.label.cmp(&b.label));
 
-    let tree = view.snapshot.tree();
-    let mut paths: Vec<(ByWorst, &str)> = tree
-        .children(tree.root())
-        .map(|f| {
-            let mut by = ByWorst::default();
-            for s in view
-                .summaries
-                .get(view.snapshot.folder_range(&f.path))
-                .unwrap_or(&[])
-            {
-                by[slot(s.worst)] += 1;
-            }
-            (by, f.path.as_str())
-        })
-        .collect();
-    // Most secrets at high or worse first, then the biggest.
-    paths.sort_by(|(a, pa), (b, pb)| {
-        (b[0] + b[1], b.iter().sum::<usize>(), *pa).cmp(&(a[0] + a[1], a.iter().sum(), *pb))
-    });
-    let more_paths = paths.len().saturating_sub(MAX_PATHS);
-    let paths = paths
-        .into_iter()
-        .take(MAX_PATHS)
-        .map(|(by, p)| group(p.to_string(), "", p, &by))
-        .collect();
-
-    let mut rules: Vec<RuleCount> = RuleId::ALL
-        .iter()
-        .map(|&id| RuleCount {
-            rule: id,
-            title: id.info().title.to_string(),
-            severity: cfg.severity_of(id),
-            enabled: cfg.is_enabled(id),
-            active: count(
-                view.counts.active[id as usize],
-                Expr::Term(Term::Rule(id)).to_string(),
-                "",
-            ),
-            suppressed: view.counts.suppressed[id as usize],
-        })
-        .collect();
-    rules.sort_by_key(|r| std::cmp::Reverse(r.severity));
+    let (paths, more_paths) = folder_groups(view);
 
     let mut age_buckets: Vec<Bucket> = AGES
         .iter()
@@ -194,23 +225,6 @@ pub fn build_overview(view: &HealthView, cfg: &health::HealthConfig) -> Overview
         secrets: count(ages[AGES.len()], "deleted:no rotated:never", ""),
     });
 
-    let upcoming = upcoming
-        .iter()
-        .enumerate()
-        .map(|(d, n)| {
-            let day = Timestamp::new(today + d as i64 * DAY);
-            let label = day
-                .to_datetime()
-                .map(|t| t.format("%a %-d").to_string())
-                .unwrap_or_default();
-            Day {
-                date: day.date(),
-                label,
-                secrets: count(*n, format!("next:{}", day.date()), ""),
-            }
-        })
-        .collect();
-
     Overview {
         now: at,
         ready: view.snapshot.taken_at.is_some(),
@@ -222,12 +236,12 @@ pub fn build_overview(view: &HealthView, cfg: &health::HealthConfig) -> Overview
                 secrets: count(view.counts.with_worst(*w), health_term(*w), ""),
             })
             .collect(),
-        rules,
+        rules: rule_counts(view, cfg),
         places,
         paths,
         more_paths,
         ages: age_buckets,
-        upcoming,
+        upcoming: calendar(&upcoming, today),
         due_now: count(due_now, "rotation:on next:<0d", ""),
         evaluated_ms: view.took.as_secs_f64() * 1e3,
     }
