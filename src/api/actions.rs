@@ -107,66 +107,59 @@ async fn act(
     })
 }
 
-/// RotateSecret now, with the dialog's token.
-#[server(endpoint = "rotate_secret")]
-pub async fn rotate_secret(
-    id: String,
-    seen: String,
-    typed_name: String,
-    token: String,
-) -> Result<ActionOutcome, ServerFnError> {
-    act(
-        "rotate_secret",
-        ActionKind::Rotate,
-        id,
-        Extra::default(),
-        seen,
-        typed_name,
-        token,
-    )
-    .await
+/// The actions that take nothing beyond the secret, the view the person
+/// saw, the typed name and the dialog's token: each its own endpoint (the
+/// permission matrix lists them one by one), one body.
+macro_rules! plain_action {
+    ($(#[$doc:meta])* $name:ident, $endpoint:literal, $kind:ident) => {
+        $(#[$doc])*
+        #[server(endpoint = $endpoint)]
+        pub async fn $name(
+            id: String,
+            seen: String,
+            typed_name: String,
+            token: String,
+        ) -> Result<ActionOutcome, ServerFnError> {
+            act($endpoint, ActionKind::$kind, id, Extra::default(), seen, typed_name, token).await
+        }
+    };
 }
 
-/// Removes AWSPENDING from a failed or stuck rotation's version
-/// (UpdateSecretVersionStage), then RotateSecret with the dialog's token.
-#[server(endpoint = "retry_rotation")]
-pub async fn retry_rotation(
-    id: String,
-    seen: String,
-    typed_name: String,
-    token: String,
-) -> Result<ActionOutcome, ServerFnError> {
-    act(
-        "retry_rotation",
-        ActionKind::RetryRotation,
-        id,
-        Extra::default(),
-        seen,
-        typed_name,
-        token,
-    )
-    .await
-}
+plain_action!(
+    /// RotateSecret now, with the dialog's token.
+    rotate_secret,
+    "rotate_secret",
+    Rotate
+);
 
-/// Removes AWSPENDING from a failed or cancelled rotation's version.
-#[server(endpoint = "clear_pending")]
-pub async fn clear_pending(
-    id: String,
-    seen: String,
-    typed_name: String,
-    token: String,
-) -> Result<ActionOutcome, ServerFnError> {
-    act(
-        "clear_pending",
-        ActionKind::ClearPending,
-        id,
-        Extra::default(),
-        seen,
-        typed_name,
-        token,
-    )
-    .await
-}
+plain_action!(
+    /// Removes AWSPENDING from a failed or stuck rotation's version
+    /// (UpdateSecretVersionStage), then RotateSecret with the dialog's token.
+    retry_rotation,
+    "retry_rotation",
+    RetryRotation
+);
+
+plain_action!(
+    /// Removes AWSPENDING from a failed or cancelled rotation's version.
+    clear_pending,
+    "clear_pending",
+    ClearPending
+);
+
+plain_action!(
+    /// CancelRotateSecret.
+    cancel_rotation,
+    "cancel_rotation",
+    CancelRotation
+);
+
+plain_action!(
+    /// RestoreSecret.
+    restore_secret,
+    "restore_secret",
+    Restore
+);
 
 /// RotateSecret with the Lambda and schedule the secret kept, rotating at
 /// once when `immediately`.
@@ -193,26 +186,6 @@ pub async fn enable_rotation(
     .await
 }
 
-/// CancelRotateSecret.
-#[server(endpoint = "cancel_rotation")]
-pub async fn cancel_rotation(
-    id: String,
-    seen: String,
-    typed_name: String,
-    token: String,
-) -> Result<ActionOutcome, ServerFnError> {
-    act(
-        "cancel_rotation",
-        ActionKind::CancelRotation,
-        id,
-        Extra::default(),
-        seen,
-        typed_name,
-        token,
-    )
-    .await
-}
-
 /// AWSCURRENT back to AWSPREVIOUS's version, or to `to_version`.
 #[server(endpoint = "rollback_secret")]
 pub async fn rollback_secret(
@@ -230,26 +203,6 @@ pub async fn rollback_secret(
             to_version: Some(to_version),
             immediately: false,
         },
-        seen,
-        typed_name,
-        token,
-    )
-    .await
-}
-
-/// RestoreSecret.
-#[server(endpoint = "restore_secret")]
-pub async fn restore_secret(
-    id: String,
-    seen: String,
-    typed_name: String,
-    token: String,
-) -> Result<ActionOutcome, ServerFnError> {
-    act(
-        "restore_secret",
-        ActionKind::Restore,
-        id,
-        Extra::default(),
         seen,
         typed_name,
         token,

@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod browse;
 mod check;
+mod client;
 mod cloudtrail;
 mod demo;
 mod hardening;
