@@ -11,11 +11,9 @@ use secretscope::domain::Secret;
 use secretscope::server::actions::run_local;
 use secretscope::server::aws::Source;
 use secretscope::server::error::ErrorKind;
-use secretscope::server::inventory::Inventory;
 use secretscope::server::AppState;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 /// The end of the help of the actions.
 pub const ACTION_HELP: &str = "\
@@ -180,7 +178,6 @@ async fn run(
     let wiring = Wiring {
         store: store.clone(),
         sources,
-        inventory: Arc::new(Inventory::new()),
         source_label: source.endpoint.clone(),
     };
     let state = services.for_command(wiring);

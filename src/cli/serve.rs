@@ -7,13 +7,11 @@ use super::{shutdown_signal, AwsArgs};
 use clap::Args;
 use secretscope::server::auth::users;
 use secretscope::server::config::Config;
-use secretscope::server::inventory::Inventory;
 use secretscope::server::store::Store;
 use secretscope::server::{http, Background};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -82,7 +80,6 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> anyhow::Result<
             Wiring {
                 store: store_handle,
                 sources,
-                inventory: Arc::new(Inventory::new()),
                 source_label: source_label.clone(),
             },
         )

@@ -25,11 +25,12 @@ pub struct Services {
     config: Config,
 }
 
-/// What a state is wired from besides the configuration.
+/// What a state is wired from besides the configuration. Its inventory
+/// always starts empty: `serve`'s sync fills it; an action only notes on it
+/// what it learns of the one secret it changes.
 pub struct Wiring {
     pub store: Store,
     pub sources: Sources,
-    pub inventory: Arc<Inventory>,
     /// What the dashboard says it reads: "AWS Secrets Manager", an endpoint URL, the demo.
     pub source_label: String,
 }
@@ -118,7 +119,7 @@ impl Services {
         let auth = Arc::new(Auth::new(w.store, self.config.auth.clone()));
         AppState::new(
             site,
-            w.inventory,
+            Arc::new(Inventory::new()),
             Arc::new(self.config),
             w.source_label,
             w.sources,
