@@ -32,7 +32,9 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreProviderMetadata,
+};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
     PkceCodeVerifier, RedirectUrl, Scope as OidcScope, TokenResponse,
@@ -485,61 +487,10 @@ pub async fn callback(
         let e = refused("", "the provider returned no code".into());
         return failed(&state, headers, "provider", e, None).await;
     };
-    let metadata = match state.oidc.metadata(&settings).await {
-        Ok(m) => m,
-        Err(e) => return failed(&state, headers, "provider", e, None).await,
-    };
-    let redirect = match RedirectUrl::new(pending.redirect.clone()) {
-        Ok(r) => r,
-        Err(e) => {
-            let e = AppError::internal(format!("redirect url: {e}"));
-            return failed(&state, headers, "provider", e, None).await;
-        }
-    };
-    let client = CoreClient::from_provider_metadata(
-        metadata,
-        ClientId::new(settings.client_id.clone()),
-        settings.client_secret.clone().map(ClientSecret::new),
-    )
-    .set_redirect_uri(redirect);
-    let client_http = http_client();
-    let http = move |r| {
-        let c = client_http.clone();
-        async move { send(&c, r).await }
-    };
-    let exchanged = match client.exchange_code(AuthorizationCode::new(code)) {
-        Ok(req) => req
-            .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
-            .request_async(&http)
-            .await
-            .map_err(|e| format!("code exchange: {e}")),
-        Err(e) => Err(format!("the provider has no token endpoint: {e}")),
-    };
-    let token = match exchanged {
+    let (claims, raw) = match verified_token(&state, &settings, &pending, code).await {
         Ok(t) => t,
-        Err(detail) => {
-            let e = refused("", detail);
-            return failed(&state, headers, "provider", e, None).await;
-        }
+        Err((kind, e)) => return failed(&state, headers, kind, e, None).await,
     };
-    let Some(id_token) = token.id_token() else {
-        let e = refused("", "the token response has no ID token".into());
-        return failed(&state, headers, "provider", e, None).await;
-    };
-    let verifier = client.id_token_verifier();
-    let claims = match id_token.claims(&verifier, &Nonce::new(pending.nonce.clone())) {
-        Ok(c) => c.clone(),
-        Err(e) => {
-            let kind = if e.to_string().to_lowercase().contains("nonce") {
-                "nonce"
-            } else {
-                "token"
-            };
-            let e = refused("", format!("ID token refused: {e}"));
-            return failed(&state, headers, kind, e, None).await;
-        }
-    };
-    let raw = id_token.to_string();
     // The identity is the issuer and subject; the name only names a new user.
     // An e-mail address names one only when the provider verified it.
     let identity = (claims.issuer().to_string(), claims.subject().to_string());
@@ -565,29 +516,97 @@ pub async fn callback(
         return failed(&state, headers, "groups", e, Some(name)).await;
     }
     match sign_in(&state, &session, &info, &identity, &name, &grants, &groups).await {
-        Ok(()) => {
-            // A page of our own, so that the way on is a same-site
-            // navigation and the SameSite=Strict session cookie goes with it.
-            let next = pending.next;
-            let escaped = crate::domain::html::escape(&next);
-            let body = format!(
-                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-                 <meta http-equiv=\"refresh\" content=\"0;url={escaped}\"><title>Signed in · secretscope</title></head>\
-                 <body><p>Signed in. <a href=\"{escaped}\">Continue</a>.</p></body></html>"
-            );
-            let mut resp = (
-                [
-                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                    (header::CACHE_CONTROL, "no-store"),
-                ],
-                body,
-            )
-                .into_response();
-            clear_flow_cookie(&mut resp);
-            resp
-        }
+        Ok(()) => signed_in_page(&pending.next),
         Err((kind, e)) => failed(&state, headers, kind, e, Some(name)).await,
     }
+}
+
+/// The code exchanged for an ID token (with the flow's PKCE verifier), and
+/// the token verified (signature, issuer, audience, expiry, the flow's
+/// nonce): its claims and its raw text. Else what failed, for the record.
+async fn verified_token(
+    state: &AppState,
+    settings: &OidcSettings,
+    pending: &Pending,
+    code: String,
+) -> Result<(CoreIdTokenClaims, String), (&'static str, AppError)> {
+    let metadata = match state.oidc.metadata(settings).await {
+        Ok(m) => m,
+        Err(e) => return Err(("provider", e)),
+    };
+    let redirect = match RedirectUrl::new(pending.redirect.clone()) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = AppError::internal(format!("redirect url: {e}"));
+            return Err(("provider", e));
+        }
+    };
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(settings.client_id.clone()),
+        settings.client_secret.clone().map(ClientSecret::new),
+    )
+    .set_redirect_uri(redirect);
+    let client_http = http_client();
+    let http = move |r| {
+        let c = client_http.clone();
+        async move { send(&c, r).await }
+    };
+    let exchanged = match client.exchange_code(AuthorizationCode::new(code)) {
+        Ok(req) => req
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
+            .request_async(&http)
+            .await
+            .map_err(|e| format!("code exchange: {e}")),
+        Err(e) => Err(format!("the provider has no token endpoint: {e}")),
+    };
+    let token = match exchanged {
+        Ok(t) => t,
+        Err(detail) => {
+            let e = refused("", detail);
+            return Err(("provider", e));
+        }
+    };
+    let Some(id_token) = token.id_token() else {
+        let e = refused("", "the token response has no ID token".into());
+        return Err(("provider", e));
+    };
+    let verifier = client.id_token_verifier();
+    let claims = match id_token.claims(&verifier, &Nonce::new(pending.nonce.clone())) {
+        Ok(c) => c.clone(),
+        Err(e) => {
+            let kind = if e.to_string().to_lowercase().contains("nonce") {
+                "nonce"
+            } else {
+                "token"
+            };
+            let e = refused("", format!("ID token refused: {e}"));
+            return Err((kind, e));
+        }
+    };
+    let raw = id_token.to_string();
+    Ok((claims, raw))
+}
+
+/// A page of our own after signing in, so that the way on is a same-site
+/// navigation and the SameSite=Strict session cookie goes with it.
+fn signed_in_page(next: &str) -> Response {
+    let escaped = crate::domain::html::escape(next);
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"0;url={escaped}\"><title>Signed in · secretscope</title></head>\
+         <body><p>Signed in. <a href=\"{escaped}\">Continue</a>.</p></body></html>"
+    );
+    let mut resp = (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response();
+    clear_flow_cookie(&mut resp);
+    resp
 }
 
 /// Creates or updates the SSO user `name` with exactly `grants`, audits the
