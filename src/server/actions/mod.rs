@@ -3,7 +3,8 @@
 //! scheduled for deletion: each guarded (a capability only the guard
 //! makes), paced per user, checked against what the person saw, explained
 //! (the plan), recorded before and after, and followed by a fresh read so
-//! the page and the on-call queue show the result at once.//!
+//! the page and the on-call queue show the result at once.
+//!
 //! Where it lives: the entry points and what is kept between requests
 //! here; the steps of an action in [`perform`]; the Secrets Manager calls
 //! and their errors as sentences in [`calls`]; following a started
@@ -30,7 +31,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-pub(super) fn audit_action(kind: ActionKind) -> AuditAction {
+/// The audit trail's name of each action.
+fn audit_action(kind: ActionKind) -> AuditAction {
     match kind {
         ActionKind::Rotate => AuditAction::Rotate,
         ActionKind::RetryRotation => AuditAction::RetryRotation,
@@ -50,18 +52,18 @@ pub struct Actions {
     rotations: Mutex<HashMap<String, RotationProgress>>,
 }
 
-pub(super) const WINDOW: Duration = Duration::from_secs(60);
+const WINDOW: Duration = Duration::from_secs(60);
 /// Followed rotations kept for the page at most (the oldest finished go first).
 const KEEP_ROTATIONS: usize = 1000;
 
 impl Actions {
     /// How long `user` must wait before starting another action, if at all.
-    pub(super) fn wait(&self, user: &str, max: usize, at: Instant) -> Option<Duration> {
+    fn wait(&self, user: &str, max: usize, at: Instant) -> Option<Duration> {
         let mut f = self.started.lock().unwrap_or_else(|p| p.into_inner());
         f.wait(user, max.max(1), WINDOW, at)
     }
 
-    pub(super) fn started(&self, user: &str, max: usize, at: Instant) {
+    fn started(&self, user: &str, max: usize, at: Instant) {
         let mut f = self.started.lock().unwrap_or_else(|p| p.into_inner());
         f.add(user, max.max(1), at);
     }
@@ -72,7 +74,7 @@ impl Actions {
         map.get(secret).cloned()
     }
 
-    pub(super) fn follow(&self, p: RotationProgress) {
+    fn follow(&self, p: RotationProgress) {
         let mut map = self.rotations.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= KEEP_ROTATIONS && !map.contains_key(&p.secret) {
             let oldest = map
@@ -91,12 +93,7 @@ impl Actions {
         map.insert(p.secret.clone(), p);
     }
 
-    pub(super) fn update(
-        &self,
-        secret: &str,
-        version: &str,
-        f: impl FnOnce(&mut RotationProgress),
-    ) {
+    fn update(&self, secret: &str, version: &str, f: impl FnOnce(&mut RotationProgress)) {
         let mut map = self.rotations.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(p) = map.get_mut(secret).filter(|p| p.version == version) {
             f(p);
@@ -207,7 +204,7 @@ fn local() -> RequestInfo {
     }
 }
 
-pub(super) fn invalid(why: String) -> AppError {
+fn invalid(why: String) -> AppError {
     AppError::new(ErrorKind::InvalidInput, why.clone(), why)
 }
 

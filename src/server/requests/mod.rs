@@ -37,11 +37,11 @@ use std::collections::HashMap;
 /// Requests listed per page section at most.
 const LIST_MAX: i64 = 200;
 
-pub(super) fn invalid(why: String) -> AppError {
+fn invalid(why: String) -> AppError {
     AppError::new(ErrorKind::InvalidInput, why.clone(), why)
 }
 
-pub(super) fn conflict(e: StoreError) -> AppError {
+fn conflict(e: StoreError) -> AppError {
     match e {
         StoreError::Conflict(what) => {
             let mut what = what;
@@ -156,7 +156,7 @@ pub async fn create(
     Ok((r, merged))
 }
 
-pub(super) fn link(state: &AppState, path: &str) -> String {
+fn link(state: &AppState, path: &str) -> String {
     match state
         .notifier
         .as_ref()
@@ -169,7 +169,7 @@ pub(super) fn link(state: &AppState, path: &str) -> String {
 
 /// The mail addresses of `users` (from `requests.emails`) and of an owner
 /// named by an address.
-pub(super) fn addresses(state: &AppState, users: &[String], owner: Option<&str>) -> Vec<String> {
+fn addresses(state: &AppState, users: &[String], owner: Option<&str>) -> Vec<String> {
     let emails = &state.config.requests.emails;
     let mut out: Vec<String> = users
         .iter()
@@ -187,7 +187,7 @@ pub(super) fn addresses(state: &AppState, users: &[String], owner: Option<&str>)
 
 /// Posts `text` to the alerts webhook, and mails it `to`, when either is
 /// set up.
-pub(super) fn notify(state: &AppState, r: &AccessRequest, to: Vec<String>, text: String) {
+fn notify(state: &AppState, r: &AccessRequest, to: Vec<String>, text: String) {
     if let Some(n) = &state.notifier {
         n.send(format!("access request {}", r.id), &text);
     }
