@@ -8,6 +8,7 @@ pub mod audit;
 pub mod glob;
 pub mod health;
 pub mod html;
+pub mod links;
 pub mod owner;
 pub mod policy;
 pub mod query;

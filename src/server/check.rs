@@ -650,14 +650,7 @@ pub fn artifact_uri(s: &Secret) -> String {
         if i > 0 {
             uri.push('/');
         }
-        for b in part.bytes() {
-            let keep = b.is_ascii_alphanumeric() || b"-._~/+=@:!$&'()*,;".contains(&b);
-            if keep {
-                uri.push(b as char);
-            } else {
-                let _ = write!(uri, "%{b:02X}");
-            }
-        }
+        uri.push_str(&crate::domain::links::uri_path(part));
     }
     uri
 }

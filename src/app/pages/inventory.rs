@@ -157,20 +157,8 @@ pub fn InventoryPage() -> impl IntoView {
     }
 }
 
-/// Percent-encodes a query-string value (RFC 3986 unreserved kept).
-pub fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+// Query-string values are encoded by domain::links; the pages keep this name.
+pub use crate::domain::links::query_value as urlencode;
 
 #[component]
 fn Results(data: Data, view: ViewState) -> impl IntoView {

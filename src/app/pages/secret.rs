@@ -22,18 +22,7 @@ const MIN_RECOVERY_DAYS: i64 = 7;
 const DEFAULT_RECOVERY_DAYS: i64 = 30;
 const DAY: i64 = 86_400;
 
-/// The path of a secret's page: each name byte that is not unreserved is
-/// percent-encoded, `/` kept, so any name (or ARN) round-trips.
-pub fn secret_href(name: &str) -> String {
-    let mut out = String::from("/secret/");
-    for part in name.split('/').enumerate() {
-        if part.0 > 0 {
-            out.push('/');
-        }
-        out.push_str(&urlencode(part.1).replace('+', "%20"));
-    }
-    out
-}
+pub use crate::domain::links::secret_href;
 
 #[component]
 pub fn SecretPage() -> impl IntoView {
