@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod actions;
+pub mod arn;
 pub mod audit;
 pub mod glob;
 pub mod health;

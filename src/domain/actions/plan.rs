@@ -67,7 +67,7 @@ fn version_text(s: &Secret, id: &VersionId) -> String {
 fn lambda_name(s: &Secret) -> &str {
     s.rotation_lambda_arn
         .as_deref()
-        .map(crate::domain::secret::function_name)
+        .map(crate::domain::arn::function_name)
         .unwrap_or_default()
 }
 
