@@ -49,7 +49,9 @@ impl<'a> Arn<'a> {
         if self.service != "iam" {
             return None;
         }
-        self.resource.strip_prefix("role/").filter(|r| !r.is_empty())
+        self.resource
+            .strip_prefix("role/")
+            .filter(|r| !r.is_empty())
     }
 
     /// An IAM role's name, without its path (`role/PATH/NAME` → `NAME`).
@@ -107,8 +109,14 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(function_name("arn:aws:lambda:us-east-1:1:function:rot"), "rot");
-        assert_eq!(function_name("arn:aws:lambda:us-east-1:1:function:rot:live"), "rot");
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:1:function:rot"),
+            "rot"
+        );
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:1:function:rot:live"),
+            "rot"
+        );
         assert_eq!(function_name("rot"), "rot");
         let role = Arn::parse("arn:aws-us-gov:iam::210987654321:role/path/r").unwrap();
         assert_eq!((role.role(), role.role_name()), (Some("path/r"), Some("r")));

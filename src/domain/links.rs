@@ -120,7 +120,10 @@ mod tests {
     fn known_links() {
         assert_eq!(secret_href("prod/payments/db"), "/secret/prod/payments/db");
         assert_eq!(secret_href("a b+c"), "/secret/a%20b%2Bc");
-        assert_eq!(query_value("rule:rotation-failed"), "rule%3Arotation-failed");
+        assert_eq!(
+            query_value("rule:rotation-failed"),
+            "rule%3Arotation-failed"
+        );
         assert_eq!(query_value("a b"), "a+b");
         assert_eq!(path("/secrets?q=a b&x"), "/secrets%3Fq%3Da%20b%26x");
         assert_eq!(uri_path("x y/ü#?%"), "x%20y/%C3%BC%23%3F%25");

@@ -17,7 +17,6 @@
 //!
 //! Pure rules over [`Secret`]; the AWS calls live in `server::actions`.
 
-
 mod plan;
 mod progress;
 #[cfg(test)]

@@ -2,7 +2,6 @@
 
 use super::*;
 
-
 /// What the confirmation dialog says an action will do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
@@ -226,7 +225,12 @@ fn rotation_afterwards() -> String {
 
 /// What removing AWSPENDING from `p` does: the version named, what becomes
 /// of it, and a warning when its rotation may still be running.
-fn clear_effects(s: &Secret, p: &crate::domain::Version, text: &str, now: Timestamp) -> Vec<String> {
+fn clear_effects(
+    s: &Secret,
+    p: &crate::domain::Version,
+    text: &str,
+    now: Timestamp,
+) -> Vec<String> {
     let failed = s
         .seen_failure()
         .map(|f| {
@@ -251,10 +255,9 @@ fn clear_effects(s: &Secret, p: &crate::domain::Version, text: &str, now: Timest
     let mut out = vec![format!(
         "AWSPENDING is removed from {text}{failed}. {becomes}"
     )];
-    let young = p
-        .created
-        .or(s.last_changed)
-        .is_some_and(|c| now.secs().saturating_sub(c.secs()) <= crate::domain::state::PENDING_GRACE_SECS);
+    let young = p.created.or(s.last_changed).is_some_and(|c| {
+        now.secs().saturating_sub(c.secs()) <= crate::domain::state::PENDING_GRACE_SECS
+    });
     if young && s.seen_failure().is_none() {
         out.push(
             "That rotation started less than an hour ago and no failure is recorded for it: if its Lambda \

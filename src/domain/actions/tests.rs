@@ -279,8 +279,7 @@ fn a_followed_rotation_reaches_one_end_and_stays_there() {
     ));
     assert_eq!(p.stage, RotationStage::Failed);
     assert!(
-        p.steps[1].1.contains("x failed at setSecret")
-            && p.steps[1].1.contains("Retry rotation")
+        p.steps[1].1.contains("x failed at setSecret") && p.steps[1].1.contains("Retry rotation")
     );
     // The step's guidance comes with it.
     assert!(

@@ -42,7 +42,10 @@ pub struct ReplicaState {
 
 /// Runs every enabled rule, handing each hit to `sink`; then the
 /// suppression, if the secret carries a valid one.
-pub(super) fn run<'a>(input: &Input<'a>, mut sink: impl FnMut(RuleId, Hit)) -> Option<Suppression<'a>> {
+pub(super) fn run<'a>(
+    input: &Input<'a>,
+    mut sink: impl FnMut(RuleId, Hit),
+) -> Option<Suppression<'a>> {
     let cfg = input.cfg;
     let mut any = false;
     for rule in &RULES {

@@ -76,20 +76,24 @@
 //! severity): use it to count a whole inventory, and [`evaluate`] where the
 //! words are shown.
 
-
 mod checks;
 mod config;
 mod engine;
-mod rules;
 mod rotation_rules;
+mod rules;
 #[cfg(test)]
 mod tests;
 mod types;
 
 pub use config::HealthConfig;
-pub use engine::{evaluate, parse_suppression, summarize, worst, Finding, ReplicaState, RuleSet, Summary, Suppression};
+pub use engine::{
+    evaluate, parse_suppression, summarize, worst, Finding, ReplicaState, RuleSet, Summary,
+    Suppression,
+};
+pub use rotation_rules::{
+    parse_duration, parse_rate, rotation_interval_secs, rotation_window_secs,
+};
 pub use rules::{info, Hit, Input, Rule, RuleInfo, RULES};
-pub use rotation_rules::{parse_duration, parse_rate, rotation_interval_secs, rotation_window_secs};
 pub use types::{RuleId, Severity};
 #[allow(unused_imports)]
 use {checks::*, engine::*, rotation_rules::*, rules::*};

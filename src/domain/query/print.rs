@@ -18,7 +18,6 @@ impl fmt::Display for ParseError {
     }
 }
 
-
 // ---------------------------------------------------------------------------
 // Canonical text
 
@@ -151,7 +150,6 @@ pub(super) fn kms_typo(raw: &str) -> bool {
         && lower != "default"
         && edit_distance(&lower, "default") <= 2
 }
-
 
 impl fmt::Display for When {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

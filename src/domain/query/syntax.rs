@@ -8,7 +8,6 @@ use crate::domain::{Secret, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-
 /// A parsed query. The default (and the parse of a blank input) matches
 /// every secret.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -138,7 +137,6 @@ pub struct ParseError {
     /// What would have been accepted at `position`.
     pub expected: Vec<String>,
 }
-
 
 // ---------------------------------------------------------------------------
 // Construction and inspection

@@ -352,7 +352,9 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 /// `arn:aws:secretsmanager:R:A:secret:NAME-AbCdEf` → `NAME` (Secrets Manager
 /// appends a hyphen and six characters to every secret's ARN).
 fn name_from_arn(arn: &str) -> Option<String> {
-    crate::domain::arn::Arn::parse(arn)?.secret_name().map(str::to_string)
+    crate::domain::arn::Arn::parse(arn)?
+        .secret_name()
+        .map(str::to_string)
 }
 
 #[cfg(test)]

@@ -241,7 +241,10 @@ fn sqlite_file_url(path: &Path) -> Result<String, StoreError> {
             path.display()
         )));
     };
-    Ok(format!("sqlite://{}?mode=rwc", crate::domain::links::path(full)))
+    Ok(format!(
+        "sqlite://{}?mode=rwc",
+        crate::domain::links::path(full)
+    ))
 }
 
 /// Creates the store file readable and writable by its owner only (0600),

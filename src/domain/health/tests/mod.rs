@@ -14,7 +14,6 @@ mod posture;
 mod properties;
 mod rotation;
 
-
 const NOW: Timestamp = Timestamp::new(1_795_000_000);
 
 fn at(offset: i64) -> Timestamp {

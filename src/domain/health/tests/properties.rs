@@ -28,8 +28,7 @@ fn dates_match_the_shared_formatter() {
 fn opt_ts() -> impl Strategy<Value = Option<Timestamp>> {
     prop_oneof![
         Just(None),
-        (NOW.secs() - 3 * 365 * DAY..NOW.secs() + 365 * DAY)
-            .prop_map(|t| Some(Timestamp::new(t))),
+        (NOW.secs() - 3 * 365 * DAY..NOW.secs() + 365 * DAY).prop_map(|t| Some(Timestamp::new(t))),
         any::<i64>().prop_map(|t| Some(Timestamp::new(t))),
     ]
 }

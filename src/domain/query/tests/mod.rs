@@ -1,12 +1,12 @@
 //! The query language's tests, by topic.
 
 use super::*;
-use crate::domain::secret::fixtures::secret;
-use crate::domain::{Tag, Timestamp};
-use proptest::prelude::*;
 use crate::domain::health::{RuleId, Severity, Summary};
 use crate::domain::rotation_failure::RotationStep;
+use crate::domain::secret::fixtures::secret;
 use crate::domain::Secret;
+use crate::domain::{Tag, Timestamp};
+use proptest::prelude::*;
 use std::sync::Arc;
 
 mod edit;
@@ -17,7 +17,6 @@ mod parse;
 mod print;
 mod properties;
 mod steps;
-
 
 fn q(input: &str) -> Query {
     Query::parse(input).unwrap_or_else(|e| panic!("{input:?} should parse: {e}"))
@@ -79,7 +78,6 @@ fn failing(mut s: Secret, step: Option<RotationStep>, for_pending: bool) -> Secr
     }));
     s
 }
-
 
 fn payments() -> Secret {
     let mut s = tagged(

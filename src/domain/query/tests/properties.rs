@@ -1,6 +1,5 @@
 use super::*;
 
-
 // -- properties ----------------------------------------------------------
 
 fn tricky_value() -> impl Strategy<Value = crate::domain::query::Value> {
@@ -43,7 +42,10 @@ fn any_term() -> impl Strategy<Value = Term> {
         tricky_value().prop_map(Term::Name),
         (
             tricky_value(),
-            prop::option::of(prop_oneof![Just(crate::domain::query::Value::new("")), tricky_value()])
+            prop::option::of(prop_oneof![
+                Just(crate::domain::query::Value::new("")),
+                tricky_value()
+            ])
         )
             .prop_map(|(key, value)| Term::Tag { key, value }),
         tricky_value().prop_map(Term::Region),
@@ -119,8 +121,7 @@ fn pick(words: &'static [&'static str]) -> impl Strategy<Value = crate::domain::
 fn related_term() -> impl Strategy<Value = Term> {
     prop_oneof![
         pick(&["prod", "alice", "DB", "ünï", "smith", "x", "über"]).prop_map(Term::Text),
-        pick(&["prod", "prod/*", "*db", "dev/a??", "PROD/web", "staging/ü*"])
-            .prop_map(Term::Name),
+        pick(&["prod", "prod/*", "*db", "dev/a??", "PROD/web", "staging/ü*"]).prop_map(Term::Name),
         (
             pick(&["owner", "OWNER", "env", "missing"]),
             prop::option::of(pick(&["alice", "alice*", "*smith", "", "ünï", "prod"]))
