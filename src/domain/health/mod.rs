@@ -86,6 +86,8 @@ mod tests;
 mod types;
 
 pub use config::HealthConfig;
+#[cfg(test)]
+use engine::*;
 pub use engine::{
     evaluate, parse_suppression, summarize, worst, Finding, ReplicaState, RuleSet, Summary,
     Suppression,
@@ -95,8 +97,7 @@ pub use rotation_rules::{
 };
 pub use rules::{info, Hit, Input, Rule, RuleInfo, RULES};
 pub use types::{RuleId, Severity};
-#[allow(unused_imports)]
-use {checks::*, engine::*, rotation_rules::*, rules::*};
+use {checks::*, rotation_rules::*};
 
 use super::secret::{RotationRules, Secret, Version};
 use super::state::PENDING_GRACE_SECS;

@@ -61,9 +61,10 @@ mod tests;
 
 pub use edit::{toggle_place_term, toggle_tag_term};
 pub use index::SearchIndex;
+#[cfg(test)]
+use index::*;
 pub use syntax::{Expr, Facts, Kms, ParseError, Query, SecretFacts, Service, Term, Value, When};
-#[allow(unused_imports)]
-use {edit::*, index::*, matching::*, parse::*, print::*, syntax::*};
+use {matching::*, parse::*, print::*};
 
 /// The field names, in the order error messages list them.
 pub const FIELDS: [&str; 14] = [
