@@ -168,7 +168,7 @@ pub fn transition_message(
         when(at)
     )];
     if secret.is_some() {
-        let href = crate::app::pages::secret::secret_href(&t.name);
+        let href = crate::domain::links::secret_href(&t.name);
         context.extend(link(dashboard_url, &href, "Open in secretscope"));
     }
     blocks.push(json!({

@@ -277,9 +277,9 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 /// `arn:aws:secretsmanager:R:A:secret:NAME-AbCdEf` → `NAME` (Secrets Manager
 /// appends a hyphen and six characters to every secret's ARN).
 fn name_from_arn(arn: &str) -> Option<String> {
-    let rest = arn.split_once(":secret:")?.1;
-    let (name, suffix) = rest.rsplit_once('-')?;
-    (suffix.len() == 6 && !name.is_empty()).then(|| name.to_string())
+    crate::domain::arn::Arn::parse(arn)?
+        .secret_name()
+        .map(str::to_string)
 }
 
 #[cfg(test)]

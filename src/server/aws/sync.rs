@@ -65,7 +65,7 @@ impl Interner {
 
 /// The account id is the fifth field of an ARN.
 pub fn account_of(arn: &str) -> &str {
-    arn.split(':').nth(4).unwrap_or("")
+    crate::domain::arn::Arn::parse(arn).map_or("", |a| a.account)
 }
 
 pub fn secret_from_entry(e: &SecretListEntry, region: &str, intern: &mut Interner) -> Secret {
