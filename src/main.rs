@@ -13,9 +13,9 @@ use secretscope::server::check::{self, FailOn, Format};
 use secretscope::server::config::Config;
 use secretscope::server::error::ErrorKind;
 use secretscope::server::inventory::Inventory;
-use secretscope::server::local::{self, Faults, LocalOptions, RunningEndpoint};
 use secretscope::server::store::Store;
 use secretscope::server::{http, AppState, Background};
+use secretsmanager_emulator::{self as local, Faults, LocalOptions, RunningEndpoint};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -504,7 +504,7 @@ async fn local_endpoint(args: LocalArgs) -> anyhow::Result<ExitCode> {
                 sources: Vec<secretscope::server::config::SourceSettings>,
             }
             let toml = toml::to_string(&Sources {
-                sources: o.sources(),
+                sources: o.sources().into_iter().map(Into::into).collect(),
             })
             .unwrap_or_default();
             println!("read it with these sources (secretscope.toml):\n\n{toml}");
@@ -655,7 +655,7 @@ async fn start_demo(config: &mut Config) -> anyhow::Result<RunningEndpoint> {
         ..LocalOptions::default()
     });
     if config.sources.is_empty() {
-        config.sources = opts.demo_sources();
+        config.sources = opts.demo_sources().into_iter().map(Into::into).collect();
     }
     let running = local::spawn_org(opts, SocketAddr::from(([127, 0, 0, 1], 0)))
         .await

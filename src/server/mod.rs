@@ -14,7 +14,6 @@ pub mod export;
 pub mod health;
 pub mod http;
 pub mod inventory;
-pub mod local;
 pub mod mail;
 pub mod metrics;
 pub mod overview;

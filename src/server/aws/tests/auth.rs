@@ -7,9 +7,9 @@
 use super::{http_get_as, http_raw, login, session_cookie, source_for};
 use crate::domain::audit::{AuditAction, Outcome};
 use crate::server::config::Config;
-use crate::server::local::{self, LocalOptions};
 use crate::server::store::AuditFilter;
 use crate::server::AppState;
+use secretsmanager_emulator::{self as local, LocalOptions};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 

@@ -9,8 +9,8 @@ use crate::domain::{Secret, Timestamp};
 use crate::server::detail::detail;
 use crate::server::health::HealthView;
 use crate::server::inventory::{Inventory, Snapshot};
-use crate::server::local::{self, PlannedSecret, Scenario};
 use crate::server::views::{facets, select};
+use secretsmanager_emulator::{self as local, PlannedSecret, Scenario};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 

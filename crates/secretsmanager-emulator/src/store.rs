@@ -1643,7 +1643,7 @@ mod tests {
     /// every step before it done, with that step's message.
     #[test]
     fn seeded_failures_carry_their_step() {
-        use crate::server::local::seed::{self, Scenario};
+        use crate::seed::{self, Scenario};
         let seeds = seed::generate(300, 42, 1_760_000_000, "123456789012", "us-east-1");
         let planned: Vec<_> = seeds.iter().map(|s| s.plan.clone()).collect();
         let store = Store::from_seed(seeds, "123456789012", "us-east-1", 1_760_000_000_000);

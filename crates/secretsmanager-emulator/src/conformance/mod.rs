@@ -19,10 +19,10 @@
 //! value) under its own names, so they share one server per target.
 
 mod behaviours;
-pub(crate) mod moto;
+pub(crate) use crate::testing::moto;
 
-use crate::server::local::org::{role_arn, OrgOptions, RoleSpec, TenantSpec};
-use crate::server::local::{seed, spawn_org, LambdaBehaviour, LocalOptions, RunningEndpoint};
+use crate::org::{role_arn, OrgOptions, RoleSpec, TenantSpec};
+use crate::{seed, spawn_org, LambdaBehaviour, LocalOptions, RunningEndpoint};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_cloudtrail as ct;

@@ -5,7 +5,7 @@
 
 use super::Departure::*;
 use super::{Target, ACCOUNT, EXTERNAL_ID, OTHER_ACCOUNT, REPLICA_REGION, UNTRUSTING_ACCOUNT};
-use crate::server::local::LambdaBehaviour;
+use crate::LambdaBehaviour;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_sdk_secretsmanager as sm;

@@ -23,8 +23,6 @@
 
 use super::seed::{self, Replica, ReplicaStatus, SecretData, SeedSecret};
 use super::{system_now, LocalEndpoint, LocalOptions};
-use crate::domain::Timestamp;
-use crate::server::config::SourceSettings;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -50,6 +48,20 @@ pub struct RoleSpec {
     pub external_id: Option<String>,
     /// False: the trust policy does not allow the dashboard's principal.
     pub trusted: bool,
+}
+
+/// How a reader reaches part of the organisation: what a dashboard's
+/// `[[sources]]` entry says (the dashboard converts it to its own type).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrgSource {
+    /// `base`, `account-ACCOUNT`, or the demo's `main`, `payments-prod`, `legacy`.
+    pub name: String,
+    /// The role to assume with the base credentials; none: the base credentials.
+    pub role_arn: Option<String>,
+    /// The external id the role's trust policy requires, if any.
+    pub external_id: Option<String>,
+    /// The regions to read.
+    pub regions: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -159,7 +171,7 @@ impl OrgOptions {
 
     /// The `[[sources]]` that read this organisation: the demo's own, or one
     /// per account (the first with the base credentials).
-    pub fn sources(&self) -> Vec<SourceSettings> {
+    pub fn sources(&self) -> Vec<OrgSource> {
         if self
             .roles
             .iter()
@@ -176,7 +188,7 @@ impl OrgOptions {
         accounts
             .iter()
             .enumerate()
-            .map(|(i, a)| SourceSettings {
+            .map(|(i, a)| OrgSource {
                 name: if i == 0 {
                     "base".into()
                 } else {
@@ -195,22 +207,22 @@ impl OrgOptions {
     }
 
     /// The `[[sources]]` that read the demo organisation.
-    pub fn demo_sources(&self) -> Vec<SourceSettings> {
+    pub fn demo_sources(&self) -> Vec<OrgSource> {
         let main = &self.tenants[0];
         vec![
-            SourceSettings {
+            OrgSource {
                 name: "main".into(),
                 regions: vec![main.region.clone(), "eu-west-1".into()],
                 ..Default::default()
             },
-            SourceSettings {
+            OrgSource {
                 name: "payments-prod".into(),
                 role_arn: Some(role_arn(PAYMENTS_ACCOUNT)),
                 external_id: Some(DEMO_EXTERNAL_ID.into()),
                 regions: vec!["us-east-1".into()],
                 ..Default::default()
             },
-            SourceSettings {
+            OrgSource {
                 name: "legacy".into(),
                 role_arn: Some(role_arn(LEGACY_ACCOUNT)),
                 regions: vec!["ap-southeast-2".into()],
@@ -623,7 +635,7 @@ fn sts(inner: &OrgInner, body: &[u8]) -> Response {
                 .as_deref()
                 .is_none_or(|id| get("ExternalId") == Some(id))
     });
-    let account = crate::server::aws::sources::role_account(role);
+    let account = crate::arn::role_account(role);
     let (true, Some(account)) = (allowed, account) else {
         return denied();
     };
@@ -635,7 +647,9 @@ fn sts(inner: &OrgInner, body: &[u8]) -> Response {
         .take(4)
         .collect();
     let key = format!("ASIA{account}{suffix}");
-    let expires = Timestamp::new(system_now() + 3600).rfc3339();
+    let expires = chrono::DateTime::from_timestamp(system_now() + 3600, 0)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default();
     let role_name = role.rsplit('/').next().unwrap_or("role");
     let body = format!(
         "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\

@@ -1,4 +1,4 @@
-//! The embedded demo endpoint: an in-process HTTP server that speaks the AWS
+//! secretscope's demo endpoint: an in-process HTTP server that speaks the AWS
 //! JSON 1.1 protocol of Secrets Manager well enough for `aws-sdk-secretsmanager`,
 //! boto3 and the aws CLI, over a deterministic seeded inventory.
 //!
@@ -22,6 +22,7 @@
 //!   how Secrets Manager retries a failed rotation (default: 3 times, an hour
 //!   apart, see `LocalOptions::service_retry_delay`).
 
+pub mod arn;
 pub mod cloudtrail;
 pub mod faults;
 pub mod filters;
@@ -31,10 +32,13 @@ pub mod rotation;
 pub mod seed;
 mod store;
 
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
 #[cfg(test)]
-pub(crate) mod conformance;
+mod conformance;
 #[cfg(test)]
-pub(crate) mod sdk_tests;
+mod sdk_tests;
 
 pub use faults::Faults;
 pub use protocol::ApiError;

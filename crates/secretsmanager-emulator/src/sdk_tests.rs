@@ -1,10 +1,10 @@
 //! The demo endpoint, driven through the real `aws-sdk-secretsmanager` client
 //! exactly as the dashboard drives AWS.
 
-use crate::server::local::seed::{self, PlannedSecret, SeedSecret};
-use crate::server::local::{
-    spawn, Faults, LambdaBehaviour, LocalEndpoint, LocalOptions, RotationOutcome, RotationRecord,
-    RunningEndpoint, Scenario,
+use crate::seed::{self, PlannedSecret, SeedSecret};
+use crate::{
+    spawn, Faults, LambdaBehaviour, LocalEndpoint, LocalOptions, RotationOutcome, RunningEndpoint,
+    Scenario,
 };
 use aws_config::retry::RetryConfig;
 use aws_config::BehaviorVersion;
@@ -14,6 +14,8 @@ use sm::error::ProvideErrorMetadata;
 use sm::types::{Filter, FilterNameStringType, SortByType, SortOrderType, Tag};
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
+
+pub(crate) use crate::testing::finished_rotation;
 
 const NOW: i64 = 1_760_000_000;
 const SEED: u64 = 42;
@@ -142,19 +144,6 @@ fn holder(stages: &HashMap<String, Vec<String>>, label: &str) -> Option<String> 
         .iter()
         .find(|(_, l)| l.iter().any(|x| x == label))
         .map(|(v, _)| v.clone())
-}
-
-/// Wait until the newest rotation of `name` is no longer in progress.
-pub(crate) async fn finished_rotation(ep: &LocalEndpoint, name: &str) -> RotationRecord {
-    for _ in 0..1000 {
-        if let Some(r) = ep.rotation_history(name).and_then(|h| h.last().cloned()) {
-            if r.outcome != RotationOutcome::InProgress {
-                return r;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the rotation of {name} never finished");
 }
 
 #[tokio::test]
@@ -727,7 +716,7 @@ async fn a_broken_lambda_leaves_awspending_stuck() {
     assert!(record
         .steps
         .iter()
-        .any(|s| !s.ok && s.step == crate::server::local::RotationStep::SetSecret));
+        .any(|s| !s.ok && s.step == crate::RotationStep::SetSecret));
     assert!(record
         .message
         .unwrap()
@@ -836,12 +825,7 @@ async fn a_missing_lambda_is_access_denied_and_no_lambda_is_invalid() {
         "InvalidRequestException"
     );
     // Giving a Lambda configures rotation.
-    let ok_lambda = seed::lambda_arn(
-        REGION,
-        ACCOUNT,
-        crate::server::local::LambdaBehaviour::Ok,
-        "test",
-    );
+    let ok_lambda = seed::lambda_arn(REGION, ACCOUNT, crate::LambdaBehaviour::Ok, "test");
     c.rotate_secret()
         .secret_id(&never.name)
         .rotation_lambda_arn(&ok_lambda)
@@ -1519,7 +1503,7 @@ async fn control_routes_and_unknown_operations() {
     assert_eq!(retries, serde_json::json!({"delay_ms": 50, "retries": 3}));
     assert_eq!(
         ep.service_retries(),
-        crate::server::local::ServiceRetries {
+        crate::ServiceRetries {
             delay_ms: 50,
             retries: 3
         }
