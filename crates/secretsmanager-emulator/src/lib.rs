@@ -26,6 +26,7 @@ pub mod arn;
 pub mod cloudtrail;
 pub mod faults;
 pub mod filters;
+mod ops;
 pub mod org;
 pub mod protocol;
 pub mod rotation;
