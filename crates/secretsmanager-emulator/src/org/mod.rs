@@ -381,7 +381,8 @@ impl Organisation {
             .route("/", post(org_handler))
             .route(
                 "/__secretscope/roles",
-                post(roles_handler).layer(axum::middleware::from_fn(super::json_posts_only)),
+                post(roles_handler)
+                    .layer(axum::middleware::from_fn(crate::control::json_posts_only)),
             )
             .with_state(self.inner.clone())
             .merge(self.first.control_router())
