@@ -224,7 +224,6 @@ impl OrgOptions {
                 role_arn: Some(role_arn(PAYMENTS_ACCOUNT)),
                 external_id: Some(DEMO_EXTERNAL_ID.into()),
                 regions: vec!["us-east-1".into()],
-                ..Default::default()
             },
             OrgSource {
                 name: "legacy".into(),

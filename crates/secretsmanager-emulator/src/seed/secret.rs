@@ -522,7 +522,7 @@ pub(super) fn hostile_payloads(
     let payload = HOSTILE_PAYLOADS[h % 3];
     *description = Some(format!("Owner: {owner_email} {payload}"));
     let tag_payload = HOSTILE_PAYLOADS[(h + 1) % 3];
-    let key = if h % 2 == 0 { "team" } else { "owner" };
+    let key = if h.is_multiple_of(2) { "team" } else { "owner" };
     tags.retain(|t| t.key != key);
     tags.push(Tag {
         key: key.to_string(),
