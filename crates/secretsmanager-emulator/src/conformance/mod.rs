@@ -4,7 +4,7 @@
 //! the sentence of AWS's API reference or user guide it comes from, and
 //! run against two implementations:
 //!
-//! - the demo endpoint (this crate's `server::local`), which must meet the
+//! - the demo endpoint (this crate), which must meet the
 //!   whole contract: it is the emulator, and AWS's documentation is its
 //!   oracle (DESIGN.md, rule 8);
 //! - moto_server, an independent implementation, which meets it except
