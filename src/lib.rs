@@ -10,6 +10,14 @@ pub mod app;
 pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod web;
+
+/// Tests of the whole server: sign-in, audit, requests, actions, alerts,
+/// sources, browsing, the health monitor and CLI checks, through the real
+/// SDK against the demo endpoint and moto_server, and through the router.
+#[cfg(all(test, feature = "ssr"))]
+mod tests;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

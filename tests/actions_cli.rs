@@ -2,153 +2,20 @@
 //! on-call engineer runs them: the real binary against the demo endpoint
 //! running as its own process (`secretscope local-endpoint`), with a store
 //! in a temporary directory. What changed is read back from the endpoint
-//! over the AWS protocol, and what was recorded through `audit export`.
+//! through the AWS SDK, and what was recorded through `audit export`.
 
-use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_secretscope");
-
-/// `secretscope local-endpoint` on a free loopback port, killed on drop
-/// (also when a test fails half way).
-struct Endpoint {
-    child: Child,
-    /// `127.0.0.1:PORT`.
-    addr: String,
-    /// `http://127.0.0.1:PORT`.
-    url: String,
-    /// Kept open: the endpoint prints to it, and a closed pipe would make
-    /// that print fail.
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl Drop for Endpoint {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Endpoint {
-    /// Binds port 0 and reads the address it got from the first line it
-    /// prints ("demo Secrets Manager endpoint with N secrets at URL"), which
-    /// comes once it listens: no port to guess, no race for a free one.
-    fn start(dir: &Path) -> Endpoint {
-        let mut child = Command::new(BIN)
-            .args(["local-endpoint", "--bind", "127.0.0.1:0"])
-            .current_dir(dir)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("SECRETSCOPE_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut ep = Endpoint {
-            child,
-            addr: String::new(),
-            url: String::new(),
-            _stdout: BufReader::new(stdout),
-        };
-        let mut line = String::new();
-        ep._stdout.read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .rsplit(' ')
-            .next()
-            .filter(|u| u.starts_with("http://127.0.0.1:"))
-            .unwrap_or_else(|| panic!("no endpoint URL in {line:?}"))
-            .to_string();
-        ep.addr = url.trim_start_matches("http://").to_string();
-        ep.url = url;
-        ep
-    }
-
-    /// One Secrets Manager call over the AWS JSON 1.1 protocol (the endpoint
-    /// takes any credentials, and none).
-    fn call(&self, op: &str, body: &Value) -> Value {
-        let body = body.to_string();
-        let mut s = TcpStream::connect(&self.addr).unwrap();
-        write!(
-            s,
-            "POST / HTTP/1.1\r\nHost: {}\r\nX-Amz-Target: secretsmanager.{op}\r\n\
-             Content-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\
-             Connection: close\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        )
-        .unwrap();
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).unwrap();
-        let raw = String::from_utf8(raw).unwrap();
-        let (head, payload) = raw.split_once("\r\n\r\n").unwrap();
-        assert!(head.starts_with("HTTP/1.1 200"), "{op}: {raw}");
-        let payload = if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            dechunk(payload)
-        } else {
-            payload.to_string()
-        };
-        serde_json::from_str(&payload).unwrap_or_else(|e| panic!("{op}: {e}: {payload}"))
-    }
-
-    /// Every secret, those scheduled for deletion included, by name.
-    fn list(&self) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let mut req = json!({"IncludePlannedDeletion": true, "MaxResults": 100});
-            if let Some(t) = token.take() {
-                req["NextToken"] = json!(t);
-            }
-            let page = self.call("ListSecrets", &req);
-            all.extend(page["SecretList"].as_array().unwrap().iter().cloned());
-            match page["NextToken"].as_str() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
-            }
-        }
-        all
-    }
-
-    fn secret(&self, name: &str) -> Value {
-        self.list()
-            .into_iter()
-            .find(|s| s["Name"] == name)
-            .unwrap_or_else(|| panic!("{name} is gone"))
-    }
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    loop {
-        let (size, rest) = body.split_once("\r\n").unwrap();
-        let n = usize::from_str_radix(size.trim(), 16).unwrap();
-        if n == 0 {
-            return out;
-        }
-        out.push_str(&rest[..n]);
-        body = &rest[n + 2..];
-    }
-}
+use aws_sdk_secretsmanager::types::SecretListEntry;
+use common::{code, text, Endpoint};
+use std::process::{Command, Output, Stdio};
 
 /// The version holding `label`.
-fn holder(secret: &Value, label: &str) -> Option<String> {
-    secret["SecretVersionsToStages"]
-        .as_object()?
+fn holder(secret: &SecretListEntry, label: &str) -> Option<String> {
+    secret
+        .secret_versions_to_stages()?
         .iter()
-        .find(|(_, stages)| {
-            stages
-                .as_array()
-                .is_some_and(|s| s.iter().any(|l| l == label))
-        })
+        .find(|(_, stages)| stages.iter().any(|l| l == label))
         .map(|(v, _)| v.clone())
 }
 
@@ -160,13 +27,13 @@ fn production(name: &str) -> bool {
         .any(|p| n.starts_with(p))
 }
 
-fn deleted(s: &Value) -> bool {
-    !s["DeletedDate"].is_null()
+fn deleted(s: &SecretListEntry) -> bool {
+    s.deleted_date().is_some()
 }
 
 /// A secret AWSCURRENT can move back from: a labelled previous version and
 /// no rotation half done.
-fn can_roll_back(s: &Value) -> bool {
+fn can_roll_back(s: &SecretListEntry) -> bool {
     !deleted(s)
         && holder(s, "AWSPENDING").is_none()
         && matches!(
@@ -175,8 +42,8 @@ fn can_roll_back(s: &Value) -> bool {
         )
 }
 
-fn name(s: &Value) -> String {
-    s["Name"].as_str().unwrap().to_string()
+fn name(s: &SecretListEntry) -> String {
+    s.name().unwrap().to_string()
 }
 
 struct Env {
@@ -191,10 +58,6 @@ impl Env {
         Env { dir, ep }
     }
 
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("store/secretscope.db")
-    }
-
     /// `secretscope ARGS` as `ops`, with the store in the temporary directory
     /// and no configuration, profile or instance metadata from around the test.
     fn run(&self, args: &[&str]) -> Output {
@@ -202,16 +65,8 @@ impl Env {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .current_dir(self.dir.path())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("USER", "ops")
-            .env("SECRETSCOPE_LOG", "warn")
-            .env("SECRETSCOPE_STORE_SQLITE_PATH", self.db())
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .stdin(Stdio::null());
+        let mut c = common::as_ops(self.dir.path());
+        c.args(args).stdin(Stdio::null());
         c
     }
 
@@ -244,14 +99,6 @@ impl Env {
             .map(str::to_string)
             .collect()
     }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited, not killed")
 }
 
 #[test]
@@ -331,11 +178,10 @@ fn rollback_moves_awscurrent_back_to_the_previous_version() {
 /// A secret rotated by a Lambda with `behaviour` in its name, not
 /// production, not deleted (a failing one has a failed rotation's
 /// AWSPENDING left: a retry is allowed over it).
-fn rotated_by(all: &[Value], behaviour: &str) -> Value {
+fn rotated_by(all: &[SecretListEntry], behaviour: &str) -> SecretListEntry {
     all.iter()
         .find(|s| {
-            s["RotationLambdaARN"]
-                .as_str()
+            s.rotation_lambda_arn()
                 .is_some_and(|l| l.contains(&format!("-{behaviour}-")))
                 && !deleted(s)
                 && (behaviour != "ok" || holder(s, "AWSPENDING").is_none())
@@ -441,7 +287,7 @@ fn production_needs_its_name_typed_and_changes_nothing_without() {
         .find(|s| can_roll_back(s) && name(s).starts_with("prod/"))
         .expect("the demo has rotated prod/ secrets");
     let target = name(&s);
-    let stages = s["SecretVersionsToStages"].clone();
+    let stages = s.secret_versions_to_stages().cloned();
 
     let o = env.act("rollback", &target, &[]);
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));
@@ -458,7 +304,7 @@ fn production_needs_its_name_typed_and_changes_nothing_without() {
     assert!(text(&o.stderr).contains("is not the secret's name"));
 
     assert_eq!(
-        env.ep.secret(&target)["SecretVersionsToStages"],
+        env.ep.secret(&target).secret_versions_to_stages().cloned(),
         stages,
         "labels unchanged"
     );
@@ -494,24 +340,15 @@ fn unknown_secrets_and_versions_are_refused() {
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("has no version no-such-version"));
     assert_eq!(
-        env.ep.secret(&target)["SecretVersionsToStages"],
-        s["SecretVersionsToStages"]
+        env.ep.secret(&target).secret_versions_to_stages(),
+        s.secret_versions_to_stages()
     );
-}
-
-fn help(cmd: &str) -> Output {
-    Command::new(BIN)
-        .args([cmd, "--help"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .output()
-        .unwrap()
 }
 
 #[test]
 fn help_documents_the_exit_codes() {
     for cmd in ["rotate", "cancel-rotation", "rollback", "restore"] {
-        let o = help(cmd);
+        let o = common::help(&[cmd]);
         assert_eq!(code(&o), 0);
         let help = text(&o.stdout);
         for line in [
@@ -526,6 +363,6 @@ fn help_documents_the_exit_codes() {
             assert!(help.contains(line), "{cmd}: {line} in {help}");
         }
     }
-    let rollback = text(&help("rollback").stdout);
+    let rollback = text(&common::help(&["rollback"]).stdout);
     assert!(rollback.contains("--to-version <ID>"), "{rollback}");
 }

@@ -2,18 +2,18 @@
 //! temporary directory: the commands record what they do, and the export
 //! reads it back, filtered, as CSV.
 
+mod common;
+
+use common::text;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-fn run(db: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_secretscope"))
+/// `secretscope ARGS` as `ops` in `dir`, with the store in it, `stdin`
+/// piped in.
+fn run(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = common::as_ops(dir)
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("USER", "ops")
-        .env("SECRETSCOPE_LOG", "warn")
-        .env("SECRETSCOPE_STORE_SQLITE_PATH", db)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -28,26 +28,21 @@ fn run(db: &Path, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 #[test]
 fn user_changes_are_audited_and_exported() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("store/secretscope.db");
     let add = run(
-        &db,
+        dir.path(),
         &[
             "user", "add", "alice", "--role", "viewer", "--scope", "prod/",
         ],
         "a long enough password\n",
     );
     assert!(add.status.success(), "{}", text(&add.stderr));
-    let off = run(&db, &["user", "disable", "alice"], "");
+    let off = run(dir.path(), &["user", "disable", "alice"], "");
     assert!(off.status.success(), "{}", text(&off.stderr));
 
-    let all = run(&db, &["audit", "export"], "");
+    let all = run(dir.path(), &["audit", "export"], "");
     assert!(all.status.success(), "{}", text(&all.stderr));
     let csv = text(&all.stdout);
     let lines: Vec<&str> = csv.lines().collect();
@@ -66,7 +61,7 @@ fn user_changes_are_audited_and_exported() {
     // Filtered, to a file; the first export is on the trail now.
     let out = dir.path().join("exports.csv");
     let filtered = run(
-        &db,
+        dir.path(),
         &[
             "audit",
             "export",
@@ -83,11 +78,15 @@ fn user_changes_are_audited_and_exported() {
     assert!(csv.contains(",audit.export,,allowed,action=audit.export,"));
 
     // A filter that does not parse changes nothing and exits 2.
-    let bad = run(&db, &["audit", "export", "--outcome", "maybe"], "");
+    let bad = run(dir.path(), &["audit", "export", "--outcome", "maybe"], "");
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("allowed, denied or failed"));
     assert!(bad.stdout.is_empty());
-    let after = run(&db, &["audit", "export", "--action", "audit.export"], "");
+    let after = run(
+        dir.path(),
+        &["audit", "export", "--action", "audit.export"],
+        "",
+    );
     assert_eq!(
         text(&after.stdout).lines().count(),
         4,

@@ -2,31 +2,21 @@
 //! codes and its stdout, against the demo endpoint it starts itself
 //! (`--demo`), an endpoint where nothing listens, and bad arguments.
 
-use std::process::{Command, Output};
+mod common;
+
+use common::{code, text};
+use std::process::Output;
 
 fn check(args: &[&str]) -> Output {
+    // No secretscope.toml, AWS profile or instance metadata from around the test.
     let dir = tempfile::tempdir().unwrap();
-    Command::new(env!("CARGO_BIN_EXE_secretscope"))
+    common::secretscope(dir.path())
         .arg("check")
         .args(args)
-        // No secretscope.toml, AWS profile or instance metadata from around the test.
-        .current_dir(dir.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("SECRETSCOPE_LOG", "warn")
         .env("SECRETSCOPE_DEMO_SEED_SECRETS", "150")
         .env("SECRETSCOPE_AWS_MAX_ATTEMPTS", "1")
         .output()
         .unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("exited, not killed")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]
@@ -115,7 +105,7 @@ fn bad_arguments_exit_2() {
 
 #[test]
 fn help_documents_the_exit_codes() {
-    let o = check(&["--help"]);
+    let o = common::help(&["check"]);
     assert_eq!(code(&o), 0);
     let help = text(&o.stdout);
     for line in [

@@ -37,9 +37,7 @@ pub async fn preview_action(
     let (state, who) = super::signed_in_reading_aws("preview_action").await?;
     let kind = parse_kind(&kind)?;
     let to = Some(to_version.trim()).filter(|v| !v.is_empty());
-    let (plan, seen) = crate::server::actions::preview(&state, &who, &id, kind, to)
-        .await
-        .map_err(|e| e.to_server_fn_error())?;
+    let (plan, seen) = crate::server::actions::preview(&state, &who, &id, kind, to).await?;
     Ok(ActionPreview {
         plan,
         seen: serde_json::to_string(&seen).unwrap_or_default(),
@@ -58,7 +56,7 @@ fn parse_kind(kind: &str) -> Result<ActionKind, ServerFnError> {
                 format!("There is no action {kind:?}."),
                 format!("unknown action {kind:?}"),
             )
-            .to_server_fn_error()
+            .into()
         })
 }
 
@@ -83,16 +81,13 @@ async fn act(
     use crate::server::error::{AppError, ErrorKind};
     let (state, who) = super::signed_in(what).await?;
     // Role and scope first: a refused caller learns nothing else.
-    let secret = crate::server::actions::guarded(&state, &who, &id, kind)
-        .await
-        .map_err(|e| e.to_server_fn_error())?;
+    let secret = crate::server::actions::guarded(&state, &who, &id, kind).await?;
     let seen: Seen = serde_json::from_str(&seen).map_err(|e| {
         AppError::new(
             ErrorKind::InvalidInput,
             "The page sent an unreadable view of the secret. Reload it and try again; nothing was done.",
             format!("seen: {e}"),
         )
-        .to_server_fn_error()
     })?;
     let req = crate::domain::actions::Request {
         kind,
@@ -102,9 +97,7 @@ async fn act(
         token,
         immediately: extra.immediately,
     };
-    let done = crate::server::actions::run_on(&state, &who, &secret, req)
-        .await
-        .map_err(|e| e.to_server_fn_error())?;
+    let done = crate::server::actions::run_on(&state, &who, &secret, req).await?;
     Ok(ActionOutcome {
         kind: done.kind,
         secret: done.secret,
@@ -114,66 +107,59 @@ async fn act(
     })
 }
 
-/// RotateSecret now, with the dialog's token.
-#[server(endpoint = "rotate_secret")]
-pub async fn rotate_secret(
-    id: String,
-    seen: String,
-    typed_name: String,
-    token: String,
-) -> Result<ActionOutcome, ServerFnError> {
-    act(
-        "rotate_secret",
-        ActionKind::Rotate,
-        id,
-        Extra::default(),
-        seen,
-        typed_name,
-        token,
-    )
-    .await
+/// The actions that take nothing beyond the secret, the view the person
+/// saw, the typed name and the dialog's token: each its own endpoint (the
+/// permission matrix lists them one by one), one body.
+macro_rules! plain_action {
+    ($(#[$doc:meta])* $name:ident, $endpoint:literal, $kind:ident) => {
+        $(#[$doc])*
+        #[server(endpoint = $endpoint)]
+        pub async fn $name(
+            id: String,
+            seen: String,
+            typed_name: String,
+            token: String,
+        ) -> Result<ActionOutcome, ServerFnError> {
+            act($endpoint, ActionKind::$kind, id, Extra::default(), seen, typed_name, token).await
+        }
+    };
 }
 
-/// Removes AWSPENDING from a failed or stuck rotation's version
-/// (UpdateSecretVersionStage), then RotateSecret with the dialog's token.
-#[server(endpoint = "retry_rotation")]
-pub async fn retry_rotation(
-    id: String,
-    seen: String,
-    typed_name: String,
-    token: String,
-) -> Result<ActionOutcome, ServerFnError> {
-    act(
-        "retry_rotation",
-        ActionKind::RetryRotation,
-        id,
-        Extra::default(),
-        seen,
-        typed_name,
-        token,
-    )
-    .await
-}
+plain_action!(
+    /// RotateSecret now, with the dialog's token.
+    rotate_secret,
+    "rotate_secret",
+    Rotate
+);
 
-/// Removes AWSPENDING from a failed or cancelled rotation's version.
-#[server(endpoint = "clear_pending")]
-pub async fn clear_pending(
-    id: String,
-    seen: String,
-    typed_name: String,
-    token: String,
-) -> Result<ActionOutcome, ServerFnError> {
-    act(
-        "clear_pending",
-        ActionKind::ClearPending,
-        id,
-        Extra::default(),
-        seen,
-        typed_name,
-        token,
-    )
-    .await
-}
+plain_action!(
+    /// Removes AWSPENDING from a failed or stuck rotation's version
+    /// (UpdateSecretVersionStage), then RotateSecret with the dialog's token.
+    retry_rotation,
+    "retry_rotation",
+    RetryRotation
+);
+
+plain_action!(
+    /// Removes AWSPENDING from a failed or cancelled rotation's version.
+    clear_pending,
+    "clear_pending",
+    ClearPending
+);
+
+plain_action!(
+    /// CancelRotateSecret.
+    cancel_rotation,
+    "cancel_rotation",
+    CancelRotation
+);
+
+plain_action!(
+    /// RestoreSecret.
+    restore_secret,
+    "restore_secret",
+    Restore
+);
 
 /// RotateSecret with the Lambda and schedule the secret kept, rotating at
 /// once when `immediately`.
@@ -193,26 +179,6 @@ pub async fn enable_rotation(
             to_version: None,
             immediately,
         },
-        seen,
-        typed_name,
-        token,
-    )
-    .await
-}
-
-/// CancelRotateSecret.
-#[server(endpoint = "cancel_rotation")]
-pub async fn cancel_rotation(
-    id: String,
-    seen: String,
-    typed_name: String,
-    token: String,
-) -> Result<ActionOutcome, ServerFnError> {
-    act(
-        "cancel_rotation",
-        ActionKind::CancelRotation,
-        id,
-        Extra::default(),
         seen,
         typed_name,
         token,
@@ -244,26 +210,6 @@ pub async fn rollback_secret(
     .await
 }
 
-/// RestoreSecret.
-#[server(endpoint = "restore_secret")]
-pub async fn restore_secret(
-    id: String,
-    seen: String,
-    typed_name: String,
-    token: String,
-) -> Result<ActionOutcome, ServerFnError> {
-    act(
-        "restore_secret",
-        ActionKind::Restore,
-        id,
-        Extra::default(),
-        seen,
-        typed_name,
-        token,
-    )
-    .await
-}
-
 /// How far the latest rotation of `id` started from secretscope has got
 /// (none when no rotation was started here since the server started).
 /// Anyone who may see the secret may follow it.
@@ -272,5 +218,5 @@ pub async fn follow_rotation(id: String) -> Result<Option<RotationProgress>, Ser
     let (state, who) = super::signed_in("rotation_progress").await?;
     crate::server::actions::progress(&state, &who, &id)
         .await
-        .map_err(|e| e.to_server_fn_error())
+        .map_err(ServerFnError::from)
 }

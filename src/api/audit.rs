@@ -67,14 +67,14 @@ pub async fn get_audit(
     };
     let filter = q
         .filter()
-        .map_err(|e| AppError::new(ErrorKind::InvalidInput, e.clone(), e).to_server_fn_error())?;
+        .map_err(|e| AppError::new(ErrorKind::InvalidInput, e.clone(), e))?;
     let reader = Reader::of(&state, &who);
     let page = page.max(1);
     let seen = audit::page(&state.auth.store, &reader, &filter, page)
         .await
-        .map_err(|e| crate::server::auth::store_error(e).to_server_fn_error())?;
+        .map_err(crate::server::auth::store_error)?;
     Ok(AuditList {
-        now: crate::server::aws::sync::now(),
+        now: crate::server::clock::now(),
         rows: seen
             .records
             .into_iter()

@@ -135,21 +135,21 @@ pub struct Oncall {
 #[server(endpoint = "get_overview")]
 pub async fn get_overview() -> Result<Overview, ServerFnError> {
     let (state, who) = super::signed_in("get_overview").await?;
-    let view = state.view_for(&who, crate::server::aws::sync::now());
-    Ok(crate::server::overview::overview(&state, &view))
+    let view = state.view_for(&who, crate::server::clock::now());
+    Ok(super::build::health::overview(&state, &view))
 }
 
 #[server(endpoint = "get_oncall")]
 pub async fn get_oncall() -> Result<Oncall, ServerFnError> {
     let (state, who) = super::signed_in("get_oncall").await?;
-    let now = crate::server::aws::sync::now();
+    let now = crate::server::clock::now();
     let scoped = who.global_role().is_none();
     let mut view = state.view_for(&who, now);
     // Failures CloudTrail recorded since the last look count at once.
-    if crate::server::overview::learn_failures(&state, &view, scoped).await {
+    if crate::server::failures::learn_failures(&state, &view, scoped).await {
         view = state.view_for(&who, now);
     }
-    let mut queue = crate::server::overview::oncall(&state, &view, scoped).await;
+    let mut queue = super::build::health::oncall(&state, &view, scoped).await;
     if scoped {
         // Why a trail refused names roles and endpoints: admins read it on /sources.
         if let Some(Err(e)) = &mut queue.cloudtrail {
@@ -158,7 +158,7 @@ pub async fn get_oncall() -> Result<Oncall, ServerFnError> {
     }
     for row in &mut queue.rows {
         if let Some(s) = view.snapshot.by_arn(&row.arn) {
-            row.actions = crate::server::detail::offers(&who, s);
+            row.actions = super::build::secret::offers(&who, s);
         }
     }
     Ok(queue)

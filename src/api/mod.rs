@@ -3,6 +3,8 @@
 
 pub mod actions;
 pub mod audit;
+#[cfg(feature = "ssr")]
+pub mod build;
 pub mod health;
 pub mod inventory;
 pub mod requests;
@@ -18,10 +20,23 @@ pub use secret::*;
 pub use status::*;
 
 #[cfg(feature = "ssr")]
-pub(crate) fn state() -> Result<crate::server::AppState, leptos::prelude::ServerFnError> {
+use leptos::prelude::ServerFnError;
+
+/// A server function's error: the person's sentence (with the request id
+/// for internal and AWS failures), the HTTP status set on the response, and
+/// the detail logged. `?` on an `AppError` goes through here.
+#[cfg(feature = "ssr")]
+impl From<crate::server::error::AppError> for ServerFnError {
+    fn from(e: crate::server::error::AppError) -> Self {
+        e.to_server_fn_error()
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn state() -> Result<crate::server::AppState, ServerFnError> {
     leptos::prelude::use_context::<crate::server::AppState>().ok_or_else(|| {
         tracing::error!("AppState missing from the server function context");
-        leptos::prelude::ServerFnError::new("The server is not ready; try again in a moment.")
+        ServerFnError::new("The server is not ready; try again in a moment.")
     })
 }
 
@@ -31,11 +46,9 @@ pub(crate) fn state() -> Result<crate::server::AppState, leptos::prelude::Server
 #[cfg(feature = "ssr")]
 pub(crate) async fn signed_in_reading_aws(
     what: &str,
-) -> Result<(crate::server::AppState, crate::server::auth::Principal), leptos::prelude::ServerFnError>
-{
+) -> Result<(crate::server::AppState, crate::server::auth::Principal), ServerFnError> {
     let (state, who) = signed_in(what).await?;
-    crate::server::auth::take_aws_read(&state, &who, what, crate::server::auth::ReadBudget::Asked)
-        .map_err(|e| e.to_server_fn_error())?;
+    crate::server::auth::take_aws_read(&state, &who, what, crate::server::auth::ReadBudget::Asked)?;
     Ok((state, who))
 }
 
@@ -44,11 +57,8 @@ pub(crate) async fn signed_in_reading_aws(
 #[cfg(feature = "ssr")]
 pub(crate) async fn signed_in(
     what: &str,
-) -> Result<(crate::server::AppState, crate::server::auth::Principal), leptos::prelude::ServerFnError>
-{
+) -> Result<(crate::server::AppState, crate::server::auth::Principal), ServerFnError> {
     let state = state()?;
-    let who = crate::server::auth::guard(&state, what)
-        .await
-        .map_err(|e| e.to_server_fn_error())?;
+    let who = crate::server::auth::guard(&state, what).await?;
     Ok((state, who))
 }

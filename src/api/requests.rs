@@ -59,11 +59,9 @@ fn row(who: &crate::server::auth::Principal, r: AccessRequest, can_decide: bool)
 #[server(endpoint = "list_requests")]
 pub async fn list_requests() -> Result<RequestsPage, ServerFnError> {
     let (state, who) = super::signed_in("list_requests").await?;
-    let (mine, inbox) = crate::server::requests::lists(&state, &who)
-        .await
-        .map_err(|e| e.to_server_fn_error())?;
+    let (mine, inbox) = crate::server::requests::lists(&state, &who).await?;
     Ok(RequestsPage {
-        now: crate::server::aws::sync::now(),
+        now: crate::server::clock::now(),
         // Nobody decides what they asked for; the inbox is what they may decide.
         mine: mine.into_iter().map(|r| row(&who, r, false)).collect(),
         inbox: inbox.into_iter().map(|r| row(&who, r, true)).collect(),
@@ -86,8 +84,7 @@ pub async fn request_access(
     let (state, who) = super::signed_in("request_access").await?;
     let (request, merged) =
         crate::server::requests::create(&state, &who, &id, &principal, &justification, &duration)
-            .await
-            .map_err(|e| e.to_server_fn_error())?;
+            .await?;
     Ok(RequestMade { request, merged })
 }
 
@@ -95,9 +92,7 @@ pub async fn request_access(
 #[server(endpoint = "preview_approval")]
 pub async fn preview_approval(id: i64, duration: String) -> Result<ApprovalPreview, ServerFnError> {
     let (state, who) = super::signed_in_reading_aws("preview_approval").await?;
-    let p = crate::server::requests::plan_approval(&state, &who, id, &duration)
-        .await
-        .map_err(|e| e.to_server_fn_error())?;
+    let p = crate::server::requests::plan_approval(&state, &who, id, &duration).await?;
     Ok(ApprovalPreview {
         duration: crate::domain::requests::duration_text(p.duration_secs),
         request: p.request,
@@ -116,7 +111,7 @@ pub async fn approve_request(
     let (state, who) = super::signed_in("approve_request").await?;
     crate::server::requests::approve(&state, &who, id, &duration, &comment)
         .await
-        .map_err(|e| e.to_server_fn_error())
+        .map_err(ServerFnError::from)
 }
 
 #[server(endpoint = "deny_request")]
@@ -124,7 +119,7 @@ pub async fn deny_request(id: i64, comment: String) -> Result<AccessRequest, Ser
     let (state, who) = super::signed_in("deny_request").await?;
     crate::server::requests::deny(&state, &who, id, &comment)
         .await
-        .map_err(|e| e.to_server_fn_error())
+        .map_err(ServerFnError::from)
 }
 
 #[server(endpoint = "revoke_request")]
@@ -132,5 +127,5 @@ pub async fn revoke_request(id: i64, comment: String) -> Result<AccessRequest, S
     let (state, who) = super::signed_in("revoke_request").await?;
     crate::server::requests::revoke(&state, &who, id, &comment)
         .await
-        .map_err(|e| e.to_server_fn_error())
+        .map_err(ServerFnError::from)
 }

@@ -4,6 +4,7 @@
 
 use crate::domain::owner::Owner;
 use crate::domain::policy::Statement;
+pub use crate::domain::replica::Replica;
 use crate::domain::{State, Timestamp};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -148,37 +149,16 @@ pub struct LiveDetail {
     pub policy_summary: Result<Vec<Statement>, String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Replica {
-    pub region: String,
-    pub kms_key: Option<String>,
-    pub status: String,
-    pub message: Option<String>,
-    pub last_accessed: Option<Timestamp>,
-}
-
-impl Replica {
-    /// What the replica rule reads.
-    pub fn state(&self) -> crate::domain::health::ReplicaState {
-        crate::domain::health::ReplicaState {
-            region: self.region.clone(),
-            status: self.status.clone(),
-            message: self.message.clone(),
-            last_accessed: self.last_accessed,
-        }
-    }
-}
-
 /// `id` is a secret name or ARN. `deprecated` also lists versions without
 /// labels.
 #[server(endpoint = "get_secret")]
 pub async fn get_secret(id: String, deprecated: bool) -> Result<SecretDetail, ServerFnError> {
     let (state, who) = super::signed_in("get_secret").await?;
-    match crate::server::detail::detail(&state, &who, &id, deprecated, false).await {
+    match super::build::secret::detail(&state, &who, &id, deprecated, false).await {
         Ok(d) => Ok(d),
         Err(e) => Err(crate::server::auth::denied(&state, &who, &id, e)
             .await
-            .to_server_fn_error()),
+            .into()),
     }
 }
 
@@ -187,10 +167,10 @@ pub async fn get_secret(id: String, deprecated: bool) -> Result<SecretDetail, Se
 #[server(endpoint = "refresh_secret")]
 pub async fn refresh_secret(id: String) -> Result<Timestamp, ServerFnError> {
     let (state, who) = super::signed_in("refresh_secret").await?;
-    match crate::server::detail::detail(&state, &who, &id, false, true).await {
+    match super::build::secret::detail(&state, &who, &id, false, true).await {
         Ok(d) => Ok(d.live.map(|l| l.fetched_at).unwrap_or(d.now)),
         Err(e) => Err(crate::server::auth::denied(&state, &who, &id, e)
             .await
-            .to_server_fn_error()),
+            .into()),
     }
 }

@@ -74,15 +74,15 @@ pub async fn list_sources() -> Result<SourceList, ServerFnError> {
     let (state, who) = super::signed_in("list_sources").await?;
     if let Err(e) = who.can_globally::<crate::server::auth::ReadSources>() {
         let e = crate::server::auth::denied(&state, &who, "sources", e).await;
-        return Err(e.to_server_fn_error());
+        return Err(e.into());
     }
-    Ok(crate::server::views::source_list(&state))
+    Ok(super::build::inventory::source_list(&state))
 }
 
 #[server(endpoint = "get_sync_info")]
 pub async fn get_sync_info() -> Result<SyncInfo, ServerFnError> {
     let (state, who) = super::signed_in("get_sync_info").await?;
-    let mut info = state.sync_info();
+    let mut info = super::build::inventory::sync_info(&state);
     info.sees_sources = who.is_admin();
     if who.global_role().is_none() {
         // A scoped user hears about their part of the inventory only, and of
@@ -91,7 +91,7 @@ pub async fn get_sync_info() -> Result<SyncInfo, ServerFnError> {
         // read it here, admins on /sources).
         let view = state.view_for(&who, info.now);
         info.secrets = view.secrets().len();
-        let covered = crate::server::views::sources_in_view(&state, &view);
+        let covered = crate::server::selection::sources_in_view(&state, &view);
         info.failing.retain(|f| covered.contains(&f.id));
         // "N of M sources" counts the sources this user hears of (the set
         // also holds "", the single default source's id).
@@ -120,9 +120,7 @@ pub struct Me {
 #[server(endpoint = "get_me")]
 pub async fn get_me() -> Result<Option<Me>, ServerFnError> {
     let state = super::state()?;
-    let who = crate::server::auth::current_user(&state)
-        .await
-        .map_err(|e| e.to_server_fn_error())?;
+    let who = crate::server::auth::current_user(&state).await?;
     Ok(who.map(|p| Me {
         is_admin: p.is_admin(),
         grants: p.grants.iter().map(|g| g.to_string()).collect(),

@@ -97,6 +97,6 @@ async fn learn_failures(state: AppState) {
     loop {
         every.tick().await;
         let view = state.health.current(super::aws::sync::now());
-        super::overview::learn_failures(&state, &view, false).await;
+        super::failures::learn_failures(&state, &view, false).await;
     }
 }

@@ -330,6 +330,32 @@ pub enum ConfigError {
     },
 }
 
+/// `layer!(env, "NAME", field)`: the variable, when set, replaces the field
+/// (parsed, or an error naming it); `opt` fields are cleared by an empty value.
+macro_rules! layer {
+    ($env:ident, $name:literal, $field:expr) => {
+        if let Some(v) = $env($name) {
+            $field = parse_env($name, v)?;
+        }
+    };
+    ($env:ident, $name:literal, opt $field:expr) => {
+        if let Some(v) = $env($name) {
+            $field = if v.is_empty() { None } else { Some(v) };
+        }
+    };
+}
+
+fn parse_env<T: std::str::FromStr>(name: &str, value: String) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    value.parse().map_err(|e: T::Err| ConfigError::Env {
+        name: name.to_string(),
+        message: e.to_string(),
+        value,
+    })
+}
+
 impl Config {
     /// Defaults, then the file (the given one must exist; `secretscope.toml`
     /// in the working directory is read if present), then the environment.
@@ -365,74 +391,80 @@ impl Config {
     }
 
     fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        fn parse<T: std::str::FromStr>(name: &str, value: String) -> Result<T, ConfigError>
-        where
-            T::Err: std::fmt::Display,
-        {
-            value.parse().map_err(|e: T::Err| ConfigError::Env {
-                name: name.to_string(),
-                message: e.to_string(),
-                value,
-            })
-        }
-        macro_rules! layer {
-            ($name:literal, $field:expr) => {
-                if let Some(v) = env($name) {
-                    $field = parse($name, v)?;
-                }
-            };
-            ($name:literal, opt $field:expr) => {
-                if let Some(v) = env($name) {
-                    $field = if v.is_empty() { None } else { Some(v) };
-                }
-            };
-        }
-        layer!("SECRETSCOPE_BIND", self.bind);
-        layer!("SECRETSCOPE_SITE_ROOT", self.site_root);
-        layer!("SECRETSCOPE_AWS_ENDPOINT_URL", opt self.aws.endpoint_url);
-        layer!("SECRETSCOPE_AWS_REGION", opt self.aws.region);
-        layer!("SECRETSCOPE_AWS_PROFILE", opt self.aws.profile);
-        layer!("SECRETSCOPE_AWS_MAX_ATTEMPTS", self.aws.max_attempts);
+        self.env_core(&env)?;
+        self.env_auth(&env)?;
+        self.env_policy(&env)
+    }
+
+    /// The server, AWS, sync, demo, alerts, CloudTrail and store variables.
+    fn env_core(&mut self, env: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        layer!(env, "SECRETSCOPE_BIND", self.bind);
+        layer!(env, "SECRETSCOPE_SITE_ROOT", self.site_root);
+        layer!(env, "SECRETSCOPE_AWS_ENDPOINT_URL", opt self.aws.endpoint_url);
+        layer!(env, "SECRETSCOPE_AWS_REGION", opt self.aws.region);
+        layer!(env, "SECRETSCOPE_AWS_PROFILE", opt self.aws.profile);
+        layer!(env, "SECRETSCOPE_AWS_MAX_ATTEMPTS", self.aws.max_attempts);
         layer!(
+            env,
             "SECRETSCOPE_AWS_ATTEMPT_TIMEOUT_SECS",
             self.aws.attempt_timeout_secs
         );
-        layer!("SECRETSCOPE_SYNC_INTERVAL_SECS", self.sync.interval_secs);
         layer!(
+            env,
+            "SECRETSCOPE_SYNC_INTERVAL_SECS",
+            self.sync.interval_secs
+        );
+        layer!(
+            env,
             "SECRETSCOPE_SYNC_LIST_RATE_PER_SEC",
             self.sync.list_rate_per_sec
         );
         layer!(
+            env,
             "SECRETSCOPE_SYNC_VERSION_RATE_PER_SEC",
             self.sync.version_rate_per_sec
         );
         layer!(
+            env,
             "SECRETSCOPE_SYNC_VERSION_CONCURRENCY",
             self.sync.version_concurrency
         );
-        layer!("SECRETSCOPE_DEMO_SEED_SECRETS", self.demo.seed_secrets);
-        layer!("SECRETSCOPE_DEMO_SEED", self.demo.seed);
-        layer!("SECRETSCOPE_ALERTS_WEBHOOK_URL", opt self.alerts.webhook_url);
-        layer!("SECRETSCOPE_ALERTS_DASHBOARD_URL", opt self.alerts.dashboard_url);
+        layer!(env, "SECRETSCOPE_DEMO_SEED_SECRETS", self.demo.seed_secrets);
+        layer!(env, "SECRETSCOPE_DEMO_SEED", self.demo.seed);
+        layer!(env, "SECRETSCOPE_ALERTS_WEBHOOK_URL", opt self.alerts.webhook_url);
+        layer!(env, "SECRETSCOPE_ALERTS_DASHBOARD_URL", opt self.alerts.dashboard_url);
         layer!(
+            env,
             "SECRETSCOPE_ALERTS_EVALUATE_EVERY_SECS",
             self.alerts.evaluate_every_secs
         );
-        layer!("SECRETSCOPE_CLOUDTRAIL_ENABLED", self.cloudtrail.enabled);
         layer!(
+            env,
+            "SECRETSCOPE_CLOUDTRAIL_ENABLED",
+            self.cloudtrail.enabled
+        );
+        layer!(
+            env,
             "SECRETSCOPE_CLOUDTRAIL_ENDPOINT_URL",
             opt self.cloudtrail.endpoint_url
         );
         layer!(
+            env,
             "SECRETSCOPE_CLOUDTRAIL_LOOKBACK_DAYS",
             self.cloudtrail.lookback_days
         );
-        layer!("SECRETSCOPE_STORE_DATABASE_URL", opt self.store.database_url);
-        layer!("SECRETSCOPE_STORE_SQLITE_PATH", self.store.sqlite_path);
-        layer!("SECRETSCOPE_AUTH_HTTPS", self.auth.https);
-        layer!("SECRETSCOPE_AUTH_PUBLIC_URL", opt self.auth.public_url);
-        layer!("SECRETSCOPE_AUTH_METRICS_TOKEN", opt self.auth.metrics_token);
+        layer!(env, "SECRETSCOPE_STORE_DATABASE_URL", opt self.store.database_url);
+        layer!(env, "SECRETSCOPE_STORE_SQLITE_PATH", self.store.sqlite_path);
+        Ok(())
+    }
+
+    /// The sign-in and session variables.
+    fn env_auth(&mut self, env: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        layer!(env, "SECRETSCOPE_AUTH_HTTPS", self.auth.https);
+        layer!(env, "SECRETSCOPE_AUTH_PUBLIC_URL", opt self.auth.public_url);
+        layer!(env, "SECRETSCOPE_AUTH_METRICS_TOKEN", opt self.auth.metrics_token);
         layer!(
+            env,
             "SECRETSCOPE_AUTH_TRUSTED_PROXY_HEADER",
             opt self.auth.trusted_proxy_header
         );
@@ -443,54 +475,77 @@ impl Config {
                 .filter(|h| !h.is_empty())
                 .collect();
         }
-        layer!("SECRETSCOPE_AUTH_PASSWORD_LOGIN", self.auth.password_login);
-        layer!("SECRETSCOPE_AUTH_OIDC_ISSUER_URL", opt self.auth.oidc.issuer_url);
-        layer!("SECRETSCOPE_AUTH_OIDC_CLIENT_ID", self.auth.oidc.client_id);
-        layer!("SECRETSCOPE_AUTH_OIDC_CLIENT_SECRET", opt self.auth.oidc.client_secret);
-        layer!("SECRETSCOPE_AUTH_OIDC_REDIRECT_URL", opt self.auth.oidc.redirect_url);
         layer!(
+            env,
+            "SECRETSCOPE_AUTH_PASSWORD_LOGIN",
+            self.auth.password_login
+        );
+        layer!(env, "SECRETSCOPE_AUTH_OIDC_ISSUER_URL", opt self.auth.oidc.issuer_url);
+        layer!(
+            env,
+            "SECRETSCOPE_AUTH_OIDC_CLIENT_ID",
+            self.auth.oidc.client_id
+        );
+        layer!(env, "SECRETSCOPE_AUTH_OIDC_CLIENT_SECRET", opt self.auth.oidc.client_secret);
+        layer!(env, "SECRETSCOPE_AUTH_OIDC_REDIRECT_URL", opt self.auth.oidc.redirect_url);
+        layer!(
+            env,
             "SECRETSCOPE_AUTH_OIDC_GROUPS_CLAIM",
             self.auth.oidc.groups_claim
         );
-        layer!("SECRETSCOPE_AUTH_OIDC_LABEL", self.auth.oidc.label);
+        layer!(env, "SECRETSCOPE_AUTH_OIDC_LABEL", self.auth.oidc.label);
         layer!(
+            env,
             "SECRETSCOPE_AUTH_IDLE_TIMEOUT_SECS",
             self.auth.idle_timeout_secs
         );
         layer!(
+            env,
             "SECRETSCOPE_AUTH_ABSOLUTE_TIMEOUT_SECS",
             self.auth.absolute_timeout_secs
         );
+        Ok(())
+    }
+
+    /// The action, access-request and health-rule variables.
+    fn env_policy(&mut self, env: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         layer!(
+            env,
             "SECRETSCOPE_ACTIONS_PER_USER_PER_MINUTE",
             self.actions.per_user_per_minute
         );
         layer!(
+            env,
             "SECRETSCOPE_ACTIONS_AWS_READS_PER_USER_PER_MINUTE",
             self.actions.aws_reads_per_user_per_minute
         );
         layer!(
+            env,
             "SECRETSCOPE_ACTIONS_AWS_READS_BURST",
             self.actions.aws_reads_burst
         );
         layer!(
+            env,
             "SECRETSCOPE_ACTIONS_PAGE_READS_PER_USER_PER_MINUTE",
             self.actions.page_reads_per_user_per_minute
         );
         layer!(
+            env,
             "SECRETSCOPE_ACTIONS_PAGE_READS_BURST",
             self.actions.page_reads_burst
         );
         layer!(
+            env,
             "SECRETSCOPE_REQUESTS_REFUSE_WHOLE_ACCOUNTS",
             self.requests.refuse_whole_accounts
         );
         layer!(
+            env,
             "SECRETSCOPE_REQUESTS_MAX_DURATION_SECS",
             self.requests.max_duration_secs
         );
-        layer!("SECRETSCOPE_REQUESTS_GRANTS", self.requests.grants);
-        layer!("SECRETSCOPE_REQUESTS_SMTP_URL", opt self.requests.smtp_url);
+        layer!(env, "SECRETSCOPE_REQUESTS_GRANTS", self.requests.grants);
+        layer!(env, "SECRETSCOPE_REQUESTS_SMTP_URL", opt self.requests.smtp_url);
         if let Some(v) = env("SECRETSCOPE_REQUESTS_OWNER_TAG") {
             self.requests.owner_tag = v.trim().to_string();
         }
@@ -502,6 +557,7 @@ impl Config {
                 .collect();
         }
         layer!(
+            env,
             "SECRETSCOPE_HEALTH_PENDING_GRACE_SECS",
             self.health.pending_grace_secs
         );

@@ -47,7 +47,10 @@ impl ErrorKind {
     }
 }
 
-#[derive(Clone, Debug, thiserror::Error)]
+/// Deliberately not `std::error::Error`: leptos turns any such error into a
+/// `ServerFnError` by its text, which would drop the status and request id.
+/// `api` converts it with `From`, the CLI with `anyhow::Error::msg`.
+#[derive(Clone, Debug)]
 pub struct AppError {
     pub kind: ErrorKind,
     /// Shown to the person: a sentence they can act on.
@@ -59,6 +62,13 @@ pub struct AppError {
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.user)
+    }
+}
+
+/// The command line reports the person's sentence, as before.
+impl From<AppError> for anyhow::Error {
+    fn from(e: AppError) -> Self {
+        anyhow::Error::msg(e)
     }
 }
 

@@ -1,7 +1,7 @@
 //! CSV and JSON export of exactly what a list view shows (every page of it):
 //! the same search, folder and order, metadata only. No AWS calls.
 
-use super::views::{select, Selection};
+use super::selection::{select, Selection};
 use super::AppState;
 use crate::domain::health::Summary;
 use crate::domain::{Secret, State as Health, Timestamp};

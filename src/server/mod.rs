@@ -7,21 +7,21 @@ pub mod audit;
 pub mod auth;
 pub mod aws;
 pub mod check;
+pub mod clock;
 pub mod config;
 pub mod detail;
 pub mod error;
 pub mod export;
+pub mod failures;
 pub mod health;
-pub mod http;
 pub mod inventory;
 pub mod mail;
 pub mod metrics;
-pub mod overview;
 pub mod requests;
 pub mod security;
+pub mod selection;
 pub mod store;
 pub mod trail;
-pub mod views;
 
 pub use background::Background;
 mod background;
@@ -209,10 +209,6 @@ impl AppState {
                 format!("no source for {arn}"),
             )
         })
-    }
-
-    pub fn sync_info(&self) -> crate::api::SyncInfo {
-        views::sync_info(self)
     }
 }
 

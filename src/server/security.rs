@@ -12,7 +12,7 @@ use base64::Engine as _;
 use rand::RngCore as _;
 
 /// The nonce of this response's Content-Security-Policy, in the request's
-/// extensions for the page renderer (see `http::router`).
+/// extensions for the page renderer (see `crate::web::router`).
 #[derive(Clone, Debug)]
 pub struct CspNonce(pub String);
 

@@ -6,6 +6,7 @@ use crate::api::{
     cancel_rotation, clear_pending, enable_rotation, follow_rotation, preview_action,
     restore_secret, retry_rotation, rollback_secret, rotate_secret, ActionOffer, ActionPreview,
 };
+use crate::app::components::dialog::{Dialog, DialogButtons};
 use crate::app::error_text;
 use crate::app::pages::inventory::urlencode;
 use crate::app::pages::secret::secret_href;
@@ -167,6 +168,138 @@ fn stage_name(s: RotationStage) -> &'static str {
     }
 }
 
+/// Runs the confirmed action `kind` on secret `id` with the plan's view and token.
+async fn perform(
+    kind: ActionKind,
+    id: String,
+    p: ActionPreview,
+    typed: String,
+    at_once: bool,
+) -> Result<(), ServerFnError> {
+    let (seen, token) = (p.seen, p.token);
+    match kind {
+        ActionKind::Rotate => rotate_secret(id, seen, typed, token).await,
+        ActionKind::RetryRotation => retry_rotation(id, seen, typed, token).await,
+        ActionKind::CancelRotation => cancel_rotation(id, seen, typed, token).await,
+        ActionKind::ClearPending => clear_pending(id, seen, typed, token).await,
+        ActionKind::EnableRotation => enable_rotation(id, at_once, seen, typed, token).await,
+        ActionKind::Rollback => {
+            let to = p.plan.to_version.unwrap_or_default();
+            rollback_secret(id, to, seen, typed, token).await
+        }
+        ActionKind::Restore => restore_secret(id, seen, typed, token).await,
+    }
+    .map(|_| ())
+}
+
+/// Where the page goes after `kind` succeeded: itself, saying what was done
+/// (a rotation started is followed as one).
+fn done_href(kind: ActionKind, at_once: bool, name: &str) -> String {
+    let path = window().location().pathname().unwrap_or_default();
+    let followed = kind.starts_rotation() || (kind == ActionKind::EnableRotation && at_once);
+    let done = if followed && kind == ActionKind::EnableRotation {
+        "rotate"
+    } else {
+        kind.as_str()
+    };
+    format!("{path}?done={done}&secret={}", urlencode(name))
+}
+
+/// A button per available action, and (outside `compact` rows) a note per
+/// unavailable one saying why.
+fn buttons_and_notes(
+    offers: &[ActionOffer],
+    compact: bool,
+    name: &str,
+    start: impl Fn(ActionKind) + Copy + Send + Sync + 'static,
+) -> (impl IntoView, impl IntoView) {
+    let buttons = offers
+        .iter()
+        .filter(|o| o.unavailable.is_none())
+        .map(|o| {
+            let kind = o.kind;
+            let label = if compact {
+                format!("{} ({})", kind.label(), name)
+            } else {
+                kind.label().to_string()
+            };
+            view! {
+                <button type="button" aria-label=label
+                    class=if matches!(kind, ActionKind::Rotate | ActionKind::RetryRotation) { "" } else { "secondary" }
+                    on:click=move |_| start(kind) data-action=kind.as_str()>
+                    {kind.label()}
+                </button>
+            }
+        })
+        .collect_view();
+    let notes = offers
+        .iter()
+        .filter(|_| !compact)
+        .filter_map(|o| o.unavailable.clone().map(|why| (o.kind, why)))
+        .map(|(kind, why)| view! { <p class="muted action-note"><strong>{format!("{}: ", kind.label())}</strong>{why}</p> })
+        .collect_view();
+
+    (buttons, notes)
+}
+
+/// A rollback with several earlier versions: which one to put back.
+fn rollback_picker(
+    p: &ActionPreview,
+    picker: NodeRef<leptos::html::Select>,
+    pick: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let picked = p.plan.to_version.clone().unwrap_or_default();
+    let choices = p.plan.choices.clone();
+    (choices.len() > 1).then(|| view! {
+        <label for="rollback-to" class="confirm-label">"Roll back to"</label>
+        <select id="rollback-to" node_ref=picker on:change=move |ev| pick(event_target_value(&ev))>
+            {choices.into_iter().map(|(id, text)| {
+                let selected = id == picked;
+                view! { <option value=id selected=selected>{text}</option> }
+            }).collect_view()}
+        </select>
+    })
+}
+
+/// What the plan changes in Secrets Manager, and what follows.
+fn plan_effects(p: &ActionPreview) -> impl IntoView {
+    view! {
+        <p>"This will change Secrets Manager:"</p>
+        <ol class="effects">
+            {p.plan.effects.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}
+        </ol>
+        <p><strong>"Afterwards: "</strong>{p.plan.afterwards.clone()}</p>
+    }
+}
+
+/// Turning rotation back on: whether to rotate at once.
+fn rotate_at_once(on: ReadSignal<bool>, set: WriteSignal<bool>) -> impl IntoView {
+    view! {
+        <label class="confirm-check">
+            <input type="checkbox" id="rotate-at-once"
+                prop:checked=move || on.get()
+                on:change=move |ev| set.set(event_target_checked(&ev))/>
+            " Rotate at once (RotateImmediately): start a rotation now rather than in the next scheduled window"
+        </label>
+    }
+}
+
+/// A production secret's confirmation: its name, typed.
+fn typed_name(
+    secret: String,
+    typed: ReadSignal<String>,
+    set_typed: WriteSignal<String>,
+) -> impl IntoView {
+    view! {
+        <label for="confirm-name" class="confirm-label">
+            "This is a production secret. Type "<code>{secret}</code>" to confirm:"
+        </label>
+        <input id="confirm-name" type="text" autocomplete="off" spellcheck="false"
+            prop:value=move || typed.get()
+            on:input=move |ev| set_typed.set(event_target_value(&ev))/>
+    }
+}
+
 /// The buttons and dialog; `compact` (a table cell on the on-call page)
 /// leaves out the heading and the notes on unavailable actions.
 #[island]
@@ -178,7 +311,6 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
     let (busy, set_busy) = signal(false);
     let (failed, set_failed) = signal(None::<String>);
     let (immediately, set_immediately) = signal(false);
-    let title = NodeRef::<leptos::html::H2>::new();
 
     // The plan, read fresh; `to_version` is a rollback's picked target.
     // While it is read again for another pick, the old plan stays on show
@@ -237,37 +369,14 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
         let typed = typed.get_untracked();
         let at_once = immediately.get_untracked();
         leptos::task::spawn_local(async move {
-            let id = name.get_value();
-            let (seen, token) = (p.seen, p.token);
-            let result = match kind {
-                ActionKind::Rotate => rotate_secret(id, seen, typed, token).await,
-                ActionKind::RetryRotation => retry_rotation(id, seen, typed, token).await,
-                ActionKind::CancelRotation => cancel_rotation(id, seen, typed, token).await,
-                ActionKind::ClearPending => clear_pending(id, seen, typed, token).await,
-                ActionKind::EnableRotation => {
-                    enable_rotation(id, at_once, seen, typed, token).await
-                }
-                ActionKind::Rollback => {
-                    let to = p.plan.to_version.unwrap_or_default();
-                    rollback_secret(id, to, seen, typed, token).await
-                }
-                ActionKind::Restore => restore_secret(id, seen, typed, token).await,
-            };
+            let result = perform(kind, name.get_value(), p, typed, at_once).await;
             match result {
-                Ok(_) => {
+                Ok(()) => {
                     // The page shows the outcome, read fresh.
-                    let path = window().location().pathname().unwrap_or_default();
-                    let followed =
-                        kind.starts_rotation() || (kind == ActionKind::EnableRotation && at_once);
-                    let _ = window().location().set_href(&format!(
-                        "{path}?done={}&secret={}",
-                        if followed && kind == ActionKind::EnableRotation {
-                            "rotate"
-                        } else {
-                            kind.as_str()
-                        },
-                        urlencode(&name.get_value())
-                    ));
+                    let _ =
+                        window()
+                            .location()
+                            .set_href(&done_href(kind, at_once, &name.get_value()));
                 }
                 Err(e) => {
                     set_failed.set(Some(error_text(&e)));
@@ -276,40 +385,8 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
             }
         });
     };
-    // Focus moves to the dialog's title when it opens.
-    Effect::new(move |_| {
-        if open.get().is_some() {
-            if let Some(h) = title.get() {
-                let _ = h.focus();
-            }
-        }
-    });
 
-    let buttons = offers
-        .iter()
-        .filter(|o| o.unavailable.is_none())
-        .map(|o| {
-            let kind = o.kind;
-            let label = if compact {
-                format!("{} ({})", kind.label(), name.get_value())
-            } else {
-                kind.label().to_string()
-            };
-            view! {
-                <button type="button" aria-label=label
-                    class=if matches!(kind, ActionKind::Rotate | ActionKind::RetryRotation) { "" } else { "secondary" }
-                    on:click=move |_| start(kind) data-action=kind.as_str()>
-                    {kind.label()}
-                </button>
-            }
-        })
-        .collect_view();
-    let notes = offers
-        .iter()
-        .filter(|_| !compact)
-        .filter_map(|o| o.unavailable.clone().map(|why| (o.kind, why)))
-        .map(|(kind, why)| view! { <p class="muted action-note"><strong>{format!("{}: ", kind.label())}</strong>{why}</p> })
-        .collect_view();
+    let (buttons, notes) = buttons_and_notes(&offers, compact, &name.get_value(), start);
 
     view! {
         <div class=if compact { "actions compact" } else { "actions" }>
@@ -317,10 +394,7 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
             <div class="action-buttons">{buttons}</div>
             {notes}
             {move || open.get().map(|kind| view! {
-                <div class="dialog-backdrop">
-                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="dialog-title"
-                        on:keydown=move |ev| if ev.key() == "Escape" { close() }>
-                        <h2 id="dialog-title" tabindex="-1" node_ref=title>{format!("{} {}", kind.label(), name.get_value())}</h2>
+                <Dialog title_id="dialog-title" heading=format!("{} {}", kind.label(), name.get_value()) on_close=move |_| close()>
                         {move || match preview.get() {
                             None => view! { <p class="muted" aria-busy="true">"Reading the secret's current state from Secrets Manager…"</p> }.into_any(),
                             Some(Err(e)) => view! {
@@ -331,54 +405,20 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
                             }.into_any(),
                             Some(Ok(p)) => {
                                 let secret = p.plan.secret.clone();
-                                let picked = p.plan.to_version.clone().unwrap_or_default();
-                                let choices = p.plan.choices.clone();
+                                let pick = move |to: String| { set_refocus.set(true); read_plan(kind, to) };
                                 view! {
-                                    {(choices.len() > 1).then(|| view! {
-                                        <label for="rollback-to" class="confirm-label">"Roll back to"</label>
-                                        <select id="rollback-to" node_ref=picker
-                                            on:change=move |ev| { set_refocus.set(true); read_plan(kind, event_target_value(&ev)) }>
-                                            {choices.into_iter().map(|(id, text)| {
-                                                let selected = id == picked;
-                                                view! { <option value=id selected=selected>{text}</option> }
-                                            }).collect_view()}
-                                        </select>
-                                    })}
-                                    <p>"This will change Secrets Manager:"</p>
-                                    <ol class="effects">
-                                        {p.plan.effects.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}
-                                    </ol>
-                                    <p><strong>"Afterwards: "</strong>{p.plan.afterwards.clone()}</p>
-                                    {(kind == ActionKind::EnableRotation).then(|| view! {
-                                        <label class="confirm-check">
-                                            <input type="checkbox" id="rotate-at-once"
-                                                prop:checked=move || immediately.get()
-                                                on:change=move |ev| set_immediately.set(event_target_checked(&ev))/>
-                                            " Rotate at once (RotateImmediately): start a rotation now rather than in the next scheduled window"
-                                        </label>
-                                    })}
-                                    {p.plan.type_name.then(|| view! {
-                                        <label for="confirm-name" class="confirm-label">
-                                            "This is a production secret. Type "<code>{secret.clone()}</code>" to confirm:"
-                                        </label>
-                                        <input id="confirm-name" type="text" autocomplete="off" spellcheck="false"
-                                            prop:value=move || typed.get()
-                                            on:input=move |ev| set_typed.set(event_target_value(&ev))/>
-                                    })}
+                                    {rollback_picker(&p, picker, pick)}
+                                    {plan_effects(&p)}
+                                    {(kind == ActionKind::EnableRotation).then(|| rotate_at_once(immediately, set_immediately))}
+                                    {p.plan.type_name.then(|| typed_name(secret, typed, set_typed))}
                                     {move || failed.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-                                    <div class="dialog-buttons">
-                                        <button type="button" class="danger"
-                                            disabled=move || !confirmed() || busy.get() || reading.get()
-                                            on:click=move |_| confirm()>
-                                            {move || if busy.get() { "Working…".to_string() } else { kind.label().to_string() }}
-                                        </button>
-                                        <button type="button" class="secondary" on:click=move |_| close() disabled=move || busy.get()>"Cancel"</button>
-                                    </div>
+                                    <DialogButtons label=kind.label().to_string()
+                                        blocked=Signal::derive(move || !confirmed() || reading.get())
+                                        busy=busy on_confirm=move |_| confirm() on_close=move |_| close()/>
                                 }.into_any()
                             }
                         }}
-                    </div>
-                </div>
+                </Dialog>
             })}
         </div>
     }

@@ -1,4 +1,5 @@
 pub mod actions;
+pub mod dialog;
 pub mod header;
 pub mod health;
 pub mod requests;

@@ -6,6 +6,7 @@ use crate::api::{
     approve_request, deny_request, preview_approval, request_access, revoke_request,
     ApprovalPreview, RequestRow, RequestsPage,
 };
+use crate::app::components::dialog::{Dialog, DialogButtons};
 use crate::app::error_text;
 use crate::domain::requests::{duration_text, AccessRequest, RequestStatus};
 use crate::domain::Timestamp;
@@ -20,6 +21,23 @@ const DURATIONS: [(&str, &str); 6] = [
     ("3d", "3 days"),
     ("7d", "7 days"),
 ];
+
+/// What became of the request just sent.
+fn request_outcome(o: Result<(AccessRequest, bool), String>) -> AnyView {
+    match o {
+        Ok((r, merged)) => view! {
+            <p class="notice" role="status" data-testid="request-made">
+                {if merged {
+                    format!("Added to the open request {} for this principal: its owner sees your reason too.", r.id)
+                } else {
+                    format!("Request {} sent; it is decided by {}.", r.id, if r.approvers.is_empty() { "the admins".to_string() } else { r.approvers.join(", ") })
+                }}
+                " " <a href="/requests">"See your requests"</a>
+            </p>
+        }.into_any(),
+        Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+    }
+}
 
 /// Asks for read access. `secret` empty: the form asks which secret too.
 #[island]
@@ -120,21 +138,7 @@ pub fn RequestAccessForm(secret: String, deciders: String, max_duration: String)
         <p class="muted help">{format!("Decided by {deciders}.")}</p>
     }
     .into_any();
-    let result = move || {
-        outcome.get().map(|o| match o {
-            Ok((r, merged)) => view! {
-                <p class="notice" role="status" data-testid="request-made">
-                    {if merged {
-                        format!("Added to the open request {} for this principal: its owner sees your reason too.", r.id)
-                    } else {
-                        format!("Request {} sent; it is decided by {}.", r.id, if r.approvers.is_empty() { "the admins".to_string() } else { r.approvers.join(", ") })
-                    }}
-                    " " <a href="/requests">"See your requests"</a>
-                </p>
-            }.into_any(),
-            Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-        })
-    };
+    let result = move || outcome.get().map(request_outcome);
     view! {
         <form class="request-form" on:submit=submit data-testid="request-form">
             {secret_field}
@@ -180,6 +184,119 @@ enum Decision {
     Revoke,
 }
 
+/// One list of requests, with the buttons this user may press on each.
+fn requests_table(
+    rows: Vec<RequestRow>,
+    caption: &'static str,
+    testid: &'static str,
+    empty: &'static str,
+    now: Timestamp,
+    start: impl Fn(Decision, AccessRequest) + Copy + Send + Sync + 'static,
+) -> AnyView {
+    if rows.is_empty() {
+        return view! { <p class="muted" data-testid=testid>{empty}</p> }.into_any();
+    }
+    view! {
+        <table class="requests" data-testid=testid>
+            <caption class="visually-hidden">{caption}</caption>
+            <thead><tr>
+                <th scope="col">"#"</th><th scope="col">"Secret"</th><th scope="col">"Principal"</th>
+                <th scope="col">"Asked by"</th><th scope="col">"For"</th><th scope="col">"Why"</th>
+                <th scope="col">"Status"</th><th scope="col">"Actions"</th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|row| {
+                    let r = row.request.clone();
+                    let (ra, rd, rr) = (r.clone(), r.clone(), r.clone());
+                    view! {
+                        <tr data-status=r.status.as_str() data-id=r.id>
+                            <td>{r.id}</td>
+                            <th scope="row"><a href=crate::app::pages::secret::secret_href(&r.secret_arn)>{r.secret.clone()}</a>
+                                <br/><span class="muted place">{crate::domain::secret::place_of(&r.secret_arn)}</span></th>
+                            <td><code>{r.principal.clone()}</code></td>
+                            <td>{r.requested_by.clone()}<br/><span class="muted">{r.requested_at.display()}</span></td>
+                            <td>{duration_text(r.duration_secs)}</td>
+                            <td class="why">{r.justification.clone()}
+                                {r.comment.clone().map(|c| view! { <br/><span class="muted">{format!("{}: {c}", r.decided_by.clone().unwrap_or_else(|| "note".into()))}</span> })}
+                            </td>
+                            <td>{status_text(&r, now)}</td>
+                            <td class="row-actions">
+                                {row.can_decide.then(|| view! {
+                                    <button type="button" on:click=move |_| start(Decision::Approve, ra.clone())
+                                        aria-label=format!("Approve request {}", r.id)>"Approve"</button>
+                                    <button type="button" class="secondary" on:click=move |_| start(Decision::Deny, rd.clone())
+                                        aria-label=format!("Deny request {}", r.id)>"Deny"</button>
+                                })}
+                                {row.can_revoke.then(|| view! {
+                                    <button type="button" class="secondary" on:click=move |_| start(Decision::Revoke, rr.clone())
+                                        aria-label=format!("Revoke request {}", r.id)>"Revoke now"</button>
+                                })}
+                            </td>
+                        </tr>
+                    }.into_any()
+                }).collect_view()}
+            </tbody>
+        </table>
+    }.into_any()
+}
+
+/// What is being decided: the secret, the principal, why, and a warning
+/// when the principal is a whole account.
+fn request_facts(r: &AccessRequest) -> impl IntoView {
+    view! {
+        <dl class="request-facts" data-testid="request-facts">
+            <dt>"Secret"</dt><dd><code class="arn">{r.secret_arn.clone()}</code>
+                <span class="muted">{format!(" (account · region: {})", crate::domain::secret::place_of(&r.secret_arn))}</span></dd>
+            <dt>"Principal"</dt><dd><code class="arn">{r.principal.clone()}</code></dd>
+            <dt>"Why"</dt><dd class="why" data-testid="request-why">{r.justification.clone()}</dd>
+        </dl>
+        {crate::domain::requests::whole_account(&r.principal).map(|account| view! {
+            <p class="warning" role="note" data-testid="root-warning">{format!(
+                "This principal is a whole account ({account}): every role and user in it that its own IAM policies allow could read this secret, not one application."
+            )}</p>
+        })}
+    }
+}
+
+/// The approval's effect: when access ends and the policy change, or why
+/// it could not be read.
+fn approval_preview(preview: Option<Result<ApprovalPreview, String>>) -> AnyView {
+    match preview {
+            None => view! { <p class="muted" aria-busy="true">"Reading the secret's resource policy…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+            Some(Ok(p)) => view! {
+                <p>{format!("Access ends {} ({}).", p.until.display(), p.duration)}</p>
+                {if p.grants {
+                    view! {
+                        <p>"The secret's resource policy changes like this (Block Public Policy stays on):"</p>
+                        <pre class="policy-diff" data-testid="policy-diff" tabindex="0" aria-label="Resource policy change">
+                            {p.diff.into_iter().map(|l| {
+                                let class = if l.starts_with('+') { "add" } else if l.starts_with('-') { "del" } else { "" };
+                                view! { <span class=class>{l}"\n"</span> }
+                            }).collect_view()}
+                        </pre>
+                    }.into_any()
+                } else {
+                    view! { <p class="muted">"Grants are off: nothing in AWS changes; add the access by hand."</p> }.into_any()
+                }}
+            }.into_any(),
+    }
+}
+
+/// Sends decision `d` on request `id`; where the page goes next.
+async fn decide(d: Decision, id: i64, dur: String, note: String) -> Result<String, ServerFnError> {
+    let done = match d {
+        Decision::Approve => approve_request(id, dur, note).await,
+        Decision::Deny => deny_request(id, note).await,
+        Decision::Revoke => revoke_request(id, note).await,
+    }?;
+    Ok(format!(
+        "/requests?done={}&id={}",
+        done.status.as_str(),
+        done.id
+    ))
+}
+
 /// The lists of `/requests`, with approve, deny and revoke.
 #[island]
 pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
@@ -191,7 +308,6 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
     let (comment, set_comment) = signal(String::new());
     let (busy, set_busy) = signal(false);
     let (failed, set_failed) = signal(None::<String>);
-    let title = NodeRef::<leptos::html::H2>::new();
 
     let read_preview = move |id: i64, d: String| {
         set_failed.set(None);
@@ -226,18 +342,9 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
         set_failed.set(None);
         let (dur, note) = (duration.get_untracked(), comment.get_untracked());
         leptos::task::spawn_local(async move {
-            let result = match d {
-                Decision::Approve => approve_request(r.id, dur, note).await,
-                Decision::Deny => deny_request(r.id, note).await,
-                Decision::Revoke => revoke_request(r.id, note).await,
-            };
-            match result {
-                Ok(done) => {
-                    let _ = window().location().set_href(&format!(
-                        "/requests?done={}&id={}",
-                        done.status.as_str(),
-                        done.id
-                    ));
+            match decide(d, r.id, dur, note).await {
+                Ok(href) => {
+                    let _ = window().location().set_href(&href);
                 }
                 Err(e) => {
                     set_failed.set(Some(error_text(&e)));
@@ -246,63 +353,9 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
             }
         });
     };
-    Effect::new(move |_| {
-        if open.get().is_some() {
-            if let Some(h) = title.get() {
-                let _ = h.focus();
-            }
-        }
-    });
 
-    let table = move |rows: Vec<RequestRow>,
-                      caption: &'static str,
-                      testid: &'static str,
-                      empty: &'static str| {
-        if rows.is_empty() {
-            return view! { <p class="muted" data-testid=testid>{empty}</p> }.into_any();
-        }
-        view! {
-            <table class="requests" data-testid=testid>
-                <caption class="visually-hidden">{caption}</caption>
-                <thead><tr>
-                    <th scope="col">"#"</th><th scope="col">"Secret"</th><th scope="col">"Principal"</th>
-                    <th scope="col">"Asked by"</th><th scope="col">"For"</th><th scope="col">"Why"</th>
-                    <th scope="col">"Status"</th><th scope="col">"Actions"</th>
-                </tr></thead>
-                <tbody>
-                    {rows.into_iter().map(|row| {
-                        let r = row.request.clone();
-                        let (ra, rd, rr) = (r.clone(), r.clone(), r.clone());
-                        view! {
-                            <tr data-status=r.status.as_str() data-id=r.id>
-                                <td>{r.id}</td>
-                                <th scope="row"><a href=crate::app::pages::secret::secret_href(&r.secret_arn)>{r.secret.clone()}</a>
-                                    <br/><span class="muted place">{crate::domain::secret::place_of(&r.secret_arn)}</span></th>
-                                <td><code>{r.principal.clone()}</code></td>
-                                <td>{r.requested_by.clone()}<br/><span class="muted">{r.requested_at.display()}</span></td>
-                                <td>{duration_text(r.duration_secs)}</td>
-                                <td class="why">{r.justification.clone()}
-                                    {r.comment.clone().map(|c| view! { <br/><span class="muted">{format!("{}: {c}", r.decided_by.clone().unwrap_or_else(|| "note".into()))}</span> })}
-                                </td>
-                                <td>{status_text(&r, now)}</td>
-                                <td class="row-actions">
-                                    {row.can_decide.then(|| view! {
-                                        <button type="button" on:click=move |_| start(Decision::Approve, ra.clone())
-                                            aria-label=format!("Approve request {}", r.id)>"Approve"</button>
-                                        <button type="button" class="secondary" on:click=move |_| start(Decision::Deny, rd.clone())
-                                            aria-label=format!("Deny request {}", r.id)>"Deny"</button>
-                                    })}
-                                    {row.can_revoke.then(|| view! {
-                                        <button type="button" class="secondary" on:click=move |_| start(Decision::Revoke, rr.clone())
-                                            aria-label=format!("Revoke request {}", r.id)>"Revoke now"</button>
-                                    })}
-                                </td>
-                            </tr>
-                        }.into_any()
-                    }).collect_view()}
-                </tbody>
-            </table>
-        }.into_any()
+    let table = move |rows, caption, testid, empty| {
+        requests_table(rows, caption, testid, empty, now, start)
     };
 
     view! {
@@ -327,22 +380,9 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
             };
             let rid = r.id;
             view! {
-                <div class="dialog-backdrop">
-                    <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="decision-title"
-                        on:keydown=move |ev| if ev.key() == "Escape" { close() }>
-                        <h2 id="decision-title" tabindex="-1" node_ref=title>{heading}</h2>
+                <Dialog title_id="decision-title" heading=heading on_close=move |_| close()>
                         <p>{format!("{} asked for {} to read {} for {}.", r.askers_text(), r.principal, r.secret, duration_text(r.duration_secs))}</p>
-                        <dl class="request-facts" data-testid="request-facts">
-                            <dt>"Secret"</dt><dd><code class="arn">{r.secret_arn.clone()}</code>
-                                <span class="muted">{format!(" (account · region: {})", crate::domain::secret::place_of(&r.secret_arn))}</span></dd>
-                            <dt>"Principal"</dt><dd><code class="arn">{r.principal.clone()}</code></dd>
-                            <dt>"Why"</dt><dd class="why" data-testid="request-why">{r.justification.clone()}</dd>
-                        </dl>
-                        {crate::domain::requests::whole_account(&r.principal).map(|account| view! {
-                            <p class="warning" role="note" data-testid="root-warning">{format!(
-                                "This principal is a whole account ({account}): every role and user in it that its own IAM policies allow could read this secret, not one application."
-                            )}</p>
-                        })}
+                        {request_facts(&r)}
                         {(d == Decision::Approve).then(|| view! {
                             <label for="decision-duration">"Grant for"</label>
                             <select id="decision-duration" on:change=move |ev| {
@@ -354,26 +394,7 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
                                 {DURATIONS.iter().filter(|(v, _)| crate::domain::requests::parse_duration(v, r.duration_secs - 1).is_ok())
                                     .map(|(v, text)| view! { <option value=*v>{*text}</option> }).collect_view()}
                             </select>
-                            {move || match preview.get() {
-                                None => view! { <p class="muted" aria-busy="true">"Reading the secret's resource policy…"</p> }.into_any(),
-                                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                                Some(Ok(p)) => view! {
-                                    <p>{format!("Access ends {} ({}).", p.until.display(), p.duration)}</p>
-                                    {if p.grants {
-                                        view! {
-                                            <p>"The secret's resource policy changes like this (Block Public Policy stays on):"</p>
-                                            <pre class="policy-diff" data-testid="policy-diff" tabindex="0" aria-label="Resource policy change">
-                                                {p.diff.into_iter().map(|l| {
-                                                    let class = if l.starts_with('+') { "add" } else if l.starts_with('-') { "del" } else { "" };
-                                                    view! { <span class=class>{l}"\n"</span> }
-                                                }).collect_view()}
-                                            </pre>
-                                        }.into_any()
-                                    } else {
-                                        view! { <p class="muted">"Grants are off: nothing in AWS changes; add the access by hand."</p> }.into_any()
-                                    }}
-                                }.into_any(),
-                            }}
+                            {move || approval_preview(preview.get())}
                         }.into_any())}
                         <label for="decision-comment">{match d {
                             Decision::Deny => "Why not (required: the requester reads it)",
@@ -382,22 +403,16 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
                         <textarea id="decision-comment" rows="2" prop:value=move || comment.get()
                             on:input=move |ev| set_comment.set(event_target_value(&ev))></textarea>
                         {move || failed.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-                        <div class="dialog-buttons">
-                            <button type="button" class="danger"
-                                disabled=move || busy.get()
-                                    || (d == Decision::Approve && !matches!(preview.get(), Some(Ok(_))))
-                                    || (d == Decision::Deny && comment.with(|c| c.trim().is_empty()))
-                                on:click=move |_| confirm()>
-                                {move || if busy.get() { "Working…" } else { match d {
-                                    Decision::Approve => "Approve",
-                                    Decision::Deny => "Deny",
-                                    Decision::Revoke => "Revoke now",
-                                } }}
-                            </button>
-                            <button type="button" class="secondary" on:click=move |_| close() disabled=move || busy.get()>"Cancel"</button>
-                        </div>
-                    </div>
-                </div>
+                        <DialogButtons
+                            label=match d {
+                                Decision::Approve => "Approve",
+                                Decision::Deny => "Deny",
+                                Decision::Revoke => "Revoke now",
+                            }.to_string()
+                            blocked=Signal::derive(move || (d == Decision::Approve && !matches!(preview.get(), Some(Ok(_))))
+                                || (d == Decision::Deny && comment.with(|c| c.trim().is_empty())))
+                            busy=busy on_confirm=move |_| confirm() on_close=move |_| close()/>
+                </Dialog>
             }.into_any()
         })}
     }

@@ -124,6 +124,58 @@ fn short(id: &str) -> String {
     }
 }
 
+/// One version's lane: its id, its dot at `x` and its labels as pills.
+fn lane_view(v: &VersionRow, lane: usize, x: f64) -> impl IntoView {
+    let y = TOP + LANE * lane as f64 + LANE / 2.0;
+    let dot = if v.deprecated {
+        "dot deprecated"
+    } else if v.stuck_pending {
+        "dot stuck"
+    } else if v.labels.iter().any(|l| l == "AWSCURRENT") {
+        "dot current"
+    } else {
+        "dot"
+    };
+    // Labels go right of the dot, or left of it near the right edge.
+    let text_w: f64 = v
+        .labels
+        .iter()
+        .map(|l| l.len() as f64 * CHAR_W + 18.0)
+        .sum::<f64>()
+        + if v.stuck_pending { 60.0 } else { 0.0 }
+        + if v.deprecated { 90.0 } else { 0.0 };
+    let right = x + 10.0 + text_w < WIDTH;
+    let mut cursor = if right { x + 10.0 } else { x - 10.0 - text_w };
+    let mut pills = Vec::new();
+    for label in &v.labels {
+        let w = label.len() as f64 * CHAR_W + 12.0;
+        let class = label_class(label, v.stuck_pending);
+        pills.push(view! {
+            <g class=format!("pill {class}")>
+                <rect x=cursor y=y - 9.0 width=w height=18.0 rx=4.0></rect>
+                <text x=cursor + 6.0 y=y + 4.5>{label.clone()}</text>
+            </g>
+        });
+        cursor += w + 6.0;
+    }
+    let note = if v.stuck_pending {
+        Some("stuck")
+    } else if v.deprecated {
+        Some("no label (deprecated)")
+    } else {
+        None
+    };
+    view! {
+        <g class="lane">
+            <line class="lane-line" x1=LEFT y1=y x2=WIDTH - RIGHT y2=y></line>
+            <text class="vid" x=LEFT - 8.0 y=y + 4.0 text-anchor="end">{short(&v.id)}</text>
+            <circle class=dot cx=x cy=y r=6.0></circle>
+            {pills}
+            {note.map(|n| view! { <text class=if v.stuck_pending { "note stuck-text" } else { "note" } x=cursor + 2.0 y=y + 4.5>{n}</text> })}
+        </g>
+    }
+}
+
 #[component]
 pub fn Timeline(versions: Vec<VersionRow>, marks: Vec<Mark>, now: Timestamp) -> impl IntoView {
     let undated = versions.iter().filter(|v| v.created.is_none()).count();
@@ -133,57 +185,7 @@ pub fn Timeline(versions: Vec<VersionRow>, marks: Vec<Mark>, now: Timestamp) -> 
         let lanes = l
             .points
             .iter()
-            .map(|&(i, lane, x)| {
-                let v = &versions[i];
-                let y = TOP + LANE * lane as f64 + LANE / 2.0;
-                let dot = if v.deprecated {
-                    "dot deprecated"
-                } else if v.stuck_pending {
-                    "dot stuck"
-                } else if v.labels.iter().any(|l| l == "AWSCURRENT") {
-                    "dot current"
-                } else {
-                    "dot"
-                };
-                // Labels go right of the dot, or left of it near the right edge.
-                let text_w: f64 = v
-                    .labels
-                    .iter()
-                    .map(|l| l.len() as f64 * CHAR_W + 18.0)
-                    .sum::<f64>()
-                    + if v.stuck_pending { 60.0 } else { 0.0 }
-                    + if v.deprecated { 90.0 } else { 0.0 };
-                let right = x + 10.0 + text_w < WIDTH;
-                let mut cursor = if right { x + 10.0 } else { x - 10.0 - text_w };
-                let mut pills = Vec::new();
-                for label in &v.labels {
-                    let w = label.len() as f64 * CHAR_W + 12.0;
-                    let class = label_class(label, v.stuck_pending);
-                    pills.push(view! {
-                        <g class=format!("pill {class}")>
-                            <rect x=cursor y=y - 9.0 width=w height=18.0 rx=4.0></rect>
-                            <text x=cursor + 6.0 y=y + 4.5>{label.clone()}</text>
-                        </g>
-                    });
-                    cursor += w + 6.0;
-                }
-                let note = if v.stuck_pending {
-                    Some("stuck")
-                } else if v.deprecated {
-                    Some("no label (deprecated)")
-                } else {
-                    None
-                };
-                view! {
-                    <g class="lane">
-                        <line class="lane-line" x1=LEFT y1=y x2=WIDTH - RIGHT y2=y></line>
-                        <text class="vid" x=LEFT - 8.0 y=y + 4.0 text-anchor="end">{short(&v.id)}</text>
-                        <circle class=dot cx=x cy=y r=6.0></circle>
-                        {pills}
-                        {note.map(|n| view! { <text class=if v.stuck_pending { "note stuck-text" } else { "note" } x=cursor + 2.0 y=y + 4.5>{n}</text> })}
-                    </g>
-                }
-            })
+            .map(|&(i, lane, x)| lane_view(&versions[i], lane, x))
             .collect_view();
         let rows = caption_rows(&l.marks);
         let marks = l

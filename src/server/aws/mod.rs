@@ -12,6 +12,3 @@ pub mod sync;
 pub use client::{build_client, ApiCounters, Source};
 pub use cloudtrail::RotationTrail;
 pub use sources::Sources;
-
-#[cfg(test)]
-mod tests;

@@ -30,14 +30,7 @@ pub fn ts(dt: Option<&DateTime>) -> Option<Timestamp> {
     dt.map(|d| Timestamp::new(d.secs()))
 }
 
-pub fn now() -> Timestamp {
-    Timestamp::new(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0),
-    )
-}
+pub use crate::server::clock::now;
 
 /// Secrets (ARN, name) whose versions must be fetched.
 pub type VersionJob = Vec<(Arc<str>, Arc<str>)>;

@@ -790,7 +790,7 @@ async fn a_retry_that_fails_again_stays_a_failure_with_its_attempt() {
     );
     // And the on-call queue lists it, with its attempt.
     let view = state.health.current(at);
-    let queue = crate::server::overview::oncall(&state, &view, false).await;
+    let queue = crate::api::build::health::oncall(&state, &view, false).await;
     let row = queue
         .rows
         .iter()

@@ -3,8 +3,6 @@
 //! same secrets, built from the query language's own terms so that the
 //! link and the number cannot disagree.
 
-use super::health::{Alarm, HealthView};
-use super::AppState;
 use crate::api::{
     Bucket, Count, Day, GroupCount, HealthCount, Oncall, OncallRow, Overview, RuleCount,
 };
@@ -14,6 +12,9 @@ use crate::domain::query::{Expr, Term, Value};
 use crate::domain::rotation_failure::{failed_attempts, RotationFailure};
 use crate::domain::rotation_history::{failure_since, RotationEvent};
 use crate::domain::{Secret, Timestamp};
+use crate::server::failures::trail_failures;
+use crate::server::health::{Alarm, HealthView};
+use crate::server::AppState;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -91,6 +92,78 @@ pub fn overview(state: &AppState, view: &HealthView) -> Overview {
     build_overview(view, &state.health.cfg)
 }
 
+/// The top-level folders, most secrets at high or worse first, and how
+/// many were left out.
+fn folder_groups(view: &HealthView) -> (Vec<GroupCount>, usize) {
+    let tree = view.snapshot.tree();
+    let mut paths: Vec<(ByWorst, &str)> = tree
+        .children(tree.root())
+        .map(|f| {
+            let mut by = ByWorst::default();
+            for s in view
+                .summaries
+                .get(view.snapshot.folder_range(&f.path))
+                .unwrap_or(&[])
+            {
+                by[slot(s.worst)] += 1;
+            }
+            (by, f.path.as_str())
+        })
+        .collect();
+    // Most secrets at high or worse first, then the biggest.
+    paths.sort_by(|(a, pa), (b, pb)| {
+        (b[0] + b[1], b.iter().sum::<usize>(), *pa).cmp(&(a[0] + a[1], a.iter().sum(), *pb))
+    });
+    let more_paths = paths.len().saturating_sub(MAX_PATHS);
+    let paths = paths
+        .into_iter()
+        .take(MAX_PATHS)
+        .map(|(by, p)| group(p.to_string(), "", p, &by))
+        .collect();
+    (paths, more_paths)
+}
+
+/// Each rule's count, worst severity first.
+fn rule_counts(view: &HealthView, cfg: &health::HealthConfig) -> Vec<RuleCount> {
+    let mut rules: Vec<RuleCount> = RuleId::ALL
+        .iter()
+        .map(|&id| RuleCount {
+            rule: id,
+            title: id.info().title.to_string(),
+            severity: cfg.severity_of(id),
+            enabled: cfg.is_enabled(id),
+            active: count(
+                view.counts.active[id as usize],
+                Expr::Term(Term::Rule(id)).to_string(),
+                "",
+            ),
+            suppressed: view.counts.suppressed[id as usize],
+        })
+        .collect();
+    rules.sort_by_key(|r| std::cmp::Reverse(r.severity));
+    rules
+}
+
+/// The next 30 days from `today`, with the rotations due on each.
+fn calendar(upcoming: &[usize; 30], today: i64) -> Vec<Day> {
+    upcoming
+        .iter()
+        .enumerate()
+        .map(|(d, n)| {
+            let day = Timestamp::new(today + d as i64 * DAY);
+            let label = day
+                .to_datetime()
+                .map(|t| t.format("%a %-d").to_string())
+                .unwrap_or_default();
+            Day {
+                date: day.date(),
+                label,
+                secrets: count(*n, format!("next:{}", day.date()), ""),
+            }
+        })
+        .collect()
+}
+
 pub fn build_overview(view: &HealthView, cfg: &health::HealthConfig) -> Overview {
     let at = view.at;
     let today = at.secs() - at.secs().rem_euclid(DAY);
@@ -128,48 +201,7 @@ pub fn build_overview(view: &HealthView, cfg: &health::HealthConfig) -> Overview
         .collect();
     places.sort_by(|a, b| a.label.cmp(&b.label));
 
-    let tree = view.snapshot.tree();
-    let mut paths: Vec<(ByWorst, &str)> = tree
-        .children(tree.root())
-        .map(|f| {
-            let mut by = ByWorst::default();
-            for s in view
-                .summaries
-                .get(view.snapshot.folder_range(&f.path))
-                .unwrap_or(&[])
-            {
-                by[slot(s.worst)] += 1;
-            }
-            (by, f.path.as_str())
-        })
-        .collect();
-    // Most secrets at high or worse first, then the biggest.
-    paths.sort_by(|(a, pa), (b, pb)| {
-        (b[0] + b[1], b.iter().sum::<usize>(), *pa).cmp(&(a[0] + a[1], a.iter().sum(), *pb))
-    });
-    let more_paths = paths.len().saturating_sub(MAX_PATHS);
-    let paths = paths
-        .into_iter()
-        .take(MAX_PATHS)
-        .map(|(by, p)| group(p.to_string(), "", p, &by))
-        .collect();
-
-    let mut rules: Vec<RuleCount> = RuleId::ALL
-        .iter()
-        .map(|&id| RuleCount {
-            rule: id,
-            title: id.info().title.to_string(),
-            severity: cfg.severity_of(id),
-            enabled: cfg.is_enabled(id),
-            active: count(
-                view.counts.active[id as usize],
-                Expr::Term(Term::Rule(id)).to_string(),
-                "",
-            ),
-            suppressed: view.counts.suppressed[id as usize],
-        })
-        .collect();
-    rules.sort_by_key(|r| std::cmp::Reverse(r.severity));
+    let (paths, more_paths) = folder_groups(view);
 
     let mut age_buckets: Vec<Bucket> = AGES
         .iter()
@@ -193,23 +225,6 @@ pub fn build_overview(view: &HealthView, cfg: &health::HealthConfig) -> Overview
         secrets: count(ages[AGES.len()], "deleted:no rotated:never", ""),
     });
 
-    let upcoming = upcoming
-        .iter()
-        .enumerate()
-        .map(|(d, n)| {
-            let day = Timestamp::new(today + d as i64 * DAY);
-            let label = day
-                .to_datetime()
-                .map(|t| t.format("%a %-d").to_string())
-                .unwrap_or_default();
-            Day {
-                date: day.date(),
-                label,
-                secrets: count(*n, format!("next:{}", day.date()), ""),
-            }
-        })
-        .collect();
-
     Overview {
         now: at,
         ready: view.snapshot.taken_at.is_some(),
@@ -221,12 +236,12 @@ pub fn build_overview(view: &HealthView, cfg: &health::HealthConfig) -> Overview
                 secrets: count(view.counts.with_worst(*w), health_term(*w), ""),
             })
             .collect(),
-        rules,
+        rules: rule_counts(view, cfg),
         places,
         paths,
         more_paths,
         ages: age_buckets,
-        upcoming,
+        upcoming: calendar(&upcoming, today),
         due_now: count(due_now, "rotation:on next:<0d", ""),
         evaluated_ms: view.took.as_secs_f64() * 1e3,
     }
@@ -257,63 +272,6 @@ pub async fn oncall(state: &AppState, view: &HealthView, scoped: bool) -> Oncall
         out.cloudtrail = Some(refused.map_or(Ok(()), Err));
     }
     out
-}
-
-/// The recent RotationFailed events of the trails `view` covers (each
-/// account and region's at once, cached a little while), and the first
-/// refusal; `None` without trails. Only the trails of the accounts and
-/// regions this view holds secrets in when `scoped`: a scoped user hears
-/// nothing of the others (nor their role ARNs).
-async fn trail_failures(
-    state: &AppState,
-    view: &HealthView,
-    scoped: bool,
-) -> Option<(Vec<RotationEvent>, Option<String>)> {
-    let covered = scoped.then(|| super::views::sources_in_view(state, view));
-    let trails: Vec<_> = state
-        .trails
-        .iter()
-        .filter(|(id, _)| covered.as_ref().is_none_or(|c| c.contains(id)))
-        .collect();
-    let lookups =
-        futures_util::future::join_all(trails.iter().map(|(_, t)| t.recent_failures(view.at)))
-            .await;
-    if lookups.is_empty() {
-        return None;
-    }
-    let mut events = Vec::new();
-    let mut refused = None;
-    for (looked, (id, _)) in lookups.iter().zip(trails.iter().copied()) {
-        match &**looked {
-            Ok(e) => events.extend(e.iter().cloned()),
-            Err(e) if id.is_empty() => refused = refused.or(Some(e.clone())),
-            Err(e) => refused = refused.or(Some(format!("{id}: {e}"))),
-        }
-    }
-    Some((events, refused))
-}
-
-/// Reads the recent rotation failures of the trails `view` covers and
-/// attaches each to its secret's pending rotation (see
-/// `Inventory::note_failures`), so a rotation seen failing counts as failed
-/// at once, with its step and attempt. True when the snapshot changed.
-pub async fn learn_failures(state: &AppState, view: &HealthView, scoped: bool) -> bool {
-    let Some((events, _)) = trail_failures(state, view, scoped).await else {
-        return false;
-    };
-    let mut by_arn: HashMap<&str, Vec<RotationEvent>> = HashMap::new();
-    for e in &events {
-        by_arn.entry(&e.secret_arn).or_default().push(e.clone());
-    }
-    let seen: Vec<_> = by_arn
-        .iter()
-        .filter_map(|(arn, evs)| {
-            let s = view.snapshot.by_arn(arn)?;
-            let f = crate::domain::rotation_failure::failure_of(s, evs)?;
-            Some((s.arn.clone(), f))
-        })
-        .collect();
-    state.inventory.note_failures(seen)
 }
 
 /// Adds to each row the CloudTrail RotationFailed that explains it: for a

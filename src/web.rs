@@ -1,9 +1,10 @@
 //! The dashboard's HTTP service: Leptos pages and server functions, probes,
 //! `/metrics`, static files, sessions, request ids, tracing and request
-//! metrics.
+//! metrics. The top of the layers: it mounts `app` (pages) and `api` (server
+//! functions) over `server`'s state, so it lives above all three.
 
-use super::AppState;
 use crate::app::{shell, App};
+use crate::server::AppState;
 use axum::extract::State;
 use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
@@ -26,24 +27,25 @@ pub fn router(state: AppState) -> Router {
     let idle = i64::try_from(settings.idle_timeout_secs).unwrap_or(i64::MAX);
     // Sessions live in the store (SQLite or PostgreSQL): they survive a
     // restart and are shared by replicas; logout deletes the record.
-    let sessions =
-        SessionManagerLayer::new(super::store::SqlSessionStore(state.auth.store.clone()))
-            .with_name("secretscope_session")
-            .with_http_only(true)
-            .with_same_site(SameSite::Strict)
-            .with_secure(settings.https)
-            .with_expiry(Expiry::OnInactivity(time::Duration::seconds(idle)));
+    let sessions = SessionManagerLayer::new(crate::server::store::SqlSessionStore(
+        state.auth.store.clone(),
+    ))
+    .with_name("secretscope_session")
+    .with_http_only(true)
+    .with_same_site(SameSite::Strict)
+    .with_secure(settings.https)
+    .with_expiry(Expiry::OnInactivity(time::Duration::seconds(idle)));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(super::metrics::handler))
-        .route("/export/secrets.csv", get(super::export::csv))
-        .route("/export/secrets.json", get(super::export::json))
-        .route("/export/audit.csv", get(super::audit::csv))
-        .route("/login", post(super::auth::handlers::login))
-        .route("/logout", post(super::auth::handlers::logout))
-        .route("/auth/oidc/login", get(super::auth::oidc::start))
-        .route("/auth/oidc/callback", get(super::auth::oidc::callback))
+        .route("/metrics", get(crate::server::metrics::handler))
+        .route("/export/secrets.csv", get(crate::server::export::csv))
+        .route("/export/secrets.json", get(crate::server::export::json))
+        .route("/export/audit.csv", get(crate::server::audit::csv))
+        .route("/login", post(crate::server::auth::handlers::login))
+        .route("/logout", post(crate::server::auth::handlers::logout))
+        .route("/auth/oidc/login", get(crate::server::auth::oidc::start))
+        .route("/auth/oidc/callback", get(crate::server::auth::oidc::callback))
         .leptos_routes_with_context(&state, routes, provide_csp_nonce, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             provide_csp_nonce,
@@ -52,12 +54,12 @@ pub fn router(state: AppState) -> Router {
         // Innermost: anonymous page requests go to the login page.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            super::auth::handlers::gate,
+            crate::server::auth::handlers::gate,
         ))
         // Forged cross-site requests stop here, before any handler.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            super::security::origin_guard,
+            crate::server::security::origin_guard,
         ))
         .layer(
             ServiceBuilder::new()
@@ -65,7 +67,7 @@ pub fn router(state: AppState) -> Router {
                 // below); the client's address is settled once.
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
-                    super::security::request_facts,
+                    crate::server::security::request_facts,
                 ))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(
@@ -80,15 +82,15 @@ pub fn router(state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 // A panic becomes a 500 page with the request id.
-                .layer(axum::middleware::from_fn(super::security::catch_panic))
-                .layer(axum::middleware::from_fn(super::security::headers))
+                .layer(axum::middleware::from_fn(crate::server::security::catch_panic))
+                .layer(axum::middleware::from_fn(crate::server::security::headers))
                 // DNS rebinding stops here: only hosts the dashboard answers for.
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
-                    super::security::host_guard,
+                    crate::server::security::host_guard,
                 ))
                 // Over-long bodies get 413 and a sentence, before anything reads them.
-                .layer(axum::middleware::from_fn(super::security::body_limit))
+                .layer(axum::middleware::from_fn(crate::server::security::body_limit))
                 .layer(sessions),
         )
         // A body sent too slowly, or a request that takes too long, ends.
@@ -100,7 +102,7 @@ pub fn router(state: AppState) -> Router {
         // Outermost: every request is counted, the fallback's 404s included.
         .layer(axum::middleware::from_fn_with_state(
             metrics,
-            super::metrics::track,
+            crate::server::metrics::track,
         ))
         .with_state(state)
 }
@@ -130,8 +132,11 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 /// renderer, so the hydration script carries it.
 fn provide_csp_nonce() {
     use leptos::prelude::{provide_context, use_context};
-    let nonce = use_context::<axum::http::request::Parts>()
-        .and_then(|p| p.extensions.get::<super::security::CspNonce>().cloned());
+    let nonce = use_context::<axum::http::request::Parts>().and_then(|p| {
+        p.extensions
+            .get::<crate::server::security::CspNonce>()
+            .cloned()
+    });
     if let Some(n) = nonce {
         provide_context(leptos::nonce::Nonce::from_value(n.0));
     }

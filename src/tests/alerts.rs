@@ -6,6 +6,7 @@
 //! exactly one more.
 
 use super::demo::http_get;
+use crate::api::build::health as overview;
 use crate::api::Oncall;
 use crate::domain::health::RuleId;
 use crate::server::alerts::tests::Receiver;
@@ -14,7 +15,8 @@ use crate::server::aws::sync::now;
 use crate::server::config::{AlertSettings, Config, SyncSettings};
 use crate::server::inventory::Inventory;
 use crate::server::metrics::tests::{parse, value};
-use crate::server::{http, overview, Background};
+use crate::server::Background;
+use crate::web as http;
 use aws_sdk_secretsmanager::types::{RotationRulesType, Tag};
 use secretsmanager_emulator::{self as local, seed, LambdaBehaviour, LocalOptions};
 use serde_json::Value;

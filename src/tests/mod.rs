@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod browse;
 mod check;
+mod client;
 mod cloudtrail;
 mod demo;
 mod hardening;
@@ -236,10 +237,10 @@ pub(crate) fn serve_router(
     listener: tokio::net::TcpListener,
     state: crate::server::AppState,
 ) -> tokio::task::JoinHandle<()> {
-    let router = crate::server::http::router(state);
+    let router = crate::web::router(state);
     tokio::spawn(async move {
         // The dashboard's own accept loop, as `serve` runs it.
-        crate::server::http::serve(listener, router, std::future::pending())
+        crate::web::serve(listener, router, std::future::pending())
             .await
             .unwrap();
     })

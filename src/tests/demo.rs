@@ -214,7 +214,8 @@ pub(crate) async fn render_home(
     inventory: Arc<Inventory>,
     source: crate::server::aws::Source,
 ) -> String {
-    use crate::server::{config::Config, http};
+    use crate::server::config::Config;
+    use crate::web as http;
     let listener = tokio::net::TcpListener::bind(loopback()).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = super::test_state(addr, inventory, Config::default(), source).await;

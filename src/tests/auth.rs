@@ -270,7 +270,7 @@ pub(super) const MATRIX: &[&str] = &[
 #[test]
 fn every_server_function_is_in_the_matrix() {
     // Registration happens at start-up (inventory); the router does it too.
-    let _ = crate::server::http::router;
+    let _ = crate::web::router;
     let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(p, _)| p.to_string())
         .collect();

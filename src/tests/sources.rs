@@ -182,7 +182,7 @@ async fn three_sources_one_failing_then_recovering() {
         sources.clone(),
     )
     .await;
-    let info = crate::server::views::sync_info(&state);
+    let info = crate::api::build::inventory::sync_info(&state);
     assert_eq!((info.sources, info.failing.len()), (3, 1));
     assert_eq!(info.failing[0].id, "legacy/ap-southeast-2");
     assert_eq!(info.failing[0].last_success, None);
@@ -235,7 +235,9 @@ async fn three_sources_one_failing_then_recovering() {
         ),
         "1"
     );
-    assert!(crate::server::views::sync_info(&state).failing.is_empty());
+    assert!(crate::api::build::inventory::sync_info(&state)
+        .failing
+        .is_empty());
 
     // A source that fails after it was read keeps its secrets (marked by
     // its error), and the others carry on.
@@ -517,7 +519,7 @@ async fn each_source_reads_its_own_accounts_cloudtrail() {
 
     // The on-call queue explains it with the payments trail's message.
     let view = state.health.current(now());
-    let oncall = crate::server::overview::oncall(&state, &view, false).await;
+    let oncall = crate::api::build::health::oncall(&state, &view, false).await;
     assert_eq!(oncall.cloudtrail, Some(Ok(())));
     let row = oncall
         .rows

@@ -3,13 +3,14 @@
 //! answer is checked against what the seed planted.
 
 use super::{planned, source_for};
+use crate::api::build::inventory::facets;
+use crate::api::build::secret::detail;
 use crate::api::SortKey;
 use crate::domain::owner::owner_of;
 use crate::domain::{Secret, Timestamp};
-use crate::server::detail::detail;
 use crate::server::health::HealthView;
 use crate::server::inventory::{Inventory, Snapshot};
-use crate::server::views::{facets, select};
+use crate::server::selection::select;
 use secretsmanager_emulator::{self as local, PlannedSecret, Scenario};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -160,7 +161,7 @@ async fn folders_and_sorts_over_the_seed() {
     );
 
     // Every sort key, both ways: dates in order, unknown dates last, ties by name.
-    let key_of = |s: &Secret, k: SortKey| crate::server::views::sort_value(s, k);
+    let key_of = |s: &Secret, k: SortKey| crate::server::selection::sort_value(s, k);
     for key in SortKey::ALL {
         for desc in [false, true] {
             let param = crate::api::sort_param(key, desc);

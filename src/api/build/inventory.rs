@@ -1,16 +1,19 @@
-//! Builds the DTOs the pages receive from the current snapshot. No AWS calls.
+//! The inventory list and the sources pages' data, built from the current
+//! snapshot. No AWS calls.
 
-use super::health::HealthView;
-use super::inventory::Snapshot;
-use super::AppState;
 use crate::api::{
-    parse_sort, Facet, FacetValue, FolderNode, InventoryPage, QueryError, SecretRow, SortKey,
-    SyncInfo, PAGE_SIZE,
+    Facet, FacetValue, FolderNode, InventoryPage, SecretRow, SourceList, SourceRow, SyncInfo,
+    PAGE_SIZE,
 };
 use crate::domain::health::Summary;
-use crate::domain::query::{toggle_tag_term, Query};
+use crate::domain::query::toggle_tag_term;
 use crate::domain::tree::{in_folder, Folder, NameTree};
 use crate::domain::{Secret, State, Timestamp};
+use crate::server::clock::now;
+use crate::server::health::HealthView;
+use crate::server::inventory::Snapshot;
+use crate::server::selection::{select, Selection};
+use crate::server::AppState;
 use std::collections::HashMap;
 
 pub fn row(s: &Secret, health: Summary, now: Timestamp, snapshot: &Snapshot) -> SecretRow {
@@ -67,18 +70,6 @@ fn folder_node(view: &HealthView, tree: &NameTree, folder: &Folder, open: &str) 
         } else {
             0
         },
-    }
-}
-
-/// The date a secret sorts by under `key` (`None` for name order).
-pub fn sort_value(s: &Secret, key: SortKey) -> Option<Timestamp> {
-    match key {
-        SortKey::Name => None,
-        SortKey::LastRotated => s.last_rotated,
-        SortKey::NextRotation => s.next_rotation,
-        SortKey::LastAccessed => s.last_accessed,
-        SortKey::Created => s.created,
-        SortKey::LastChanged => s.last_changed,
     }
 }
 
@@ -284,85 +275,6 @@ impl std::hash::Hasher for PairHasher {
     }
 }
 
-/// The secrets a view shows, in its order: the search (or nothing filtered
-/// when it does not parse), the folder and the sort, as the list and the
-/// export both apply them.
-pub struct Selection<'a> {
-    /// Positions in the snapshot, in display order.
-    pub positions: Vec<usize>,
-    pub matched: Vec<&'a Secret>,
-    pub error: Option<QueryError>,
-    /// The folder actually used: an unknown one opens the deepest that exists.
-    pub path: String,
-    pub sort: SortKey,
-    pub desc: bool,
-}
-
-pub fn select<'a>(view: &'a HealthView, q: &str, path: &str, sort: &str) -> Selection<'a> {
-    let snapshot: &Snapshot = &view.snapshot;
-    let (query, error) = match Query::parse(q) {
-        Ok(query) => (query, None),
-        // A broken search never empties the list silently: show everything,
-        // and say where the search went wrong.
-        Err(e) => (
-            Query::from(None),
-            Some(QueryError {
-                position: e.position,
-                message: e.message,
-                expected: e.expected,
-            }),
-        ),
-    };
-    let path = snapshot
-        .tree()
-        .trail(path)
-        .last()
-        .map(|f| f.path.clone())
-        .unwrap_or_default();
-    let (sort, desc) = parse_sort(sort);
-    let folder = snapshot.folder_range(&path);
-    let mut positions: Vec<usize> = if query.is_empty() {
-        folder.collect()
-    } else {
-        query
-            .select_with(snapshot.index(), Some(view))
-            .into_iter()
-            .filter(|i| folder.contains(i))
-            .collect()
-    };
-    let secrets = snapshot.secrets();
-    // Positions are in name order, so name order needs nothing and the
-    // position breaks ties: each key is unique and an unstable sort is exact.
-    match (sort, desc) {
-        (SortKey::Name, false) => {}
-        (SortKey::Name, true) => positions.reverse(),
-        _ => {
-            let mut keyed: Vec<(i64, usize)> = positions
-                .iter()
-                .map(|&i| {
-                    // Unknown dates go last either way.
-                    let k = match sort_value(&secrets[i], sort) {
-                        Some(t) if desc => -t.secs(),
-                        Some(t) => t.secs(),
-                        None => i64::MAX,
-                    };
-                    (k, i)
-                })
-                .collect();
-            keyed.sort_unstable();
-            positions = keyed.into_iter().map(|(_, i)| i).collect();
-        }
-    }
-    Selection {
-        matched: positions.iter().map(|&i| &*secrets[i]).collect(),
-        positions,
-        error,
-        path,
-        sort,
-        desc,
-    }
-}
-
 /// One page of the list over `view` (the whole inventory, or the part a
 /// user's grants cover).
 pub fn inventory_page(
@@ -415,7 +327,7 @@ pub fn sync_info(state: &AppState) -> SyncInfo {
     let status = state.inventory.status();
     let snapshot = state.inventory.snapshot();
     let sources = state.inventory.sources();
-    let at = super::aws::sync::now();
+    let at = now();
     let failing = sources
         .iter()
         .filter_map(|s| {
@@ -461,7 +373,7 @@ pub fn source_problem(
 }
 
 /// Every source with its status and AWS call counters, for `/sources`.
-pub fn source_list(state: &AppState) -> crate::api::SourceList {
+pub fn source_list(state: &AppState) -> SourceList {
     let rows = state
         .inventory
         .sources()
@@ -475,7 +387,7 @@ pub fn source_list(state: &AppState) -> crate::api::SourceList {
                 .map(|c| c.counters.values())
                 .unwrap_or_default();
             let st = s.status;
-            crate::api::SourceRow {
+            SourceRow {
                 id: s.id,
                 name: s.name,
                 account: s.account,
@@ -496,38 +408,7 @@ pub fn source_list(state: &AppState) -> crate::api::SourceList {
             }
         })
         .collect();
-    crate::api::SourceList {
-        now: super::aws::sync::now(),
-        rows,
-    }
-}
-
-/// The ids of the sources that hold a secret of `view` (by account and
-/// region): what a scoped user may hear about. The single default source
-/// (id "") always counts.
-pub fn sources_in_view(
-    state: &AppState,
-    view: &super::health::HealthView,
-) -> std::collections::HashSet<String> {
-    let places: std::collections::HashSet<(&str, &str)> = view
-        .snapshot
-        .secrets()
-        .iter()
-        .map(|s| (&*s.account, &*s.region))
-        .collect();
-    let mut ids: std::collections::HashSet<String> = state
-        .inventory
-        .sources()
-        .into_iter()
-        .filter(|s| {
-            s.account
-                .as_deref()
-                .is_some_and(|a| places.contains(&(a, s.region.as_str())))
-        })
-        .map(|s| s.id)
-        .collect();
-    ids.insert(String::new());
-    ids
+    SourceList { now: now(), rows }
 }
 
 #[cfg(test)]

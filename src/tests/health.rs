@@ -12,7 +12,7 @@ use crate::server::aws::rate::RateLimiter;
 use crate::server::aws::sync::fetch_replicas;
 use crate::server::health::HealthView;
 use crate::server::inventory::Snapshot;
-use crate::server::views::select;
+use crate::server::selection::select;
 use secretsmanager_emulator::Scenario;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

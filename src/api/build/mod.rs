@@ -1,0 +1,7 @@
+//! Page data, assembled on the server for the server functions beside it
+//! (`api/*.rs`): the wire types of `api` filled from what `server` knows.
+//! This is the one place where both meet, so `server` never needs `api`.
+
+pub mod health;
+pub mod inventory;
+pub mod secret;

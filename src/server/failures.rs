@@ -1,0 +1,64 @@
+//! Rotation failures CloudTrail recorded, learned into the inventory: the
+//! queue, the lists and the background sweep all read them from here.
+
+use super::health::HealthView;
+use super::AppState;
+use crate::domain::rotation_history::RotationEvent;
+use std::collections::HashMap;
+
+/// The recent RotationFailed events of the trails `view` covers (each
+/// account and region's at once, cached a little while), and the first
+/// refusal; `None` without trails. Only the trails of the accounts and
+/// regions this view holds secrets in when `scoped`: a scoped user hears
+/// nothing of the others (nor their role ARNs).
+pub async fn trail_failures(
+    state: &AppState,
+    view: &HealthView,
+    scoped: bool,
+) -> Option<(Vec<RotationEvent>, Option<String>)> {
+    let covered = scoped.then(|| super::selection::sources_in_view(state, view));
+    let trails: Vec<_> = state
+        .trails
+        .iter()
+        .filter(|(id, _)| covered.as_ref().is_none_or(|c| c.contains(id)))
+        .collect();
+    let lookups =
+        futures_util::future::join_all(trails.iter().map(|(_, t)| t.recent_failures(view.at)))
+            .await;
+    if lookups.is_empty() {
+        return None;
+    }
+    let mut events = Vec::new();
+    let mut refused = None;
+    for (looked, (id, _)) in lookups.iter().zip(trails.iter().copied()) {
+        match &**looked {
+            Ok(e) => events.extend(e.iter().cloned()),
+            Err(e) if id.is_empty() => refused = refused.or(Some(e.clone())),
+            Err(e) => refused = refused.or(Some(format!("{id}: {e}"))),
+        }
+    }
+    Some((events, refused))
+}
+
+/// Reads the recent rotation failures of the trails `view` covers and
+/// attaches each to its secret's pending rotation (see
+/// `Inventory::note_failures`), so a rotation seen failing counts as failed
+/// at once, with its step and attempt. True when the snapshot changed.
+pub async fn learn_failures(state: &AppState, view: &HealthView, scoped: bool) -> bool {
+    let Some((events, _)) = trail_failures(state, view, scoped).await else {
+        return false;
+    };
+    let mut by_arn: HashMap<&str, Vec<RotationEvent>> = HashMap::new();
+    for e in &events {
+        by_arn.entry(&e.secret_arn).or_default().push(e.clone());
+    }
+    let seen: Vec<_> = by_arn
+        .iter()
+        .filter_map(|(arn, evs)| {
+            let s = view.snapshot.by_arn(arn)?;
+            let f = crate::domain::rotation_failure::failure_of(s, evs)?;
+            Some((s.arn.clone(), f))
+        })
+        .collect();
+    state.inventory.note_failures(seen)
+}
