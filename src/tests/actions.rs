@@ -5,8 +5,9 @@
 //! typed name, the per-user limit), with the audit records each leaves; and
 //! a viewer's forged POST, which changes nothing.
 
-use super::auth::{audited, call, form_escape, serve, Served};
+use super::auth::{audited, call, form_escape};
 use super::login;
+use super::TestApp;
 use crate::domain::access::{Grant, Role, Scope};
 use crate::domain::actions::{ActionKind, Request, RotationProgress, RotationStage, Seen};
 use crate::domain::audit::{AuditAction, Outcome};
@@ -26,7 +27,7 @@ pub(super) fn operator() -> Principal {
 }
 
 /// A secret of the served inventory for which `f` holds, read fresh.
-async fn pick(s: &Served, what: &str, f: impl Fn(&Secret) -> bool) -> Arc<Secret> {
+async fn pick(s: &TestApp, what: &str, f: impl Fn(&Secret) -> bool) -> Arc<Secret> {
     let found = s
         .state
         .inventory
@@ -58,13 +59,13 @@ pub(super) fn request(kind: ActionKind, x: &Secret) -> Request {
 }
 
 /// `kind` on `x` as the operator, sent as a person would after looking.
-async fn attempt(s: &Served, kind: ActionKind, x: &Secret) -> Result<actions::Done, AppError> {
+async fn attempt(s: &TestApp, kind: ActionKind, x: &Secret) -> Result<actions::Done, AppError> {
     actions::run(&s.state, &operator(), &x.name, request(kind, x)).await
 }
 
 /// The newest ten `secret.rotate` records about `name` (with `outcome`).
 async fn rotate_records(
-    s: &Served,
+    s: &TestApp,
     name: &str,
     outcome: Option<Outcome>,
 ) -> Vec<crate::server::store::AuditRecord> {
@@ -78,13 +79,13 @@ async fn rotate_records(
     page.unwrap().records
 }
 
-async fn count(s: &Served, action: AuditAction, outcome: Outcome) -> i64 {
+async fn count(s: &TestApp, action: AuditAction, outcome: Outcome) -> i64 {
     audited(&s.state.auth.store, action, Some(outcome)).await
 }
 
 #[tokio::test]
 async fn rotate_now_starts_a_rotation_once_per_token() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let x = pick(&s, "rotatable", |x| {
         lambda(x, "ok") && x.deleted.is_none() && x.pending_version().is_none()
     })
@@ -164,7 +165,7 @@ async fn rotate_now_starts_a_rotation_once_per_token() {
 
 #[tokio::test]
 async fn rotation_failures_say_what_to_do() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     // The Lambda cannot be invoked.
     let missing = pick(&s, "rotated by a missing Lambda", |x| {
         lambda(x, "missing") && x.deleted.is_none() && x.pending_version().is_none()
@@ -201,7 +202,7 @@ async fn rotation_failures_say_what_to_do() {
 
 #[tokio::test]
 async fn cancel_turns_a_stuck_rotation_off() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let stuck = pick(&s, "stuck in rotation", |x| {
         x.deleted.is_none() && x.pending_version().is_some() && x.rotation_enabled
     })
@@ -268,7 +269,7 @@ async fn cancel_turns_a_stuck_rotation_off() {
 
 #[tokio::test]
 async fn rollback_moves_awscurrent_and_refuses_a_raced_change() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let x = pick(&s, "with an AWSPREVIOUS version", |x| {
         x.deleted.is_none()
             && x.pending_version().is_none()
@@ -330,7 +331,7 @@ async fn rollback_moves_awscurrent_and_refuses_a_raced_change() {
 
 #[tokio::test]
 async fn rollback_goes_to_a_picked_version_and_never_to_a_pending_one() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     // A secret with an earlier version besides AWSPREVIOUS's: a custom
     // label keeps the old AWSPREVIOUS listed through a rotation.
     let x = pick(&s, "rotatable, with an AWSPREVIOUS version", |x| {
@@ -437,7 +438,7 @@ async fn rollback_goes_to_a_picked_version_and_never_to_a_pending_one() {
 
 #[tokio::test]
 async fn restore_cancels_the_deletion_and_production_needs_the_name() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let deleted = pick(&s, "scheduled for deletion", |x| x.deleted.is_some()).await;
     let mut req = request(ActionKind::Restore, &deleted);
     let production =
@@ -490,7 +491,7 @@ async fn restore_cancels_the_deletion_and_production_needs_the_name() {
 
 #[tokio::test]
 async fn each_user_is_held_to_the_per_minute_limit() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let max = s.state.config.actions.per_user_per_minute;
     // Attempts count whether or not AWS then refuses them: these fail at
     // the missing Lambda, and are still attempts.
@@ -529,7 +530,7 @@ async fn each_user_is_held_to_the_per_minute_limit() {
 
 #[tokio::test]
 async fn a_viewers_forged_action_changes_nothing_and_is_audited() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let x = pick(&s, "with an AWSPREVIOUS version", |x| {
         x.deleted.is_none()
             && x.pending_version().is_none()
@@ -592,7 +593,7 @@ async fn settled(state: &crate::server::AppState, name: &str, secs: u64) -> Rota
 
 #[tokio::test]
 async fn a_failed_rotation_is_followed_to_its_failure_and_a_retry_to_promotion() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     // With CloudTrail, as `serve --demo` runs: the follower learns of the
     // failure from RotationFailed instead of waiting out its time.
     let state = s
@@ -749,7 +750,7 @@ async fn a_failed_rotation_is_followed_to_its_failure_and_a_retry_to_promotion()
 
 #[tokio::test]
 async fn a_retry_that_fails_again_stays_a_failure_with_its_attempt() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let state = s
         .state
         .clone()
@@ -806,7 +807,7 @@ async fn a_retry_that_fails_again_stays_a_failure_with_its_attempt() {
 
 #[tokio::test]
 async fn a_retry_over_a_changed_secret_is_refused_and_changes_nothing() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let stuck = pick(&s, "with a leftover AWSPENDING", |x| {
         x.deleted.is_none() && x.pending_version().is_some() && x.rotation_lambda_arn.is_some()
     })

@@ -2,7 +2,8 @@
 //! scoped user, its filters and paging, the CSV export (itself audited),
 //! and that nothing happens when the trail cannot be written.
 
-use super::auth::{audited, call, form_escape, serve};
+use super::auth::{audited, call, form_escape};
+use super::TestApp;
 use super::{http_get_as, login, post_form, session_cookie};
 use crate::api::AuditList;
 use crate::domain::audit::{AuditAction, AuditEvent, Outcome};
@@ -82,7 +83,7 @@ fn csv_lines(res: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn each_reader_sees_their_part_filtered_and_paged() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let store = &s.state.auth.store;
     let admin = login(s.addr, "admin", super::demo_password("admin")).await;
     let viewer = login(s.addr, "viewer", super::demo_password("viewer")).await;
@@ -221,7 +222,7 @@ async fn each_reader_sees_their_part_filtered_and_paged() {
 
 #[tokio::test]
 async fn the_csv_export_follows_filter_and_scope_and_is_audited() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let store = &s.state.auth.store;
     let admin = login(s.addr, "admin", super::demo_password("admin")).await;
     let scoped = login(s.addr, "payments", super::demo_password("payments")).await;
@@ -306,7 +307,7 @@ async fn the_csv_export_follows_filter_and_scope_and_is_audited() {
 
 #[tokio::test]
 async fn nothing_happens_when_the_audit_trail_cannot_be_written() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let store = &s.state.auth.store;
     let admin = login(s.addr, "admin", super::demo_password("admin")).await;
     let records = || async {

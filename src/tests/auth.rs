@@ -4,12 +4,9 @@
 //! checks, session fixation, logout and login throttling, and the audit
 //! records each leaves.
 
-use super::{http_get_as, http_raw, login, session_cookie, source_for};
+use super::{http_get_as, http_raw, login, session_cookie, TestApp};
 use crate::domain::audit::{AuditAction, Outcome};
-use crate::server::config::Config;
 use crate::server::store::AuditFilter;
-use crate::server::AppState;
-use secretsmanager_emulator::{self as local, LocalOptions};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
@@ -62,61 +59,6 @@ impl Caller {
             Caller::Admin => Some("admin"),
             Caller::Scoped => Some("payments"),
         }
-    }
-}
-
-pub(super) struct Served {
-    pub addr: SocketAddr,
-    pub state: AppState,
-    pub in_scope: String,
-    pub out_of_scope: String,
-    pub ep: local::RunningEndpoint,
-    pub server: tokio::task::JoinHandle<()>,
-}
-
-pub(super) async fn serve() -> Served {
-    serve_with(Config::default()).await
-}
-
-/// [`serve`] with `config`.
-pub(super) async fn serve_with(config: Config) -> Served {
-    let ep = local::spawn(
-        LocalOptions {
-            seed_secrets: 120,
-            seed: 42,
-            ..LocalOptions::default()
-        },
-        SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await
-    .unwrap();
-    let source = source_for(&ep.url(), 3).await;
-    let inventory = super::listed(&source).await;
-    let snap = inventory.snapshot();
-    let name_where = |f: &dyn Fn(&str) -> bool| {
-        snap.secrets()
-            .iter()
-            .map(|s| s.name.to_string())
-            .find(|n| {
-                f(n) && n
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "/-_".contains(c))
-            })
-            .expect("the seed has such a secret")
-    };
-    let in_scope = name_where(&|n| n.starts_with("prod/payments/"));
-    let out_of_scope = name_where(&|n| !n.starts_with("prod/payments/"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = super::test_state(addr, inventory, config, source).await;
-    let server = super::serve_router(listener, state.clone());
-    Served {
-        addr,
-        state,
-        in_scope,
-        out_of_scope,
-        ep,
-        server,
     }
 }
 
@@ -283,7 +225,7 @@ fn every_server_function_is_in_the_matrix() {
 
 #[tokio::test]
 async fn permission_matrix() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let mut cookies = Vec::new();
     for caller in CALLERS {
         cookies.push(match caller.login() {
@@ -377,7 +319,7 @@ async fn permission_matrix() {
 
 #[tokio::test]
 async fn origin_fixation_logout_and_throttling() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let addr = s.addr;
     let post = |extra: String, cookie: Option<String>| async move {
         let cookie = cookie.map_or(String::new(), |c| format!("Cookie: {c}\r\n"));

@@ -1,7 +1,8 @@
 //! Issue 19: what an outside review found, each kept as a test that fails
 //! if the hole comes back.
 
-use super::auth::{form_escape, serve};
+use super::auth::form_escape;
+use super::TestApp;
 use super::{demo_password, http_get_as, http_raw, login, session_cookie};
 
 /// The `<head>` of an HTML response (or the whole body if it has none),
@@ -46,7 +47,7 @@ fn tags(html: &str) -> Vec<String> {
 /// whatever the path, the query and the metadata carry.
 #[tokio::test]
 async fn every_head_is_well_formed_with_hostile_paths_queries_and_metadata() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let cookie = login(s.addr, "admin", demo_password("admin")).await;
     let payload = r#"</title><meta http-equiv="refresh" content="0;url=https://evil.example/"><script>alert(1)</script>"#;
     let p = form_escape(payload);
@@ -135,7 +136,7 @@ async fn every_head_is_well_formed_with_hostile_paths_queries_and_metadata() {
 /// (attacker.example resolving to the dashboard) could sign in and read.
 #[tokio::test]
 async fn a_host_the_dashboard_does_not_answer_for_is_refused_before_anything() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let port = s.addr.port();
     let evil = format!("attacker.example:{port}");
     let body = format!("name=admin&password={}&next=%2F", demo_password("admin"));
@@ -289,7 +290,7 @@ async fn every_page_and_server_function_answers_before_the_first_sync() {
 #[tokio::test]
 async fn searches_and_bodies_are_bounded() {
     use super::auth::call;
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let cookie = login(s.addr, "viewer", demo_password("viewer")).await;
     // Over the body limit, announced: 413 with a sentence.
     let huge = format!("q={}&path=&sort=&page=1", "-zzq+".repeat(400_000));
@@ -347,7 +348,7 @@ async fn searches_and_bodies_are_bounded() {
 #[tokio::test]
 async fn one_person_cannot_spend_the_aws_call_budget() {
     use super::auth::{call, form_escape};
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let cookie = login(s.addr, "viewer", demo_password("viewer")).await;
     let body = format!("id={}", form_escape(&s.in_scope));
     let mut ok = 0;
@@ -385,7 +386,7 @@ async fn one_person_cannot_spend_the_aws_call_budget() {
     // it shows the last sync with the reason instead of failing.
     let mut config = crate::server::config::Config::default();
     config.actions.page_reads_burst = 2;
-    let t = super::auth::serve_with(config).await;
+    let t = TestApp::builder().config(config).build().await;
     let cookie = login(t.addr, "viewer", demo_password("viewer")).await;
     let names: Vec<String> = t
         .state
@@ -422,7 +423,7 @@ async fn one_person_cannot_spend_the_aws_call_budget() {
 #[tokio::test]
 async fn a_client_that_never_finishes_its_headers_is_cut_off() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
     stream
         .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nX-Slow: ", s.addr).as_bytes())
@@ -454,7 +455,7 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
 async fn metrics_can_require_a_bearer_token() {
     let mut config = crate::server::config::Config::default();
     config.auth.metrics_token = Some("s3cret-metrics-token".into());
-    let s = super::auth::serve_with(config).await;
+    let s = TestApp::builder().config(config).build().await;
     let get = |extra: &'static str| {
         let addr = s.addr;
         async move {
@@ -488,7 +489,7 @@ async fn metrics_can_require_a_bearer_token() {
 async fn out_of_scope_and_missing_look_the_same() {
     use super::auth::{call, form_escape};
     use crate::server::auth::Principal;
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let cookie = login(s.addr, "payments", demo_password("payments")).await;
     let missing = "prod/orders/no-such-secret-anywhere";
     for f in [
@@ -563,7 +564,7 @@ async fn out_of_scope_and_missing_look_the_same() {
 async fn live_sessions_end_with_the_user_the_grant_the_password_and_the_clock() {
     use super::auth::{call, form_escape};
     use crate::server::auth::{console, users, ManageUsers, RequestInfo};
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let store = s.state.auth.store.clone();
     let signed_in = |cookie: String| async move {
         call(
@@ -635,7 +636,7 @@ async fn live_sessions_end_with_the_user_the_grant_the_password_and_the_clock() 
         let mut config = crate::server::config::Config::default();
         config.auth.idle_timeout_secs = idle;
         config.auth.absolute_timeout_secs = absolute;
-        let t = super::auth::serve_with(config).await;
+        let t = TestApp::builder().config(config).build().await;
         let cookie = login(t.addr, "viewer", demo_password("viewer")).await;
         let list = || {
             call(
@@ -656,7 +657,7 @@ async fn live_sessions_end_with_the_user_the_grant_the_password_and_the_clock() 
 /// tags carry that nonce and no other.
 #[tokio::test]
 async fn each_response_has_a_fresh_nonce_matching_its_scripts() {
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let cookie = login(s.addr, "admin", demo_password("admin")).await;
     let mut seen = std::collections::HashSet::new();
     for path in ["/", "/secrets", "/oncall", "/"] {
@@ -693,7 +694,7 @@ async fn each_response_has_a_fresh_nonce_matching_its_scripts() {
 #[tokio::test]
 async fn anonymous_refusals_cannot_flood_the_trail_and_are_all_counted() {
     use crate::domain::audit::AuditAction;
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let store = &s.state.auth.store;
     let before = super::auth::audited(store, AuditAction::Denied, None).await;
     for _ in 0..100 {
@@ -779,7 +780,7 @@ async fn every_page_answers_on_an_empty_account() {
 #[tokio::test]
 async fn parallel_wrong_passwords_cannot_pass_the_throttle_together() {
     use crate::domain::audit::{AuditAction, Outcome};
-    let s = serve().await;
+    let s = TestApp::builder().build().await;
     let attempts = (0..8).map(|_| {
         super::post_form(
             s.addr,

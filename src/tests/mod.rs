@@ -4,6 +4,7 @@
 
 mod actions;
 mod alerts;
+mod app;
 mod audit;
 mod auth;
 mod browse;
@@ -210,42 +211,6 @@ pub(crate) async fn listed(source: &Source) -> std::sync::Arc<crate::server::inv
     inventory
 }
 
-/// The dashboard's state for a router test: `inventory` read through
-/// `source`, the demo logins in a store in memory.
-pub(crate) async fn test_state(
-    addr: std::net::SocketAddr,
-    inventory: std::sync::Arc<crate::server::inventory::Inventory>,
-    config: crate::server::config::Config,
-    source: impl Into<crate::server::aws::Sources>,
-) -> crate::server::AppState {
-    let auth = demo_auth_with(config.auth.clone()).await;
-    crate::server::AppState::new(
-        leptos::prelude::LeptosOptions::builder()
-            .output_name("secretscope")
-            .site_addr(addr)
-            .build(),
-        inventory,
-        std::sync::Arc::new(config),
-        "test".into(),
-        source,
-        auth,
-    )
-}
-
-/// Serves the dashboard's router for `state` on `listener` until aborted.
-pub(crate) fn serve_router(
-    listener: tokio::net::TcpListener,
-    state: crate::server::AppState,
-) -> tokio::task::JoinHandle<()> {
-    let router = crate::web::router(state);
-    tokio::spawn(async move {
-        // The dashboard's own accept loop, as `serve` runs it.
-        crate::web::serve(listener, router, std::future::pending())
-            .await
-            .unwrap();
-    })
-}
-
 /// GET `path` with the session `cookie`.
 pub(crate) async fn http_get_as(addr: std::net::SocketAddr, path: &str, cookie: &str) -> String {
     http_raw(
@@ -256,3 +221,5 @@ pub(crate) async fn http_get_as(addr: std::net::SocketAddr, path: &str, cookie: 
     )
     .await
 }
+
+pub(crate) use app::{serve_router, state as test_state, TestApp};

@@ -5,8 +5,9 @@
 //! denial applies nothing, and only the owner or an admin decides, never
 //! the requester.
 
-use super::auth::{audited, call, serve_with, Served};
+use super::auth::{audited, call};
 use super::login;
+use super::TestApp;
 use crate::domain::access::{Grant, Role, Scope};
 use crate::domain::audit::AuditAction;
 use crate::domain::owner::{owner_with_tag, OwnerSource};
@@ -41,16 +42,16 @@ fn granting() -> Config {
     config
 }
 
-async fn serve_granting() -> Served {
-    serve_with(granting()).await
+async fn serve_granting() -> TestApp {
+    TestApp::builder().config(granting()).build().await
 }
 
-/// Served with `config`: the viewer asks for a target secret and the
+/// TestApp with `config`: the viewer asks for a target secret and the
 /// operator denies it. Returns the server, the secret and the request.
 async fn ask_then_deny(
     config: Config,
-) -> (Served, Arc<Secret>, crate::domain::requests::AccessRequest) {
-    let s = serve_with(config).await;
+) -> (TestApp, Arc<Secret>, crate::domain::requests::AccessRequest) {
+    let s = TestApp::builder().config(config).build().await;
     let (x, _) = target(&s).await;
     let r = ask(&s, &who("viewer", Role::Viewer), &x, "1h").await;
     requests::deny(
@@ -79,7 +80,7 @@ async fn when_there_are<T>(n: usize, read: impl Fn() -> Vec<T>) -> Vec<T> {
 
 /// A live secret owned by someone at example.com that already has a
 /// resource policy of its own, and that policy.
-async fn target(s: &Served) -> (Arc<Secret>, Option<Value>) {
+async fn target(s: &TestApp) -> (Arc<Secret>, Option<Value>) {
     let snap = s.state.inventory.snapshot();
     for x in snap.secrets().iter().filter(|x| {
         x.deleted.is_none()
@@ -95,7 +96,7 @@ async fn target(s: &Served) -> (Arc<Secret>, Option<Value>) {
     panic!("the seed has owned secrets with a resource policy")
 }
 
-async fn policy(s: &Served, x: &Secret) -> Option<Value> {
+async fn policy(s: &TestApp, x: &Secret) -> Option<Value> {
     let out = s
         .state
         .sources
@@ -119,7 +120,7 @@ fn statements(p: &Option<Value>) -> Vec<Value> {
 }
 
 async fn ask(
-    s: &Served,
+    s: &TestApp,
     by: &Principal,
     x: &Secret,
     duration: &str,
@@ -431,7 +432,7 @@ async fn owners_resolve_from_tags_descriptions_rules_and_users() {
     ]
     .into_iter()
     .collect();
-    let s = serve_with(config).await;
+    let s = TestApp::builder().config(config).build().await;
     let snap = s.state.inventory.snapshot();
     let (mut tag, mut description, mut nobody, mut team) = (0, 0, 0, 0);
     for x in snap.secrets() {
@@ -471,7 +472,7 @@ async fn owners_resolve_from_tags_descriptions_rules_and_users() {
     // e-mail's local part) decides.
     let mut plain = Config::default();
     plain.requests.owner_tag = "team".into();
-    let t = serve_with(plain).await;
+    let t = TestApp::builder().config(plain).build().await;
     let x = t
         .state
         .inventory
@@ -504,7 +505,7 @@ async fn an_owner_can_map_to_a_single_sign_on_group() {
     )]
     .into_iter()
     .collect();
-    let s = serve_with(config).await;
+    let s = TestApp::builder().config(config).build().await;
     let store = &s.state.auth.store;
     // Two people signed in through single sign-on, one of them in the group.
     let now = crate::domain::Timestamp::new(1);
