@@ -4,10 +4,12 @@
 
 pub mod access;
 pub mod actions;
+pub mod arn;
 pub mod audit;
 pub mod glob;
 pub mod health;
 pub mod html;
+pub mod links;
 pub mod listing;
 pub mod owner;
 pub mod policy;

@@ -6,6 +6,7 @@
 //! Pure: parsing and validation, the statement, the policy edits. The store
 //! keeps requests (`server::store::requests`), the server applies grants.
 
+use super::arn::Arn;
 use super::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -120,9 +121,9 @@ impl AccessRequest {
 /// to it lets any role or user in that account that its own IAM allows
 /// read the secret.
 pub fn whole_account(principal: &str) -> Option<&str> {
-    let rest = principal.strip_suffix(":root")?;
-    let account = rest.rsplit(':').next()?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+    Arn::parse(principal)
+        .filter(|a| a.resource == "root")?
+        .account_id()
 }
 
 impl AccessRequest {
@@ -173,24 +174,22 @@ pub fn parse_principal(raw: &str) -> Result<String, String> {
              arn:aws:iam::123456789012:role/app-reader (or …:user/NAME, …:root)."
         )
     };
-    let parts: Vec<&str> = p.splitn(6, ':').collect();
-    let [arn, partition, service, region, account, resource] = parts[..] else {
+    let Some(a) = Arn::parse(p) else {
         return Err(bad());
     };
-    if service == "sts" && resource.starts_with("assumed-role/") {
+    if a.service == "sts" && a.resource.starts_with("assumed-role/") {
         return Err(format!(
             "{p} is a session, which ends; name the role it assumed instead (arn:…:iam::ACCOUNT:role/NAME)."
         ));
     }
-    if arn != "arn"
-        || !matches!(partition, "aws" | "aws-cn" | "aws-us-gov")
-        || service != "iam"
-        || !region.is_empty()
-        || account.len() != 12
-        || !account.bytes().all(|b| b.is_ascii_digit())
+    if !matches!(a.partition, "aws" | "aws-cn" | "aws-us-gov")
+        || a.service != "iam"
+        || !a.region.is_empty()
+        || a.account_id().is_none()
     {
         return Err(bad());
     }
+    let resource = a.resource;
     let name_ok = |s: &str| {
         !s.is_empty()
             && s.len() <= 512

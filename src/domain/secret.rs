@@ -278,30 +278,7 @@ impl Secret {
     }
 }
 
-/// The function name of a Lambda ARN (`…:function:NAME[:qualifier]`), or the input itself.
-pub fn function_name(arn: &str) -> &str {
-    match arn.split_once(":function:") {
-        Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
-        None => arn,
-    }
-}
-
-/// The account and region of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:…`),
-/// when it has both.
-pub fn arn_account_region(arn: &str) -> Option<(&str, &str)> {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_), Some(_), Some(region), Some(account), Some(_)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    (!region.is_empty() && !account.is_empty()).then_some((account, region))
-}
+pub use super::arn::{account_region as arn_account_region, function_name};
 
 /// "123456789012 · eu-west-1" for a secret's ARN, or "" when it has no such parts.
 pub fn place_of(arn: &str) -> String {

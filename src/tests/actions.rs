@@ -5,12 +5,13 @@
 //! typed name, the per-user limit), with the audit records each leaves; and
 //! a viewer's forged POST, which changes nothing.
 
-use super::auth::{audited, call, form_escape};
+use super::auth::{audited, call};
 use super::login;
 use super::TestApp;
 use crate::domain::access::{Grant, Role, Scope};
 use crate::domain::actions::{ActionKind, Request, RotationProgress, RotationStage, Seen};
 use crate::domain::audit::{AuditAction, Outcome};
+use crate::domain::links::query_value;
 use crate::domain::{Label, Secret};
 use crate::server::actions;
 use crate::server::auth::Principal;
@@ -542,9 +543,9 @@ async fn a_viewers_forged_action_changes_nothing_and_is_audited() {
     let seen = serde_json::to_string(&Seen::of(&x)).unwrap();
     let body = format!(
         "id={}&to_version=&seen={}&typed_name={}&token={}",
-        form_escape(&x.name),
-        form_escape(&seen),
-        form_escape(&x.name),
+        query_value(&x.name),
+        query_value(&seen),
+        query_value(&x.name),
         uuid::Uuid::new_v4()
     );
     let (status, text) = call(s.addr, "/api/rollback_secret", &body, Some(&viewer)).await;

@@ -2,11 +2,12 @@
 //! scoped user, its filters and paging, the CSV export (itself audited),
 //! and that nothing happens when the trail cannot be written.
 
-use super::auth::{audited, call, form_escape};
+use super::auth::{audited, call};
 use super::TestApp;
 use super::{http_get_as, login, post_form, session_cookie};
 use crate::api::AuditList;
 use crate::domain::audit::{AuditAction, AuditEvent, Outcome};
+use crate::domain::links::query_value;
 use crate::domain::Timestamp;
 use crate::server::auth::{users, RequestInfo};
 use crate::server::store::{AuditFilter, Store};
@@ -20,7 +21,7 @@ async fn audit_page(addr: SocketAddr, cookie: &str, fields: &[(&str, &str)]) -> 
             .iter()
             .find(|(k, _)| *k == key)
             .map_or("", |(_, v)| v);
-        body.push(format!("{key}={}", form_escape(v)));
+        body.push(format!("{key}={}", query_value(v)));
     }
     if let Some((_, p)) = fields.iter().find(|(k, _)| *k == "page") {
         body[0] = format!("page={p}");
@@ -94,7 +95,7 @@ async fn each_reader_sees_their_part_filtered_and_paged() {
     let (status, _) = call(
         s.addr,
         "/api/get_secret",
-        &format!("id={}&deprecated=false", form_escape(&s.out_of_scope)),
+        &format!("id={}&deprecated=false", query_value(&s.out_of_scope)),
         Some(&scoped),
     )
     .await;

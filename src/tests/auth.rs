@@ -62,18 +62,6 @@ impl Caller {
     }
 }
 
-pub(super) fn form_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// POSTs a server function as the browser's hydrated page would (same
 /// origin), with `cookie` if any; the status and body.
 pub(super) async fn call(
@@ -133,7 +121,7 @@ fn expected(path: &str, caller: Caller) -> u16 {
 }
 
 pub(super) fn body_for(path: &str, target: &str) -> String {
-    let id = form_escape(target);
+    let id = crate::domain::links::query_value(target);
     match path {
         "/api/list_inventory" => "q=&path=&sort=&page=1".into(),
         "/api/get_secret" => format!("id={id}&deprecated=false"),

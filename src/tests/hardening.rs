@@ -1,7 +1,6 @@
 //! Issue 19: what an outside review found, each kept as a test that fails
 //! if the hole comes back.
 
-use super::auth::form_escape;
 use super::TestApp;
 use super::{demo_password, http_get_as, http_raw, login, session_cookie};
 
@@ -50,7 +49,7 @@ async fn every_head_is_well_formed_with_hostile_paths_queries_and_metadata() {
     let s = TestApp::builder().build().await;
     let cookie = login(s.addr, "admin", demo_password("admin")).await;
     let payload = r#"</title><meta http-equiv="refresh" content="0;url=https://evil.example/"><script>alert(1)</script>"#;
-    let p = form_escape(payload);
+    let p = crate::domain::links::path(payload);
     // A secret of the seed whose name is itself a payload.
     let hostile_name = s
         .state
@@ -64,7 +63,7 @@ async fn every_head_is_well_formed_with_hostile_paths_queries_and_metadata() {
     let pages = [
         format!("/secret/{p}"),
         format!("/secret/prod/{p}/db"),
-        format!("/secret/{}", form_escape(&hostile_name)),
+        crate::domain::links::secret_href(&hostile_name),
         format!("/secrets?q={p}"),
         format!("/secrets?path={p}&sort={p}&page={p}"),
         format!("/audit?target={p}&actor={p}"),
@@ -347,10 +346,11 @@ async fn searches_and_bodies_are_bounded() {
 /// Secrets Manager calls. Each person now has a budget of AWS reads.
 #[tokio::test]
 async fn one_person_cannot_spend_the_aws_call_budget() {
-    use super::auth::{call, form_escape};
+    use super::auth::call;
+    use crate::domain::links::query_value;
     let s = TestApp::builder().build().await;
     let cookie = login(s.addr, "viewer", demo_password("viewer")).await;
-    let body = format!("id={}", form_escape(&s.in_scope));
+    let body = format!("id={}", query_value(&s.in_scope));
     let mut ok = 0;
     let mut throttled = 0;
     for _ in 0..60 {
@@ -377,7 +377,7 @@ async fn one_person_cannot_spend_the_aws_call_budget() {
     let (status, _) = call(
         s.addr,
         "/api/preview_action",
-        &format!("id={}&kind=restore&to_version=", form_escape(&s.in_scope)),
+        &format!("id={}&kind=restore&to_version=", query_value(&s.in_scope)),
         Some(&cookie),
     )
     .await;
@@ -487,7 +487,8 @@ async fn metrics_can_require_a_bearer_token() {
 /// scope and missing must look the same.
 #[tokio::test]
 async fn out_of_scope_and_missing_look_the_same() {
-    use super::auth::{call, form_escape};
+    use super::auth::call;
+    use crate::domain::links::query_value;
     use crate::server::auth::Principal;
     let s = TestApp::builder().build().await;
     let cookie = login(s.addr, "payments", demo_password("payments")).await;
@@ -499,9 +500,9 @@ async fn out_of_scope_and_missing_look_the_same() {
         "/api/preview_action",
     ] {
         let body = |id: &str| match f {
-            "/api/get_secret" => format!("id={}&deprecated=false", form_escape(id)),
-            "/api/preview_action" => format!("id={}&kind=restore&to_version=", form_escape(id)),
-            _ => format!("id={}", form_escape(id)),
+            "/api/get_secret" => format!("id={}&deprecated=false", query_value(id)),
+            "/api/preview_action" => format!("id={}&kind=restore&to_version=", query_value(id)),
+            _ => format!("id={}", query_value(id)),
         };
         let (a, ta) = call(s.addr, f, &body(&s.out_of_scope), Some(&cookie)).await;
         let (b, tb) = call(s.addr, f, &body(missing), Some(&cookie)).await;
@@ -562,7 +563,8 @@ async fn out_of_scope_and_missing_look_the_same() {
 /// end it too (the test waits past a 1 s timeout; it only checks the end).
 #[tokio::test]
 async fn live_sessions_end_with_the_user_the_grant_the_password_and_the_clock() {
-    use super::auth::{call, form_escape};
+    use super::auth::call;
+    use crate::domain::links::query_value;
     use crate::server::auth::{console, users, ManageUsers, RequestInfo};
     let s = TestApp::builder().build().await;
     let store = s.state.auth.store.clone();
@@ -592,7 +594,7 @@ async fn live_sessions_end_with_the_user_the_grant_the_password_and_the_clock() 
 
     // A grant removed: what it gave is gone from the live session.
     let payments = login(s.addr, "payments", demo_password("payments")).await;
-    let body = format!("id={}&deprecated=false", form_escape(&s.in_scope));
+    let body = format!("id={}&deprecated=false", query_value(&s.in_scope));
     assert_eq!(
         call(s.addr, "/api/get_secret", &body, Some(&payments))
             .await

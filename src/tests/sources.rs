@@ -402,7 +402,7 @@ async fn grants_scoped_by_account_and_region_are_enforced_on_the_server() {
     let payments = first(&|s| &*s.account == PAYMENTS_ACCOUNT);
     let main_us = first(&|s| &*s.account == MAIN && &*s.region == "us-east-1");
     let main_eu = first(&|s| &*s.account == MAIN && &*s.region == "eu-west-1");
-    let id = super::auth::form_escape;
+    let id = crate::domain::links::query_value;
     let total =
         |f: &dyn Fn(&crate::domain::Secret) -> bool| snap.secrets().iter().filter(|s| f(s)).count();
 

@@ -8,9 +8,9 @@ use crate::api::{
 };
 use crate::app::components::dialog::{Dialog, DialogButtons};
 use crate::app::error_text;
-use crate::app::pages::inventory::urlencode;
 use crate::app::pages::secret::secret_href;
 use crate::domain::actions::{ActionKind, RotationProgress, RotationStage};
+use crate::domain::links::query_value;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -202,7 +202,7 @@ fn done_href(kind: ActionKind, at_once: bool, name: &str) -> String {
     } else {
         kind.as_str()
     };
-    format!("{path}?done={done}&secret={}", urlencode(name))
+    format!("{path}?done={done}&secret={}", query_value(name))
 }
 
 /// A button per available action, and (outside `compact` rows) a note per

@@ -5,8 +5,8 @@
 use crate::api::{get_audit, AuditList, AuditRow};
 use crate::app::components::time::When;
 use crate::app::error_text;
-use crate::app::pages::inventory::urlencode;
 use crate::domain::audit::{AuditAction, AuditQuery, Outcome};
+use crate::domain::links::query_value;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -17,7 +17,7 @@ pub fn audit_query_string(q: &AuditQuery, page: u32) -> String {
         .fields()
         .iter()
         .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .map(|(k, v)| format!("{k}={}", query_value(v)))
         .collect();
     if page > 1 {
         parts.push(format!("page={page}"));

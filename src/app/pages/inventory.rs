@@ -7,6 +7,7 @@ use crate::app::components::time::When;
 use crate::app::error_text;
 use crate::app::pages::secret::secret_href;
 use crate::domain::health::Severity;
+use crate::domain::links::query_value;
 use crate::domain::Timestamp;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -29,13 +30,13 @@ impl ViewState {
     pub fn href(&self) -> String {
         let mut parts = Vec::new();
         if !self.q.is_empty() {
-            parts.push(format!("q={}", urlencode(&self.q)));
+            parts.push(format!("q={}", query_value(&self.q)));
         }
         if !self.path.is_empty() {
-            parts.push(format!("path={}", urlencode(&self.path)));
+            parts.push(format!("path={}", query_value(&self.path)));
         }
         if !self.sort.is_empty() && self.sort != "name" {
-            parts.push(format!("sort={}", urlencode(&self.sort)));
+            parts.push(format!("sort={}", query_value(&self.sort)));
         }
         if self.page > 1 {
             parts.push(format!("page={}", self.page));
@@ -157,20 +158,7 @@ pub fn InventoryPage() -> impl IntoView {
     }
 }
 
-/// Percent-encodes a query-string value (RFC 3986 unreserved kept).
-pub fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+// Query-string values are encoded by domain::links; the pages keep this name.
 
 #[component]
 fn Results(data: Data, view: ViewState) -> impl IntoView {

@@ -59,7 +59,7 @@ pub fn LoginPage() -> impl IntoView {
                 {move || options.get().map(|o| {
                     let o = o.unwrap_or(LoginOptions { password: true, sso: None });
                     let sso = o.sso.map(|label| {
-                        let href = format!("/auth/oidc/login?next={}", crate::app::pages::inventory::urlencode(&sso_next));
+                        let href = format!("/auth/oidc/login?next={}", crate::domain::links::query_value(&sso_next));
                         view! { <p class="sso"><a class="button" href=href data-testid="sso">{format!("Sign in with {label}")}</a></p> }
                     });
                     let form = o.password.then(|| password_form(next.clone()));

@@ -8,7 +8,7 @@ use crate::app::components::requests::RequestAccessForm;
 use crate::app::components::time::When;
 use crate::app::components::timeline::{Mark, Timeline};
 use crate::app::error_text;
-use crate::app::pages::inventory::urlencode;
+use crate::domain::links::query_value;
 use crate::domain::rotation_history::{RotationEvent, RotationEventKind};
 use crate::domain::time::span;
 use crate::domain::Timestamp;
@@ -22,18 +22,7 @@ const MIN_RECOVERY_DAYS: i64 = 7;
 const DEFAULT_RECOVERY_DAYS: i64 = 30;
 const DAY: i64 = 86_400;
 
-/// The path of a secret's page: each name byte that is not unreserved is
-/// percent-encoded, `/` kept, so any name (or ARN) round-trips.
-pub fn secret_href(name: &str) -> String {
-    let mut out = String::from("/secret/");
-    for part in name.split('/').enumerate() {
-        if part.0 > 0 {
-            out.push('/');
-        }
-        out.push_str(&urlencode(part.1).replace('+', "%20"));
-    }
-    out
-}
+pub use crate::domain::links::secret_href;
 
 #[component]
 pub fn SecretPage() -> impl IntoView {
@@ -165,7 +154,7 @@ fn Detail(d: SecretDetail, deprecated: bool) -> impl IntoView {
                 view! {
                     <ul class="tags">
                         {d.tags.iter().map(|t| view! {
-                            <li><a href=format!("/secrets?q={}", urlencode(&t.search)) title="Show every secret with this tag"><span class="k">{t.key.clone()}</span>"="<span class="v">{t.value.clone()}</span></a></li>
+                            <li><a href=format!("/secrets?q={}", query_value(&t.search)) title="Show every secret with this tag"><span class="k">{t.key.clone()}</span>"="<span class="v">{t.value.clone()}</span></a></li>
                         }).collect_view()}
                     </ul>
                 }.into_any()
@@ -207,7 +196,7 @@ fn Findings(findings: Vec<FindingView>, now: Timestamp) -> impl IntoView {
                                         <SeverityBadge worst=Some(f.severity)/>" "
                                         <strong>{f.title}</strong>
                                         {f.since.map(|t| view! { <span class="muted">" · since "<When at=Some(t) now=now/></span> })}
-                                        " "<a class="small" href=format!("/secrets?q={}", urlencode(&format!("rule:{}", f.rule.as_str())))>"all secrets with this finding"</a>
+                                        " "<a class="small" href=format!("/secrets?q={}", query_value(&format!("rule:{}", f.rule.as_str())))>"all secrets with this finding"</a>
                                     </p>
                                     <p>{f.detail}</p>
                                     {suppressed.map(|r| view! { <p class="muted">"Suppressed by tag: "{r}</p> })}

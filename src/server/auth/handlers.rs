@@ -4,6 +4,7 @@
 
 use super::{audit, limiter, password, principal_of, RequestInfo, SIGNED_IN_AT, USER_ID};
 use crate::domain::audit::{AuditAction, Outcome};
+use crate::domain::links;
 use crate::server::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
@@ -43,7 +44,7 @@ fn back_to_login(query: &str, next: &str) -> Response {
         params.push(query.to_string());
     }
     if next != "/" {
-        params.push(format!("next={}", urlencode(next)));
+        params.push(format!("next={}", links::path(next)));
     }
     let mut url = "/login".to_string();
     if !params.is_empty() {
@@ -51,18 +52,6 @@ fn back_to_login(query: &str, next: &str) -> Response {
         url.push_str(&params.join("&"));
     }
     Redirect::to(&url).into_response()
-}
-
-fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 fn unavailable(e: crate::server::error::AppError) -> Response {
@@ -260,6 +249,6 @@ mod tests {
         ] {
             assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
-        assert_eq!(urlencode("/secrets?q=a b&x"), "/secrets%3Fq%3Da%20b%26x");
+        assert_eq!(links::path("/secrets?q=a b&x"), "/secrets%3Fq%3Da%20b%26x");
     }
 }

@@ -8,8 +8,10 @@
 //!   handlers) answer 401 without a valid session.
 //! - [`Principal::read`] answers 403 for a secret outside every scope;
 //!   [`Principal::can`] returns a [`Can<A>`], the only way to call a
-//!   mutating service, so code that skips the check does not compile.
+//!   mutating service, so code that skips the check does not compile
+//!   ([`capability`]: the actions and the role each needs).
 
+mod capability;
 pub mod handlers;
 pub mod limiter;
 pub mod oidc;
@@ -22,7 +24,9 @@ use super::AppState;
 use crate::domain::access::{global_role, role_on, Grant, Role};
 use crate::domain::audit::{AuditAction, AuditEvent, Outcome};
 use crate::domain::{Secret, Timestamp};
-use std::marker::PhantomData;
+pub use capability::{
+    console, console_doing, Act, Action, Can, ManageUsers, ReadAudit, ReadSources,
+};
 use tower_sessions::Session;
 
 /// Session keys.
@@ -124,76 +128,6 @@ pub struct Principal {
     pub grants: Vec<Grant>,
 }
 
-/// An action on a secret (or on the dashboard) and the role it needs.
-pub trait Action {
-    const ROLE: Role;
-    /// "rotate prod/payments/db", for a denial's sentence.
-    const VERB: &'static str;
-}
-
-/// Managing users and grants: admin on every secret.
-pub struct ManageUsers;
-impl Action for ManageUsers {
-    const ROLE: Role = Role::Admin;
-    const VERB: &'static str = "manage users";
-}
-
-/// Reading the audit trail: admin on every secret.
-pub struct ReadAudit;
-impl Action for ReadAudit {
-    const ROLE: Role = Role::Admin;
-    const VERB: &'static str = "read the audit trail";
-}
-
-/// Seeing the sources (accounts × regions) and their errors: admin on every secret.
-pub struct ReadSources;
-impl Action for ReadSources {
-    const ROLE: Role = Role::Admin;
-    const VERB: &'static str = "see the sources and their health";
-}
-
-/// Proof that the guard allowed `A` for [`Can::actor`] on [`Can::target`].
-/// Its fields are private and it has no public constructor: only
-/// [`Principal::can`] and [`Principal::can_globally`] make one.
-pub struct Can<A> {
-    actor: String,
-    target: String,
-    _action: PhantomData<A>,
-}
-
-impl<A> Can<A> {
-    /// The server itself, or the person at its console (`secretscope user
-    /// …`, `serve` creating the bootstrap or demo users): named
-    /// `local:<OS user>` in the audit trail. Private to this module tree.
-    fn system() -> Can<A> {
-        let os_user = ["USER", "LOGNAME"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-            .unwrap_or_else(|| "console".to_string());
-        Can {
-            actor: format!("local:{os_user}"),
-            target: String::new(),
-            _action: PhantomData,
-        }
-    }
-
-    pub fn actor(&self) -> &str {
-        &self.actor
-    }
-
-    /// The secret's name, or empty for a dashboard-wide action.
-    pub fn target(&self) -> &str {
-        &self.target
-    }
-}
-
-/// The capability for `A` of the person at the server's console (the
-/// `secretscope rotate|…` commands, run by whoever may read the store and
-/// the AWS credentials): recorded as `local:<OS user>`.
-pub fn console<A: Action>() -> Can<A> {
-    Can::system()
-}
-
 impl Principal {
     /// The best role on `s`.
     pub fn role_on(&self, s: &Secret) -> Option<Role> {
@@ -226,36 +160,30 @@ impl Principal {
         }
     }
 
-    /// The capability for `A` on `s`, or 403 saying which role is missing.
-    pub fn can<A: Action>(&self, s: &Secret) -> Result<Can<A>, AppError> {
+    /// The capability for `action` on `s`, or 403 saying which role is
+    /// missing.
+    pub fn can<A: Action>(&self, action: A, s: &Secret) -> Result<Can<A>, AppError> {
         match self.role_on(s) {
-            Some(r) if r >= A::ROLE => Ok(Can {
-                actor: self.name.clone(),
-                target: s.name.to_string(),
-                _action: PhantomData,
-            }),
+            Some(r) if r >= action.role() => Ok(Can::new(&self.name, &s.name, action)),
             held => Err(forbidden(format!(
                 "You may not {} {}: that needs the {} role on it, and you have {}.",
-                A::VERB,
+                action.verb(),
                 s.name,
-                A::ROLE,
+                action.role(),
                 held.map_or("no role".to_string(), |r| format!("{r}"))
             ))),
         }
     }
 
     /// The capability for a dashboard-wide `A` (a grant on every secret).
-    pub fn can_globally<A: Action>(&self) -> Result<Can<A>, AppError> {
+    pub fn can_globally<A: Action + Default>(&self) -> Result<Can<A>, AppError> {
+        let action = A::default();
         match self.global_role() {
-            Some(r) if r >= A::ROLE => Ok(Can {
-                actor: self.name.clone(),
-                target: String::new(),
-                _action: PhantomData,
-            }),
+            Some(r) if r >= action.role() => Ok(Can::new(&self.name, "", action)),
             _ => Err(forbidden(format!(
                 "You may not {}: that needs the {} role on every secret (scope *).",
-                A::VERB,
-                A::ROLE
+                action.verb(),
+                action.role()
             ))),
         }
     }

@@ -234,7 +234,7 @@ pub fn demo_logins() -> Vec<(&'static str, &'static str, Grant)> {
 
 /// Creates the demo logins that are missing (as the local system).
 pub async fn ensure_demo_users(store: &Store) -> Result<(), AppError> {
-    let can = Can::<ManageUsers>::system();
+    let can = Can::system(ManageUsers);
     let req = RequestInfo {
         client: "local".into(),
         request_id: "-".into(),
@@ -259,7 +259,7 @@ pub async fn bootstrap_admin(store: &Store) -> Result<Option<String>, AppError> 
         return Ok(None);
     }
     let password = password::generate();
-    let can = Can::<ManageUsers>::system();
+    let can = Can::system(ManageUsers);
     let req = RequestInfo {
         client: "local".into(),
         request_id: "-".into(),
@@ -280,5 +280,5 @@ pub async fn bootstrap_admin(store: &Store) -> Result<Option<String>, AppError> 
 /// hold the database itself, so they are trusted like its administrator;
 /// the audit trail names them.
 pub fn local_admin() -> Can<ManageUsers> {
-    Can::<ManageUsers>::system()
+    Can::system(ManageUsers)
 }

@@ -13,8 +13,9 @@ use super::client::{counting, sdk_config, ApiCounters};
 use crate::domain::rotation_history::{sort_newest_first, RotationEvent, RotationEventKind};
 use crate::domain::Timestamp;
 use crate::server::config::{AwsSettings, CloudTrailSettings, Config};
-use crate::server::error::{deep, AppError, ErrorKind};
-use aws_sdk_cloudtrail::error::{ProvideErrorMetadata, SdkError};
+use crate::server::error::sdk::CLOUDTRAIL;
+use crate::server::error::AppError;
+use aws_sdk_cloudtrail::error::SdkError;
 use aws_sdk_cloudtrail::operation::lookup_events::LookupEventsError;
 use aws_sdk_cloudtrail::types::{Event, LookupAttribute, LookupAttributeKey};
 use aws_sdk_cloudtrail::Client;
@@ -190,83 +191,7 @@ fn lookup_error<R: std::fmt::Debug>(
     endpoint: &str,
     err: SdkError<LookupEventsError, R>,
 ) -> AppError {
-    let detail = format!("LookupEvents for {target} via {endpoint}: {}", deep(&err));
-    match &err {
-        SdkError::ServiceError(service) => {
-            let e = service.err();
-            let code = e.code().unwrap_or("Unknown");
-            let message = e.message().unwrap_or("");
-            let (kind, user) = match code {
-                "AccessDeniedException" | "AccessDenied" | "UnrecognizedClientException"
-                | "InvalidSignatureException" | "ExpiredTokenException"
-                | "OperationNotPermittedException" => (
-                    ErrorKind::AccessDenied,
-                    format!(
-                        "The dashboard's role may not call cloudtrail:LookupEvents ({code}), so rotation \
-                         failure times and messages for {target} cannot be shown. Allow cloudtrail:LookupEvents \
-                         for the role, or set [cloudtrail] enabled = false; rotation state still shows from labels and dates."
-                    ),
-                ),
-                "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" => (
-                    ErrorKind::Throttled,
-                    format!(
-                        "CloudTrail throttled LookupEvents for {target} even after retrying (its quota is \
-                         2 calls a second per account and region). Try again in a moment."
-                    ),
-                ),
-                "InvalidLookupAttributesException" | "InvalidTimeRangeException"
-                | "InvalidMaxResultsException" | "InvalidNextTokenException"
-                | "InvalidEventCategoryException" | "ValidationException" => (
-                    ErrorKind::InvalidInput,
-                    format!("CloudTrail rejected the lookup for {target}: {message}"),
-                ),
-                _ => (
-                    ErrorKind::Aws,
-                    format!("CloudTrail answered LookupEvents for {target} with {code}: {message}"),
-                ),
-            };
-            AppError::new(kind, user, detail)
-        }
-        SdkError::TimeoutError(_) => AppError::new(
-            ErrorKind::Unreachable,
-            format!(
-                "CloudTrail at {endpoint} did not answer in time, so rotation history for {target} is \
-                 not shown. Check the network path to CloudTrail ([cloudtrail] endpoint_url)."
-            ),
-            detail,
-        ),
-        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            if detail.to_lowercase().contains("credential") {
-                AppError::new(
-                    ErrorKind::Credentials,
-                    "No AWS credentials were found for CloudTrail. Set AWS_PROFILE (or --profile), \
-                     AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where an instance or task role is available.",
-                    detail,
-                )
-            } else {
-                AppError::new(
-                    ErrorKind::Unreachable,
-                    format!(
-                        "Could not reach CloudTrail at {endpoint}, so rotation history for {target} is not \
-                         shown. Check [cloudtrail] endpoint_url, the region and the network."
-                    ),
-                    detail,
-                )
-            }
-        }
-        SdkError::ConstructionFailure(_) if detail.to_lowercase().contains("region") => {
-            AppError::new(
-                ErrorKind::Credentials,
-                "No AWS region is set for CloudTrail. Pass --region, set AWS_REGION, or set a region in your AWS profile.",
-                detail,
-            )
-        }
-        _ => AppError::new(
-            ErrorKind::Aws,
-            "The CloudTrail lookup failed; the server log has the details.",
-            detail,
-        ),
-    }
+    CLOUDTRAIL.error("LookupEvents", target, endpoint, err)
 }
 
 /// One LookupEvents entry as a [`RotationEvent`], or `None` when it is not
@@ -352,14 +277,15 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 /// `arn:aws:secretsmanager:R:A:secret:NAME-AbCdEf` → `NAME` (Secrets Manager
 /// appends a hyphen and six characters to every secret's ARN).
 fn name_from_arn(arn: &str) -> Option<String> {
-    let rest = arn.split_once(":secret:")?.1;
-    let (name, suffix) = rest.rsplit_once('-')?;
-    (suffix.len() == 6 && !name.is_empty()).then(|| name.to_string())
+    crate::domain::arn::Arn::parse(arn)?
+        .secret_name()
+        .map(str::to_string)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::error::ErrorKind;
     use aws_sdk_cloudtrail::primitives::DateTime;
     use aws_sdk_cloudtrail::types::Resource;
 

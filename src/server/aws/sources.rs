@@ -23,25 +23,9 @@ pub struct SourceSpec {
 
 /// The account of `arn:aws:iam::ACCOUNT:role/NAME`, if it has that shape.
 pub fn role_account(arn: &str) -> Option<&str> {
-    let mut parts = arn.splitn(6, ':');
-    let (arn_, partition, service, region, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    let ok = arn_ == "arn"
-        && partition.starts_with("aws")
-        && service == "iam"
-        && region.is_empty()
-        && account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit())
-        && resource
-            .strip_prefix("role/")
-            .is_some_and(|r| !r.is_empty());
-    ok.then_some(account)
+    let a = crate::domain::arn::Arn::parse(arn)?;
+    let ok = a.partition.starts_with("aws") && a.region.is_empty() && a.role().is_some();
+    ok.then_some(a.account_id()?)
 }
 
 fn valid_region(r: &str) -> bool {
@@ -213,9 +197,8 @@ impl Sources {
 
     /// The source reading the secret `arn` (`arn:aws:secretsmanager:REGION:ACCOUNT:secret:…`).
     pub fn for_arn(&self, arn: &str) -> Option<&Source> {
-        let mut parts = arn.split(':').skip(3);
-        let (region, account) = (parts.next()?, parts.next()?);
-        self.reading(account, region)
+        let a = crate::domain::arn::Arn::parse(arn)?;
+        self.reading(a.account, a.region)
     }
 }
 

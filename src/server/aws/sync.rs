@@ -65,7 +65,7 @@ impl Interner {
 
 /// The account id is the fifth field of an ARN.
 pub fn account_of(arn: &str) -> &str {
-    arn.split(':').nth(4).unwrap_or("")
+    crate::domain::arn::Arn::parse(arn).map_or("", |a| a.account)
 }
 
 pub fn secret_from_entry(e: &SecretListEntry, region: &str, intern: &mut Interner) -> Secret {
@@ -312,31 +312,8 @@ pub struct VersionPassReport {
 }
 
 /// `e` as a sentence about the role when it came from assuming `role`
-/// (the SDK reports STS's refusal as a credentials failure of the call).
-pub fn assume_role_error(role: &str, e: AppError) -> AppError {
-    let text = e.detail.to_lowercase();
-    if !(text.contains("assumerole") || text.contains("assume_role") || text.contains("sts")) {
-        return e;
-    }
-    let user = if text.contains("accessdenied") || text.contains("not authorized") {
-        format!(
-            "AssumeRole denied for {role}: the trust policy does not allow this principal \
-             (or requires an external id that does not match). Add the dashboard's role to the \
-             trust policy of {role}, with sts:AssumeRole and the configured external id."
-        )
-    } else if text.contains("expired") || text.contains("invalidclienttokenid") {
-        format!(
-            "AssumeRole for {role} failed: the dashboard's own credentials are expired or invalid. \
-             Renew them (AWS_PROFILE, SSO login, instance role)."
-        )
-    } else {
-        format!(
-            "AssumeRole for {role} failed, so this source cannot be read. Check that STS is reachable \
-             and that {role} exists."
-        )
-    };
-    AppError::new(ErrorKind::AccessDenied, user, e.detail)
-}
+/// (the one table of AWS errors has STS's words).
+pub use crate::server::error::sdk::assume_role_error;
 
 /// Runs syncs for one source into an inventory.
 pub struct Syncer {

@@ -8,7 +8,6 @@ use super::{Report, Row};
 use crate::domain::health::{RuleId, Severity};
 use crate::domain::Secret;
 use serde::Serialize;
-use std::fmt::Write as _;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -219,14 +218,7 @@ pub fn artifact_uri(s: &Secret) -> String {
         if i > 0 {
             uri.push('/');
         }
-        for b in part.bytes() {
-            let keep = b.is_ascii_alphanumeric() || b"-._~/+=@:!$&'()*,;".contains(&b);
-            if keep {
-                uri.push(b as char);
-            } else {
-                let _ = write!(uri, "%{b:02X}");
-            }
-        }
+        uri.push_str(&crate::domain::links::uri_path(part));
     }
     uri
 }

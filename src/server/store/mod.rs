@@ -211,6 +211,9 @@ fn sqlite_pool_options(connections: u32) -> AnyPoolOptions {
 
 /// Creates `path`'s directory if needed and returns the sqlx URL of the file
 /// (absolute, percent-encoded, `mode=rwc` so that the file is created).
+/// [`crate::domain::links::path`] escapes every byte but unreserved ones and
+/// `/`, so that the URL parser and sqlx (which percent-decodes the path)
+/// give back exactly `path`.
 fn sqlite_file_url(path: &Path) -> Result<String, StoreError> {
     let cannot = |what: &str, e: &dyn std::fmt::Display| {
         StoreError::Config(format!(
@@ -238,7 +241,10 @@ fn sqlite_file_url(path: &Path) -> Result<String, StoreError> {
             path.display()
         )));
     };
-    Ok(format!("sqlite://{}?mode=rwc", percent_encode_path(full)))
+    Ok(format!(
+        "sqlite://{}?mode=rwc",
+        crate::domain::links::path(full)
+    ))
 }
 
 /// Creates the store file readable and writable by its owner only (0600),
@@ -262,20 +268,6 @@ fn owner_only(path: &Path) -> std::io::Result<()> {
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }
     Ok(())
-}
-
-/// Escapes every byte but unreserved ones and `/`, so that the URL parser
-/// and sqlx (which percent-decodes the path) give back exactly `path`.
-fn percent_encode_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// `futures_core::future::BoxFuture`, which [`MigrationSource`] returns.

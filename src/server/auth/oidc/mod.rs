@@ -32,7 +32,9 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreProviderMetadata,
+};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
     PkceCodeVerifier, RedirectUrl, Scope as OidcScope, TokenResponse,
@@ -485,61 +487,10 @@ pub async fn callback(
         let e = refused("", "the provider returned no code".into());
         return failed(&state, headers, "provider", e, None).await;
     };
-    let metadata = match state.oidc.metadata(&settings).await {
-        Ok(m) => m,
-        Err(e) => return failed(&state, headers, "provider", e, None).await,
-    };
-    let redirect = match RedirectUrl::new(pending.redirect.clone()) {
-        Ok(r) => r,
-        Err(e) => {
-            let e = AppError::internal(format!("redirect url: {e}"));
-            return failed(&state, headers, "provider", e, None).await;
-        }
-    };
-    let client = CoreClient::from_provider_metadata(
-        metadata,
-        ClientId::new(settings.client_id.clone()),
-        settings.client_secret.clone().map(ClientSecret::new),
-    )
-    .set_redirect_uri(redirect);
-    let client_http = http_client();
-    let http = move |r| {
-        let c = client_http.clone();
-        async move { send(&c, r).await }
-    };
-    let exchanged = match client.exchange_code(AuthorizationCode::new(code)) {
-        Ok(req) => req
-            .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
-            .request_async(&http)
-            .await
-            .map_err(|e| format!("code exchange: {e}")),
-        Err(e) => Err(format!("the provider has no token endpoint: {e}")),
-    };
-    let token = match exchanged {
+    let (claims, raw) = match verified_token(&state, &settings, &pending, code).await {
         Ok(t) => t,
-        Err(detail) => {
-            let e = refused("", detail);
-            return failed(&state, headers, "provider", e, None).await;
-        }
+        Err((kind, e)) => return failed(&state, headers, kind, e, None).await,
     };
-    let Some(id_token) = token.id_token() else {
-        let e = refused("", "the token response has no ID token".into());
-        return failed(&state, headers, "provider", e, None).await;
-    };
-    let verifier = client.id_token_verifier();
-    let claims = match id_token.claims(&verifier, &Nonce::new(pending.nonce.clone())) {
-        Ok(c) => c.clone(),
-        Err(e) => {
-            let kind = if e.to_string().to_lowercase().contains("nonce") {
-                "nonce"
-            } else {
-                "token"
-            };
-            let e = refused("", format!("ID token refused: {e}"));
-            return failed(&state, headers, kind, e, None).await;
-        }
-    };
-    let raw = id_token.to_string();
     // The identity is the issuer and subject; the name only names a new user.
     // An e-mail address names one only when the provider verified it.
     let identity = (claims.issuer().to_string(), claims.subject().to_string());
@@ -565,29 +516,97 @@ pub async fn callback(
         return failed(&state, headers, "groups", e, Some(name)).await;
     }
     match sign_in(&state, &session, &info, &identity, &name, &grants, &groups).await {
-        Ok(()) => {
-            // A page of our own, so that the way on is a same-site
-            // navigation and the SameSite=Strict session cookie goes with it.
-            let next = pending.next;
-            let escaped = crate::domain::html::escape(&next);
-            let body = format!(
-                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-                 <meta http-equiv=\"refresh\" content=\"0;url={escaped}\"><title>Signed in · secretscope</title></head>\
-                 <body><p>Signed in. <a href=\"{escaped}\">Continue</a>.</p></body></html>"
-            );
-            let mut resp = (
-                [
-                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                    (header::CACHE_CONTROL, "no-store"),
-                ],
-                body,
-            )
-                .into_response();
-            clear_flow_cookie(&mut resp);
-            resp
-        }
+        Ok(()) => signed_in_page(&pending.next),
         Err((kind, e)) => failed(&state, headers, kind, e, Some(name)).await,
     }
+}
+
+/// The code exchanged for an ID token (with the flow's PKCE verifier), and
+/// the token verified (signature, issuer, audience, expiry, the flow's
+/// nonce): its claims and its raw text. Else what failed, for the record.
+async fn verified_token(
+    state: &AppState,
+    settings: &OidcSettings,
+    pending: &Pending,
+    code: String,
+) -> Result<(CoreIdTokenClaims, String), (&'static str, AppError)> {
+    let metadata = match state.oidc.metadata(settings).await {
+        Ok(m) => m,
+        Err(e) => return Err(("provider", e)),
+    };
+    let redirect = match RedirectUrl::new(pending.redirect.clone()) {
+        Ok(r) => r,
+        Err(e) => {
+            let e = AppError::internal(format!("redirect url: {e}"));
+            return Err(("provider", e));
+        }
+    };
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(settings.client_id.clone()),
+        settings.client_secret.clone().map(ClientSecret::new),
+    )
+    .set_redirect_uri(redirect);
+    let client_http = http_client();
+    let http = move |r| {
+        let c = client_http.clone();
+        async move { send(&c, r).await }
+    };
+    let exchanged = match client.exchange_code(AuthorizationCode::new(code)) {
+        Ok(req) => req
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
+            .request_async(&http)
+            .await
+            .map_err(|e| format!("code exchange: {e}")),
+        Err(e) => Err(format!("the provider has no token endpoint: {e}")),
+    };
+    let token = match exchanged {
+        Ok(t) => t,
+        Err(detail) => {
+            let e = refused("", detail);
+            return Err(("provider", e));
+        }
+    };
+    let Some(id_token) = token.id_token() else {
+        let e = refused("", "the token response has no ID token".into());
+        return Err(("provider", e));
+    };
+    let verifier = client.id_token_verifier();
+    let claims = match id_token.claims(&verifier, &Nonce::new(pending.nonce.clone())) {
+        Ok(c) => c.clone(),
+        Err(e) => {
+            let kind = if e.to_string().to_lowercase().contains("nonce") {
+                "nonce"
+            } else {
+                "token"
+            };
+            let e = refused("", format!("ID token refused: {e}"));
+            return Err((kind, e));
+        }
+    };
+    let raw = id_token.to_string();
+    Ok((claims, raw))
+}
+
+/// A page of our own after signing in, so that the way on is a same-site
+/// navigation and the SameSite=Strict session cookie goes with it.
+fn signed_in_page(next: &str) -> Response {
+    let escaped = crate::domain::html::escape(next);
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"0;url={escaped}\"><title>Signed in · secretscope</title></head>\
+         <body><p>Signed in. <a href=\"{escaped}\">Continue</a>.</p></body></html>"
+    );
+    let mut resp = (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response();
+    clear_flow_cookie(&mut resp);
+    resp
 }
 
 /// Creates or updates the SSO user `name` with exactly `grants`, audits the
@@ -718,74 +737,4 @@ async fn finish_sign_in(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn settings() -> OidcSettings {
-        OidcSettings {
-            issuer_url: Some("http://127.0.0.1:9/".into()),
-            client_id: "secretscope".into(),
-            groups: [
-                ("secops".to_string(), vec!["admin on *".to_string()]),
-                (
-                    "payments-oncall".to_string(),
-                    vec![
-                        "operator on prefix:prod/payments/".to_string(),
-                        "viewer on account:210987654321".to_string(),
-                    ],
-                ),
-            ]
-            .into_iter()
-            .collect(),
-            ..OidcSettings::default()
-        }
-    }
-
-    #[test]
-    fn groups_map_to_grants() {
-        let s = settings();
-        assert!(s.check().is_ok());
-        assert_eq!(
-            s.grants_for(&["payments-oncall".into(), "unrelated".into()]),
-            vec![
-                Grant::new(Role::Operator, Scope::Prefix("prod/payments/".into())),
-                Grant::new(Role::Viewer, Scope::Account("210987654321".into())),
-            ]
-        );
-        assert_eq!(
-            s.grants_for(&["secops".into()]),
-            vec![Grant::new(Role::Admin, Scope::All)]
-        );
-        assert!(s.grants_for(&["everyone".into()]).is_empty());
-        assert!(s.grants_for(&[]).is_empty());
-    }
-
-    #[test]
-    fn bad_settings_name_what_to_fix() {
-        let mut s = settings();
-        s.issuer_url = Some("http://login.example.com/".into());
-        assert!(s.check().unwrap_err().contains("must be https://"));
-        let mut s = settings();
-        s.client_id = " ".into();
-        assert!(s.check().unwrap_err().contains("client_id"));
-        let mut s = settings();
-        s.groups.insert("x".into(), vec!["root on *".into()]);
-        assert!(s.check().unwrap_err().contains("auth.oidc.groups.\"x\""));
-        let mut s = settings();
-        s.groups.insert("y".into(), vec!["operator".into()]);
-        assert!(s.check().unwrap_err().contains("ROLE on SCOPE"));
-        assert!(OidcSettings::default().check().is_ok(), "off is fine");
-    }
-
-    #[test]
-    fn claims_are_read_from_the_payload() {
-        use base64::Engine as _;
-        let payload = serde_json::json!({"sub": "1", "groups": ["a", "b"], "team": "x"});
-        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload.to_string());
-        let token = format!("h.{b64}.s");
-        assert_eq!(groups_of(raw_claim(&token, "groups")), ["a", "b"]);
-        assert_eq!(groups_of(raw_claim(&token, "team")), ["x"]);
-        assert!(groups_of(raw_claim(&token, "missing")).is_empty());
-        assert!(raw_claim("not-a-jwt", "groups").is_none());
-    }
-}
+mod tests;

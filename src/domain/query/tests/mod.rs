@@ -1,0 +1,89 @@
+//! The query language's tests, by topic.
+
+use super::*;
+use crate::domain::health::{RuleId, Severity, Summary};
+use crate::domain::rotation_failure::RotationStep;
+use crate::domain::secret::fixtures::secret;
+use crate::domain::Secret;
+use crate::domain::{Tag, Timestamp};
+use proptest::prelude::*;
+use std::sync::Arc;
+
+mod edit;
+mod facts;
+mod index;
+mod matching;
+mod parse;
+mod print;
+mod properties;
+mod steps;
+
+fn q(input: &str) -> Query {
+    Query::parse(input).unwrap_or_else(|e| panic!("{input:?} should parse: {e}"))
+}
+
+fn m(input: &str, s: &Secret) -> bool {
+    q(input).matches(s)
+}
+
+fn err(input: &str) -> ParseError {
+    match Query::parse(input) {
+        Ok(parsed) => panic!("{input:?} should not parse, got {parsed:?}"),
+        Err(e) => e,
+    }
+}
+
+/// Asserts an error's position, message and expected list together.
+fn assert_err(input: &str, position: usize, message: &str, expected: &[&str]) {
+    let e = err(input);
+    assert_eq!(
+        (e.position, e.message.as_str(), e.expected.clone()),
+        (
+            position,
+            message,
+            expected.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+        ),
+        "for {input:?}"
+    );
+}
+
+fn tagged(name: &str, tags: &[(&str, &str)]) -> Secret {
+    crate::domain::secret::fixtures::tagged(name, tags)
+}
+
+/// When the failures of [`failing`] are recorded.
+const FAILED_AT: i64 = 1_800_000_000;
+
+/// `s` with an AWSPENDING version (created ten minutes before
+/// [`FAILED_AT`]) and a failure at `step`; `for_pending`: the failure
+/// is about that version (recorded at `FAILED_AT`), else it is older
+/// than the version, so it does not apply to the rotation pending now.
+fn failing(mut s: Secret, step: Option<RotationStep>, for_pending: bool) -> Secret {
+    s.versions.push(crate::domain::Version {
+        id: crate::domain::VersionId::parse("v2"),
+        labels: [crate::domain::Label::Pending].into_iter().collect(),
+        created: Some(Timestamp::new(FAILED_AT - 600)),
+        last_accessed: None,
+    });
+    let at = if for_pending {
+        FAILED_AT
+    } else {
+        FAILED_AT - 1_200
+    };
+    s.failure = Some(Arc::new(crate::domain::rotation_failure::RotationFailure {
+        at: Timestamp::new(at),
+        step,
+        attempt: 1,
+        message: step.map(|st| format!("failed at {st}: boom")),
+    }));
+    s
+}
+
+fn payments() -> Secret {
+    let mut s = tagged(
+        "prod/payments/db",
+        &[("owner", "Alice Smith"), ("env", "prod"), ("note", "")],
+    );
+    s.description = Some("Primary Postgres database".into());
+    s
+}
