@@ -5,7 +5,7 @@
 use super::shutdown_signal;
 use clap::Args;
 use secretscope::server::config::{Config, SourceSettings};
-use secretscope::server::local::{self, org, Faults, LocalOptions, RunningEndpoint};
+use secretsmanager_emulator::{self as local, org, Faults, LocalOptions, RunningEndpoint};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -86,7 +86,7 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<ExitCode> {
                 sources: Vec<SourceSettings>,
             }
             let toml = toml::to_string(&Sources {
-                sources: o.sources(),
+                sources: o.sources().into_iter().map(Into::into).collect(),
             })
             .unwrap_or_default();
             println!("read it with these sources (secretscope.toml):\n\n{toml}");
@@ -123,7 +123,7 @@ impl Demo {
             ..LocalOptions::default()
         });
         if config.sources.is_empty() {
-            config.sources = opts.demo_sources();
+            config.sources = opts.demo_sources().into_iter().map(Into::into).collect();
         }
         let running = local::spawn_org(opts, SocketAddr::from(([127, 0, 0, 1], 0)))
             .await

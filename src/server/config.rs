@@ -226,6 +226,20 @@ pub struct SourceSettings {
     pub interval_secs: Option<u64>,
 }
 
+/// The demo organisation's own description of how it is read (`serve
+/// --demo`, `local-endpoint --accounts`), as `[[sources]]`.
+impl From<secretsmanager_emulator::org::OrgSource> for SourceSettings {
+    fn from(s: secretsmanager_emulator::org::OrgSource) -> Self {
+        SourceSettings {
+            name: s.name,
+            role_arn: s.role_arn,
+            external_id: s.external_id,
+            regions: s.regions,
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct SyncSettings {

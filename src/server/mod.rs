@@ -15,7 +15,6 @@ pub mod export;
 pub mod failures;
 pub mod health;
 pub mod inventory;
-pub mod local;
 pub mod mail;
 pub mod metrics;
 pub mod requests;

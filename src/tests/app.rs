@@ -7,8 +7,8 @@ use super::client::Client;
 use super::{demo_auth_with, demo_password, listed, source_for};
 use crate::server::aws::Sources;
 use crate::server::config::Config;
-use crate::server::local::{self, LocalOptions, RunningEndpoint};
 use crate::server::AppState;
+use secretsmanager_emulator::{self as local, LocalOptions, RunningEndpoint};
 use std::net::SocketAddr;
 
 /// A served dashboard over a seeded demo endpoint.

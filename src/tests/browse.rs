@@ -10,8 +10,8 @@ use crate::domain::owner::owner_of;
 use crate::domain::{Secret, Timestamp};
 use crate::server::health::HealthView;
 use crate::server::inventory::{Inventory, Snapshot};
-use crate::server::local::{self, PlannedSecret, Scenario};
 use crate::server::selection::select;
+use secretsmanager_emulator::{self as local, PlannedSecret, Scenario};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 

@@ -8,7 +8,7 @@ use crate::domain::health::RuleId;
 use crate::domain::Timestamp;
 use crate::server::check::{self, FailOn, Format, Options};
 use crate::server::config::Config;
-use crate::server::local::Scenario;
+use secretsmanager_emulator::Scenario;
 use serde_json::Value;
 use std::collections::BTreeSet;
 

@@ -10,12 +10,14 @@ use crate::server::aws::client::sdk_config;
 use crate::server::aws::RotationTrail;
 use crate::server::config::{AwsSettings, CloudTrailSettings, Config};
 use crate::server::error::ErrorKind;
-use crate::server::local::{self, LocalOptions, RotationOutcome, RunningEndpoint, Scenario};
 use aws_sdk_cloudtrail as ct;
 use aws_sdk_secretsmanager as sm;
 use ct::error::ProvideErrorMetadata;
 use ct::primitives::DateTime;
 use ct::types::{LookupAttribute, LookupAttributeKey};
+use secretsmanager_emulator::{
+    self as local, LocalOptions, RotationOutcome, RunningEndpoint, Scenario,
+};
 use std::collections::BTreeSet;
 use std::time::Duration;
 use RotationEventKind::*;
@@ -75,7 +77,7 @@ fn pick(ep: &RunningEndpoint, scenario: Scenario) -> local::PlannedSecret {
         .expect("the seed plans such a secret")
 }
 
-use crate::server::local::sdk_tests::finished_rotation as finished;
+use secretsmanager_emulator::testing::finished_rotation as finished;
 
 fn kinds(events: &[RotationEvent]) -> Vec<RotationEventKind> {
     events.iter().map(|e| e.kind).collect()

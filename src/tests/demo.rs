@@ -3,7 +3,7 @@ use crate::domain::{Label, State};
 use crate::server::aws::sync::Syncer;
 use crate::server::config::SyncSettings;
 use crate::server::inventory::Inventory;
-use crate::server::local::{self, Faults, LocalOptions};
+use secretsmanager_emulator::{self as local, Faults, LocalOptions};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -81,7 +81,7 @@ async fn list_pass_returns_exactly_the_seeded_inventory() {
 
 #[tokio::test]
 async fn failed_rotations_show_as_stuck_after_the_version_pass() {
-    use crate::server::local::seed::Scenario;
+    use secretsmanager_emulator::seed::Scenario;
     let ep = local::spawn(opts(300), loopback()).await.unwrap();
     let inventory = Arc::new(Inventory::new());
     let syncer = Arc::new(Syncer::new(

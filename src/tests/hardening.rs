@@ -201,11 +201,11 @@ async fn a_host_the_dashboard_does_not_answer_for_is_refused_before_anything() {
 async fn demo_source(
     n: usize,
 ) -> (
-    crate::server::local::RunningEndpoint,
+    secretsmanager_emulator::RunningEndpoint,
     crate::server::aws::Source,
 ) {
-    let ep = crate::server::local::spawn(
-        crate::server::local::LocalOptions {
+    let ep = secretsmanager_emulator::spawn(
+        secretsmanager_emulator::LocalOptions {
             seed_secrets: n,
             seed: 42,
             ..Default::default()

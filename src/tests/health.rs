@@ -12,8 +12,8 @@ use crate::server::aws::rate::RateLimiter;
 use crate::server::aws::sync::fetch_replicas;
 use crate::server::health::HealthView;
 use crate::server::inventory::Snapshot;
-use crate::server::local::Scenario;
 use crate::server::selection::select;
+use secretsmanager_emulator::Scenario;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 const NOW: i64 = 1_795_000_000;

@@ -75,14 +75,14 @@ pub(super) async fn list_all(source: &Source) -> Listed {
 /// The demo endpoint seeded with `n` secrets at a fixed clock, listed once
 /// through the SDK, with what the seed planned for each secret.
 pub(super) struct Seeded {
-    pub ep: crate::server::local::RunningEndpoint,
+    pub ep: secretsmanager_emulator::RunningEndpoint,
     pub source: Source,
     pub secrets: Vec<Secret>,
-    pub plan: Vec<crate::server::local::PlannedSecret>,
+    pub plan: Vec<secretsmanager_emulator::PlannedSecret>,
 }
 
 pub(super) async fn seeded(n: usize, seed: u64, now: i64) -> Seeded {
-    use crate::server::local::{self, LocalOptions};
+    use secretsmanager_emulator::{self as local, LocalOptions};
     let ep = local::spawn(
         LocalOptions {
             seed_secrets: n,
@@ -107,8 +107,8 @@ pub(super) async fn seeded(n: usize, seed: u64, now: i64) -> Seeded {
 
 /// The names of the planned secrets for which `f` holds.
 pub(super) fn planned(
-    plan: &[crate::server::local::PlannedSecret],
-    f: impl Fn(&crate::server::local::PlannedSecret) -> bool,
+    plan: &[secretsmanager_emulator::PlannedSecret],
+    f: impl Fn(&secretsmanager_emulator::PlannedSecret) -> bool,
 ) -> std::collections::BTreeSet<String> {
     plan.iter()
         .filter(|p| f(p))

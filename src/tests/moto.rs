@@ -8,7 +8,7 @@
 //! Where moto departs from AWS's documentation (it starts a rotation over a
 //! leftover AWSPENDING, which AWS refuses; it runs no rotation Lambda; …)
 //! is listed, with the behaviours AWS documents, in
-//! `server::local::conformance` (`MOTO_DEPARTURES`): nothing here may rely
+//! `secretsmanager_emulator`'s `conformance` (`MOTO_DEPARTURES`): nothing here may rely
 //! on one of those departures.
 
 use super::actions::{operator, request};
@@ -23,10 +23,10 @@ use crate::server::config::{Config, SyncSettings};
 use crate::server::detail::reread;
 use crate::server::error::ErrorKind;
 use crate::server::inventory::Inventory;
-use crate::server::local::conformance::moto::{new_version, start as start_moto, Moto};
 use crate::server::AppState;
 use aws_sdk_secretsmanager::types::Tag;
 use aws_sdk_secretsmanager::Client;
+use secretsmanager_emulator::testing::moto::{new_version, start as start_moto, Moto};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

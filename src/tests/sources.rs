@@ -11,10 +11,10 @@ use crate::server::aws::sync::{now, Syncer};
 use crate::server::aws::Sources;
 use crate::server::config::{Config, SourceSettings};
 use crate::server::inventory::Inventory;
-use crate::server::local::org::{
+use secretsmanager_emulator::org::{
     role_arn, OrgOptions, Organisation, DEMO_EXTERNAL_ID, LEGACY_ACCOUNT, PAYMENTS_ACCOUNT,
 };
-use crate::server::local::{self, LocalOptions, RunningEndpoint};
+use secretsmanager_emulator::{self as local, LocalOptions, RunningEndpoint};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -472,7 +472,7 @@ async fn grants_scoped_by_account_and_region_are_enforced_on_the_server() {
 #[tokio::test]
 async fn each_source_reads_its_own_accounts_cloudtrail() {
     use crate::domain::rotation_history::RotationEventKind;
-    use crate::server::local::Scenario;
+    use secretsmanager_emulator::Scenario;
     // Seeded relative to the system time: CloudTrail is read over the last
     // `cloudtrail.lookback_days` from now.
     let (ep, org) = org_at(120, None).await;

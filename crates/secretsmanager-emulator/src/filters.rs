@@ -232,7 +232,7 @@ pub fn matches_all(filters: &[Filter], s: &SecretData) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::local::seed::Tag;
+    use crate::seed::Tag;
 
     fn secret(name: &str, description: Option<&str>, tags: &[(&str, &str)]) -> SecretData {
         SecretData {

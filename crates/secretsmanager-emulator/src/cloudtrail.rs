@@ -230,35 +230,7 @@ fn lookup_events(store: &Store, req: LookupEventsReq) -> Result<Value, ApiError>
             format!("Value {max} for MaxResults is invalid. MaxResults must be between 1 and {MAX_RESULTS}."),
         ));
     }
-    let attrs = req.lookup_attributes.unwrap_or_default();
-    if attrs.len() > 1 {
-        return Err(invalid_attributes(
-            "You can specify only one lookup attribute per request.",
-        ));
-    }
-    let attr = match attrs.into_iter().next() {
-        None => None,
-        Some(a) => {
-            let key_text = a.attribute_key.unwrap_or_default();
-            let key = Key::parse(&key_text).ok_or_else(|| {
-                invalid_attributes(format!(
-                    "Invalid lookup attribute key '{key_text}'. Valid keys are EventId, EventName, ReadOnly, Username, ResourceType, ResourceName, EventSource and AccessKeyId."
-                ))
-            })?;
-            let value = a.attribute_value.unwrap_or_default();
-            if value.is_empty() || value.chars().count() > 2000 {
-                return Err(invalid_attributes(format!(
-                    "The value of lookup attribute {key_text} must be 1 to 2000 characters long."
-                )));
-            }
-            if key == Key::ReadOnly && value != "true" && value != "false" {
-                return Err(invalid_attributes(
-                    "The value of lookup attribute ReadOnly must be true or false.",
-                ));
-            }
-            Some((key, value))
-        }
-    };
+    let attr = lookup_attribute(req.lookup_attributes.unwrap_or_default())?;
     if let Some(c) = req.event_category.as_deref() {
         if c != "insight" {
             return Err(ApiError::client(
@@ -314,20 +286,7 @@ fn lookup_events(store: &Store, req: LookupEventsReq) -> Result<Value, ApiError>
     let mut events: Vec<Draft> = drafts(&sources)
         .into_iter()
         .filter(|d| start.is_none_or(|s| d.at >= s) && end.is_none_or(|e| d.at <= e))
-        .filter(|d| match &attr {
-            None => true,
-            Some((key, v)) => match key {
-                Key::EventId => d.id == *v,
-                Key::EventName => d.name == v,
-                Key::ReadOnly => v == "false",
-                Key::Username => d.api_call && v == DEMO_USER,
-                Key::ResourceType => v == RESOURCE_TYPE,
-                // Matched by lookup above: name, full or partial ARN.
-                Key::ResourceName => true,
-                Key::EventSource => v == EVENT_SOURCE,
-                Key::AccessKeyId => false,
-            },
-        })
+        .filter(|d| attr.as_ref().is_none_or(|(key, v)| matches(d, *key, v)))
         .collect();
     // Newest first: time, then rank, then id, all descending.
     let key = |d: &Draft| (d.at, d.rank, d.id.clone());
@@ -361,6 +320,54 @@ fn lookup_events(store: &Store, req: LookupEventsReq) -> Result<Value, ApiError>
         }
     }
     Ok(out.done())
+}
+
+/// The one lookup attribute of a request (if any), checked as CloudTrail
+/// checks it.
+fn lookup_attribute(attrs: Vec<LookupAttributeReq>) -> Result<Option<(Key, String)>, ApiError> {
+    if attrs.len() > 1 {
+        return Err(invalid_attributes(
+            "You can specify only one lookup attribute per request.",
+        ));
+    }
+    Ok(match attrs.into_iter().next() {
+        None => None,
+        Some(a) => {
+            let key_text = a.attribute_key.unwrap_or_default();
+            let key = Key::parse(&key_text).ok_or_else(|| {
+                invalid_attributes(format!(
+                    "Invalid lookup attribute key '{key_text}'. Valid keys are EventId, EventName, ReadOnly, Username, ResourceType, ResourceName, EventSource and AccessKeyId."
+                ))
+            })?;
+            let value = a.attribute_value.unwrap_or_default();
+            if value.is_empty() || value.chars().count() > 2000 {
+                return Err(invalid_attributes(format!(
+                    "The value of lookup attribute {key_text} must be 1 to 2000 characters long."
+                )));
+            }
+            if key == Key::ReadOnly && value != "true" && value != "false" {
+                return Err(invalid_attributes(
+                    "The value of lookup attribute ReadOnly must be true or false.",
+                ));
+            }
+            Some((key, value))
+        }
+    })
+}
+
+/// Whether event `d` has lookup attribute `key` = `v`.
+fn matches(d: &Draft, key: Key, v: &str) -> bool {
+    match key {
+        Key::EventId => d.id == v,
+        Key::EventName => d.name == v,
+        Key::ReadOnly => v == "false",
+        Key::Username => d.api_call && v == DEMO_USER,
+        Key::ResourceType => v == RESOURCE_TYPE,
+        // Matched by lookup above: name, full or partial ARN.
+        Key::ResourceName => true,
+        Key::EventSource => v == EVENT_SOURCE,
+        Key::AccessKeyId => false,
+    }
 }
 
 /// RFC 3339 with seconds, as CloudTrail writes `eventTime`.

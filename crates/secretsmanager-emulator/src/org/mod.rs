@@ -21,13 +21,15 @@
 //! refuses changes ("A replica secret can't be updated independently from
 //! its primary secret, except for its encryption key." — user guide).
 
+mod sts;
+
+use sts::sts;
+
 use super::seed::{self, Replica, ReplicaStatus, SecretData, SeedSecret};
 use super::{system_now, LocalEndpoint, LocalOptions};
-use crate::domain::Timestamp;
-use crate::server::config::SourceSettings;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -50,6 +52,20 @@ pub struct RoleSpec {
     pub external_id: Option<String>,
     /// False: the trust policy does not allow the dashboard's principal.
     pub trusted: bool,
+}
+
+/// How a reader reaches part of the organisation: what a dashboard's
+/// `[[sources]]` entry says (the dashboard converts it to its own type).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrgSource {
+    /// `base`, `account-ACCOUNT`, or the demo's `main`, `payments-prod`, `legacy`.
+    pub name: String,
+    /// The role to assume with the base credentials; none: the base credentials.
+    pub role_arn: Option<String>,
+    /// The external id the role's trust policy requires, if any.
+    pub external_id: Option<String>,
+    /// The regions to read.
+    pub regions: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -159,7 +175,7 @@ impl OrgOptions {
 
     /// The `[[sources]]` that read this organisation: the demo's own, or one
     /// per account (the first with the base credentials).
-    pub fn sources(&self) -> Vec<SourceSettings> {
+    pub fn sources(&self) -> Vec<OrgSource> {
         if self
             .roles
             .iter()
@@ -176,7 +192,7 @@ impl OrgOptions {
         accounts
             .iter()
             .enumerate()
-            .map(|(i, a)| SourceSettings {
+            .map(|(i, a)| OrgSource {
                 name: if i == 0 {
                     "base".into()
                 } else {
@@ -195,22 +211,21 @@ impl OrgOptions {
     }
 
     /// The `[[sources]]` that read the demo organisation.
-    pub fn demo_sources(&self) -> Vec<SourceSettings> {
+    pub fn demo_sources(&self) -> Vec<OrgSource> {
         let main = &self.tenants[0];
         vec![
-            SourceSettings {
+            OrgSource {
                 name: "main".into(),
                 regions: vec![main.region.clone(), "eu-west-1".into()],
                 ..Default::default()
             },
-            SourceSettings {
+            OrgSource {
                 name: "payments-prod".into(),
                 role_arn: Some(role_arn(PAYMENTS_ACCOUNT)),
                 external_id: Some(DEMO_EXTERNAL_ID.into()),
                 regions: vec!["us-east-1".into()],
-                ..Default::default()
             },
-            SourceSettings {
+            OrgSource {
                 name: "legacy".into(),
                 role_arn: Some(role_arn(LEGACY_ACCOUNT)),
                 regions: vec!["ap-southeast-2".into()],
@@ -365,7 +380,8 @@ impl Organisation {
             .route("/", post(org_handler))
             .route(
                 "/__secretscope/roles",
-                post(roles_handler).layer(axum::middleware::from_fn(super::json_posts_only)),
+                post(roles_handler)
+                    .layer(axum::middleware::from_fn(crate::control::json_posts_only)),
             )
             .with_state(self.inner.clone())
             .merge(self.first.control_router())
@@ -512,188 +528,6 @@ async fn org_handler(
     }
 }
 
-/// Decodes `application/x-www-form-urlencoded` pairs.
-fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    fn decode(s: &str) -> String {
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < bytes.len() => {
-                    let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                    match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                        Some(b) => {
-                            out.push(b);
-                            i += 2;
-                        }
-                        None => out.push(b'%'),
-                    }
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-    String::from_utf8_lossy(body)
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn sts_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = format!(
-        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
-         <Error><Type>Sender</Type><Code>{code}</Code><Message>{}</Message></Error>\
-         <RequestId>{}</RequestId></ErrorResponse>",
-        xml_escape(message),
-        uuid::Uuid::new_v4()
-    );
-    xml(status, body)
-}
-
-fn xml(status: StatusCode, body: String) -> Response {
-    let mut resp = (status, body).into_response();
-    resp.headers_mut()
-        .insert("content-type", HeaderValue::from_static("text/xml"));
-    resp
-}
-
-/// STS over the query protocol: `AssumeRole` and `GetCallerIdentity`.
-fn sts(inner: &OrgInner, body: &[u8]) -> Response {
-    let pairs = form_pairs(body);
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    match get("Action") {
-        Some("AssumeRole") => {}
-        Some(other) => {
-            return sts_error(
-                StatusCode::BAD_REQUEST,
-                "InvalidAction",
-                &format!("The action {other} is not supported by the secretscope demo endpoint."),
-            )
-        }
-        None => {
-            return sts_error(
-                StatusCode::BAD_REQUEST,
-                "MissingAction",
-                "Action is required.",
-            )
-        }
-    }
-    let (Some(role), Some(session)) = (get("RoleArn"), get("RoleSessionName")) else {
-        return sts_error(
-            StatusCode::BAD_REQUEST,
-            "ValidationError",
-            "RoleArn and RoleSessionName are required.",
-        );
-    };
-    if let Some(message) = assume_role_invalid(role, session, get("ExternalId")) {
-        return sts_error(StatusCode::BAD_REQUEST, "ValidationError", &message);
-    }
-    let caller = format!(
-        "arn:aws:iam::{}:user/secretscope-demo",
-        inner.tenants()[0].account
-    );
-    let denied = || {
-        sts_error(
-            StatusCode::FORBIDDEN,
-            "AccessDenied",
-            &format!(
-                "User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role}"
-            ),
-        )
-    };
-    let allowed = inner.roles().iter().any(|r| {
-        r.arn == role
-            && r.trusted
-            && r.external_id
-                .as_deref()
-                .is_none_or(|id| get("ExternalId") == Some(id))
-    });
-    let account = crate::server::aws::sources::role_account(role);
-    let (true, Some(account)) = (allowed, account) else {
-        return denied();
-    };
-    let suffix: String = uuid::Uuid::new_v4()
-        .simple()
-        .to_string()
-        .to_uppercase()
-        .chars()
-        .take(4)
-        .collect();
-    let key = format!("ASIA{account}{suffix}");
-    let expires = Timestamp::new(system_now() + 3600).rfc3339();
-    let role_name = role.rsplit('/').next().unwrap_or("role");
-    let body = format!(
-        "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
-         <AssumeRoleResult>\
-         <Credentials><AccessKeyId>{key}</AccessKeyId><SecretAccessKey>demo-secret-{suffix}</SecretAccessKey>\
-         <SessionToken>demo-session-{suffix}</SessionToken><Expiration>{expires}</Expiration></Credentials>\
-         <AssumedRoleUser><AssumedRoleId>AROA{account}:{}</AssumedRoleId>\
-         <Arn>arn:aws:sts::{account}:assumed-role/{}/{}</Arn></AssumedRoleUser>\
-         </AssumeRoleResult>\
-         <ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></AssumeRoleResponse>",
-        xml_escape(session),
-        xml_escape(role_name),
-        xml_escape(session),
-        uuid::Uuid::new_v4()
-    );
-    tracing::debug!(role, "demo STS AssumeRole granted");
-    xml(StatusCode::OK, body)
-}
-
-/// Why an AssumeRole request is outside STS's service model, if it is:
-/// RoleArn 20 to 2048 characters, RoleSessionName 2 to 64 of `[\w+=,.@-]`,
-/// ExternalId 2 to 1224 of `[\w+=,.@:/-]`.
-fn assume_role_invalid(role: &str, session: &str, external_id: Option<&str>) -> Option<String> {
-    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let members = [
-        ("roleArn", Some(role), 20, 2048, None),
-        (
-            "roleSessionName",
-            Some(session),
-            2,
-            64,
-            Some(("[\\w+=,.@-]*", "+=,.@-")),
-        ),
-        (
-            "externalId",
-            external_id,
-            2,
-            1224,
-            Some(("[\\w+=,.@:\\/-]*", "+=,.@:/-")),
-        ),
-    ];
-    for (field, value, min, max, pattern) in members {
-        let Some(v) = value else { continue };
-        if let Some(e) = super::ApiError::length(field, v.chars().count(), min, max) {
-            return Some(e.message);
-        }
-        if let Some((regex, others)) = pattern {
-            if !v.chars().all(|c| word(c) || others.contains(c)) {
-                return Some(format!(
-                    "1 validation error detected: Value at '{field}' failed to satisfy constraint: \
-                     Member must satisfy regular expression pattern: {regex}"
-                ));
-            }
-        }
-    }
-    None
-}
-
 #[derive(serde::Deserialize)]
 struct RolesReq {
     role_arn: String,
@@ -727,6 +561,7 @@ async fn roles_handler(State(inner): State<Arc<OrgInner>>, body: Bytes) -> Respo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     #[test]
     fn credential_scopes_and_assumed_keys() {
@@ -744,45 +579,6 @@ mod tests {
         assert_eq!(assumed_account("secretscope-local"), None);
         assert_eq!(assumed_account("ASIAXXXXXXXXXXXXXXXX"), None);
         assert!(credential_scope(&HeaderMap::new()).is_none());
-    }
-
-    #[test]
-    fn assume_role_requests_are_checked_against_the_model() {
-        let role = "arn:aws:iam::210987654321:role/secretscope-read";
-        assert_eq!(
-            assume_role_invalid(role, "secretscope", Some("ext-1")),
-            None
-        );
-        let short = assume_role_invalid(role, "s", None).unwrap();
-        assert_eq!(
-            short,
-            "1 validation error detected: Value at 'roleSessionName' failed to satisfy \
-             constraint: Member must have length greater than or equal to 2"
-        );
-        assert!(assume_role_invalid(role, &"s".repeat(65), None)
-            .unwrap()
-            .contains("less than or equal to 64"));
-        assert!(assume_role_invalid(role, "a b", None)
-            .unwrap()
-            .contains("regular expression pattern"));
-        assert!(assume_role_invalid(role, "ok", Some("x"))
-            .unwrap()
-            .contains("'externalId'"));
-        assert!(assume_role_invalid("arn:x", "ok", None)
-            .unwrap()
-            .contains("'roleArn'"));
-        assert_eq!(
-            assume_role_invalid(role, "a.b@c=d,e+f-g_h", Some("tenant:1/x")),
-            None
-        );
-    }
-
-    #[test]
-    fn form_decoding() {
-        let pairs = form_pairs(b"Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fr&RoleSessionName=a+b&X=%zz");
-        assert_eq!(pairs[1].1, "arn:aws:iam::1:role/r");
-        assert_eq!(pairs[2].1, "a b");
-        assert_eq!(pairs[3].1, "%zz");
     }
 
     #[test]

@@ -112,7 +112,7 @@ impl LambdaBehaviour {
     }
 }
 
-pub use crate::domain::secret::function_name;
+pub use crate::arn::function_name;
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RotationStep {
@@ -352,11 +352,26 @@ mod tests {
         assert_eq!(function_name(&arn("f:3")), "f");
     }
 
-    /// Each step's message names that step first, as the dashboard reads
-    /// it (`RotationStep::in_message`), and speaks of what that step does.
+    /// The step a message names first (any case), as a reader of CloudWatch
+    /// or of the rotation's error finds it (secretscope's
+    /// `RotationStep::in_message` reads it so).
+    fn first_step_in(message: &str) -> Option<RotationStep> {
+        let lower = message.to_ascii_lowercase();
+        RotationStep::ALL
+            .into_iter()
+            .filter_map(|s| {
+                lower
+                    .find(&s.as_str().to_ascii_lowercase())
+                    .map(|at| (at, s))
+            })
+            .min_by_key(|(at, _)| *at)
+            .map(|(_, s)| s)
+    }
+
+    /// Each step's message names that step first, and speaks of what that
+    /// step does.
     #[test]
     fn failure_messages_name_their_step() {
-        use crate::domain::rotation_failure::RotationStep as Parsed;
         let secret = "arn:aws:secretsmanager:eu-west-1:210987654321:secret:prod/db-AbCdEf";
         let says = [
             "Connect timeout on endpoint URL: \"https://secretsmanager.eu-west-1.amazonaws.com/\"",
@@ -381,7 +396,7 @@ mod tests {
             );
             assert!(m.contains(said), "{m}");
             assert_eq!(
-                Parsed::in_message(&m).map(|p| p.as_str()),
+                first_step_in(&m).map(|p| p.as_str()),
                 Some(step.as_str()),
                 "{m}"
             );

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A moto_server process, killed on drop.
-pub(crate) struct Moto {
+pub struct Moto {
     child: Child,
     pub url: String,
     port: u16,
@@ -23,7 +23,7 @@ impl Drop for Moto {
 }
 
 /// Starts moto_server on a free 127.0.0.1 port and waits until it listens.
-pub(crate) async fn start() -> Moto {
+pub async fn start() -> Moto {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -94,7 +94,7 @@ impl Moto {
     /// A rotation Lambda called `name` that moto can invoke: with Docker
     /// off (moto's `lambda.use_docker` setting) every invocation answers a
     /// canned success without running anything. Returns its ARN.
-    pub(crate) async fn stub_lambda(&self, name: &str) -> String {
+    pub async fn stub_lambda(&self, name: &str) -> String {
         let (status, body) = self
             .request(
                 "/moto-api/config",
@@ -150,7 +150,7 @@ impl Moto {
 /// moves AWSCURRENT to it, and AWSPREVIOUS to the version before), not by
 /// moto's RotateSecret without a Lambda, which AWS would refuse. Setup
 /// only, with a placeholder value: the dashboard never writes one.
-pub(crate) async fn new_version(c: &aws_sdk_secretsmanager::Client, name: &str, version: &str) {
+pub async fn new_version(c: &aws_sdk_secretsmanager::Client, name: &str, version: &str) {
     c.put_secret_value()
         .secret_id(name)
         .secret_string("placeholder")

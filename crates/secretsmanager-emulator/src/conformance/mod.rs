@@ -4,7 +4,7 @@
 //! the sentence of AWS's API reference or user guide it comes from, and
 //! run against two implementations:
 //!
-//! - the demo endpoint (this crate's `server::local`), which must meet the
+//! - the demo endpoint (this crate), which must meet the
 //!   whole contract: it is the emulator, and AWS's documentation is its
 //!   oracle (DESIGN.md, rule 8);
 //! - moto_server, an independent implementation, which meets it except
@@ -19,10 +19,10 @@
 //! value) under its own names, so they share one server per target.
 
 mod behaviours;
-pub(crate) mod moto;
+pub(crate) use crate::testing::moto;
 
-use crate::server::local::org::{role_arn, OrgOptions, RoleSpec, TenantSpec};
-use crate::server::local::{seed, spawn_org, LambdaBehaviour, LocalOptions, RunningEndpoint};
+use crate::org::{role_arn, OrgOptions, RoleSpec, TenantSpec};
+use crate::{seed, spawn_org, LambdaBehaviour, LocalOptions, RunningEndpoint};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_cloudtrail as ct;

@@ -1,4 +1,4 @@
-//! The embedded demo endpoint: an in-process HTTP server that speaks the AWS
+//! secretscope's demo endpoint: an in-process HTTP server that speaks the AWS
 //! JSON 1.1 protocol of Secrets Manager well enough for `aws-sdk-secretsmanager`,
 //! boto3 and the aws CLI, over a deterministic seeded inventory.
 //!
@@ -21,20 +21,38 @@
 //!   (`{"delay_ms": 200, "retries": 2}`, either optional), `GET` to read it:
 //!   how Secrets Manager retries a failed rotation (default: 3 times, an hour
 //!   apart, see `LocalOptions::service_retry_delay`).
+//!
+//! Several accounts and regions behind one URL, with STS AssumeRole: see
+//! [`org`] and [`spawn_org`].
+//!
+//! Where things are: the protocol in [`protocol`], one file per operation in
+//! `ops/`, the state they share in `store/`, the seeded inventory in
+//! [`seed`], rotation simulation in [`rotation`], [`faults`], [`cloudtrail`],
+//! [`org`] (STS in `org/sts.rs`), the control routes in `control.rs`. The
+//! contract with AWS (run against this endpoint and moto_server) is in
+//! `conformance/`, the SDK tests by topic in `sdk_tests/`. This crate
+//! depends on nothing of secretscope's dashboard; the dashboard spawns it
+//! and reaches it over HTTP, as it reaches AWS.
 
+pub mod arn;
 pub mod cloudtrail;
+mod control;
 pub mod faults;
 pub mod filters;
+mod ops;
 pub mod org;
 pub mod protocol;
 pub mod rotation;
 pub mod seed;
 mod store;
 
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
 #[cfg(test)]
-pub(crate) mod conformance;
+mod conformance;
 #[cfg(test)]
-pub(crate) mod sdk_tests;
+mod sdk_tests;
 
 pub use faults::Faults;
 pub use protocol::ApiError;
@@ -42,15 +60,13 @@ pub use rotation::{LambdaBehaviour, RotationOutcome, RotationRecord, RotationSte
 pub use seed::{PlannedSecret, Scenario};
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::Router;
 use faults::Injected;
-use protocol::{parse, CONTENT_TYPE};
-use serde_json::{json, Value};
-use std::collections::HashMap;
+use protocol::CONTENT_TYPE;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -151,41 +167,6 @@ impl Inner {
     pub(crate) fn store_mut(&self) -> RwLockWriteGuard<'_, Store> {
         self.store.write().unwrap_or_else(|e| e.into_inner())
     }
-
-    fn dispatch(self: &Arc<Self>, op: &str, body: &[u8]) -> Result<Value, ApiError> {
-        let now = self.clock.now_ms();
-        match op {
-            "ListSecrets" => self.store().list_secrets(parse(body)?),
-            "DescribeSecret" => self.store().describe(parse(body)?),
-            "ListSecretVersionIds" => self.store().list_versions(parse(body)?),
-            "GetResourcePolicy" => self.store().get_policy(parse(body)?),
-            "PutResourcePolicy" => self.store_mut().put_policy(parse(body)?),
-            "DeleteResourcePolicy" => self.store_mut().delete_policy(parse(body)?),
-            "ValidateResourcePolicy" => self.store().validate_policy(parse(body)?),
-            "RotateSecret" => {
-                let (out, job) = self.store_mut().rotate(parse(body)?, now)?;
-                if let Some((seq, rotation_id)) = job {
-                    tokio::spawn(rotation::run(self.clone(), seq, rotation_id));
-                }
-                Ok(out)
-            }
-            "CancelRotateSecret" => self.store_mut().cancel_rotate(parse(body)?, now),
-            "DeleteSecret" => self.store_mut().delete(parse(body)?, now),
-            "RestoreSecret" => self.store_mut().restore(parse(body)?, now),
-            "UpdateSecretVersionStage" => self.store_mut().update_stage(parse(body)?, now),
-            "TagResource" => self.store_mut().tag(parse(body)?, now),
-            "UntagResource" => self.store_mut().untag(parse(body)?, now),
-            "CreateSecret" => self.store_mut().create(parse(body)?, now),
-            "PutSecretValue" => self.store_mut().put_value(parse(body)?, now),
-            "GetSecretValue" | "BatchGetSecretValue" => Err(ApiError::invalid_request(
-                "The secretscope demo endpoint holds no secret values, so it does not implement GetSecretValue.",
-            )),
-            _ => Err(ApiError::client(
-                "UnknownOperationException",
-                format!("The operation {op} is not supported by the secretscope demo endpoint."),
-            )),
-        }
-    }
 }
 
 /// The demo endpoint: a seeded store plus its fault settings. Cheap to clone.
@@ -264,24 +245,6 @@ impl LocalEndpoint {
             .merge(self.control_router())
     }
 
-    /// The control routes under `/__secretscope/` alone.
-    pub fn control_router(&self) -> Router {
-        Router::new()
-            .route(
-                "/__secretscope/faults",
-                post(faults_handler).get(get_faults_handler),
-            )
-            .route("/__secretscope/down", post(down_handler))
-            .route("/__secretscope/plan", get(plan_handler))
-            .route("/__secretscope/rotations", get(rotations_handler))
-            .route(
-                "/__secretscope/service-retries",
-                post(service_retries_handler).get(get_service_retries_handler),
-            )
-            .with_state(self.inner.clone())
-            .layer(axum::middleware::from_fn(json_posts_only))
-    }
-
     /// Change the injected faults (rates are clamped to 0..=1).
     pub fn set_faults(&self, f: Faults) {
         *self.inner.faults.lock().unwrap_or_else(|e| e.into_inner()) = clamp_faults(f);
@@ -349,13 +312,6 @@ impl LocalEndpoint {
     pub fn now_ms(&self) -> i64 {
         self.inner.clock.now_ms()
     }
-}
-
-fn json_response(status: StatusCode, body: Value) -> Response {
-    let mut resp = (status, body.to_string()).into_response();
-    resp.headers_mut()
-        .insert("content-type", HeaderValue::from_static("application/json"));
-    resp
 }
 
 #[derive(Clone, Copy)]
@@ -435,116 +391,6 @@ async fn serve_protocol(inner: Arc<Inner>, headers: HeaderMap, body: Bytes) -> R
         resp.headers_mut().insert("x-amzn-RequestId", v);
     }
     resp
-}
-
-/// Control POSTs must say they carry JSON. A web page can send a
-/// cross-origin `text/plain` or form POST without asking first, but not an
-/// `application/json` one: so no page that finds the port can flip faults,
-/// availability or trust policies.
-pub(crate) async fn json_posts_only(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let json = req
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| {
-            t.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
-    if req.method() == axum::http::Method::POST && !json {
-        return json_response(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            json!({"error": "control requests must have Content-Type: application/json"}),
-        );
-    }
-    next.run(req).await
-}
-
-async fn faults_handler(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
-    let f: Faults = match serde_json::from_slice(&body) {
-        Ok(f) => f,
-        Err(e) => return json_response(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
-    };
-    if let Err(e) = f.validate() {
-        return json_response(StatusCode::BAD_REQUEST, json!({"error": e}));
-    }
-    *inner.faults.lock().unwrap_or_else(|e| e.into_inner()) = f;
-    tracing::info!(?f, "demo endpoint faults changed");
-    json_response(StatusCode::OK, json!(f))
-}
-
-async fn get_faults_handler(State(inner): State<Arc<Inner>>) -> Response {
-    let f = *inner.faults.lock().unwrap_or_else(|e| e.into_inner());
-    json_response(StatusCode::OK, json!(f))
-}
-
-#[derive(serde::Deserialize)]
-struct DownReq {
-    down: bool,
-}
-
-async fn down_handler(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
-    match serde_json::from_slice::<DownReq>(&body) {
-        Ok(d) => {
-            inner.down.store(d.down, Ordering::SeqCst);
-            tracing::info!(down = d.down, "demo endpoint availability changed");
-            json_response(StatusCode::OK, json!({"down": d.down}))
-        }
-        Err(e) => json_response(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
-    }
-}
-
-/// `POST /__secretscope/service-retries` `{"delay_ms": 200, "retries": 2}`
-/// (either may be left out and stays as it was).
-#[derive(serde::Deserialize)]
-struct ServiceRetriesReq {
-    delay_ms: Option<u64>,
-    retries: Option<u32>,
-}
-
-async fn service_retries_handler(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
-    let req: ServiceRetriesReq = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => return json_response(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
-    };
-    let now = {
-        let mut r = inner
-            .service_retries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        r.delay_ms = req.delay_ms.unwrap_or(r.delay_ms);
-        r.retries = req.retries.unwrap_or(r.retries);
-        *r
-    };
-    tracing::info!(?now, "demo endpoint service retries changed");
-    json_response(StatusCode::OK, json!(now))
-}
-
-async fn get_service_retries_handler(State(inner): State<Arc<Inner>>) -> Response {
-    json_response(StatusCode::OK, json!(inner.service_retries()))
-}
-
-async fn plan_handler(State(inner): State<Arc<Inner>>) -> Response {
-    json_response(StatusCode::OK, json!(inner.plan))
-}
-
-async fn rotations_handler(
-    State(inner): State<Arc<Inner>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let Some(id) = q.get("secret_id") else {
-        return json_response(
-            StatusCode::BAD_REQUEST,
-            json!({"error": "secret_id is required"}),
-        );
-    };
-    match inner.store().history(id) {
-        Some(h) => json_response(StatusCode::OK, json!(h)),
-        None => json_response(StatusCode::NOT_FOUND, json!({"error": "no such secret"})),
-    }
 }
 
 /// A demo endpoint serving on a socket. Dropping it shuts the server down.
