@@ -136,14 +136,23 @@ fn domain_uses_only_std_serde_chrono_and_small_pure_crates() {
             else {
                 continue;
             };
-            let root = rest
-                .trim_start_matches("::")
-                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .next()
-                .unwrap_or_default();
-            let is_local = local.iter().any(|m| m == root) || root.starts_with(char::is_uppercase);
-            if !ALLOWED.contains(&root) && !is_local {
-                bad.push(format!("{}:{n}: uses `{root}`", rel(&f)));
+            // `use {a::x, b::*};` names several roots.
+            let roots: Vec<&str> = match rest.trim_start().strip_prefix('{') {
+                Some(list) => list.split(',').collect(),
+                None => vec![rest],
+            };
+            for root in roots {
+                let root = root
+                    .trim()
+                    .trim_start_matches("::")
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .next()
+                    .unwrap_or_default();
+                let is_local =
+                    local.iter().any(|m| m == root) || root.starts_with(char::is_uppercase);
+                if !root.is_empty() && !ALLOWED.contains(&root) && !is_local {
+                    bad.push(format!("{}:{n}: uses `{root}`", rel(&f)));
+                }
             }
         }
     }
