@@ -5,7 +5,7 @@
 //! SQL text (`$1` placeholders, `RETURNING`, `ON CONFLICT`: both backends
 //! speak them) and one implementation; the migrations in `migrations/sqlite`
 //! and `migrations/postgres` keep the two schemas alike, and the contract
-//! suite in `tests.rs` runs every behaviour on both.
+//! suite in `tests/` runs every behaviour on both, each as its own test.
 //!
 //! Values cross the `Any` driver as integers and text only: timestamps are
 //! unix seconds, booleans 0/1, roles, scopes, actions and outcomes their text
