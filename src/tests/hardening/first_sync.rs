@@ -1,9 +1,9 @@
 //! Finding 8: every page and server function answers before the first
-//! sync, and on an account with no secrets at all. These serve their own
-//! inventory (never synced, or empty), which `TestApp` does not make.
+//! sync (an inventory never synced, which `TestApp` does not make, so that
+//! test serves its own), and on an account with no secrets at all.
 
 use super::super::client::Client;
-use super::super::demo_password;
+use super::super::{demo_password, TestApp};
 
 /// The demo endpoint seeded with `n` secrets, and a source reading it.
 async fn demo_source(
@@ -93,16 +93,15 @@ async fn every_page_and_server_function_answers_before_the_first_sync() {
 /// Finding 8's second half: an account with no secrets at all, synced.
 #[tokio::test]
 async fn every_page_answers_on_an_empty_account() {
-    let (_ep, source) = demo_source(0).await;
-    let inventory = crate::tests::listed(&source).await;
-    assert_eq!(inventory.snapshot().secrets().len(), 0);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = crate::tests::test_state(addr, inventory, Default::default(), source).await;
-    let server = crate::tests::serve_router(listener, state);
-    let admin = Client::new(addr)
-        .login("admin", demo_password("admin"))
+    let s = TestApp::builder()
+        .endpoint(secretsmanager_emulator::LocalOptions {
+            seed_secrets: 0,
+            ..Default::default()
+        })
+        .build()
         .await;
+    assert_eq!(s.state.inventory.snapshot().secrets().len(), 0);
+    let admin = s.signed_in("admin").await;
     for path in [
         "/",
         "/secrets",
@@ -126,5 +125,5 @@ async fn every_page_answers_on_an_empty_account() {
             "{path}: synced, if empty"
         );
     }
-    server.abort();
+    s.server.abort();
 }
