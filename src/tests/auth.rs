@@ -4,12 +4,10 @@
 //! checks, session fixation, logout and login throttling, and the audit
 //! records each leaves.
 
-use super::client::Client;
 use super::TestApp;
 use crate::domain::audit::{AuditAction, Outcome};
 use crate::server::store::AuditFilter;
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 
 /// How many audit records of `action` (with `outcome`, if given) exist.
 pub(super) async fn audited(
@@ -61,23 +59,6 @@ impl Caller {
             Caller::Scoped => Some("payments"),
         }
     }
-}
-
-/// POSTs a server function as the browser's hydrated page would (same
-/// origin), with `cookie` if any; the status and body.
-pub(super) async fn call(
-    addr: SocketAddr,
-    path: &str,
-    body: &str,
-    cookie: Option<&str>,
-) -> (u16, String) {
-    let client = Client::new(addr);
-    let client = match cookie {
-        Some(c) => client.with_cookie(c),
-        None => client,
-    };
-    let res = client.post_form(path, body).await;
-    (res.status, res.body)
 }
 
 /// What `caller` must get from `path` (with the out-of-scope secret as the
@@ -205,11 +186,11 @@ fn every_server_function_is_in_the_matrix() {
 #[tokio::test]
 async fn permission_matrix() {
     let s = TestApp::builder().build().await;
-    let mut cookies = Vec::new();
+    let mut clients = Vec::new();
     for caller in CALLERS {
-        cookies.push(match caller.login() {
-            Some(name) => s.signed_in(name).await.cookie,
-            None => None,
+        clients.push(match caller.login() {
+            Some(name) => s.signed_in(name).await,
+            None => s.client(),
         });
     }
     let store = &s.state.auth.store;
@@ -217,14 +198,11 @@ async fn permission_matrix() {
     let mut denials = 0;
     let mut anonymous = 0;
     for path in MATRIX {
-        for (caller, cookie) in CALLERS.iter().zip(&cookies) {
-            let (status, body) = call(
-                s.addr,
-                path,
-                &body_for(path, &s.out_of_scope),
-                cookie.as_deref(),
-            )
-            .await;
+        for (caller, client) in CALLERS.iter().zip(&clients) {
+            let res = client
+                .post_form(path, &body_for(path, &s.out_of_scope))
+                .await;
+            let (status, body) = (res.status, res.body);
             assert_eq!(
                 status,
                 expected(path, *caller),
@@ -255,22 +233,15 @@ async fn permission_matrix() {
     assert_eq!(flushed - denied_after, i64::from(anonymous > recorded));
 
     // The scoped user reaches their own secret, and lists show only theirs.
-    let scoped = cookies[4].as_deref();
-    let (status, body) = call(
-        s.addr,
-        "/api/get_secret",
-        &body_for("/api/get_secret", &s.in_scope),
-        scoped,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let (_, list) = call(
-        s.addr,
-        "/api/list_inventory",
-        "q=&path=&sort=&page=1",
-        scoped,
-    )
-    .await;
+    let scoped = &clients[4];
+    let res = scoped
+        .post_form("/api/get_secret", &body_for("/api/get_secret", &s.in_scope))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let list = scoped
+        .post_form("/api/list_inventory", "q=&path=&sort=&page=1")
+        .await
+        .body;
     let page: crate::api::InventoryPage = serde_json::from_str(&list).unwrap();
     assert!(
         page.total > 0
@@ -280,21 +251,14 @@ async fn permission_matrix() {
                 .all(|r| r.name.starts_with("prod/payments/")),
         "{list}"
     );
-    let (_, list) = call(
-        s.addr,
-        "/api/list_inventory",
-        "q=&path=&sort=&page=1",
-        cookies[1].as_deref(),
-    )
-    .await;
+    let list = clients[1]
+        .post_form("/api/list_inventory", "q=&path=&sort=&page=1")
+        .await
+        .body;
     let all: crate::api::InventoryPage = serde_json::from_str(&list).unwrap();
     assert!(all.total > page.total);
     // Exports follow the same scopes.
-    let csv = s
-        .client()
-        .with_cookie(scoped.unwrap())
-        .get("/export/secrets.csv")
-        .await;
+    let csv = scoped.get("/export/secrets.csv").await;
     assert_eq!(csv.status, 200, "{}", csv.body);
     assert!(!csv.body.contains(&s.out_of_scope));
     s.server.abort();
