@@ -117,12 +117,7 @@ pub(super) fn planned(
 }
 
 /// A store in memory with the demo logins (`admin`, `operator`, `viewer`,
-/// `payments`), for tests that serve the router.
-pub(crate) async fn demo_auth() -> std::sync::Arc<crate::server::auth::Auth> {
-    demo_auth_with(Default::default()).await
-}
-
-/// [`demo_auth`] with these sign-in settings.
+/// `payments`) and these sign-in settings, for tests that serve the router.
 pub(crate) async fn demo_auth_with(
     settings: crate::server::auth::AuthSettings,
 ) -> std::sync::Arc<crate::server::auth::Auth> {
