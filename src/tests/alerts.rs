@@ -5,7 +5,7 @@
 //! queue, in `/metrics` and in exactly one webhook call, and the recovery in
 //! exactly one more.
 
-use super::demo::http_get;
+use super::client::Client;
 use crate::api::build::health as overview;
 use crate::api::Oncall;
 use crate::domain::health::RuleId;
@@ -16,7 +16,6 @@ use crate::server::config::{AlertSettings, Config, SyncSettings};
 use crate::server::inventory::Inventory;
 use crate::server::metrics::tests::{parse, value};
 use crate::server::Background;
-use crate::web as http;
 use aws_sdk_secretsmanager::types::{RotationRulesType, Tag};
 use secretsmanager_emulator::{self as local, seed, LambdaBehaviour, LocalOptions};
 use serde_json::Value;
@@ -47,15 +46,17 @@ where
 }
 
 /// `/metrics`, checked for its content type and parsed strictly.
-async fn metrics(addr: SocketAddr) -> Vec<crate::server::metrics::tests::Sample> {
-    let raw = http_get(addr, "/metrics").await;
-    let (head, body) = raw.split_once("\r\n\r\n").expect("an HTTP response");
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    assert!(
-        head.to_ascii_lowercase()
-            .contains("content-type: text/plain; version=0.0.4; charset=utf-8"),
-        "{head}"
+async fn metrics(client: &Client) -> Vec<crate::server::metrics::tests::Sample> {
+    let res = client.get("/metrics").await;
+    assert_eq!(res.status, 200, "{res:?}");
+    assert_eq!(
+        res.header("content-type")
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("text/plain; version=0.0.4; charset=utf-8"),
+        "{res:?}"
     );
+    let body = &res.body;
     parse(body).unwrap_or_else(|e| panic!("{e}\n{body}"))
 }
 
@@ -120,22 +121,22 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
     let addr = listener.local_addr().unwrap();
     let source = build_client(&config.aws).await;
     let state = super::test_state(addr, Arc::new(Inventory::new()), config, source).await;
-    let router = http::router(state.clone());
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
-    });
+    let server = super::serve_router(listener, state.clone());
     let background = Background::start(&state);
-    let cookie = super::login(addr, "operator", super::demo_password("operator")).await;
+    let anonymous = Client::new(addr);
+    let operator = anonymous
+        .login("operator", super::demo_password("operator"))
+        .await;
 
     until("the first sync", || async {
         state.inventory.is_ready().then_some(())
     })
     .await;
-    assert!(http_get(addr, "/readyz").await.starts_with("HTTP/1.1 200"));
+    assert_eq!(anonymous.get("/readyz").await.status, 200);
     // The first evaluation of a real snapshot is the baseline: nothing is
     // broken, so nothing is sent.
     assert_eq!(state.health.current(now()).counts.secrets, 0);
-    assert_eq!(failed_in_metrics(&metrics(addr).await), 0.0);
+    assert_eq!(failed_in_metrics(&metrics(&anonymous).await), 0.0);
 
     // A secret whose rotation Lambda fails at setSecret.
     let client = &state.sources.primary().client;
@@ -179,8 +180,9 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
         Some("SecretsManagerRotation-broken-orders")
     );
     assert!(row.pending_version.is_some(), "{row:?}");
-    let page = super::http_get_as(addr, "/oncall", &cookie).await;
-    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    let res = operator.get("/oncall").await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let page = res.body;
     assert!(
         page.contains(&format!(">{NAME}</a>")),
         "the secret is listed"
@@ -195,7 +197,7 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
 
     // In /metrics.
     until("the failure in /metrics", || async {
-        (failed_in_metrics(&metrics(addr).await) == 1.0).then_some(())
+        (failed_in_metrics(&metrics(&anonymous).await) == 1.0).then_some(())
     })
     .await;
 
@@ -259,13 +261,13 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
     assert!(!row_is_failed(
         &overview::oncall(&state, &state.health.current(now()), false).await
     ));
-    let page = super::http_get_as(addr, "/oncall", &cookie).await;
+    let page = operator.get("/oncall").await.body;
     assert!(
         !page.contains(&format!(">{NAME}</a>")),
         "gone from the page"
     );
     until("the recovery in /metrics", || async {
-        (failed_in_metrics(&metrics(addr).await) == 0.0).then_some(())
+        (failed_in_metrics(&metrics(&anonymous).await) == 0.0).then_some(())
     })
     .await;
 
@@ -284,7 +286,7 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
     assert_eq!(calls_about(&receiver, NAME).len(), 2);
     assert_eq!(receiver.bodies().len(), 2, "no other calls at all");
 
-    let samples = metrics(addr).await;
+    let samples = metrics(&anonymous).await;
     assert_eq!(
         value(
             &samples,
@@ -315,7 +317,7 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
         Some(1.0)
     );
     assert!(value(&samples, "secretscope_syncs_total", &[("result", "ok")]).unwrap() >= 3.0);
-    let text = http_get(addr, "/metrics").await;
+    let text = anonymous.get("/metrics").await.body;
     assert!(!text.contains(NAME), "no secret name in the metrics");
 
     drop(background);

@@ -16,7 +16,7 @@ pub(crate) struct TestApp {
     pub addr: SocketAddr,
     pub state: AppState,
     /// A plain name (no punctuation beyond `/-_`) under `prod/payments/`,
-    /// the scoped demo user's grant.
+    /// the scoped demo user's grant (a made-up one on an empty seed).
     pub in_scope: String,
     /// A plain name outside it.
     pub out_of_scope: String,
@@ -73,7 +73,9 @@ impl TestAppBuilder {
         let source = source_for(&ep.url(), 3).await;
         let inventory = listed(&source).await;
         let snap = inventory.snapshot();
-        let name_where = |f: &dyn Fn(&str) -> bool| {
+        // An empty seed (an account with no secrets) has neither: names
+        // that no secret has stand in.
+        let name_where = |f: &dyn Fn(&str) -> bool, none: &str| {
             snap.secrets()
                 .iter()
                 .map(|s| s.name.to_string())
@@ -82,10 +84,19 @@ impl TestAppBuilder {
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || "/-_".contains(c))
                 })
-                .expect("the seed has such a secret")
+                .unwrap_or_else(|| {
+                    assert!(snap.secrets().is_empty(), "the seed has no such secret");
+                    none.to_string()
+                })
         };
-        let in_scope = name_where(&|n| n.starts_with("prod/payments/"));
-        let out_of_scope = name_where(&|n| !n.starts_with("prod/payments/"));
+        let in_scope = name_where(
+            &|n| n.starts_with("prod/payments/"),
+            "prod/payments/no-such-secret",
+        );
+        let out_of_scope = name_where(
+            &|n| !n.starts_with("prod/payments/"),
+            "prod/orders/no-such-secret",
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = state(addr, inventory, self.config, source).await;

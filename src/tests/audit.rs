@@ -2,19 +2,18 @@
 //! scoped user, its filters and paging, the CSV export (itself audited),
 //! and that nothing happens when the trail cannot be written.
 
-use super::auth::{audited, call};
+use super::auth::audited;
+use super::client::{Client, Response};
 use super::TestApp;
-use super::{http_get_as, login, post_form, session_cookie};
 use crate::api::AuditList;
 use crate::domain::audit::{AuditAction, AuditEvent, Outcome};
 use crate::domain::links::query_value;
 use crate::domain::Timestamp;
 use crate::server::auth::{users, RequestInfo};
 use crate::server::store::{AuditFilter, Store};
-use std::net::SocketAddr;
 
 /// The audit page's server function with these form fields.
-async fn audit_page(addr: SocketAddr, cookie: &str, fields: &[(&str, &str)]) -> (u16, String) {
+async fn audit_page(client: &Client, fields: &[(&str, &str)]) -> Response {
     let mut body = vec!["page=1".to_string()];
     for key in ["actor", "action", "target", "outcome", "from", "to"] {
         let v = fields
@@ -26,13 +25,13 @@ async fn audit_page(addr: SocketAddr, cookie: &str, fields: &[(&str, &str)]) -> 
     if let Some((_, p)) = fields.iter().find(|(k, _)| *k == "page") {
         body[0] = format!("page={p}");
     }
-    call(addr, "/api/get_audit", &body.join("&"), Some(cookie)).await
+    client.post_form("/api/get_audit", &body.join("&")).await
 }
 
-async fn list(addr: SocketAddr, cookie: &str, fields: &[(&str, &str)]) -> AuditList {
-    let (status, body) = audit_page(addr, cookie, fields).await;
-    assert_eq!(status, 200, "{body}");
-    serde_json::from_str(&body).unwrap()
+async fn list(client: &Client, fields: &[(&str, &str)]) -> AuditList {
+    let res = audit_page(client, fields).await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    res.json()
 }
 
 async fn append(store: &Store, at: i64, actor: &str, action: AuditAction, target: &str) {
@@ -51,32 +50,10 @@ async fn append(store: &Store, at: i64, actor: &str, action: AuditAction, target
         .unwrap();
 }
 
-/// The body of an HTTP response.
-fn body(res: &str) -> &str {
-    res.split_once("\r\n\r\n").map_or("", |(_, b)| b)
-}
-
-/// A chunked body's data lines (the CSV), without the chunk sizes.
-fn csv_lines(res: &str) -> Vec<String> {
-    let chunked = res.split_once("\r\n\r\n").is_some_and(|(h, _)| {
-        h.to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-    });
-    let mut data = String::new();
-    let mut rest = body(res);
-    if chunked {
-        while let Some((size, tail)) = rest.split_once("\r\n") {
-            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-            if n == 0 {
-                break;
-            }
-            data.push_str(&tail[..n]);
-            rest = &tail[n + 2..];
-        }
-    } else {
-        data.push_str(rest);
-    }
-    data.split("\r\n")
+/// The CSV's lines (the client has already undone any chunking).
+fn csv_lines(res: &Response) -> Vec<String> {
+    res.body
+        .split("\r\n")
         .filter(|l| !l.is_empty())
         .map(str::to_string)
         .collect()
@@ -86,26 +63,25 @@ fn csv_lines(res: &str) -> Vec<String> {
 async fn each_reader_sees_their_part_filtered_and_paged() {
     let s = TestApp::builder().build().await;
     let store = &s.state.auth.store;
-    let admin = login(s.addr, "admin", super::demo_password("admin")).await;
-    let viewer = login(s.addr, "viewer", super::demo_password("viewer")).await;
-    let scoped = login(s.addr, "payments", super::demo_password("payments")).await;
+    let admin = s.signed_in("admin").await;
+    let viewer = s.signed_in("viewer").await;
+    let scoped = s.signed_in("payments").await;
     // The scoped user is refused a secret outside their grants (their own
     // record), someone else acted on a secret inside them, and on one
     // outside.
-    let (status, _) = call(
-        s.addr,
-        "/api/get_secret",
-        &format!("id={}&deprecated=false", query_value(&s.out_of_scope)),
-        Some(&scoped),
-    )
-    .await;
-    assert_eq!(status, 403);
+    let res = scoped
+        .post_form(
+            "/api/get_secret",
+            &format!("id={}&deprecated=false", query_value(&s.out_of_scope)),
+        )
+        .await;
+    assert_eq!(res.status, 403);
     let now = crate::server::aws::sync::now().secs();
     append(store, now, "operator", AuditAction::Rotate, &s.in_scope).await;
     append(store, now, "operator", AuditAction::Rotate, &s.out_of_scope).await;
 
     // The admin reads the whole trail.
-    let all = list(s.addr, &admin, &[]).await;
+    let all = list(&admin, &[]).await;
     let total = store
         .audit_page(&AuditFilter::default(), 0, 1)
         .await
@@ -123,7 +99,7 @@ async fn each_reader_sees_their_part_filtered_and_paged() {
         .all(|w| w[0].at.secs() >= w[1].at.secs()));
 
     // The scoped user reads their own records and those on their secrets.
-    let theirs = list(s.addr, &scoped, &[]).await;
+    let theirs = list(&scoped, &[]).await;
     assert!(theirs.reach.is_some());
     assert!(
         theirs
@@ -149,20 +125,15 @@ async fn each_reader_sees_their_part_filtered_and_paged() {
     assert_eq!(theirs.total, theirs.rows.len() as u64);
 
     // Filters narrow, for both.
-    let logins = list(s.addr, &admin, &[("action", "login"), ("actor", "viewer")]).await;
+    let logins = list(&admin, &[("action", "login"), ("actor", "viewer")]).await;
     assert_eq!(logins.total, 1);
     assert_eq!(logins.rows[0].target, "viewer");
-    let denied = list(
-        s.addr,
-        &viewer,
-        &[("outcome", "denied"), ("target", "PROD/")],
-    )
-    .await;
+    let denied = list(&viewer, &[("outcome", "denied"), ("target", "PROD/")]).await;
     assert!(denied.rows.iter().all(|r| r.outcome == "denied"));
-    let future = list(s.addr, &admin, &[("from", "2999-01-01")]).await;
+    let future = list(&admin, &[("from", "2999-01-01")]).await;
     assert_eq!((future.total, future.rows.len()), (0, 0));
     let today = Timestamp::new(now).date();
-    let to_today = list(s.addr, &admin, &[("to", &today)]).await;
+    let to_today = list(&admin, &[("to", &today)]).await;
     assert_eq!(
         to_today.total, total as u64,
         "`to` includes the day it names"
@@ -174,9 +145,9 @@ async fn each_reader_sees_their_part_filtered_and_paged() {
         ("outcome", "maybe", "allowed, denied or failed"),
         ("from", "last tuesday", "is not a time"),
     ] {
-        let (status, body) = audit_page(s.addr, &admin, &[(field, bad)]).await;
-        assert_eq!(status, 400, "{field}={bad}: {body}");
-        assert!(body.contains(says), "{body}");
+        let res = audit_page(&admin, &[(field, bad)]).await;
+        assert_eq!(res.status, 400, "{field}={bad}: {}", res.body);
+        assert!(res.body.contains(says), "{}", res.body);
     }
 
     // Paging: newest first, no record twice, none lost; a scoped reader
@@ -197,13 +168,8 @@ async fn each_reader_sees_their_part_filtered_and_paged() {
         .await;
     }
     for (cookie, expect) in [(&admin, 70), (&scoped, 35)] {
-        let first = list(s.addr, cookie, &[("action", "secret.restore")]).await;
-        let second = list(
-            s.addr,
-            cookie,
-            &[("action", "secret.restore"), ("page", "2")],
-        )
-        .await;
+        let first = list(cookie, &[("action", "secret.restore")]).await;
+        let second = list(cookie, &[("action", "secret.restore"), ("page", "2")]).await;
         assert_eq!(first.total, expect);
         assert_eq!(first.pages(), expect.div_ceil(50) as u32);
         let ids: Vec<i64> = first
@@ -225,8 +191,8 @@ async fn each_reader_sees_their_part_filtered_and_paged() {
 async fn the_csv_export_follows_filter_and_scope_and_is_audited() {
     let s = TestApp::builder().build().await;
     let store = &s.state.auth.store;
-    let admin = login(s.addr, "admin", super::demo_password("admin")).await;
-    let scoped = login(s.addr, "payments", super::demo_password("payments")).await;
+    let admin = s.signed_in("admin").await;
+    let scoped = s.signed_in("payments").await;
     let now = crate::server::aws::sync::now().secs();
     append(
         store,
@@ -240,9 +206,10 @@ async fn the_csv_export_follows_filter_and_scope_and_is_audited() {
 
     let exports = || audited(store, AuditAction::AuditExport, None);
     let before = exports().await;
-    let res = http_get_as(s.addr, "/export/audit.csv?action=login", &admin).await;
-    assert!(res.starts_with("HTTP/1.1 200"), "{res}");
-    assert!(res.to_ascii_lowercase().contains("content-type: text/csv"));
+    let res = admin.get("/export/audit.csv?action=login").await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let content_type = res.header("content-type").unwrap_or_default();
+    assert!(content_type.starts_with("text/csv"), "{content_type}");
     let lines = csv_lines(&res);
     assert_eq!(
         lines[0],
@@ -272,7 +239,7 @@ async fn the_csv_export_follows_filter_and_scope_and_is_audited() {
     assert_eq!(last.records[0].event.detail, "action=login");
 
     // Hostile text is quoted and formula-guarded.
-    let failed = http_get_as(s.addr, "/export/audit.csv?action=login.failed", &admin).await;
+    let failed = admin.get("/export/audit.csv?action=login.failed").await;
     let lines = csv_lines(&failed);
     assert!(
         lines[1].contains(r#","'=HYPERLINK(""x"")","#) && lines[1].contains(r#","a,b""c","#),
@@ -280,7 +247,7 @@ async fn the_csv_export_follows_filter_and_scope_and_is_audited() {
     );
 
     // The scoped user's export holds their part only.
-    let theirs = csv_lines(&http_get_as(s.addr, "/export/audit.csv", &scoped).await);
+    let theirs = csv_lines(&scoped.get("/export/audit.csv").await);
     assert!(theirs.len() > 1);
     assert!(!theirs
         .iter()
@@ -290,18 +257,11 @@ async fn the_csv_export_follows_filter_and_scope_and_is_audited() {
     // Refused: without a session, and with a filter that does not parse;
     // neither is an export.
     let before = exports().await;
-    let anon = super::http_raw(
-        s.addr,
-        format!(
-            "GET /export/audit.csv HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            s.addr
-        ),
-    )
-    .await;
-    assert!(anon.starts_with("HTTP/1.1 401"), "{anon}");
-    let bad = http_get_as(s.addr, "/export/audit.csv?to=never", &admin).await;
-    assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
-    assert!(body(&bad).contains("Nothing was exported"));
+    let anon = s.client().get("/export/audit.csv").await;
+    assert_eq!(anon.status, 401, "{}", anon.body);
+    let bad = admin.get("/export/audit.csv?to=never").await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.body.contains("Nothing was exported"));
     assert_eq!(exports().await, before);
     s.server.abort();
 }
@@ -310,7 +270,7 @@ async fn the_csv_export_follows_filter_and_scope_and_is_audited() {
 async fn nothing_happens_when_the_audit_trail_cannot_be_written() {
     let s = TestApp::builder().build().await;
     let store = &s.state.auth.store;
-    let admin = login(s.addr, "admin", super::demo_password("admin")).await;
+    let admin = s.signed_in("admin").await;
     let records = || async {
         store
             .audit_page(&AuditFilter::default(), 0, 1)
@@ -322,28 +282,24 @@ async fn nothing_happens_when_the_audit_trail_cannot_be_written() {
     let before = records().await;
 
     // A sign-in that cannot be recorded does not happen.
-    let res = post_form(
-        s.addr,
-        "/login",
-        &format!(
-            "name=viewer&password={}&next=%2F",
-            super::demo_password("viewer")
-        ),
-        "",
-    )
-    .await;
-    assert!(res.starts_with("HTTP/1.1 503"), "{res}");
+    let res = s
+        .client()
+        .post_form(
+            "/login",
+            &format!(
+                "name=viewer&password={}&next=%2F",
+                super::demo_password("viewer")
+            ),
+        )
+        .await;
+    assert_eq!(res.status, 503, "{res:?}");
     assert!(
-        body(&res).contains("audit trail cannot be written"),
-        "{res}"
+        res.body.contains("audit trail cannot be written"),
+        "{res:?}"
     );
-    let cookie = session_cookie(&res);
-    if let Some(c) = cookie {
-        let page = http_get_as(s.addr, "/export/secrets.csv", &c).await;
-        assert!(
-            page.starts_with("HTTP/1.1 401"),
-            "a session was created: {page}"
-        );
+    if let Some(c) = res.session_cookie() {
+        let page = s.client().with_cookie(c).get("/export/secrets.csv").await;
+        assert_eq!(page.status, 401, "a session was created: {page:?}");
     }
 
     // Nor does a user change.
@@ -364,9 +320,9 @@ async fn nothing_happens_when_the_audit_trail_cannot_be_written() {
     assert!(store.user_by_name("mallory").await.unwrap().is_none());
 
     // Nor an export of the trail.
-    let export = http_get_as(s.addr, "/export/audit.csv", &admin).await;
-    assert!(export.starts_with("HTTP/1.1 500"), "{export}");
-    assert!(!body(&export).contains("id,time,actor"));
+    let export = admin.get("/export/audit.csv").await;
+    assert_eq!(export.status, 500, "{export:?}");
+    assert!(!export.body.contains("id,time,actor"));
     assert_eq!(records().await, before);
     s.server.abort();
 }

@@ -4,11 +4,10 @@
 //! checks, session fixation, logout and login throttling, and the audit
 //! records each leaves.
 
-use super::{http_get_as, http_raw, login, session_cookie, TestApp};
+use super::TestApp;
 use crate::domain::audit::{AuditAction, Outcome};
 use crate::server::store::AuditFilter;
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 
 /// How many audit records of `action` (with `outcome`, if given) exist.
 pub(super) async fn audited(
@@ -60,33 +59,6 @@ impl Caller {
             Caller::Scoped => Some("payments"),
         }
     }
-}
-
-/// POSTs a server function as the browser's hydrated page would (same
-/// origin), with `cookie` if any; the status and body.
-pub(super) async fn call(
-    addr: SocketAddr,
-    path: &str,
-    body: &str,
-    cookie: Option<&str>,
-) -> (u16, String) {
-    let cookie = cookie.map_or(String::new(), |c| format!("Cookie: {c}\r\n"));
-    let res = http_raw(
-        addr,
-        format!(
-            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n{cookie}\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
-             Connection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    )
-    .await;
-    let status = res[9..12].parse().unwrap();
-    let body = res
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_string();
-    (status, body)
 }
 
 /// What `caller` must get from `path` (with the out-of-scope secret as the
@@ -214,11 +186,11 @@ fn every_server_function_is_in_the_matrix() {
 #[tokio::test]
 async fn permission_matrix() {
     let s = TestApp::builder().build().await;
-    let mut cookies = Vec::new();
+    let mut clients = Vec::new();
     for caller in CALLERS {
-        cookies.push(match caller.login() {
-            Some(name) => Some(login(s.addr, name, super::demo_password(name)).await),
-            None => None,
+        clients.push(match caller.login() {
+            Some(name) => s.signed_in(name).await,
+            None => s.client(),
         });
     }
     let store = &s.state.auth.store;
@@ -226,14 +198,11 @@ async fn permission_matrix() {
     let mut denials = 0;
     let mut anonymous = 0;
     for path in MATRIX {
-        for (caller, cookie) in CALLERS.iter().zip(&cookies) {
-            let (status, body) = call(
-                s.addr,
-                path,
-                &body_for(path, &s.out_of_scope),
-                cookie.as_deref(),
-            )
-            .await;
+        for (caller, client) in CALLERS.iter().zip(&clients) {
+            let res = client
+                .post_form(path, &body_for(path, &s.out_of_scope))
+                .await;
+            let (status, body) = (res.status, res.body);
             assert_eq!(
                 status,
                 expected(path, *caller),
@@ -264,22 +233,15 @@ async fn permission_matrix() {
     assert_eq!(flushed - denied_after, i64::from(anonymous > recorded));
 
     // The scoped user reaches their own secret, and lists show only theirs.
-    let scoped = cookies[4].as_deref();
-    let (status, body) = call(
-        s.addr,
-        "/api/get_secret",
-        &body_for("/api/get_secret", &s.in_scope),
-        scoped,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let (_, list) = call(
-        s.addr,
-        "/api/list_inventory",
-        "q=&path=&sort=&page=1",
-        scoped,
-    )
-    .await;
+    let scoped = &clients[4];
+    let res = scoped
+        .post_form("/api/get_secret", &body_for("/api/get_secret", &s.in_scope))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.body);
+    let list = scoped
+        .post_form("/api/list_inventory", "q=&path=&sort=&page=1")
+        .await
+        .body;
     let page: crate::api::InventoryPage = serde_json::from_str(&list).unwrap();
     assert!(
         page.total > 0
@@ -289,104 +251,106 @@ async fn permission_matrix() {
                 .all(|r| r.name.starts_with("prod/payments/")),
         "{list}"
     );
-    let (_, list) = call(
-        s.addr,
-        "/api/list_inventory",
-        "q=&path=&sort=&page=1",
-        cookies[1].as_deref(),
-    )
-    .await;
+    let list = clients[1]
+        .post_form("/api/list_inventory", "q=&path=&sort=&page=1")
+        .await
+        .body;
     let all: crate::api::InventoryPage = serde_json::from_str(&list).unwrap();
     assert!(all.total > page.total);
     // Exports follow the same scopes.
-    let csv = http_get_as(s.addr, "/export/secrets.csv", scoped.unwrap()).await;
-    assert!(csv.starts_with("HTTP/1.1 200"), "{csv}");
-    assert!(!csv.contains(&s.out_of_scope));
+    let csv = scoped.get("/export/secrets.csv").await;
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    assert!(!csv.body.contains(&s.out_of_scope));
     s.server.abort();
 }
 
 #[tokio::test]
 async fn origin_fixation_logout_and_throttling() {
     let s = TestApp::builder().build().await;
-    let addr = s.addr;
-    let post = |extra: String, cookie: Option<String>| async move {
-        let cookie = cookie.map_or(String::new(), |c| format!("Cookie: {c}\r\n"));
-        http_raw(
-            addr,
-            format!(
-                "POST /api/get_overview HTTP/1.1\r\nHost: {addr}\r\n{extra}{cookie}Content-Length: 0\r\nConnection: close\r\n\r\n"
-            ),
-        )
-        .await
+    let anonymous = s.client();
+    let viewer = s.signed_in("viewer").await;
+    let origin = format!("http://{}", s.addr);
+    let post = |headers: &'static [(&'static str, &'static str)]| {
+        let viewer = viewer.clone();
+        async move {
+            viewer
+                .send(http::Method::POST, "/api/get_overview", headers, "")
+                .await
+        }
     };
-    let cookie = login(addr, "viewer", super::demo_password("viewer")).await;
     // Cross-origin and origin-less POSTs are refused before any handler.
-    for extra in [
-        "Origin: http://evil.example\r\n".to_string(),
-        String::new(),
-        "Sec-Fetch-Site: cross-site\r\n".to_string(),
+    for headers in [
+        &[("origin", "http://evil.example")][..],
+        &[][..],
+        &[("sec-fetch-site", "cross-site")][..],
     ] {
-        let res = post(extra.clone(), Some(cookie.clone())).await;
-        assert!(res.starts_with("HTTP/1.1 403"), "{extra:?}: {res}");
+        let res = post(headers).await;
+        assert_eq!(res.status, 403, "{headers:?}: {}", res.body);
     }
-    let ok = post(
-        "Sec-Fetch-Site: same-origin\r\n".into(),
-        Some(cookie.clone()),
-    )
-    .await;
-    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    let ok = post(&[("sec-fetch-site", "same-origin")]).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
     // Cross-origin login is refused too (login CSRF).
-    let forged = http_raw(
-        addr,
-        format!("POST /login HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://evil.example\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 9\r\nConnection: close\r\n\r\nname=x&p="),
-    )
-    .await;
-    assert!(forged.starts_with("HTTP/1.1 403"), "{forged}");
+    let forged = anonymous
+        .send(
+            http::Method::POST,
+            "/login",
+            &[
+                ("origin", "http://evil.example"),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            "name=x&p=",
+        )
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
 
     // Session fixation: an id from before the login is useless after it.
-    let page = http_raw(
-        addr,
-        format!("GET /login HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
-    )
-    .await;
-    let planted = session_cookie(&page).unwrap_or_else(|| "secretscope_session=planted".into());
+    let page = anonymous.get("/login").await;
+    let planted = page
+        .session_cookie()
+        .unwrap_or_else(|| "secretscope_session=planted".into());
     let body = format!(
         "name=viewer&password={}&next=%2F",
         super::demo_password("viewer")
     );
-    let res = super::post_form(addr, "/login", &body, &format!("Cookie: {planted}\r\n")).await;
-    let fresh = session_cookie(&res).expect("a new session id at login");
+    let res = anonymous
+        .with_cookie(planted.clone())
+        .post_form("/login", &body)
+        .await;
+    let fresh = res.session_cookie().expect("a new session id at login");
     assert_ne!(fresh, planted);
-    let with_planted = http_get_as(addr, "/export/secrets.json", &planted).await;
-    assert!(with_planted.starts_with("HTTP/1.1 401"), "{with_planted}");
-    assert!(http_get_as(addr, "/export/secrets.json", &fresh)
-        .await
-        .starts_with("HTTP/1.1 200"));
+    let with_planted = anonymous
+        .with_cookie(planted.clone())
+        .get("/export/secrets.json")
+        .await;
+    assert_eq!(with_planted.status, 401, "{}", with_planted.body);
+    let fresh = anonymous.with_cookie(fresh);
+    assert_eq!(fresh.get("/export/secrets.json").await.status, 200);
 
     // Logout deletes the session on the server: replaying the cookie fails.
-    let res = http_raw(
-        addr,
-        format!("POST /logout HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nCookie: {fresh}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
-    )
-    .await;
-    assert!(res.starts_with("HTTP/1.1 303"), "{res}");
-    assert!(http_get_as(addr, "/export/secrets.json", &fresh)
-        .await
-        .starts_with("HTTP/1.1 401"));
+    let res = fresh
+        .send(http::Method::POST, "/logout", &[("origin", &origin)], "")
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(fresh.get("/export/secrets.json").await.status, 401);
 
     // Throttling: five wrong passwords for a name, then even the right one
     // is refused with a wait.
-    let attempt = |password: &'static str| async move {
-        let body = format!("name=operator&password={password}&next=%2F");
-        super::post_form(addr, "/login", &body, "").await
+    let attempt = |password: &'static str| {
+        let anonymous = anonymous.clone();
+        async move {
+            let body = format!("name=operator&password={password}&next=%2F");
+            anonymous.post_form("/login", &body).await
+        }
     };
     for _ in 0..5 {
         let r = attempt("wrong-password").await;
-        assert!(r.contains("location: /login?error=1"), "{r}");
+        let to = r.header("location").unwrap_or_default();
+        assert!(to.starts_with("/login?error=1"), "{r:?}");
     }
     let r = attempt("demo-operator-password").await;
-    assert!(r.contains("location: /login?retry="), "{r}");
-    assert!(session_cookie(&r).is_none() || !r.contains("location: /\r\n"));
+    let to = r.header("location").unwrap_or_default();
+    assert!(to.starts_with("/login?retry="), "{r:?}");
+    assert!(r.session_cookie().is_none() || to != "/");
 
     // The audit trail holds each case.
     let store = &s.state.auth.store;

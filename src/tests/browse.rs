@@ -274,16 +274,9 @@ async fn detail_reads_replicas_policy_versions_and_refreshes_the_snapshot() {
         Timestamp::new(NOW),
         snap.secrets().len(),
     );
-    let state = crate::server::AppState::new(
-        leptos::prelude::LeptosOptions::builder()
-            .output_name("secretscope")
-            .build(),
-        inventory.clone(),
-        Default::default(),
-        "test".into(),
-        source,
-        super::demo_auth().await,
-    );
+    // Not served: the detail functions are called directly.
+    let unserved = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let state = super::test_state(unserved, inventory.clone(), Default::default(), source).await;
     let viewer = crate::server::auth::Principal {
         id: 0,
         name: "test".into(),

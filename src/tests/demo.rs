@@ -209,32 +209,22 @@ async fn endpoint_down_keeps_the_last_snapshot_and_says_why() {
     assert_eq!(inventory.status().last_error, None);
 }
 
-/// Serves the dashboard router on a free port and fetches the inventory list.
+/// Serves the dashboard router on a free port and fetches the inventory
+/// list as the viewer; the page's body.
 pub(crate) async fn render_home(
     inventory: Arc<Inventory>,
     source: crate::server::aws::Source,
 ) -> String {
     use crate::server::config::Config;
-    use crate::web as http;
     let listener = tokio::net::TcpListener::bind(loopback()).await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = super::test_state(addr, inventory, Config::default(), source).await;
-    let server = tokio::spawn(async move {
-        axum::serve(listener, http::router(state)).await.unwrap();
-    });
-    let cookie = super::login(addr, "viewer", super::demo_password("viewer")).await;
-    let body = super::http_get_as(addr, "/secrets", &cookie).await;
+    let server = super::serve_router(listener, state);
+    let viewer = super::client::Client::new(addr)
+        .login("viewer", super::demo_password("viewer"))
+        .await;
+    let res = viewer.get("/secrets").await;
     server.abort();
-    body
-}
-
-/// A minimal HTTP/1.1 GET over a TCP stream (no client dependency needed).
-pub(crate) async fn http_get(addr: SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    stream.read_to_end(&mut buf).await.unwrap();
-    String::from_utf8_lossy(&buf).into_owned()
+    assert_eq!(res.status, 200, "{}", res.body);
+    res.body
 }

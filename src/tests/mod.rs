@@ -117,12 +117,7 @@ pub(super) fn planned(
 }
 
 /// A store in memory with the demo logins (`admin`, `operator`, `viewer`,
-/// `payments`), for tests that serve the router.
-pub(crate) async fn demo_auth() -> std::sync::Arc<crate::server::auth::Auth> {
-    demo_auth_with(Default::default()).await
-}
-
-/// [`demo_auth`] with these sign-in settings.
+/// `payments`) and these sign-in settings, for tests that serve the router.
 pub(crate) async fn demo_auth_with(
     settings: crate::server::auth::AuthSettings,
 ) -> std::sync::Arc<crate::server::auth::Auth> {
@@ -144,56 +139,6 @@ pub(crate) fn demo_password(name: &str) -> &'static str {
         .unwrap_or_else(|| panic!("no demo login {name}"))
 }
 
-/// One raw HTTP/1.1 exchange (no client dependency needed).
-pub(crate) async fn http_raw(addr: std::net::SocketAddr, request: String) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    stream.read_to_end(&mut buf).await.unwrap();
-    String::from_utf8_lossy(&buf).into_owned()
-}
-
-/// The session cookie (`name=value`) a response sets, if any.
-pub(crate) fn session_cookie(response: &str) -> Option<String> {
-    response.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        if !k.eq_ignore_ascii_case("set-cookie") {
-            return None;
-        }
-        let pair = v.trim().split(';').next()?.to_string();
-        pair.starts_with("secretscope_session=").then_some(pair)
-    })
-}
-
-/// POSTs a form to `path` from the page's own origin, with `extra`
-/// header lines (each ending in CRLF); the raw response.
-pub(crate) async fn post_form(
-    addr: std::net::SocketAddr,
-    path: &str,
-    body: &str,
-    extra: &str,
-) -> String {
-    http_raw(
-        addr,
-        format!(
-            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n{extra}\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
-             Connection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    )
-    .await
-}
-
-/// Signs in through `POST /login` as a browser would; the session cookie.
-pub(crate) async fn login(addr: std::net::SocketAddr, name: &str, password: &str) -> String {
-    let body = format!("name={name}&password={password}&next=%2F");
-    let res = post_form(addr, "/login", &body, "").await;
-    assert!(res.starts_with("HTTP/1.1 303"), "login as {name}: {res}");
-    session_cookie(&res).unwrap_or_else(|| panic!("no session cookie: {res}"))
-}
-
 /// An inventory filled by one list pass over `source` (no rate budget).
 pub(crate) async fn listed(source: &Source) -> std::sync::Arc<crate::server::inventory::Inventory> {
     use crate::server::aws::sync::Syncer;
@@ -209,17 +154,6 @@ pub(crate) async fn listed(source: &Source) -> std::sync::Arc<crate::server::inv
     );
     syncer.list_once().await.unwrap();
     inventory
-}
-
-/// GET `path` with the session `cookie`.
-pub(crate) async fn http_get_as(addr: std::net::SocketAddr, path: &str, cookie: &str) -> String {
-    http_raw(
-        addr,
-        format!(
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
-        ),
-    )
-    .await
 }
 
 pub(crate) use app::{serve_router, state as test_state, TestApp};

@@ -5,8 +5,7 @@
 //! denial applies nothing, and only the owner or an admin decides, never
 //! the requester.
 
-use super::auth::{audited, call};
-use super::login;
+use super::auth::audited;
 use super::TestApp;
 use crate::domain::access::{Grant, Role, Scope};
 use crate::domain::audit::AuditAction;
@@ -325,15 +324,14 @@ async fn only_the_owner_or_an_admin_decides_and_never_the_requester() {
 
     // Over HTTP: the viewer's forged approval of another request is 403.
     let r = ask(&s, &who("payments", Role::Operator), &x, "1h").await;
-    let cookie = login(s.addr, "viewer", super::demo_password("viewer")).await;
-    let (status, body) = call(
-        s.addr,
-        "/api/approve_request",
-        &format!("id={}&duration=&comment=", r.id),
-        Some(&cookie),
-    )
-    .await;
-    assert_eq!(status, 403, "{body}");
+    let viewer = s.signed_in("viewer").await;
+    let res = viewer
+        .post_form(
+            "/api/approve_request",
+            &format!("id={}&duration=&comment=", r.id),
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.body);
     let still = s
         .state
         .auth

@@ -3,8 +3,8 @@
 //! source's own status and metrics, replicas linked to their primary, and
 //! grants scoped by account and region enforced on the server.
 
-use super::auth::call;
-use super::{login, test_state};
+use super::client::Client;
+use super::test_state;
 use crate::domain::access::{Grant, Role, Scope};
 use crate::server::auth::{users, ManageUsers, RequestInfo};
 use crate::server::aws::sync::{now, Syncer};
@@ -406,14 +406,21 @@ async fn grants_scoped_by_account_and_region_are_enforced_on_the_server() {
     let total =
         |f: &dyn Fn(&crate::domain::Secret) -> bool| snap.secrets().iter().filter(|s| f(s)).count();
 
-    let ops = login(addr, "account-ops", "account-ops-long-password").await;
-    let eu = login(addr, "eu-viewer", "eu-viewer-long-password").await;
-    let admin = login(addr, "admin", super::demo_password("admin")).await;
+    let anonymous = Client::new(addr);
+    let ops = anonymous
+        .login("account-ops", "account-ops-long-password")
+        .await;
+    let eu = anonymous
+        .login("eu-viewer", "eu-viewer-long-password")
+        .await;
+    let admin = anonymous
+        .login("admin", super::demo_password("admin"))
+        .await;
     let get = |arn: &str| format!("id={}&deprecated=false", id(arn));
     // An action with a view that does not parse: past the guard it is
     // refused as bad input (400), before it a denial (403).
     let rotate = |arn: &str| format!("id={}&seen=%7B%7D&typed_name=&token=", id(arn));
-    let cases: Vec<(&str, &str, String, u16)> = vec![
+    let cases: Vec<(&Client, &str, String, u16)> = vec![
         (&ops, "/api/get_secret", get(&payments), 200),
         (&ops, "/api/get_secret", get(&main_us), 403),
         (&ops, "/api/rotate_secret", rotate(&payments), 400),
@@ -426,30 +433,25 @@ async fn grants_scoped_by_account_and_region_are_enforced_on_the_server() {
         (&ops, "/api/list_sources", String::new(), 403),
         (&admin, "/api/list_sources", String::new(), 200),
     ];
-    for (cookie, path, body, want) in &cases {
-        let (status, text) = call(addr, path, body, Some(cookie)).await;
-        assert_eq!(status, *want, "{path} {body}: {text}");
+    for (client, path, body, want) in &cases {
+        let res = client.post_form(path, body).await;
+        assert_eq!(res.status, *want, "{path} {body}: {}", res.body);
     }
 
     // Lists show only what the grant covers.
-    for (cookie, want) in [
+    for (client, want) in [
         (&ops, total(&|s| &*s.account == PAYMENTS_ACCOUNT)),
         (&eu, total(&|s| &*s.region == "eu-west-1")),
     ] {
-        let (_, list) = call(
-            addr,
-            "/api/list_inventory",
-            "q=&path=&sort=&page=1",
-            Some(cookie),
-        )
-        .await;
-        let page: crate::api::InventoryPage = serde_json::from_str(&list).unwrap();
-        assert_eq!(page.total, want, "{list}");
+        let res = client
+            .post_form("/api/list_inventory", "q=&path=&sort=&page=1")
+            .await;
+        let page: crate::api::InventoryPage = res.json();
+        assert_eq!(page.total, want, "{}", res.body);
     }
 
     // The admin's sources page lists each source with its account.
-    let (_, body) = call(addr, "/api/list_sources", "", Some(&admin)).await;
-    let list: crate::api::SourceList = serde_json::from_str(&body).unwrap();
+    let list: crate::api::SourceList = admin.post_form("/api/list_sources", "").await.json();
     let rows: Vec<(String, Option<String>)> = list
         .rows
         .iter()
@@ -606,15 +608,21 @@ async fn a_scoped_user_hears_only_of_their_own_sources() {
     let (_ep, state, _inventory, listener) = three_listed().await;
     let addr = listener.local_addr().unwrap();
     let server = super::serve_router(listener, state.clone());
-    let admin = login(addr, "admin", super::demo_password("admin")).await;
-    let (status, body) = call(addr, "/api/get_sync_info", "", Some(&admin)).await;
-    assert_eq!(status, 200);
+    let anonymous = Client::new(addr);
+    let admin = anonymous
+        .login("admin", super::demo_password("admin"))
+        .await;
+    let res = admin.post_form("/api/get_sync_info", "").await;
+    assert_eq!(res.status, 200);
+    let body = res.body;
     assert!(
         body.contains(LEGACY_ACCOUNT),
         "the admin hears of the failing source: {body}"
     );
-    let scoped = login(addr, "payments", super::demo_password("payments")).await;
-    let (_, body) = call(addr, "/api/get_sync_info", "", Some(&scoped)).await;
+    let scoped = anonymous
+        .login("payments", super::demo_password("payments"))
+        .await;
+    let body = scoped.post_form("/api/get_sync_info", "").await.body;
     let info: crate::api::SyncInfo = serde_json::from_str(&body).unwrap();
     assert!(info.failing.is_empty(), "{body}");
     assert!(
@@ -622,8 +630,9 @@ async fn a_scoped_user_hears_only_of_their_own_sources() {
         "counts only the sources holding their secrets: {body}"
     );
     for f in ["/api/get_sync_info", "/api/get_oncall"] {
-        let (status, body) = call(addr, f, "", Some(&scoped)).await;
-        assert_eq!(status, 200, "{f}: {body}");
+        let res = scoped.post_form(f, "").await;
+        let body = res.body;
+        assert_eq!(res.status, 200, "{f}: {body}");
         for leak in [LEGACY_ACCOUNT, "role/", "127.0.0.1", "AssumeRole"] {
             assert!(
                 !body.contains(leak),
