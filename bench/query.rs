@@ -203,7 +203,7 @@ fn main() {
     let view = HealthView::compute(
         snapshot.clone(),
         &HealthConfig::default(),
-        secretscope::server::aws::sync::now(),
+        secretscope::server::clock::now(),
         &Default::default(),
     );
     let load_before = loadavg();
@@ -375,7 +375,7 @@ fn health_section(snapshot: &Arc<Snapshot>, iters: usize, load_before: &str) {
     // Issue 5's budget: every rule over every secret in ≤ 50 ms. `summarize`
     // is what counts need (no finding text); `evaluate` builds every finding.
     let cfg = HealthConfig::default();
-    let now = secretscope::server::aws::sync::now();
+    let now = secretscope::server::clock::now();
     let health_iters = (iters / 5).max(10);
     let summarize_all = measure(2, health_iters, || {
         snapshot

@@ -6,8 +6,8 @@ use super::services::Services;
 use super::AwsArgs;
 use clap::Args;
 use secretscope::domain::health::RuleId;
-use secretscope::server::aws::sync;
 use secretscope::server::check::{self, FailOn, Format};
+use secretscope::server::clock;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -76,7 +76,7 @@ pub async fn run(config_file: Option<&Path>, args: CheckArgs) -> ExitCode {
     let code = check::run(
         services.config(),
         &opts,
-        sync::now(),
+        clock::now(),
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
     )

@@ -278,7 +278,7 @@ impl Secret {
     }
 }
 
-pub use super::arn::{account_region as arn_account_region, function_name};
+use super::arn::account_region as arn_account_region;
 
 /// "123456789012 · eu-west-1" for a secret's ARN, or "" when it has no such parts.
 pub fn place_of(arn: &str) -> String {

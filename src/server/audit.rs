@@ -47,7 +47,7 @@ impl Reader {
         } else {
             Reader::Scoped {
                 name: who.name.clone(),
-                view: state.view_for(who, super::aws::sync::now()),
+                view: state.view_for(who, super::clock::now()),
             }
         }
     }
@@ -306,7 +306,7 @@ pub async fn csv(
             std::io::Error::other("the audit store failed")
         })
     }));
-    let stamp = super::aws::sync::now()
+    let stamp = super::clock::now()
         .to_datetime()
         .map(|d| d.format("%Y%m%dT%H%M%SZ").to_string())
         .unwrap_or_default();

@@ -2,7 +2,7 @@
 //! removal of expired sessions and of expired access grants, started together so that tests run
 //! exactly what `serve` runs.
 
-use super::aws::sync::{self, Syncer};
+use super::aws::sync::Syncer;
 use super::AppState;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
@@ -23,7 +23,7 @@ impl Background {
         let syncers = Syncer::for_sources(&state.sources, &state.inventory, &state.config);
         let mut tasks: Vec<JoinHandle<()>> = syncers.iter().map(|s| s.clone().spawn()).collect();
         tasks.extend([
-            state.health.clone().spawn(sync::now),
+            state.health.clone().spawn(super::clock::now),
             tokio::spawn(delete_expired_sessions(state.auth.store.clone())),
             tokio::spawn(expire_grants(state.clone())),
             tokio::spawn(flush_denials(state.clone())),
@@ -96,7 +96,7 @@ async fn learn_failures(state: AppState) {
     let mut every = tokio::time::interval(FAILURE_SWEEP);
     loop {
         every.tick().await;
-        let view = state.health.current(super::aws::sync::now());
+        let view = state.health.current(super::clock::now());
         super::failures::learn_failures(&state, &view, false).await;
     }
 }

@@ -5,8 +5,9 @@
 //! few minutes, and read again on "refresh". Each read also refreshes the
 //! secret in the snapshot.
 
-use super::aws::sync::{now, secret_from_entry, sort_versions, ts, Interner};
+use super::aws::sync::{secret_from_entry, sort_versions, ts, Interner};
 use super::aws::Source;
+use super::clock::now;
 use super::error::{AppError, ErrorKind};
 use super::AppState;
 use crate::domain::replica::Replica;

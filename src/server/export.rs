@@ -223,7 +223,7 @@ async fn export(
         }
         Err(e) => return (e.kind.status(), e.user).into_response(),
     };
-    let now = super::aws::sync::now();
+    let now = super::clock::now();
     let view = state.view_for(&who, now);
     if view.snapshot.taken_at.is_none() {
         return (

@@ -11,7 +11,7 @@ use crate::api::Oncall;
 use crate::domain::health::RuleId;
 use crate::server::alerts::tests::Receiver;
 use crate::server::aws::build_client;
-use crate::server::aws::sync::now;
+use crate::server::clock::now;
 use crate::server::config::{AlertSettings, Config, SyncSettings};
 use crate::server::inventory::Inventory;
 use crate::server::metrics::tests::{parse, value};

@@ -76,7 +76,7 @@ async fn each_reader_sees_their_part_filtered_and_paged() {
         )
         .await;
     assert_eq!(res.status, 403);
-    let now = crate::server::aws::sync::now().secs();
+    let now = crate::server::clock::now().secs();
     append(store, now, "operator", AuditAction::Rotate, &s.in_scope).await;
     append(store, now, "operator", AuditAction::Rotate, &s.out_of_scope).await;
 
@@ -193,7 +193,7 @@ async fn the_csv_export_follows_filter_and_scope_and_is_audited() {
     let store = &s.state.auth.store;
     let admin = s.signed_in("admin").await;
     let scoped = s.signed_in("payments").await;
-    let now = crate::server::aws::sync::now().secs();
+    let now = crate::server::clock::now().secs();
     append(
         store,
         now,

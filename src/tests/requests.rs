@@ -207,7 +207,7 @@ async fn approval_adds_one_statement_and_expiry_removes_it() {
     );
 
     // Its time comes: the sweep removes it and nothing else.
-    let past = Timestamp::new(crate::server::aws::sync::now().secs() - 1);
+    let past = Timestamp::new(crate::server::clock::now().secs() - 1);
     s.state
         .auth
         .store

@@ -7,8 +7,9 @@ use super::client::Client;
 use super::test_state;
 use crate::domain::access::{Grant, Role, Scope};
 use crate::server::auth::{users, ManageUsers, RequestInfo};
-use crate::server::aws::sync::{now, Syncer};
+use crate::server::aws::sync::Syncer;
 use crate::server::aws::Sources;
+use crate::server::clock::now;
 use crate::server::config::{Config, SourceSettings};
 use crate::server::inventory::Inventory;
 use secretsmanager_emulator::org::{
@@ -596,7 +597,7 @@ async fn a_request_binds_to_the_secret_its_arn_names_when_the_name_is_shared() {
         .unwrap();
     assert_eq!(r.secret_arn, &*shared.arn);
     assert_eq!(
-        crate::domain::secret::arn_account_region(&r.secret_arn).map(|(a, _)| a),
+        crate::domain::arn::account_region(&r.secret_arn).map(|(a, _)| a),
         Some(PAYMENTS_ACCOUNT)
     );
 }

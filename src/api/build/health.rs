@@ -371,7 +371,7 @@ fn oncall_row(
         owner: owner_of(s).map(|o| o.name),
         lambda: lambda_arn
             .as_deref()
-            .map(|a| crate::domain::secret::function_name(a).to_string()),
+            .map(|a| crate::domain::arn::function_name(a).to_string()),
         lambda_arn,
         pending_version: pending.map(|v| v.id.to_string()),
         pending_created: pending.and_then(|v| v.created),

@@ -8,9 +8,9 @@ use crate::api::{
 };
 use crate::app::components::dialog::{Dialog, DialogButtons};
 use crate::app::error_text;
-use crate::app::pages::secret::secret_href;
 use crate::domain::actions::{ActionKind, RotationProgress, RotationStage};
 use crate::domain::links::query_value;
+use crate::domain::links::secret_href;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

@@ -211,7 +211,7 @@ fn requests_table(
                     view! {
                         <tr data-status=r.status.as_str() data-id=r.id>
                             <td>{r.id}</td>
-                            <th scope="row"><a href=crate::app::pages::secret::secret_href(&r.secret_arn)>{r.secret.clone()}</a>
+                            <th scope="row"><a href=crate::domain::links::secret_href(&r.secret_arn)>{r.secret.clone()}</a>
                                 <br/><span class="muted place">{crate::domain::secret::place_of(&r.secret_arn)}</span></th>
                             <td><code>{r.principal.clone()}</code></td>
                             <td>{r.requested_by.clone()}<br/><span class="muted">{r.requested_at.display()}</span></td>

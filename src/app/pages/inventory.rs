@@ -5,9 +5,9 @@ use crate::api::{
 use crate::app::components::health::{sev_class, sev_word, FirstSync};
 use crate::app::components::time::When;
 use crate::app::error_text;
-use crate::app::pages::secret::secret_href;
 use crate::domain::health::Severity;
 use crate::domain::links::query_value;
+use crate::domain::links::secret_href;
 use crate::domain::Timestamp;
 use leptos::prelude::*;
 use leptos_meta::Title;

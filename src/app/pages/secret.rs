@@ -22,7 +22,7 @@ const MIN_RECOVERY_DAYS: i64 = 7;
 const DEFAULT_RECOVERY_DAYS: i64 = 30;
 const DAY: i64 = 86_400;
 
-pub use crate::domain::links::secret_href;
+use crate::domain::links::secret_href;
 
 #[component]
 pub fn SecretPage() -> impl IntoView {

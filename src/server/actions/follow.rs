@@ -8,7 +8,7 @@ use crate::domain::rotation_failure::{failure_of, RotationFailure};
 use crate::domain::rotation_history::RotationEventKind;
 use crate::domain::Secret;
 use crate::server::auth::{self, RequestInfo};
-use crate::server::aws::sync::now;
+use crate::server::clock::now;
 use crate::server::detail::reread;
 use crate::server::AppState;
 use std::time::{Duration, Instant};

@@ -16,7 +16,7 @@ mod follow;
 mod perform;
 
 use super::auth::{self, Act, Principal, RequestInfo};
-use super::aws::sync::now;
+use super::clock::now;
 use super::detail::{reachable, reread};
 use super::error::{AppError, ErrorKind};
 use super::AppState;

@@ -11,7 +11,7 @@ use crate::domain::actions::{confirmed, plan, ActionKind, Plan, Request, Rotatio
 use crate::domain::audit::{AuditAction, Outcome};
 use crate::domain::{Secret, Timestamp};
 use crate::server::auth::{self, Act, Can, RequestInfo};
-use crate::server::aws::sync::now;
+use crate::server::clock::now;
 use crate::server::detail::reread;
 use crate::server::error::{AppError, ErrorKind};
 use crate::server::AppState;

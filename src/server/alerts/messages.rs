@@ -150,7 +150,7 @@ pub fn transition_message(
         if let Some(arn) = s.rotation_lambda_arn.as_deref() {
             fields.push(field(
                 "Lambda",
-                &escape(&clip(crate::domain::secret::function_name(arn), MAX_NAME)),
+                &escape(&clip(crate::domain::arn::function_name(arn), MAX_NAME)),
             ));
         }
         if t.to.is_none() {

@@ -210,7 +210,7 @@ pub fn store_error(e: StoreError) -> AppError {
 }
 
 fn now() -> Timestamp {
-    crate::server::aws::sync::now()
+    crate::server::clock::now()
 }
 
 /// The user behind `session`, if it holds a valid sign-in: the user exists,

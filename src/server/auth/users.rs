@@ -10,7 +10,7 @@ use crate::server::error::{AppError, ErrorKind};
 use crate::server::store::{Store, StoreError, User};
 
 fn now() -> crate::domain::Timestamp {
-    crate::server::aws::sync::now()
+    crate::server::clock::now()
 }
 
 fn invalid(msg: impl Into<String>) -> AppError {

@@ -30,7 +30,7 @@ pub fn ts(dt: Option<&DateTime>) -> Option<Timestamp> {
     dt.map(|d| Timestamp::new(d.secs()))
 }
 
-pub use crate::server::clock::now;
+use crate::server::clock::now;
 
 /// Secrets (ARN, name) whose versions must be fetched.
 pub type VersionJob = Vec<(Arc<str>, Arc<str>)>;

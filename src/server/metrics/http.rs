@@ -78,7 +78,7 @@ pub async fn handler(State(state): State<AppState>, headers: axum::http::HeaderM
                 .into_response();
         }
     }
-    let now = crate::server::aws::sync::now();
+    let now = crate::server::clock::now();
     // `current` may evaluate the rules: CPU work, off the async workers.
     match tokio::task::spawn_blocking(move || super::render(&state, now)).await {
         Ok(body) => ([(header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response(),

@@ -10,7 +10,7 @@ use crate::domain::requests::{
 };
 use crate::domain::Timestamp;
 use crate::server::auth::{self, Principal, RequestInfo};
-use crate::server::aws::sync::now;
+use crate::server::clock::now;
 use crate::server::error::AppError;
 use crate::server::store::{RequestChange, StoreError};
 use crate::server::AppState;

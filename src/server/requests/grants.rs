@@ -9,7 +9,7 @@ use crate::domain::requests::{
 };
 use crate::domain::Timestamp;
 use crate::server::auth::{self, store_error, RequestInfo};
-use crate::server::aws::sync::now;
+use crate::server::clock::now;
 use crate::server::error::{AppError, ErrorKind};
 use crate::server::store::RequestChange;
 use crate::server::AppState;

@@ -26,7 +26,7 @@ use crate::domain::requests::{
     RequestStatus,
 };
 use crate::server::auth::{self, store_error, Principal, RequestInfo};
-use crate::server::aws::sync::now;
+use crate::server::clock::now;
 use crate::server::detail::reachable;
 use crate::server::error::{AppError, ErrorKind};
 use crate::server::store::{RequestFilter, StoreError};

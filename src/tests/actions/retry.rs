@@ -217,7 +217,7 @@ async fn a_retry_that_fails_again_stays_a_failure_with_its_attempt() {
     assert!(f.attempt >= 2, "{f:?}");
     assert!(f.headline().starts_with("Retry failed"), "{}", f.headline());
     let cfg = &state.health.cfg;
-    let at = crate::server::aws::sync::now();
+    let at = crate::server::clock::now();
     assert!(crate::domain::health::evaluate(x, None, cfg, at)
         .iter()
         .any(|f| f.rule == crate::domain::health::RuleId::RotationFailed && f.is_active()));
