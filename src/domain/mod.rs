@@ -6,6 +6,7 @@ pub mod access;
 pub mod actions;
 pub mod arn;
 pub mod audit;
+pub mod diagnosis;
 pub mod glob;
 pub mod health;
 pub mod html;
