@@ -244,6 +244,11 @@ pub struct Secret {
     /// [`RotationFailure::applies_to`](super::rotation_failure::RotationFailure::applies_to).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<Arc<super::rotation_failure::RotationFailure>>,
+    /// What the last diagnosis of its rotation found wrong (its failed and
+    /// warning checks' causes; see [`super::diagnosis`]); `None` until one
+    /// was made. `cause:` searches it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub causes: Option<Arc<[super::diagnosis::CauseId]>>,
 }
 
 impl Secret {
@@ -334,6 +339,7 @@ pub(crate) mod fixtures {
             }],
             versions_fetched: None,
             failure: None,
+            causes: None,
         }
     }
 

@@ -5,9 +5,19 @@
 //! (single user or alternating users). Pure: the server gathers [`Facts`]
 //! through the AWS SDK and [`diagnose`] turns them into checks.
 
+pub mod checks;
 pub mod facts;
+pub mod incidents;
+mod kms;
+pub mod network;
+pub mod strategy;
+#[cfg(test)]
+mod tests;
 
+pub use checks::diagnose;
 pub use facts::*;
+pub use incidents::{incidents, Incident};
+pub use strategy::{Strategy, StrategyKind};
 
 use serde::{Deserialize, Serialize};
 
@@ -200,9 +210,24 @@ pub struct Check {
 pub struct Diagnosis {
     pub secret_arn: String,
     pub checks: Vec<Check>,
+    pub strategy: Strategy,
 }
 
 impl Diagnosis {
+    /// Every cause a failed or warning check names, once each, in check
+    /// order: what the secret carries for `cause:`.
+    pub fn found(&self) -> Vec<CauseId> {
+        let mut out: Vec<CauseId> = Vec::new();
+        for c in &self.checks {
+            if matches!(c.status, Status::Failed | Status::Warning) {
+                if let Some(cause) = c.cause.filter(|x| !out.contains(x)) {
+                    out.push(cause);
+                }
+            }
+        }
+        out
+    }
+
     /// The failed checks' causes, in check order.
     pub fn causes(&self) -> Vec<(CauseId, Option<&str>)> {
         self.checks

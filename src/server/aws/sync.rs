@@ -124,6 +124,7 @@ pub fn secret_from_entry(e: &SecretListEntry, region: &str, intern: &mut Interne
         versions,
         versions_fetched: None,
         failure: None,
+        causes: None,
     }
 }
 
