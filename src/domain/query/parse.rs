@@ -400,19 +400,7 @@ impl Parser {
                     ))
                 }
             },
-            "step" => match lower.as_str() {
-                STEP_ANY | "*" => Term::Step(None),
-                _ => match RotationStep::parse(&lower) {
-                    Some(step) => Term::Step(Some(step)),
-                    None => {
-                        let mut message = format!("unknown rotation step \"{raw}\"");
-                        if let Some(s) = closest_step(&lower) {
-                            write!(message, " (did you mean {s}?)").ok();
-                        }
-                        return Err(error(value_at, message, expected_for("step")));
-                    }
-                },
-            },
+            "step" => step_term(&raw, &lower, value_at)?,
             "service" if !quoted && lower == "none" => Term::Service(Service::Unmanaged),
             "service" => Term::Service(Service::Prefix(Value::new(raw))),
             _kms if quoted => Term::Kms(Kms::Contains(Value::new(raw))),
@@ -477,6 +465,23 @@ pub(super) const HEALTH_WORDS: &[&str] = &["ok", "critical", "high", "medium", "
 
 /// `step:any`: a failure at a step the message names.
 pub(super) const STEP_ANY: &str = "any";
+
+/// `step:<raw>` (`lower`: its lower case, `at`: where it starts).
+fn step_term(raw: &str, lower: &str, at: usize) -> Result<Term, ParseError> {
+    match lower {
+        STEP_ANY | "*" => Ok(Term::Step(None)),
+        _ => match RotationStep::parse(lower) {
+            Some(step) => Ok(Term::Step(Some(step))),
+            None => {
+                let mut message = format!("unknown rotation step \"{raw}\"");
+                if let Some(s) = closest_step(lower) {
+                    write!(message, " (did you mean {s}?)").ok();
+                }
+                Err(error(at, message, expected_for("step")))
+            }
+        },
+    }
+}
 
 /// The step (as written canonically) or `any` nearest a misspelt `step:`
 /// value, compared with the full and the short names (`setsecret`, `set`).
