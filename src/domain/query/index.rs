@@ -40,6 +40,8 @@ pub struct SearchIndex {
     flags: Vec<u8>,
     /// The step the pending rotation failed at ([`failed_step`]), for `step:`.
     steps: Vec<Option<RotationStep>>,
+    /// The causes the last diagnosis found ([`cause_bits`]), for `cause:`.
+    causes: Vec<u32>,
 }
 
 /// No value (a secret without a description or an owning service).
@@ -228,6 +230,7 @@ impl SearchIndex {
             }
             ix.flags.push(flags);
             ix.steps.push(failed_step(s));
+            ix.causes.push(cause_bits(s));
         }
         ix.names.shrink();
         ix.descriptions = descriptions.finish();
@@ -362,6 +365,7 @@ impl SearchIndex {
                 mask.filter(|i| memo.test(self.service[i], |s| v.prefix_or_glob_lowered(s)))
             }
             Term::Step(want) => mask.filter(|i| step_matches(*want, self.steps[i])),
+            Term::Cause(want) => mask.filter(|i| cause_bits_match(*want, self.causes[i])),
             Term::Health { .. }
             | Term::Rule(_)
             | Term::Suppressed(_)
@@ -432,7 +436,7 @@ fn by_cost(items: &[Expr]) -> Vec<&Expr> {
         match e {
             Expr::Term(Term::Rotation(_) | Term::Deleted(_))
             | Expr::Term(Term::Kms(Kms::Default | Kms::Customer))
-            | Expr::Term(Term::Service(Service::Unmanaged) | Term::Step(_))
+            | Expr::Term(Term::Service(Service::Unmanaged) | Term::Step(_) | Term::Cause(_))
             | Expr::Term(Term::Health { .. } | Term::Rule(_) | Term::Suppressed(_)) => 0,
             Expr::Term(Term::Text(_) | Term::Name(_) | Term::Rotated(_) | Term::Next(_)) => 2,
             Expr::Term(_) => 1,

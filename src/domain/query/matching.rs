@@ -1,6 +1,7 @@
 //! Whether one secret matches: the tree walked term by term.
 
 use super::*;
+use crate::domain::diagnosis::CauseId;
 use crate::domain::health::Summary;
 use crate::domain::rotation_failure::RotationStep;
 use crate::domain::{Secret, Timestamp};
@@ -24,6 +25,7 @@ impl Term {
             Term::Rotated(_) => "rotated",
             Term::Next(_) => "next",
             Term::Step(_) => "step",
+            Term::Cause(_) => "cause",
         })
     }
 
@@ -77,6 +79,10 @@ impl Term {
                 .as_deref()
                 .is_some_and(|o| v.prefix_or_glob(o)),
             Term::Step(want) => step_matches(*want, failed_step(s)),
+            Term::Cause(want) => s
+                .causes
+                .as_deref()
+                .is_some_and(|got| want.map_or(!got.is_empty(), |w| got.contains(&w))),
             Term::Health { .. }
             | Term::Rule(_)
             | Term::Suppressed(_)
@@ -119,6 +125,39 @@ pub(super) fn failed_step(s: &Secret) -> Option<RotationStep> {
 pub(super) fn step_matches(want: Option<RotationStep>, got: Option<RotationStep>) -> bool {
     got.is_some_and(|got| want.is_none_or(|w| w == got))
 }
+
+/// A secret's causes as a bit set, bit `c as u32` for cause `c`: what
+/// [`SearchIndex`] keeps for `cause:`, one word per row instead of a
+/// pointer to a slice. No diagnosis and a diagnosis that found nothing are
+/// both 0.
+pub(super) fn cause_bits(s: &Secret) -> u32 {
+    s.causes
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .fold(0, |bits, c| bits | cause_bit(*c))
+}
+
+/// `cause:` (`want`; `None` for any) against a row's [`cause_bits`].
+pub(super) fn cause_bits_match(want: Option<CauseId>, bits: u32) -> bool {
+    match want {
+        Some(c) => bits & cause_bit(c) != 0,
+        None => bits != 0,
+    }
+}
+
+fn cause_bit(c: CauseId) -> u32 {
+    1 << c as u32
+}
+
+// Every cause has a bit of its own in a u32 (a 33rd cause would need u64).
+const _: () = {
+    let mut i = 0;
+    while i < CauseId::ALL.len() {
+        assert!((CauseId::ALL[i] as u32) < u32::BITS);
+        i += 1;
+    }
+};
 
 impl When {
     /// `future`: N days ahead of `now` (for `next:`) rather than behind.

@@ -7,7 +7,7 @@
 //! unary   = ("-" | "!") unary | primary     negation, written right against its term
 //! primary = "(" or ")" | "\"phrase\"" | field ":" value | word
 //! field   = name | tag | region | account | kms | rotation | deleted | service
-//!         | health | rule | suppressed | rotated | next | step
+//!         | health | rule | suppressed | rotated | next | step | cause
 //! ```
 //!
 //! | term | matches |
@@ -27,6 +27,7 @@
 //! | `rotated:<30d`, `rotated:>90d`, `rotated:never`, `rotated:2026-11-02` | last rotated less than / at least N days ago, never, on that UTC day |
 //! | `next:<30d`, `next:>30d`, `next:never`, `next:2026-12-01` | next scheduled rotation within N days from now (past dates included), further out, none, on that day |
 //! | `step:setSecret`, `step:set`, `step:any` | the rotation pending now failed at that step of the Lambda (`createSecret`, `setSecret`, `testSecret`, `finishSecret`, any case, `Secret` optional); `any` (or `*`): at a known step |
+//! | `cause:lambda-permission`, `cause:network`, `cause:any` | the last diagnosis of the secret's rotation found that cause (a slug of `domain::diagnosis::CauseId`, any case); `any` (or `*`): at least one cause |
 //!
 //! Matching ignores case everywhere (field names, tag keys and values). Values
 //! end at white space or a parenthesis; quote them otherwise
@@ -67,7 +68,7 @@ pub use syntax::{Expr, Facts, Kms, ParseError, Query, SecretFacts, Service, Term
 use {matching::*, parse::*, print::*};
 
 /// The field names, in the order error messages list them.
-pub const FIELDS: [&str; 14] = [
+pub const FIELDS: [&str; 15] = [
     "name",
     "tag",
     "region",
@@ -82,6 +83,7 @@ pub const FIELDS: [&str; 14] = [
     "rotated",
     "next",
     "step",
+    "cause",
 ];
 
 const DAY: i64 = 86_400;

@@ -1,6 +1,7 @@
 //! The parser: text to [`Query`], or a [`ParseError`] that says where and what.
 
 use super::*;
+use crate::domain::diagnosis::CauseId;
 use crate::domain::health::{RuleId, Severity};
 use crate::domain::rotation_failure::RotationStep;
 use std::fmt::Write as _;
@@ -401,6 +402,7 @@ impl Parser {
                 }
             },
             "step" => step_term(&raw, &lower, value_at)?,
+            "cause" => cause_term(&raw, &lower, value_at)?,
             "service" if !quoted && lower == "none" => Term::Service(Service::Unmanaged),
             "service" => Term::Service(Service::Prefix(Value::new(raw))),
             _kms if quoted => Term::Kms(Kms::Contains(Value::new(raw))),
@@ -501,6 +503,38 @@ fn closest_step(lower: &str) -> Option<&'static str> {
     RotationStep::parse(near).map(RotationStep::as_str)
 }
 
+/// `cause:any`: the diagnosis found at least one cause.
+pub(super) const CAUSE_ANY: &str = "any";
+
+/// `cause:<raw>` (`lower`: its lower case, `at`: where it starts).
+fn cause_term(raw: &str, lower: &str, at: usize) -> Result<Term, ParseError> {
+    match lower {
+        CAUSE_ANY | "*" => Ok(Term::Cause(None)),
+        _ => match CauseId::parse(lower) {
+            Some(cause) => Ok(Term::Cause(Some(cause))),
+            None => {
+                let mut message = format!("unknown cause \"{raw}\"");
+                if let Some(s) = closest(lower, cause_words()) {
+                    write!(message, " (did you mean {s}?)").ok();
+                }
+                Err(error(at, message, cause_words()))
+            }
+        },
+    }
+}
+
+/// What `cause:` accepts, in the order errors list it: each cause's slug,
+/// from [`CauseId::ALL`] (so a cause added there is accepted, listed and
+/// suggested at once), then `any`.
+pub(super) fn cause_words() -> &'static [&'static str] {
+    static WORDS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let mut words: Vec<&str> = CauseId::ALL.iter().map(|c| c.slug()).collect();
+        words.push(CAUSE_ANY);
+        words
+    });
+    &WORDS
+}
+
 pub(super) fn expected_for(field: &str) -> &'static [&'static str] {
     match field {
         "name" => &["a name, a name prefix or a glob like prod/*"],
@@ -528,6 +562,7 @@ pub(super) fn expected_for(field: &str) -> &'static [&'static str] {
             "finishSecret",
             "any",
         ],
+        "cause" => cause_words(),
         _service => &["none", "a service name prefix like rds"],
     }
 }

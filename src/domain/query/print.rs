@@ -1,6 +1,7 @@
 //! The canonical text of a query: what `Display` prints parses back to the same tree.
 
 use super::*;
+use crate::domain::diagnosis::CauseId;
 use crate::domain::rotation_failure::RotationStep;
 use crate::domain::Timestamp;
 use std::fmt::{self, Write as _};
@@ -110,6 +111,8 @@ impl fmt::Display for Term {
             Term::Suppressed(yes) => f.write_str(if *yes { "yes" } else { "no" }),
             Term::Rotated(w) | Term::Next(w) => w.fmt(f),
             Term::Step(step) => f.write_str(step.map_or(STEP_ANY, RotationStep::as_str)),
+            // Slugs are lower-case letters and dashes: never quoted.
+            Term::Cause(cause) => f.write_str(cause.map_or(CAUSE_ANY, CauseId::slug)),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The syntax tree: queries, expressions, terms and values, and how to build them.
 
 use super::*;
+use crate::domain::diagnosis::CauseId;
 use crate::domain::glob;
 use crate::domain::health::{RuleId, Severity, Summary};
 use crate::domain::rotation_failure::RotationStep;
@@ -68,6 +69,10 @@ pub enum Term {
     /// ([`Secret::seen_failure`]) happened at that step of the rotation
     /// Lambda; `None` (`step:any`): at any step it names.
     Step(Option<RotationStep>),
+    /// `cause:<slug>`: the last diagnosis of the secret's rotation
+    /// ([`Secret::causes`]) found that cause; `None` (`cause:any`): it
+    /// found at least one.
+    Cause(Option<CauseId>),
 }
 
 /// A date condition of `rotated:` and `next:`.

@@ -1,6 +1,7 @@
 //! The query language's tests, by topic.
 
 use super::*;
+use crate::domain::diagnosis::CauseId;
 use crate::domain::health::{RuleId, Severity, Summary};
 use crate::domain::rotation_failure::RotationStep;
 use crate::domain::secret::fixtures::secret;
@@ -9,6 +10,7 @@ use crate::domain::{Tag, Timestamp};
 use proptest::prelude::*;
 use std::sync::Arc;
 
+mod causes;
 mod edit;
 mod facts;
 mod index;
@@ -76,6 +78,13 @@ fn failing(mut s: Secret, step: Option<RotationStep>, for_pending: bool) -> Secr
         attempt: 1,
         message: step.map(|st| format!("failed at {st}: boom")),
     }));
+    s
+}
+
+/// `s` as the last diagnosis of its rotation left it: `causes` found
+/// (`Some(&[])`: diagnosed, nothing wrong).
+fn diagnosed(mut s: Secret, causes: Option<&[CauseId]>) -> Secret {
+    s.causes = causes.map(Arc::from);
     s
 }
 
