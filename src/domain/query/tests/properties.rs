@@ -64,6 +64,7 @@ fn any_term() -> impl Strategy<Value = Term> {
         ]
         .prop_map(Term::Service),
         prop::option::of(prop::sample::select(RotationStep::ALL.to_vec())).prop_map(Term::Step),
+        prop::option::of(prop::sample::select(CauseId::ALL.to_vec())).prop_map(Term::Cause),
     ]
 }
 
@@ -147,8 +148,13 @@ fn related_term() -> impl Strategy<Value = Term> {
             RotationStep::TestSecret
         ]))
         .prop_map(Term::Step),
+        prop::option::of(prop::sample::select(SOME_CAUSES.to_vec())).prop_map(Term::Cause),
     ]
 }
+
+/// The causes `related_term` and `any_secret` draw from: few, so that
+/// `cause:` terms match about as often as not.
+const SOME_CAUSES: [CauseId; 3] = [CauseId::Network, CauseId::KmsKey, CauseId::LambdaPermission];
 
 fn any_secret() -> impl Strategy<Value = Secret> {
     let tag = (
@@ -193,6 +199,11 @@ fn any_secret() -> impl Strategy<Value = Secret> {
             ])),
             any::<bool>(),
         )),
+        // The last diagnosis: none yet, nothing wrong, or some causes.
+        prop::option::of(prop::collection::vec(
+            prop::sample::select(SOME_CAUSES.to_vec()),
+            0..3,
+        )),
     )
         .prop_map(
             |(
@@ -206,6 +217,7 @@ fn any_secret() -> impl Strategy<Value = Secret> {
                 deleted,
                 service,
                 failure,
+                causes,
             )| {
                 let mut s = secret(name);
                 s.description = description.map(Box::from);
@@ -222,6 +234,7 @@ fn any_secret() -> impl Strategy<Value = Secret> {
                 s.rotation_enabled = rotation;
                 s.deleted = deleted.then_some(Timestamp::new(1_800_000_000));
                 s.owning_service = service.map(Arc::from);
+                s.causes = causes.map(Arc::from);
                 match failure {
                     Some((step, for_pending)) => failing(s, step, for_pending),
                     None => s,
@@ -241,6 +254,10 @@ fn syntax_soup() -> impl Strategy<Value = String> {
             "service:",
             "step:",
             "set",
+            "cause:",
+            "network",
+            "kms-key",
+            "any",
             "regoin:",
             "owner",
             "=",
