@@ -10,6 +10,7 @@ pub mod check;
 pub mod clock;
 pub mod config;
 pub mod detail;
+pub mod diagnosis;
 pub mod error;
 pub mod export;
 pub mod failures;
