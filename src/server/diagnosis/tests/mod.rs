@@ -1,5 +1,8 @@
 //! The gatherer without AWS: how each failure becomes a [`Read`], what is
-//! kept of an answer, the cache, the call budget and the settings.
+//! kept of an answer, the cache, the call budget and the settings. The
+//! reads against moto_server are in [`moto`].
+
+mod moto;
 
 use super::budget::Budgets;
 use super::cache::Cache;
