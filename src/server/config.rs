@@ -31,6 +31,8 @@ pub struct Config {
     pub actions: ActionSettings,
     /// Access requests: owners, durations, and whether approval grants.
     pub requests: RequestSettings,
+    /// Rotation diagnosis: reading the Lambda, network, key and role.
+    pub diagnosis: crate::server::diagnosis::DiagnosisSettings,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -277,6 +279,7 @@ impl Default for Config {
             auth: Default::default(),
             actions: ActionSettings::default(),
             requests: RequestSettings::default(),
+            diagnosis: Default::default(),
         }
     }
 }
@@ -328,6 +331,8 @@ pub enum ConfigError {
         value: String,
         message: String,
     },
+    #[error("the configuration is not valid: {0}")]
+    Invalid(String),
 }
 
 /// `layer!(env, "NAME", field)`: the variable, when set, replaces the field
@@ -387,6 +392,7 @@ impl Config {
             None => Config::default(),
         };
         config.apply_env(env)?;
+        config.diagnosis.validate().map_err(ConfigError::Invalid)?;
         Ok(config)
     }
 
@@ -396,7 +402,7 @@ impl Config {
         self.env_policy(&env)
     }
 
-    /// The server, AWS, sync, demo, alerts, CloudTrail and store variables.
+    /// The server, AWS, sync, demo, alerts, CloudTrail, store and diagnosis variables.
     fn env_core(&mut self, env: &impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         layer!(env, "SECRETSCOPE_BIND", self.bind);
         layer!(env, "SECRETSCOPE_SITE_ROOT", self.site_root);
@@ -455,6 +461,23 @@ impl Config {
         );
         layer!(env, "SECRETSCOPE_STORE_DATABASE_URL", opt self.store.database_url);
         layer!(env, "SECRETSCOPE_STORE_SQLITE_PATH", self.store.sqlite_path);
+        layer!(env, "SECRETSCOPE_DIAGNOSIS_ENABLED", self.diagnosis.enabled);
+        let d = &mut self.diagnosis;
+        layer!(
+            env,
+            "SECRETSCOPE_DIAGNOSIS_CACHE_TTL_SECONDS",
+            d.cache_ttl_seconds
+        );
+        layer!(
+            env,
+            "SECRETSCOPE_DIAGNOSIS_CALLS_PER_SECOND",
+            d.calls_per_second
+        );
+        layer!(
+            env,
+            "SECRETSCOPE_DIAGNOSIS_MAX_WAIT_SECONDS",
+            d.max_wait_seconds
+        );
         Ok(())
     }
 

@@ -10,6 +10,7 @@ pub mod check;
 pub mod clock;
 pub mod config;
 pub mod detail;
+pub mod diagnosis;
 pub mod error;
 pub mod export;
 pub mod failures;
@@ -68,6 +69,9 @@ pub struct AppState {
     pub grant_edits: Arc<tokio::sync::Mutex<()>>,
     /// Single sign-on flows in progress and the provider's metadata.
     pub oidc: Arc<auth::oidc::Oidc>,
+    /// Reads what a rotation diagnosis needs (`[diagnosis]`), cached and
+    /// within a call budget shared by every user.
+    pub diagnoser: Arc<diagnosis::Diagnoser>,
 }
 
 impl AppState {
@@ -108,6 +112,7 @@ impl AppState {
             config.actions.aws_reads_per_user_per_minute,
             config.actions.aws_reads_burst,
         ));
+        let diagnoser = Arc::new(diagnosis::Diagnoser::new(&config.diagnosis));
         AppState {
             leptos_options,
             inventory,
@@ -135,6 +140,7 @@ impl AppState {
             mailer,
             grant_edits: Default::default(),
             oidc: Default::default(),
+            diagnoser,
         }
     }
 

@@ -71,6 +71,7 @@ pub fn render(state: &AppState, now: Timestamp) -> String {
     write_inventory(&mut e, &inputs);
     state.metrics.write_http(&mut e);
     state.metrics.write_alerts(&mut e);
+    state.diagnoser.write_metrics(&mut e);
     e.family(
         "secretscope_build_info",
         "gauge",
