@@ -12,6 +12,10 @@ pub struct ActionPreview {
     /// The idempotency token for this dialog: a double click sends it twice
     /// and the action happens once.
     pub token: String,
+    /// For a roll back of a secret rotated with a single user: why
+    /// AWSPREVIOUS no longer works, and what to do instead.
+    #[serde(default)]
+    pub warning: Option<String>,
 }
 
 /// What an action did.
@@ -38,10 +42,18 @@ pub async fn preview_action(
     let kind = parse_kind(&kind)?;
     let to = Some(to_version.trim()).filter(|v| !v.is_empty());
     let (plan, seen) = crate::server::actions::preview(&state, &who, &id, kind, to).await?;
+    let warning = if kind == ActionKind::Rollback {
+        super::build::diagnosis::strategy_of(&state, &who, &id)
+            .await
+            .and_then(|s| s.rollback_warning().map(str::to_string))
+    } else {
+        None
+    };
     Ok(ActionPreview {
         plan,
         seen: serde_json::to_string(&seen).unwrap_or_default(),
         token: uuid::Uuid::new_v4().to_string(),
+        warning,
     })
 }
 

@@ -116,6 +116,52 @@ pub struct OncallRow {
     /// What this user may do about it (none without the operator role).
     #[serde(default)]
     pub actions: Vec<crate::api::ActionOffer>,
+    /// For a failed rotation: what its diagnosis found (`None` until one
+    /// was made).
+    #[serde(default)]
+    pub cause: Option<RowCause>,
+}
+
+/// The diagnosis of one failed rotation, in brief (the secret's page has
+/// every check).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RowCause {
+    /// `None`: every check that could be made passed.
+    pub cause: Option<crate::domain::diagnosis::CauseId>,
+    /// The failed check's evidence, or what could not be checked.
+    pub evidence: String,
+    pub fix: Option<String>,
+}
+
+impl RowCause {
+    pub fn of(d: &crate::domain::diagnosis::Diagnosis) -> RowCause {
+        use crate::domain::diagnosis::Status;
+        let failed = d.checks.iter().find(|c| c.status == Status::Failed);
+        match failed {
+            Some(c) => RowCause {
+                cause: c.cause,
+                evidence: c.evidence.clone(),
+                fix: c.fix.clone(),
+            },
+            None => {
+                let missing = d.missing_permissions();
+                RowCause {
+                    cause: None,
+                    evidence: if missing.is_empty() {
+                        "Every configuration check passed: the failure is in the function's code \
+                         or what it talks to (its log says which)."
+                            .into()
+                    } else {
+                        format!(
+                            "No cause found; some checks could not be made without {}.",
+                            missing.join(", ")
+                        )
+                    },
+                    fix: None,
+                }
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -130,6 +176,13 @@ pub struct Oncall {
     pub suppressed: usize,
     /// CloudTrail: `None` when off; `Some(Ok(()))` when read; the error otherwise.
     pub cloudtrail: Option<Result<(), String>>,
+    /// The failed rotations grouped by shared cause, biggest first.
+    #[serde(default)]
+    pub incidents: Vec<crate::domain::diagnosis::Incident>,
+    /// Failed rotations not diagnosed yet (the diagnosis runs in the
+    /// background; a refresh shows them).
+    #[serde(default)]
+    pub undiagnosed: usize,
 }
 
 #[server(endpoint = "get_overview")]
@@ -161,5 +214,6 @@ pub async fn get_oncall() -> Result<Oncall, ServerFnError> {
             row.actions = super::build::secret::offers(&who, s);
         }
     }
+    super::build::diagnosis::diagnose_queue(&state, &view, &mut queue, now).await;
     Ok(queue)
 }

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod build;
+pub mod diagnosis;
 pub mod health;
 pub mod inventory;
 pub mod requests;
@@ -13,6 +14,7 @@ pub mod status;
 
 pub use actions::*;
 pub use audit::*;
+pub use diagnosis::*;
 pub use health::*;
 pub use inventory::*;
 pub use requests::*;

@@ -38,6 +38,10 @@ pub struct CheckArgs {
     /// Evaluate replica-failed: one DescribeSecret per secret, within sync.version_rate_per_sec.
     #[arg(long)]
     replicas: bool,
+    /// Skip diagnosing failed rotations (the rotation Lambda, its network, KMS key and role;
+    /// read-only Lambda, EC2, KMS and IAM calls within [diagnosis] calls_per_second).
+    #[arg(long)]
+    no_diagnose: bool,
 }
 
 /// `check` exits 2 for every error of its own (1 means findings).
@@ -72,6 +76,7 @@ pub async fn run(config_file: Option<&Path>, args: CheckArgs) -> ExitCode {
         include_suppressed: args.include_suppressed,
         versions: !args.no_versions,
         replicas: args.replicas,
+        diagnose: !args.no_diagnose,
     };
     let code = check::run(
         services.config(),

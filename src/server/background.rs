@@ -28,6 +28,7 @@ impl Background {
             tokio::spawn(expire_grants(state.clone())),
             tokio::spawn(flush_denials(state.clone())),
             tokio::spawn(learn_failures(state.clone())),
+            tokio::spawn(diagnose_failures(state.clone())),
         ]);
         Background { syncers, tasks }
     }
@@ -98,5 +99,30 @@ async fn learn_failures(state: AppState) {
         every.tick().await;
         let view = state.health.current(super::clock::now());
         super::failures::learn_failures(&state, &view, false).await;
+    }
+}
+
+/// How often failed rotations are diagnosed again. Their metadata comes
+/// through the diagnoser's cache, so a pass within its period costs no
+/// calls; past it, a pass reads each shared Lambda, key and VPC once.
+const DIAGNOSIS_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Diagnoses every failing rotation (after the first sync), so `/oncall`'s
+/// incidents and `cause:` are ready before anyone opens a page.
+async fn diagnose_failures(state: AppState) {
+    if !state.diagnoser.enabled() {
+        return;
+    }
+    loop {
+        let at = super::clock::now();
+        let view = state.health.current(at);
+        if view.snapshot.taken_at.is_none() {
+            // Until the first sync there is nothing to diagnose.
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            continue;
+        }
+        let failing = super::failures::failing(&view);
+        super::failures::diagnose(&state, &failing, at).await;
+        tokio::time::sleep(DIAGNOSIS_SWEEP).await;
     }
 }

@@ -3,8 +3,11 @@
 
 use super::health::HealthView;
 use super::AppState;
+use crate::domain::diagnosis::Diagnosis;
 use crate::domain::rotation_history::RotationEvent;
+use crate::domain::{Secret, Timestamp};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The recent RotationFailed events of the trails `view` covers (each
 /// account and region's at once, cached a little while), and the first
@@ -61,4 +64,43 @@ pub async fn learn_failures(state: &AppState, view: &HealthView, scoped: bool) -
         })
         .collect();
     state.inventory.note_failures(seen)
+}
+
+/// Diagnoses `secrets`' rotations at `at` (their metadata read through the
+/// diagnoser's cache and call budget, in each source's credentials) and
+/// records them in the inventory, where `cause:` and the queue find them.
+pub async fn diagnose(
+    state: &AppState,
+    secrets: &[Arc<Secret>],
+    at: Timestamp,
+) -> Vec<Arc<Diagnosis>> {
+    if !state.diagnoser.enabled() || secrets.is_empty() {
+        return Vec::new();
+    }
+    let facts = state.diagnoser.facts_many(&state.sources, secrets).await;
+    let made: Vec<Arc<Diagnosis>> = secrets
+        .iter()
+        .zip(&facts)
+        .map(|(s, f)| Arc::new(crate::domain::diagnosis::diagnose(s, f, at)))
+        .collect();
+    state.inventory.note_diagnoses(made.clone(), at);
+    made
+}
+
+/// The secrets of `view` whose rotation is failing (a failure seen, or the
+/// failed-rotation rule active) and has a function to diagnose.
+pub fn failing(view: &HealthView) -> Vec<Arc<Secret>> {
+    view.snapshot
+        .secrets()
+        .iter()
+        .zip(&view.summaries)
+        .filter(|(s, sum)| {
+            s.rotation_lambda_arn.is_some()
+                && (s.seen_failure().is_some()
+                    || sum
+                        .fired
+                        .contains(crate::domain::health::RuleId::RotationFailed))
+        })
+        .map(|(s, _)| s.clone())
+        .collect()
 }

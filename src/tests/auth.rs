@@ -74,9 +74,13 @@ fn expected(path: &str, caller: Caller) -> u16 {
         ("/api/list_sources", Caller::Admin) => 200,
         ("/api/list_sources", _) => 403,
         // A secret outside the scoped user's grants.
-        ("/api/get_secret" | "/api/refresh_secret" | "/api/rotation_progress", Caller::Scoped) => {
-            403
-        }
+        (
+            "/api/get_secret"
+            | "/api/refresh_secret"
+            | "/api/rotation_progress"
+            | "/api/get_diagnosis",
+            Caller::Scoped,
+        ) => 403,
         // Actions need the operator role on the secret; the operator and
         // admin get past the guard and are refused their unreadable input
         // (the bodies below), which changes nothing either.
@@ -97,7 +101,9 @@ pub(super) fn body_for(path: &str, target: &str) -> String {
     match path {
         "/api/list_inventory" => "q=&path=&sort=&page=1".into(),
         "/api/get_secret" => format!("id={id}&deprecated=false"),
-        "/api/refresh_secret" | "/api/rotation_progress" => format!("id={id}"),
+        "/api/refresh_secret" | "/api/rotation_progress" | "/api/get_diagnosis" => {
+            format!("id={id}")
+        }
         "/api/get_audit" => "actor=&action=&target=&outcome=&from=&to=&page=1".into(),
         // Restoring a secret that is not scheduled for deletion: refused.
         "/api/preview_action" => format!("id={id}&kind=restore&to_version="),
@@ -159,6 +165,7 @@ pub(super) const MATRIX: &[&str] = &[
     "/api/rollback_secret",
     "/api/restore_secret",
     "/api/rotation_progress",
+    "/api/get_diagnosis",
     "/api/list_requests",
     "/api/request_access",
     "/api/preview_approval",

@@ -338,6 +338,8 @@ pub fn build_oncall(view: &HealthView, cfg: &health::HealthConfig) -> Oncall {
         rows,
         suppressed,
         cloudtrail: None,
+        incidents: Vec::new(),
+        undiagnosed: 0,
     }
 }
 
@@ -378,6 +380,7 @@ fn oncall_row(
         last_success: s.last_rotated,
         failure: s.seen_failure().cloned(),
         actions: Vec::new(),
+        cause: None,
     })
 }
 

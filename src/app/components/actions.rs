@@ -407,6 +407,9 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
                                 let secret = p.plan.secret.clone();
                                 let pick = move |to: String| { set_refocus.set(true); read_plan(kind, to) };
                                 view! {
+                                    {p.warning.clone().map(|w| view! {
+                                        <p class="warning" role="note" data-testid="rollback-warning"><strong>"Single-user rotation. "</strong>{w}</p>
+                                    })}
                                     {rollback_picker(&p, picker, pick)}
                                     {plan_effects(&p)}
                                     {(kind == ActionKind::EnableRotation).then(|| rotate_at_once(immediately, set_immediately))}

@@ -1,4 +1,5 @@
 pub mod actions;
+pub mod diagnosis;
 pub mod dialog;
 pub mod header;
 pub mod health;

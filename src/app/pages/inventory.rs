@@ -139,6 +139,7 @@ pub fn InventoryPage() -> impl IntoView {
                 <li><code>"region:eu-west-1"</code>", "<code>"account:123456789012"</code>", "<code>"kms:default"</code>", "<code>"kms:cmk"</code>", "<code>"rotation:on"</code>", "<code>"rotation:off"</code>", "<code>"deleted:yes"</code>", "<code>"service:rds"</code></li>
                 <li><code>"health:critical"</code>", "<code>"health:high+"</code>" (that severity or worse), "<code>"health:ok"</code>", "<code>"rule:rotation-failed"</code>", "<code>"suppressed:yes"</code></li>
                 <li><code>"step:setSecret"</code>", "<code>"step:any"</code>" — the pending rotation failed at that Lambda step (createSecret, setSecret, testSecret, finishSecret)"</li>
+                <li><code>"cause:lambda-permission"</code>", "<code>"cause:any"</code>" — the rotation diagnosis found that cause (lambda-missing, lambda-region, lambda-permission, network, kms-key, kms-access, role-permission, resource-policy, …)"</li>
                 <li><code>"rotated:>90d"</code>", "<code>"rotated:never"</code>", "<code>"next:<7d"</code>", "<code>"next:2026-12-01"</code>" — last / next rotation"</li>
                 <li><code>"tag:team=payments OR tag:team=billing"</code>", "<code>"(a OR b) -c"</code>", "<code>"\"quoted phrase\""</code></li>
             </ul>

@@ -7,6 +7,7 @@ use crate::app::components::actions::{ActionDone, SecretActions};
 use crate::app::components::health::{FirstSync, SeverityBadge};
 use crate::app::components::time::When;
 use crate::app::error_text;
+use crate::domain::diagnosis::Incident;
 use crate::domain::health::RuleId;
 use crate::domain::links::secret_href;
 use leptos::prelude::*;
@@ -129,10 +130,18 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
             } else {
                 let now = d.now;
                 let cloudtrail = d.cloudtrail.clone();
+                let names: std::collections::HashMap<String, (String, String)> = d
+                    .rows
+                    .iter()
+                    .map(|r| (r.arn.clone(), (r.name.clone(), r.link.clone())))
+                    .collect();
+                let incidents = d.incidents.clone();
+                let undiagnosed = d.undiagnosed;
                 view! {
                     {cloudtrail.and_then(|c| c.err()).map(|e| view! {
                         <p class="warning">{format!("CloudTrail could not be read ({e}); failure messages are missing below.")}</p>
                     })}
+                    {(!incidents.is_empty()).then(|| view! { <Incidents incidents names undiagnosed now/> })}
                     <div class="table-wrap">
                         <table class="inventory oncall" data-testid="oncall">
                             <caption class="visually-hidden">"Failed rotations first, then overdue; longest broken first"</caption>
@@ -160,6 +169,49 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
                 }.into_any()
             }
         }}
+    }
+}
+
+/// The failed rotations grouped by shared cause: one broken Lambda, VPC,
+/// key or role is one incident, however many secrets it takes down.
+#[component]
+fn Incidents(
+    incidents: Vec<Incident>,
+    names: std::collections::HashMap<String, (String, String)>,
+    undiagnosed: usize,
+    now: crate::domain::Timestamp,
+) -> impl IntoView {
+    let failures: usize = incidents.iter().map(|i| i.secrets.len()).sum();
+    view! {
+        <section class="incidents facts" aria-labelledby="incidents-h" data-testid="incidents">
+            <h2 id="incidents-h">{format!("Incidents: {failures} failed rotations, {} causes", incidents.len())}</h2>
+            {(undiagnosed > 0).then(|| view! {
+                <p class="muted" role="status">{format!("{undiagnosed} failures are still being diagnosed; they show under their Lambda until then. Refresh in a moment.")}</p>
+            })}
+            <ol>
+                {incidents.into_iter().enumerate().map(|(i, inc)| {
+                    let n = inc.secrets.len();
+                    let slug = inc.cause.map(|c| c.slug()).unwrap_or("unexplained");
+                    view! {
+                        <li class="incident" id=format!("incident-{}", i + 1) data-cause=slug data-count=n.to_string()>
+                            <h3>{inc.headline.clone()}{format!(" · {n} secret{}", if n == 1 { "" } else { "s" })}</h3>
+                            <p class="mono small">{inc.subject.clone()}</p>
+                            <p class="small">"Since "<When at=inc.since now=now absent="unknown"/></p>
+                            {inc.fix.clone().map(|f| view! { <p class="fix"><strong>"Fix: "</strong>{f}</p> })}
+                            <details>
+                                <summary>{format!("The {n} secret{} hit", if n == 1 { "" } else { "s" })}</summary>
+                                <ul>
+                                    {inc.secrets.iter().map(|arn| {
+                                        let (name, link) = names.get(arn).cloned().unwrap_or_else(|| (arn.clone(), arn.clone()));
+                                        view! { <li><a href=secret_href(&link)>{name}</a></li> }
+                                    }).collect_view()}
+                                </ul>
+                            </details>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+        </section>
     }
 }
 
@@ -196,6 +248,16 @@ fn QueueRow(row: OncallRow, now: crate::domain::Timestamp, acting: bool) -> impl
                 </p>
             }
         });
+    let cause = row.cause.clone().map(|c| {
+        view! {
+            <p class="cause" data-testid="row-cause" data-cause=c.cause.map(|x| x.slug()).unwrap_or_default()>
+                <strong>{c.cause.map_or("Diagnosis: ", |_| "Cause: ")}</strong>
+                {c.cause.map(|x| format!("{}. ", x.headline()))}
+                {c.evidence}
+            </p>
+            {c.fix.map(|f| view! { <p class="fix small"><strong>"Fix: "</strong>{f}</p> })}
+        }
+    });
     let guidance = step.map(|s| {
         view! {
             <details class="step-guidance" data-testid="step-guidance">
@@ -226,7 +288,7 @@ fn QueueRow(row: OncallRow, now: crate::domain::Timestamp, acting: bool) -> impl
                 }}
             </td>
             <td><When at=row.last_success now=now absent="never"/></td>
-            <td class="desc">{row.detail}{failure}{guidance}</td>
+            <td class="desc">{row.detail}{failure}{cause}{guidance}</td>
         </tr>
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::api::{get_secret, FindingView, LiveDetail, RefreshSecret, SecretDetail};
 use crate::app::components::actions::{ActionDone, SecretActions};
+use crate::app::components::diagnosis::Diagnosis;
 use crate::app::components::health::SeverityBadge;
 use crate::app::components::requests::RequestAccessForm;
 use crate::app::components::time::When;
@@ -161,6 +162,7 @@ fn Detail(d: SecretDetail, deprecated: bool) -> impl IntoView {
             }}
         </section>
         <Rotation d=d.clone()/>
+        {d.rotation_lambda.is_some().then(|| view! { <Diagnosis id=d.arn.clone() failing=d.failure.is_some()/> })}
         {d.history.clone().map(|h| view! { <History history=h now=now/> })}
         {d.deleted.map(|t| view! { <Deletion deleted=t now=now/> })}
         <AccessPanel d=d.clone() now=now/>

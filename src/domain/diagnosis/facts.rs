@@ -154,7 +154,7 @@ pub struct KeyFacts {
     /// `Enabled`, `Disabled`, `PendingDeletion`, `PendingImport`, `Unavailable`, …
     pub state: String,
     /// True for an AWS managed key (`aws/secretsmanager`): KeyManager `AWS`.
-    pub aws_managed: bool,
+    pub managed_by_aws: bool,
     pub deletion_date: Option<Timestamp>,
     /// GetKeyPolicy (`default`), as JSON.
     pub policy: Read<String>,

@@ -105,7 +105,7 @@ fn key_policy_grants(json: &str, role: &str, action: &str) -> (bool, bool) {
 }
 
 fn key_access(cx: &Ctx, k: &KeyFacts) -> Check {
-    if k.aws_managed {
+    if k.managed_by_aws {
         return check(
             CheckId::KeyAccess,
             Status::Passed,
@@ -228,7 +228,7 @@ fn cross_account(cx: &Ctx, k: &KeyFacts) -> Check {
             "no readers in other accounts",
         );
     }
-    if !k.aws_managed {
+    if !k.managed_by_aws {
         return check(
             CheckId::KeyCrossAccount,
             Status::Passed,

@@ -16,7 +16,7 @@ mod tests;
 
 pub use checks::diagnose;
 pub use facts::*;
-pub use incidents::{incidents, Incident};
+pub use incidents::{incidents, Failure, Incident};
 pub use strategy::{Strategy, StrategyKind};
 
 use serde::{Deserialize, Serialize};
@@ -41,6 +41,26 @@ pub enum CheckId {
 }
 
 impl CheckId {
+    /// The check's name in `check --format json`: `lambda-invoke-policy`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            CheckId::LambdaExists => "lambda-exists",
+            CheckId::LambdaRegion => "lambda-region",
+            CheckId::LambdaInvokePolicy => "lambda-invoke-policy",
+            CheckId::LambdaSourceAccount => "lambda-source-account",
+            CheckId::LambdaRuntime => "lambda-runtime",
+            CheckId::LambdaTimeout => "lambda-timeout",
+            CheckId::LambdaChanged => "lambda-changed",
+            CheckId::Network => "network",
+            CheckId::EndpointVariable => "endpoint-variable",
+            CheckId::KeyState => "key-state",
+            CheckId::KeyAccess => "key-access",
+            CheckId::KeyCrossAccount => "key-cross-account",
+            CheckId::RolePermissions => "role-permissions",
+            CheckId::ResourcePolicy => "resource-policy",
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             CheckId::LambdaExists => "Rotation function exists",

@@ -117,7 +117,7 @@ fn healthy() -> Facts {
         key: Read::Found(KeyFacts {
             arn: KEY.into(),
             state: "Enabled".into(),
-            aws_managed: false,
+            managed_by_aws: false,
             deletion_date: None,
             policy: Read::Found(format!(
                 r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#
@@ -448,7 +448,7 @@ fn key_policy_must_let_the_role_decrypt() {
         "kms:GetKeyPolicy",
     );
     // The AWS managed key needs nothing of its policy.
-    key_mut(&mut g).aws_managed = true;
+    key_mut(&mut g).managed_by_aws = true;
     assert_eq!(
         the(&run(&rotating(), &g), CheckId::KeyAccess).status,
         Status::Passed
@@ -465,7 +465,7 @@ fn cross_account_readers_need_a_customer_managed_key() {
         the(&run(&rotating(), &f), CheckId::KeyCrossAccount).status,
         Status::Passed
     );
-    key_mut(&mut f).aws_managed = true;
+    key_mut(&mut f).managed_by_aws = true;
     let d = run(&rotating(), &f);
     assert_fails(
         &d,

@@ -177,6 +177,11 @@ impl Sources {
         Ok(Sources(Arc::new(out)))
     }
 
+    /// These sources (the clients a standalone check's syncers built).
+    pub fn of(sources: Vec<Source>) -> Sources {
+        Sources(Arc::new(sources))
+    }
+
     pub fn all(&self) -> &[Source] {
         &self.0
     }

@@ -3,11 +3,14 @@
 //! documentation for what each costs).
 
 use super::{rule_config, Options, Report};
+use crate::domain::diagnosis::{diagnose, Diagnosis};
 use crate::domain::health::{ReplicaState, RuleId};
 use crate::domain::{Secret, Timestamp};
 use crate::server::aws::rate::RateLimiter;
 use crate::server::aws::sync::{fetch_replicas, Syncer};
+use crate::server::aws::Sources;
 use crate::server::config::Config;
+use crate::server::diagnosis::Diagnoser;
 use crate::server::error::{AppError, ErrorKind};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -68,6 +71,9 @@ pub async fn collect(config: &Config, opts: &Options, now: Timestamp) -> Result<
         None
     };
     let mut report = Report::build(secrets, replicas.as_ref(), cfg, now, opts.fail_on);
+    if opts.diagnose && config.diagnosis.enabled {
+        diagnose_failures(config, &syncers, &mut report, now).await;
+    }
     let joined = |f: &dyn Fn(&Syncer) -> String| {
         let mut v: Vec<String> = Vec::new();
         for x in syncers.iter().map(|s| f(s)) {
@@ -80,6 +86,46 @@ pub async fn collect(config: &Config, opts: &Options, now: Timestamp) -> Result<
     report.source = joined(&|s| s.source.endpoint.clone());
     report.region = joined(&|s| s.source.region.clone());
     Ok(report)
+}
+
+/// Diagnoses each failed rotation in `report` (metadata only, within the
+/// `[diagnosis]` budget, in each source's credentials) and attaches it to
+/// its rows. A read it may not make says "could not be checked": the check
+/// is never incomplete for it.
+async fn diagnose_failures(
+    config: &Config,
+    syncers: &[Arc<Syncer>],
+    report: &mut Report,
+    now: Timestamp,
+) {
+    let mut failing: Vec<Arc<Secret>> = report
+        .rows
+        .iter()
+        .filter(|r| {
+            r.finding.rule == RuleId::RotationFailed && r.secret.rotation_lambda_arn.is_some()
+        })
+        .map(|r| r.secret.clone())
+        .collect();
+    failing.sort_by(|a, b| a.arn.cmp(&b.arn));
+    failing.dedup_by(|a, b| a.arn == b.arn);
+    if failing.is_empty() {
+        return;
+    }
+    let diagnoser = Diagnoser::new(&config.diagnosis);
+    let sources = Sources::of(syncers.iter().map(|s| s.source.clone()).collect());
+    let facts = diagnoser.facts_many(&sources, &failing).await;
+    let made: HashMap<Arc<str>, Arc<Diagnosis>> = failing
+        .iter()
+        .zip(&facts)
+        .map(|(s, f)| (s.arn.clone(), Arc::new(diagnose(s, f, now))))
+        .collect();
+    for row in report
+        .rows
+        .iter_mut()
+        .filter(|r| r.finding.rule == RuleId::RotationFailed)
+    {
+        row.diagnosis = made.get(&row.secret.arn).cloned();
+    }
 }
 
 fn incomplete(user: String) -> AppError {

@@ -41,6 +41,9 @@ struct Finding<'a> {
     account: &'a str,
     arn: &'a str,
     detail: &'a str,
+    /// For rotation-failed: the diagnosis, when one was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diagnosis: Option<DiagnosisJson<'a>>,
     region: &'a str,
     rule: RuleId,
     secret: &'a str,
@@ -49,6 +52,56 @@ struct Finding<'a> {
     since: Option<String>,
     /// The suppression's reason, or null when active.
     suppressed: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct DiagnosisJson<'a> {
+    /// The first failed check's cause (`lambda-permission`), or null.
+    cause: Option<&'static str>,
+    checks: Vec<CheckJson<'a>>,
+    /// `single-user`, `alternating` or `unknown`, and where it was read.
+    strategy: &'static str,
+    strategy_source: &'a str,
+}
+
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    cause: Option<&'static str>,
+    check: &'static str,
+    evidence: &'a str,
+    fix: Option<&'a str>,
+    /// The permission the dashboard lacked, for "could not be checked".
+    missing_permission: Option<&'a str>,
+    /// `passed`, `failed`, `warning`, `could not be checked`, `not applicable`.
+    status: &'static str,
+}
+
+fn diagnosis_json(d: &crate::domain::diagnosis::Diagnosis) -> DiagnosisJson<'_> {
+    use crate::domain::diagnosis::{Status, StrategyKind};
+    DiagnosisJson {
+        cause: d.main_cause().map(|(c, _)| c.slug()),
+        checks: d
+            .checks
+            .iter()
+            .map(|c| CheckJson {
+                cause: c.cause.map(|x| x.slug()),
+                check: c.id.slug(),
+                evidence: &c.evidence,
+                fix: c.fix.as_deref(),
+                missing_permission: match &c.status {
+                    Status::Unknown { permission } => permission.as_deref(),
+                    _ => None,
+                },
+                status: c.status.word(),
+            })
+            .collect(),
+        strategy: match d.strategy.kind {
+            StrategyKind::SingleUser => "single-user",
+            StrategyKind::Alternating => "alternating",
+            StrategyKind::Unknown => "unknown",
+        },
+        strategy_source: &d.strategy.source,
+    }
 }
 
 #[derive(Serialize)]
@@ -135,6 +188,7 @@ fn finding(row: &Row) -> Finding<'_> {
         account: &s.account,
         arn: &s.arn,
         detail: &f.detail,
+        diagnosis: row.diagnosis.as_deref().map(diagnosis_json),
         region: &s.region,
         rule: f.rule,
         secret: &s.name,

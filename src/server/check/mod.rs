@@ -124,6 +124,8 @@ pub struct Options {
     pub versions: bool,
     /// DescribeSecret every secret for its replica status.
     pub replicas: bool,
+    /// Diagnose each failed rotation (Lambda, KMS, EC2, IAM metadata).
+    pub diagnose: bool,
 }
 
 impl Default for Options {
@@ -135,6 +137,7 @@ impl Default for Options {
             include_suppressed: false,
             versions: true,
             replicas: false,
+            diagnose: true,
         }
     }
 }

@@ -12,6 +12,8 @@ use std::sync::Arc;
 pub struct Row {
     pub secret: Arc<Secret>,
     pub finding: Finding,
+    /// For a failed rotation: why, from its diagnosis (when made).
+    pub diagnosis: Option<Arc<crate::domain::diagnosis::Diagnosis>>,
 }
 
 /// What a check found, ready to render.
@@ -47,6 +49,7 @@ impl Report {
             rows.extend(evaluate(s, r, &cfg, now).into_iter().map(|finding| Row {
                 secret: s.clone(),
                 finding,
+                diagnosis: None,
             }));
         }
         rows.sort_by(|a, b| {

@@ -42,6 +42,47 @@ fn text_line(out: &mut String, row: &Row) {
         let _ = write!(out, "  [suppressed: {}]", clean(reason));
     }
     out.push('\n');
+    if let Some(d) = &row.diagnosis {
+        diagnosis_lines(out, d);
+    }
+}
+
+/// The failed checks of a rotation's diagnosis (or that none failed), the
+/// fix, and what could not be checked.
+fn diagnosis_lines(out: &mut String, d: &crate::domain::diagnosis::Diagnosis) {
+    use crate::domain::diagnosis::Status;
+    let failed: Vec<_> = d
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Failed)
+        .collect();
+    if failed.is_empty() {
+        let _ = writeln!(
+            out,
+            "           cause: none found in the configuration (see the function's log)"
+        );
+    }
+    for c in failed {
+        let cause = c.cause.map_or("", |x| x.slug());
+        let _ = writeln!(out, "           cause {cause}: {}", clean(&c.evidence));
+        if let Some(fix) = &c.fix {
+            let _ = writeln!(out, "           fix: {}", clean(fix));
+        }
+    }
+    let missing = d.missing_permissions();
+    if !missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "           not checked without: {}",
+            missing.join(", ")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "           strategy: {} ({})",
+        d.strategy.words(),
+        clean(&d.strategy.source)
+    );
 }
 
 /// The summary line: verdict, counts, scope.

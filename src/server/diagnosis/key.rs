@@ -38,7 +38,7 @@ impl Diagnoser {
         let Read::Found(mut key) = described else {
             return described;
         };
-        if key.aws_managed {
+        if key.managed_by_aws {
             key.policy = Read::Failed {
                 message: AWS_MANAGED.into(),
             };
@@ -109,7 +109,7 @@ pub fn key_facts(meta: &KeyMetadata) -> KeyFacts {
             .key_state()
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
-        aws_managed: meta.key_manager() == Some(&KeyManagerType::Aws),
+        managed_by_aws: meta.key_manager() == Some(&KeyManagerType::Aws),
         deletion_date: ts(meta.deletion_date()),
         policy: Read::default(),
         grants: Read::default(),

@@ -122,6 +122,11 @@ impl Diagnoser {
         self.settings.enabled
     }
 
+    /// How long a read is kept (`cache_ttl_seconds`).
+    pub fn ttl(&self) -> Duration {
+        Duration::from_secs(self.settings.cache_ttl_seconds)
+    }
+
     /// The AWS calls made so far.
     pub fn calls(&self) -> &Calls {
         &self.calls
@@ -178,8 +183,10 @@ impl Diagnoser {
 
     /// [`Diagnoser::facts`] of each secret, in order, [`CONCURRENCY`] at a time.
     pub async fn facts_many(&self, sources: &Sources, secrets: &[Arc<Secret>]) -> Vec<Facts> {
-        stream::iter(secrets)
-            .map(|s| self.facts(sources, s))
+        // Each future owns its secret: a closure over borrowed items is not
+        // general enough for the spawned tasks that await this.
+        stream::iter(secrets.iter().cloned())
+            .map(|s| async move { self.facts(sources, &s).await })
             .buffered(CONCURRENCY)
             .collect()
             .await

@@ -45,7 +45,7 @@ impl Diagnoser {
             }
         };
         let on_secret = self.simulate(at, role, &secret.arn, &ROLE_ACTIONS);
-        let Some(key) = key.found().filter(|k| !k.aws_managed) else {
+        let Some(key) = key.found().filter(|k| !k.managed_by_aws) else {
             return on_secret.await;
         };
         let on_key = self.simulate(at, role, &key.arn, &KEY_ACTIONS);

@@ -2,6 +2,7 @@
 //! atomically after each sync, plus the sync status shown on every page.
 //! Requests read the snapshot; they never call AWS.
 
+use crate::domain::diagnosis::{CauseId, Diagnosis};
 use crate::domain::query::SearchIndex;
 use crate::domain::rotation_failure::RotationFailure;
 use crate::domain::tree::NameTree;
@@ -207,6 +208,7 @@ fn same_indexed_fields(a: &Secret, b: &Secret) -> bool {
         && a.rotation_enabled == b.rotation_enabled
         && a.deleted.is_some() == b.deleted.is_some()
         && a.seen_failure().and_then(|f| f.step) == b.seen_failure().and_then(|f| f.step)
+        && a.causes == b.causes
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -262,7 +264,17 @@ pub struct Inventory {
     /// The newest rotation failure seen per secret ARN (CloudTrail, or a
     /// rotation followed here): attached to the secret while it applies to
     /// the rotation pending on it, so a failed retry stays a failure.
-    failures: Mutex<HashMap<Arc<str>, Arc<RotationFailure>>>,
+    failures: Mutex<Learned>,
+}
+
+/// What was learned about secrets beyond the list pass, by ARN, and
+/// attached to them in every snapshot: rotation failures and the causes
+/// the last rotation diagnosis found.
+#[derive(Default)]
+struct Learned {
+    failures: HashMap<Arc<str>, Arc<RotationFailure>>,
+    /// The last diagnosis of each secret's rotation, and the causes it found.
+    diagnoses: HashMap<Arc<str>, (Arc<Diagnosis>, Arc<[CauseId]>, Timestamp)>,
 }
 
 /// Failures kept at most (the oldest go first).
@@ -285,8 +297,8 @@ impl Inventory {
             let mut book = self.failures.lock().unwrap_or_else(|p| p.into_inner());
             let mut learned = false;
             for (arn, f) in seen {
-                if book.get(&arn).is_none_or(|old| **old != f) {
-                    book.insert(arn, Arc::new(f));
+                if book.failures.get(&arn).is_none_or(|old| **old != f) {
+                    book.failures.insert(arn, Arc::new(f));
                     learned = true;
                 }
             }
@@ -295,11 +307,15 @@ impl Inventory {
             if !learned {
                 return false;
             }
-            if book.len() > KEEP_FAILURES {
-                let mut by_age: Vec<_> = book.iter().map(|(k, v)| (v.at, k.clone())).collect();
+            if book.failures.len() > KEEP_FAILURES {
+                let mut by_age: Vec<_> = book
+                    .failures
+                    .iter()
+                    .map(|(k, v)| (v.at, k.clone()))
+                    .collect();
                 by_age.sort();
-                for (_, k) in by_age.into_iter().take(book.len() - KEEP_FAILURES) {
-                    book.remove(&k);
+                for (_, k) in by_age.into_iter().take(book.failures.len() - KEEP_FAILURES) {
+                    book.failures.remove(&k);
                 }
             }
         }
@@ -308,15 +324,52 @@ impl Inventory {
         !Arc::ptr_eq(&before, &self.snapshot.load_full())
     }
 
-    /// `s` with the failure the book holds for it (if it applies), when
-    /// that differs from what it carries.
-    fn with_failure(book: &HashMap<Arc<str>, Arc<RotationFailure>>, s: &Secret) -> Option<Secret> {
-        if book.is_empty() && s.failure.is_none() {
+    /// Records diagnoses of secrets' rotations and attaches the causes each
+    /// found to its secret (`cause:` searches them). True when the
+    /// snapshot changed.
+    pub fn note_diagnoses(&self, made: Vec<Arc<Diagnosis>>, at: Timestamp) -> bool {
+        {
+            let mut book = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+            for d in made {
+                let causes: Arc<[CauseId]> = d.found().into();
+                book.diagnoses
+                    .insert(Arc::from(d.secret_arn.as_str()), (d, causes, at));
+            }
+            if book.diagnoses.len() > KEEP_FAILURES {
+                // Past the bound, keep the secrets something is wrong with.
+                book.diagnoses.retain(|_, (_, c, _)| !c.is_empty());
+            }
+        }
+        let before = self.snapshot.load_full();
+        self.update_secrets(|_| None);
+        !Arc::ptr_eq(&before, &self.snapshot.load_full())
+    }
+
+    /// The last diagnosis made of `arn`'s rotation, and when, if any.
+    pub fn diagnosis_of(&self, arn: &str) -> Option<(Arc<Diagnosis>, Timestamp)> {
+        let book = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        book.diagnoses.get(arn).map(|(d, _, at)| (d.clone(), *at))
+    }
+
+    /// `s` with the failure the book holds for it (if it applies) and its
+    /// diagnosed causes, when that differs from what it carries.
+    fn with_failure(book: &Learned, s: &Secret) -> Option<Secret> {
+        if book.failures.is_empty()
+            && book.diagnoses.is_empty()
+            && s.failure.is_none()
+            && s.causes.is_none()
+        {
             return None;
         }
-        let wanted = book.get(&s.arn).filter(|f| f.applies_to(s)).cloned();
-        (wanted != s.failure).then(|| Secret {
+        let wanted = book
+            .failures
+            .get(&s.arn)
+            .filter(|f| f.applies_to(s))
+            .cloned();
+        let causes = book.diagnoses.get(&s.arn).map(|(_, c, _)| c.clone());
+        (wanted != s.failure || causes != s.causes).then(|| Secret {
             failure: wanted,
+            causes,
             ..s.clone()
         })
     }

@@ -255,7 +255,7 @@ fn keys_routes_and_rules_as_the_checks_read_them() {
         (
             k.arn.as_str(),
             k.state.as_str(),
-            k.aws_managed,
+            k.managed_by_aws,
             k.deletion_date
         ),
         (

@@ -278,7 +278,7 @@ async fn facts_of_a_scenario_made_in_moto() {
     assert_eq!(guarded.network, None);
     let key = guarded.key.found().expect("the disabled key is read");
     assert_eq!(
-        (key.arn.as_str(), key.state.as_str(), key.aws_managed),
+        (key.arn.as_str(), key.state.as_str(), key.managed_by_aws),
         (disabled.as_str(), "Disabled", false)
     );
     assert!(key.policy.found().is_some_and(|p| p.contains("Statement")));
