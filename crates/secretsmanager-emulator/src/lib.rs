@@ -11,6 +11,15 @@
 //! (`X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents`)
 //! with the rotation events of its simulated rotations; see [`cloudtrail`].
 //!
+//! And the metadata a rotation failure is diagnosed from ([`infra`]): Lambda
+//! GetFunction / GetPolicy (`GET /2015-03-31/functions/…`), KMS DescribeKey /
+//! GetKeyPolicy / ListGrants (`X-Amz-Target: TrentService.<Op>`), EC2
+//! DescribeVpcEndpoints / DescribeSecurityGroups / DescribeRouteTables and
+//! IAM SimulatePrincipalPolicy (form-encoded, routed by the SigV4 credential
+//! scope's service), for the seeded Lambdas, keys, VPCs and roles; a
+//! rotation fails the way that configuration makes it fail (see
+//! [`rotation`]'s table). Routing is in `services.rs`.
+//!
 //! Control routes for tests (never used by the dashboard):
 //! - `POST /__secretscope/faults` with a [`Faults`] JSON body;
 //! - `POST /__secretscope/down` with `{"down": bool}`: every protocol request
@@ -20,15 +29,20 @@
 //! - `POST /__secretscope/service-retries` with a [`ServiceRetries`] JSON body
 //!   (`{"delay_ms": 200, "retries": 2}`, either optional), `GET` to read it:
 //!   how Secrets Manager retries a failed rotation (default: 3 times, an hour
-//!   apart, see `LocalOptions::service_retry_delay`).
+//!   apart, see `LocalOptions::service_retry_delay`);
+//! - `POST /__secretscope/denied-actions` with `{"actions": ["ec2:DescribeVpcEndpoints"],
+//!   "account": "…"}` (account optional: every account), `GET` to read it:
+//!   those calls answer their service's access-denied error; `[]` lifts it.
 //!
 //! Several accounts and regions behind one URL, with STS AssumeRole: see
 //! [`org`] and [`spawn_org`].
 //!
 //! Where things are: the protocol in [`protocol`], one file per operation in
 //! `ops/`, the state they share in `store/`, the seeded inventory in
-//! [`seed`], rotation simulation in [`rotation`], [`faults`], [`cloudtrail`],
-//! [`org`] (STS in `org/sts.rs`), the control routes in `control.rs`. The
+//! [`seed`], rotation simulation in [`rotation`], the Lambdas, keys, VPCs,
+//! roles and their services in [`infra`], [`faults`], [`cloudtrail`],
+//! [`org`] (STS in `org/sts.rs`), the query protocol's plumbing in
+//! `query.rs`, the control routes in `control.rs`. The
 //! contract with AWS (run against this endpoint and moto_server) is in
 //! `conformance/`, the SDK tests by topic in `sdk_tests/`. This crate
 //! depends on nothing of secretscope's dashboard; the dashboard spawns it
