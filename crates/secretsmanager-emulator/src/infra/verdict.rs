@@ -369,6 +369,38 @@ mod tests {
         );
     }
 
+    /// Every seeded secret's Lambda exists where its ARN says (but the
+    /// `missing` ones), and its next rotation goes as its plan announces:
+    /// refused, failing at the planned step, or succeeding.
+    #[test]
+    fn every_seeded_rotation_goes_as_planned() {
+        for (n, seed) in [(300, 42), (1000, 7)] {
+            let seeds = crate::seed::generate(n, seed, 1_760_000_000, A, R);
+            let mut infra = Infra::new(1_760_000_000_000);
+            infra.register(A, R, &seeds);
+            for s in &seeds {
+                let lambda = s.data.rotation_lambda_arn.as_deref();
+                if let Some(l) = lambda {
+                    let (r, a, name) = crate::infra::lambda_location(l, A, R);
+                    let missing = s.plan.lambda_behaviour == Some(LambdaBehaviour::Missing);
+                    assert_eq!(infra.function(a, r, name).is_none(), missing, "{l}");
+                }
+                match infra.verdict(&s.data, lambda, 1) {
+                    Verdict::Refused(_) => assert!(s.plan.rotate_refused, "{}", s.data.name),
+                    Verdict::Runs(failure) => {
+                        assert!(!s.plan.rotate_refused, "{}", s.data.name);
+                        assert_eq!(
+                            failure.map(|(step, _)| step),
+                            s.plan.fails_at,
+                            "{}",
+                            s.data.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_function_in_another_region_is_refused() {
         let mut infra = Infra::new(1_760_000_000_000);

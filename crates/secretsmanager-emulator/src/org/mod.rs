@@ -709,5 +709,22 @@ mod tests {
             assert_eq!(c.data.resource_policy, p.data.resource_policy);
             assert_eq!(c.data.tags, p.data.tags);
         }
+        // Rotated with its primary: a replica's history has no rotation
+        // refused for its primary's Lambda being in another region.
+        let org = Organisation::new(OrgOptions::demo(LocalOptions {
+            now: Some(1_700_000_000),
+            ..LocalOptions::default()
+        }));
+        let eu = org.tenant("123456789012", "eu-west-1").unwrap();
+        for c in &copies {
+            let history = eu.rotation_history(&c.data.name).unwrap();
+            assert!(
+                history
+                    .iter()
+                    .all(|r| r.outcome != crate::RotationOutcome::Failed),
+                "{}: {history:?}",
+                c.data.name
+            );
+        }
     }
 }

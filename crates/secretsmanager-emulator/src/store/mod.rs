@@ -206,7 +206,9 @@ impl Store {
             r.message = Some(msg);
             out.push(r);
         }
-        if let (Verdict::Refused(msg), None, true) = (&verdict, pending, d.rotation_enabled) {
+        // A replica is rotated with its primary, in the primary's region.
+        let rotated_here = d.rotation_enabled && !self.is_replica(d);
+        if let (Verdict::Refused(msg), None, true) = (&verdict, pending, rotated_here) {
             if let Some(due) = d.next_rotation.filter(|t| *t < now) {
                 let mut r = record(self.next_rotation_id, String::new(), due);
                 self.next_rotation_id += 1;
