@@ -1,6 +1,7 @@
 //! The control routes under `/__secretscope/` (tests and demos use them;
 //! the dashboard never does): faults, availability, the seed's plan,
-//! rotation records, Secrets Manager's own rotation retries.
+//! rotation records, Secrets Manager's own rotation retries, and the
+//! actions an account's callers are refused.
 
 use crate::{Faults, Inner, LocalEndpoint};
 use axum::body::Bytes;
@@ -28,6 +29,10 @@ impl LocalEndpoint {
             .route(
                 "/__secretscope/service-retries",
                 post(service_retries_handler).get(get_service_retries_handler),
+            )
+            .route(
+                "/__secretscope/denied-actions",
+                post(denied_actions_handler).get(get_denied_actions_handler),
             )
             .with_state(self.inner.clone())
             .layer(axum::middleware::from_fn(json_posts_only))
@@ -129,6 +134,43 @@ async fn service_retries_handler(State(inner): State<Arc<Inner>>, body: Bytes) -
 
 async fn get_service_retries_handler(State(inner): State<Arc<Inner>>) -> Response {
     json_response(StatusCode::OK, json!(inner.service_retries()))
+}
+
+/// `POST /__secretscope/denied-actions` `{"actions": ["ec2:DescribeVpcEndpoints", …],
+/// "account": "999999999999"}`: the account's callers (every account's
+/// when `account` is left out) are refused those actions, with the
+/// service's access-denied error, until an empty list lifts it.
+#[derive(serde::Deserialize)]
+struct DeniedActionsReq {
+    actions: Vec<String>,
+    account: Option<String>,
+}
+
+async fn denied_actions_handler(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
+    let req: DeniedActionsReq = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return json_response(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
+    };
+    let malformed = req.actions.iter().find(|a| {
+        *a != "*"
+            && !a
+                .split_once(':')
+                .is_some_and(|(s, op)| !s.is_empty() && !op.is_empty())
+    });
+    if let Some(a) = malformed {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            json!({"error": format!("{a:?} is not an action (service:Operation, `*` allowed)")}),
+        );
+    }
+    inner.infra.deny(req.account.as_deref(), &req.actions);
+    let now = inner.infra.denied_actions();
+    tracing::info!(?now, "demo endpoint denied actions changed");
+    json_response(StatusCode::OK, json!(now))
+}
+
+async fn get_denied_actions_handler(State(inner): State<Arc<Inner>>) -> Response {
+    json_response(StatusCode::OK, json!(inner.infra.denied_actions()))
 }
 
 async fn plan_handler(State(inner): State<Arc<Inner>>) -> Response {

@@ -11,6 +11,15 @@
 //! (`X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents`)
 //! with the rotation events of its simulated rotations; see [`cloudtrail`].
 //!
+//! And the metadata a rotation failure is diagnosed from ([`infra`]): Lambda
+//! GetFunction / GetPolicy (`GET /2015-03-31/functions/…`), KMS DescribeKey /
+//! GetKeyPolicy / ListGrants (`X-Amz-Target: TrentService.<Op>`), EC2
+//! DescribeVpcEndpoints / DescribeSecurityGroups / DescribeRouteTables and
+//! IAM SimulatePrincipalPolicy (form-encoded, routed by the SigV4 credential
+//! scope's service), for the seeded Lambdas, keys, VPCs and roles; a
+//! rotation fails the way that configuration makes it fail (see
+//! [`rotation`]'s table). Routing is in `services.rs`.
+//!
 //! Control routes for tests (never used by the dashboard):
 //! - `POST /__secretscope/faults` with a [`Faults`] JSON body;
 //! - `POST /__secretscope/down` with `{"down": bool}`: every protocol request
@@ -20,15 +29,20 @@
 //! - `POST /__secretscope/service-retries` with a [`ServiceRetries`] JSON body
 //!   (`{"delay_ms": 200, "retries": 2}`, either optional), `GET` to read it:
 //!   how Secrets Manager retries a failed rotation (default: 3 times, an hour
-//!   apart, see `LocalOptions::service_retry_delay`).
+//!   apart, see `LocalOptions::service_retry_delay`);
+//! - `POST /__secretscope/denied-actions` with `{"actions": ["ec2:DescribeVpcEndpoints"],
+//!   "account": "…"}` (account optional: every account), `GET` to read it:
+//!   those calls answer their service's access-denied error; `[]` lifts it.
 //!
 //! Several accounts and regions behind one URL, with STS AssumeRole: see
 //! [`org`] and [`spawn_org`].
 //!
 //! Where things are: the protocol in [`protocol`], one file per operation in
 //! `ops/`, the state they share in `store/`, the seeded inventory in
-//! [`seed`], rotation simulation in [`rotation`], [`faults`], [`cloudtrail`],
-//! [`org`] (STS in `org/sts.rs`), the control routes in `control.rs`. The
+//! [`seed`], rotation simulation in [`rotation`], the Lambdas, keys, VPCs,
+//! roles and their services in [`infra`], [`faults`], [`cloudtrail`],
+//! [`org`] (STS in `org/sts.rs`), the query protocol's plumbing in
+//! `query.rs`, the control routes in `control.rs`. The
 //! contract with AWS (run against this endpoint and moto_server) is in
 //! `conformance/`, the SDK tests by topic in `sdk_tests/`. This crate
 //! depends on nothing of secretscope's dashboard; the dashboard spawns it
@@ -39,11 +53,14 @@ pub mod cloudtrail;
 mod control;
 pub mod faults;
 pub mod filters;
+pub mod infra;
 mod ops;
 pub mod org;
 pub mod protocol;
+mod query;
 pub mod rotation;
 pub mod seed;
+mod services;
 mod store;
 
 #[cfg(any(test, feature = "testing"))]
@@ -60,13 +77,13 @@ pub use rotation::{LambdaBehaviour, RotationOutcome, RotationRecord, RotationSte
 pub use seed::{PlannedSecret, Scenario};
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
 use axum::Router;
-use faults::Injected;
-use protocol::CONTENT_TYPE;
+use infra::Infra;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -101,6 +118,10 @@ pub struct LocalOptions {
     pub service_retries: u32,
     pub account_id: String,
     pub region: String,
+    /// Actions this account's callers are refused (`iam:SimulatePrincipalPolicy`,
+    /// `ec2:*`), as a principal whose policies do not allow them is; later
+    /// changed by `POST /__secretscope/denied-actions`.
+    pub denied_actions: Vec<String>,
 }
 
 impl Default for LocalOptions {
@@ -115,6 +136,7 @@ impl Default for LocalOptions {
             service_retries: SERVICE_RETRIES,
             account_id: "123456789012".to_string(),
             region: "us-east-1".to_string(),
+            denied_actions: Vec::new(),
         }
     }
 }
@@ -142,6 +164,10 @@ pub(crate) struct Inner {
     fault_rng: Mutex<rand_chacha::ChaCha8Rng>,
     down: AtomicBool,
     plan: Vec<PlannedSecret>,
+    pub(crate) account: String,
+    pub(crate) region: String,
+    /// The Lambdas, keys, VPCs and roles (an organisation's, when in one).
+    pub(crate) infra: Arc<Infra>,
 }
 
 /// How Secrets Manager retries a failed rotation here: `retries` times,
@@ -160,7 +186,7 @@ impl Inner {
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    fn store(&self) -> RwLockReadGuard<'_, Store> {
+    pub(crate) fn store(&self) -> RwLockReadGuard<'_, Store> {
         self.store.read().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -210,12 +236,29 @@ impl LocalEndpoint {
         )
     }
 
-    /// A store holding `seeds` (in `opts`'s account and region).
+    /// A store holding `seeds` (in `opts`'s account and region), with the
+    /// infrastructure they use.
     pub fn from_seeds(opts: LocalOptions, seeds: Vec<seed::SeedSecret>) -> Self {
+        let now = opts.now.unwrap_or_else(system_now);
+        let mut infra = Infra::new(now * seed::SECOND);
+        infra.register(&opts.account_id, &opts.region, &seeds);
+        Self::from_seeds_in(opts, seeds, Arc::new(infra))
+    }
+
+    /// A store holding `seeds`, in an infrastructure that already knows
+    /// what they use (an organisation's, shared by its accounts and regions).
+    pub(crate) fn from_seeds_in(
+        opts: LocalOptions,
+        seeds: Vec<seed::SeedSecret>,
+        infra: Arc<Infra>,
+    ) -> Self {
         let now = opts.now.unwrap_or_else(system_now);
         let plan = seeds.iter().map(|s| s.plan.clone()).collect();
         let base = now * seed::SECOND;
-        let store = Store::from_seed(seeds, &opts.account_id, &opts.region, base);
+        if !opts.denied_actions.is_empty() {
+            infra.deny(Some(&opts.account_id), &opts.denied_actions);
+        }
+        let store = Store::from_seed(seeds, &opts.account_id, &opts.region, base, infra.clone());
         store.warm();
         LocalEndpoint {
             inner: Arc::new(Inner {
@@ -233,16 +276,34 @@ impl LocalEndpoint {
                 fault_rng: Mutex::new(rand::SeedableRng::seed_from_u64(opts.seed ^ 0xfa17)),
                 down: AtomicBool::new(false),
                 plan,
+                account: opts.account_id,
+                region: opts.region,
+                infra,
             }),
         }
     }
 
-    /// The protocol at `POST /` and the control routes under `/__secretscope/`.
+    /// The protocols at `POST /` (Secrets Manager, CloudTrail, KMS, EC2,
+    /// IAM), Lambda's `GET /2015-03-31/functions/…`, and the control routes
+    /// under `/__secretscope/`.
     pub fn router(&self) -> Router {
         Router::new()
             .route("/", post(protocol_handler))
+            .route(LAMBDA_FUNCTION, get(function_handler))
+            .route(LAMBDA_POLICY, get(policy_handler))
             .with_state(self.inner.clone())
             .merge(self.control_router())
+    }
+
+    /// Makes `account`'s callers (every account's, when None) refused
+    /// `actions` (`ec2:DescribeVpcEndpoints`, `kms:*`); an empty list lifts it.
+    pub fn set_denied_actions(&self, account: Option<&str>, actions: &[String]) {
+        self.inner.infra.deny(account, actions);
+    }
+
+    /// The actions refused, by account.
+    pub fn denied_actions(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        self.inner.infra.denied_actions()
     }
 
     /// Change the injected faults (rates are clamped to 0..=1).
@@ -314,83 +375,54 @@ impl LocalEndpoint {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Service {
-    SecretsManager,
-    CloudTrail,
-}
+/// Lambda's GetFunction and GetPolicy paths.
+pub(crate) const LAMBDA_FUNCTION: &str = "/2015-03-31/functions/{function}";
+pub(crate) const LAMBDA_POLICY: &str = "/2015-03-31/functions/{function}/policy";
 
 async fn protocol_handler(
     State(inner): State<Arc<Inner>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    serve_protocol(inner, headers, body).await
+    services::serve_protocol(inner, headers, body).await
+}
+
+async fn function_handler(
+    State(inner): State<Arc<Inner>>,
+    Path(function): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let qualifier = q.get("Qualifier").cloned();
+    services::serve_lambda(inner, headers, function, false, qualifier).await
+}
+
+async fn policy_handler(
+    State(inner): State<Arc<Inner>>,
+    Path(function): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let qualifier = q.get("Qualifier").cloned();
+    services::serve_lambda(inner, headers, function, true, qualifier).await
 }
 
 impl LocalEndpoint {
     /// Answers one protocol request (what `POST /` does).
     pub async fn handle(&self, headers: HeaderMap, body: Bytes) -> Response {
-        serve_protocol(self.inner.clone(), headers, body).await
+        services::serve_protocol(self.inner.clone(), headers, body).await
     }
-}
 
-async fn serve_protocol(inner: Arc<Inner>, headers: HeaderMap, body: Bytes) -> Response {
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let (service, op) = if let Some(op) = target.strip_prefix("secretsmanager.") {
-        (Service::SecretsManager, op.to_string())
-    } else if let Some(op) = cloudtrail::operation(target) {
-        (Service::CloudTrail, op.to_string())
-    } else {
-        (Service::SecretsManager, String::new())
-    };
-    let result = if op.is_empty() {
-        Err(ApiError::client(
-            "UnknownOperationException",
-            format!(
-                "Unknown target '{target}': expected X-Amz-Target: secretsmanager.<Operation> \
-                 or {}<Operation>.",
-                cloudtrail::TARGET_PREFIX
-            ),
-        ))
-    } else if inner.down.load(Ordering::SeqCst) {
-        Err(ApiError::unavailable())
-    } else {
-        let faults = *inner.faults.lock().unwrap_or_else(|e| e.into_inner());
-        if faults.latency_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
-        }
-        let injected = faults.roll(&mut *inner.fault_rng.lock().unwrap_or_else(|e| e.into_inner()));
-        match injected {
-            Injected::Throttle => Err(ApiError::throttling()),
-            Injected::ServerError => Err(ApiError::internal()),
-            Injected::Nothing => match service {
-                Service::SecretsManager => inner.dispatch(&op, &body),
-                Service::CloudTrail => cloudtrail::dispatch(&inner.store(), &op, &body),
-            },
-        }
-    };
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let mut resp = match result {
-        Ok(v) => {
-            tracing::debug!(op = %op, status = 200, "demo endpoint request");
-            let mut resp = (StatusCode::OK, v.to_string()).into_response();
-            resp.headers_mut()
-                .insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
-            resp
-        }
-        Err(e) => {
-            tracing::info!(op = %op, status = e.status.as_u16(), code = e.code, "demo endpoint request failed");
-            e.into_response()
-        }
-    };
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        resp.headers_mut().insert("x-amzn-RequestId", v);
+    /// Answers Lambda's GetFunction (`policy` false) or GetPolicy of `function`.
+    pub(crate) async fn handle_lambda(
+        &self,
+        headers: HeaderMap,
+        function: String,
+        policy: bool,
+        qualifier: Option<String>,
+    ) -> Response {
+        services::serve_lambda(self.inner.clone(), headers, function, policy, qualifier).await
     }
-    resp
 }
 
 /// A demo endpoint serving on a socket. Dropping it shuts the server down.

@@ -1,27 +1,43 @@
 //! Simulated rotation.
 //!
-//! A rotation Lambda's behaviour is encoded in one word of its function
-//! name (words are split at `-` and `_`, any case; the first behaviour word
-//! wins; a name with none behaves `ok`):
+//! A rotation Lambda's behaviour is a word in its function name (words are
+//! split at `-` and `_`, any case; the first behaviour word wins):
+//! `SecretsManagerRotation-failtest-payments-postgres`. The word decides the
+//! function's configuration (what Lambda's GetFunction and GetPolicy answer,
+//! see [`crate::infra`]), and a rotation fails the way AWS would *because of
+//! that configuration* (or, for the words marked "secret", of the
+//! configuration the seed gives the secrets that use it):
 //!
-//! | word | the Lambda |
-//! | --- | --- |
-//! | `ok` | succeeds at every step |
-//! | `broken` (or `failset`) | always fails at setSecret |
-//! | `failcreate` | always fails at createSecret |
-//! | `failtest` | always fails at testSecret |
-//! | `failfinish` | always fails at finishSecret |
-//! | `flaky` | fails at setSecret on its first invocation on this endpoint, then succeeds |
-//! | `missing` | cannot be invoked: RotateSecret answers AccessDeniedException |
+//! | word | configuration | RotateSecret / the rotation |
+//! | --- | --- | --- |
+//! | `ok` | python3.12, Timeout 30, role `SecretsManagerRotation-{team}` allowed DescribeSecret, GetSecretValue, PutSecretValue and UpdateSecretVersionStage, policy lets `secretsmanager.amazonaws.com` invoke it (`AWS:SourceAccount` the account); about half in the VPC `app` (a Secrets Manager endpoint, private DNS on) | succeeds |
+//! | `broken` (or `failset`) | healthy | fails at setSecret: `FATAL: password authentication failed for user "app"` (the database refuses: not in metadata) |
+//! | `failcreate` | in the VPC `isolated`: its subnets route only `local`, no Secrets Manager endpoint | fails at createSecret: `Task timed out after 30.03 seconds` |
+//! | `failtest` | healthy, LastModified 1 to 3 hours before its seeded failure | fails at testSecret: `Unable to log into database with pending secret of secret ARN …` |
+//! | `failfinish` | role `SecretsManagerRotation-{team}-nostage`, without UpdateSecretVersionStage | fails at finishSecret: `An error occurred (AccessDeniedException) when calling the UpdateSecretVersionStage operation: User: arn:aws:sts::ACCT:assumed-role/ROLE/FUNC is not authorized to perform: secretsmanager:UpdateSecretVersionStage on resource: … because no identity-based policy allows …` |
+//! | `flaky` | healthy | fails at setSecret on its first invocation on this endpoint (`Task timed out after 30.03 seconds`), then succeeds |
+//! | `missing` | GetFunction: ResourceNotFoundException | RotateSecret: AccessDeniedException (`Secrets Manager cannot invoke the specified Lambda function. …`) |
+//! | `noinvoke` | its policy lets only `events.amazonaws.com` invoke it | RotateSecret: AccessDeniedException, the same text |
+//! | `otherregion` | lives in another region than its secret (`us-west-2`, or `us-east-1` for a `us-west-2` secret) | RotateSecret: AccessDeniedException (`Lambda does not exist: …`) |
+//! | `timeout` | Timeout 3 | fails at setSecret: `Task timed out after 3.00 seconds` |
+//! | `nokmsaccess` | healthy; secret: encrypted with `alias/rotation-keyadmin-only`, whose policy names only `role/KeyAdmin` and whose grants are not the Lambda role's | fails at createSecret: `An error occurred (AccessDeniedException) when calling the GetSecretValue operation: Access to KMS is not allowed` |
+//! | `keydisabled` | healthy; secret: encrypted with `alias/rotation-disabled` (Disabled) | fails at createSecret: `An error occurred (DecryptionFailure) when calling the GetSecretValue operation: Secrets Manager can't decrypt the protected secret text using the provided KMS key. <key ARN> is disabled.` |
+//! | `keypending` | healthy; secret: encrypted with `alias/rotation-pending-deletion` (PendingDeletion) | the same, `… is pending deletion.` |
+//! | `denied` | healthy; secret: its resource policy denies the Lambda's role `secretsmanager:*` | fails at createSecret: `… User: … is not authorized to perform: secretsmanager:GetSecretValue on resource: … with an explicit deny in a resource-based policy` |
+//! | `endpointvar` | in the VPC `natless` (a Secrets Manager endpoint with private DNS off, no NAT); SECRETS_MANAGER_ENDPOINT the public name | fails at createSecret: `Task timed out after 30.03 seconds` |
+//! | `deprecated` | python3.7 | succeeds: Lambda does not block invoking a function on a deprecated runtime (the dashboard warns) |
+//! | `nat` | in the VPC `egress` (no endpoint, `0.0.0.0/0` through a NAT gateway) | succeeds |
 //!
-//! so `SecretsManagerRotation-failtest-payments-postgres` fails at
-//! testSecret. RotateSecret creates the AWSPENDING version and then [`run`]
-//! plays the four Lambda steps, one `rotation_step` apart, against the
-//! store. A failed step leaves the labels where they were: AWSPENDING on
-//! the new version ("When rotation is unsuccessful, the AWSPENDING staging
-//! label might be attached to an empty secret version." — RotateSecret, API
-//! reference), AWSCURRENT where it was. Its message, in the words of the
-//! rotation templates' log, always reads `<function> failed at <step>: …`.
+//! A name with no behaviour word names no function unless the seed made it
+//! (RotateSecret: AccessDeniedException, as for `missing`).
+//!
+//! RotateSecret creates the AWSPENDING version and then [`run`] plays the
+//! four Lambda steps, one `rotation_step` apart, against the store. A failed
+//! step leaves the labels where they were: AWSPENDING on the new version
+//! ("When rotation is unsuccessful, the AWSPENDING staging label might be
+//! attached to an empty secret version." — RotateSecret, API reference),
+//! AWSCURRENT where it was. Its message always reads
+//! `<function> failed at <step>: …`.
 //!
 //! "If any rotation step fails, Secrets Manager retries the entire rotation
 //! process multiple times." (user guide): after a failure [`run`] waits
@@ -38,27 +54,72 @@ use super::Inner;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// What a rotation Lambda does when Secrets Manager invokes it.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a rotation Lambda does when Secrets Manager invokes it: the
+/// behaviour word of its name (see the module's table).
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum LambdaBehaviour {
     /// Every step succeeds.
     Ok,
-    /// Always fails at setSecret.
+    /// Always fails at setSecret: the database refuses the password.
     Broken,
     /// Fails at setSecret on its first invocation after seeding, succeeds afterwards.
     Flaky,
-    /// Cannot be invoked: RotateSecret answers AccessDeniedException.
+    /// Does not exist: RotateSecret answers AccessDeniedException.
     Missing,
-    /// Always fails at createSecret.
+    /// Runs in a VPC with no path to Secrets Manager: times out at createSecret.
     FailCreate,
-    /// Always fails at testSecret.
+    /// Changed just before it failed: always fails at testSecret.
     FailTest,
-    /// Always fails at finishSecret.
+    /// Its role lacks UpdateSecretVersionStage: fails at finishSecret.
     FailFinish,
+    /// Its policy does not let Secrets Manager invoke it: RotateSecret
+    /// answers AccessDeniedException.
+    NoInvoke,
+    /// In another region than its secret: RotateSecret answers
+    /// AccessDeniedException.
+    OtherRegion,
+    /// Timeout 3 seconds: times out at setSecret.
+    Timeout,
+    /// Its secret's key does not let its role decrypt: fails at createSecret.
+    NoKmsAccess,
+    /// Its secret's key is disabled: fails at createSecret.
+    KeyDisabled,
+    /// Its secret's key is pending deletion: fails at createSecret.
+    KeyPending,
+    /// Its secret's resource policy denies its role: fails at createSecret.
+    Denied,
+    /// SECRETS_MANAGER_ENDPOINT names a host it cannot reach from its VPC:
+    /// times out at createSecret.
+    EndpointVar,
+    /// A deprecated runtime (python3.7): rotates fine.
+    Deprecated,
+    /// In a VPC that reaches Secrets Manager through a NAT gateway: rotates fine.
+    Nat,
 }
 
 impl LambdaBehaviour {
+    /// Every behaviour, in the order of the module's table.
+    pub const ALL: [LambdaBehaviour; 17] = [
+        LambdaBehaviour::Ok,
+        LambdaBehaviour::Broken,
+        LambdaBehaviour::FailCreate,
+        LambdaBehaviour::FailTest,
+        LambdaBehaviour::FailFinish,
+        LambdaBehaviour::Flaky,
+        LambdaBehaviour::Missing,
+        LambdaBehaviour::NoInvoke,
+        LambdaBehaviour::OtherRegion,
+        LambdaBehaviour::Timeout,
+        LambdaBehaviour::NoKmsAccess,
+        LambdaBehaviour::KeyDisabled,
+        LambdaBehaviour::KeyPending,
+        LambdaBehaviour::Denied,
+        LambdaBehaviour::EndpointVar,
+        LambdaBehaviour::Deprecated,
+        LambdaBehaviour::Nat,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             LambdaBehaviour::Ok => "ok",
@@ -68,6 +129,16 @@ impl LambdaBehaviour {
             LambdaBehaviour::FailCreate => "failcreate",
             LambdaBehaviour::FailTest => "failtest",
             LambdaBehaviour::FailFinish => "failfinish",
+            LambdaBehaviour::NoInvoke => "noinvoke",
+            LambdaBehaviour::OtherRegion => "otherregion",
+            LambdaBehaviour::Timeout => "timeout",
+            LambdaBehaviour::NoKmsAccess => "nokmsaccess",
+            LambdaBehaviour::KeyDisabled => "keydisabled",
+            LambdaBehaviour::KeyPending => "keypending",
+            LambdaBehaviour::Denied => "denied",
+            LambdaBehaviour::EndpointVar => "endpointvar",
+            LambdaBehaviour::Deprecated => "deprecated",
+            LambdaBehaviour::Nat => "nat",
         }
     }
 
@@ -79,36 +150,84 @@ impl LambdaBehaviour {
         LambdaBehaviour::FailFinish,
     ];
 
-    /// The step at which the Lambda fails on its `attempt`-th invocation on
-    /// this endpoint (1 for the first), if it fails.
+    /// The step at which a rotation by this Lambda fails on its
+    /// `attempt`-th invocation on this endpoint (1 for the first), on the
+    /// secrets the seed gives it (the key words' and `denied`'s cause is in
+    /// those secrets); None when it succeeds or is never invoked.
     pub fn fails_at(self, attempt: u32) -> Option<RotationStep> {
+        use LambdaBehaviour as B;
         match self {
-            LambdaBehaviour::FailCreate => Some(RotationStep::CreateSecret),
-            LambdaBehaviour::Broken => Some(RotationStep::SetSecret),
-            LambdaBehaviour::Flaky if attempt <= 1 => Some(RotationStep::SetSecret),
-            LambdaBehaviour::FailTest => Some(RotationStep::TestSecret),
-            LambdaBehaviour::FailFinish => Some(RotationStep::FinishSecret),
-            LambdaBehaviour::Ok | LambdaBehaviour::Flaky | LambdaBehaviour::Missing => None,
+            B::FailCreate
+            | B::EndpointVar
+            | B::NoKmsAccess
+            | B::KeyDisabled
+            | B::KeyPending
+            | B::Denied => Some(RotationStep::CreateSecret),
+            B::Broken | B::Timeout => Some(RotationStep::SetSecret),
+            B::Flaky if attempt <= 1 => Some(RotationStep::SetSecret),
+            B::FailTest => Some(RotationStep::TestSecret),
+            B::FailFinish => Some(RotationStep::FinishSecret),
+            B::Ok
+            | B::Flaky
+            | B::Missing
+            | B::NoInvoke
+            | B::OtherRegion
+            | B::Deprecated
+            | B::Nat => None,
         }
     }
 
-    /// The behaviour encoded in a Lambda ARN (or bare function name). A
-    /// function whose name carries no behaviour word behaves `Ok`.
-    pub fn of_lambda(arn: &str) -> LambdaBehaviour {
-        let name = function_name(arn);
-        for part in name.split(['-', '_']) {
-            match part.to_ascii_lowercase().as_str() {
-                "broken" | "failset" => return LambdaBehaviour::Broken,
-                "failcreate" => return LambdaBehaviour::FailCreate,
-                "failtest" => return LambdaBehaviour::FailTest,
-                "failfinish" => return LambdaBehaviour::FailFinish,
-                "flaky" => return LambdaBehaviour::Flaky,
-                "missing" => return LambdaBehaviour::Missing,
-                "ok" => return LambdaBehaviour::Ok,
-                _ => {}
-            }
+    /// True when RotateSecret with this Lambda answers AccessDeniedException
+    /// (Secrets Manager cannot invoke it).
+    pub fn refused(self) -> bool {
+        matches!(
+            self,
+            LambdaBehaviour::Missing | LambdaBehaviour::NoInvoke | LambdaBehaviour::OtherRegion
+        )
+    }
+
+    /// The misconfiguration that makes its rotations fail, as the dashboard's
+    /// diagnosis names it (`network`, `kms-key`, …); None when it rotates
+    /// fine or fails for a reason metadata cannot show (`broken`: the
+    /// database refuses; `flaky`: a timeout that passed).
+    pub fn cause(self) -> Option<&'static str> {
+        use LambdaBehaviour as B;
+        match self {
+            B::FailCreate | B::EndpointVar => Some("network"),
+            B::FailTest => Some("lambda-changed"),
+            B::FailFinish => Some("role-permission"),
+            B::Missing => Some("lambda-missing"),
+            B::NoInvoke => Some("lambda-permission"),
+            B::OtherRegion => Some("lambda-region"),
+            B::Timeout => Some("lambda-timeout"),
+            B::NoKmsAccess => Some("kms-access"),
+            B::KeyDisabled | B::KeyPending => Some("kms-key"),
+            B::Denied => Some("resource-policy"),
+            B::Ok | B::Broken | B::Flaky | B::Deprecated | B::Nat => None,
         }
-        LambdaBehaviour::Ok
+    }
+
+    /// The behaviour one word of a name names, if any (any case).
+    pub fn from_word(word: &str) -> Option<LambdaBehaviour> {
+        let w = word.to_ascii_lowercase();
+        if w == "failset" {
+            return Some(LambdaBehaviour::Broken);
+        }
+        Self::ALL.into_iter().find(|b| b.as_str() == w)
+    }
+
+    /// The first behaviour word of a Lambda ARN's (or bare name's) function name.
+    pub fn word_in(arn: &str) -> Option<LambdaBehaviour> {
+        function_name(arn)
+            .split(['-', '_'])
+            .find_map(LambdaBehaviour::from_word)
+    }
+
+    /// The behaviour encoded in a Lambda ARN (or bare function name). A
+    /// function whose name carries no behaviour word behaves `Ok` (if it
+    /// exists: see [`crate::infra`]).
+    pub fn of_lambda(arn: &str) -> LambdaBehaviour {
+        Self::word_in(arn).unwrap_or(LambdaBehaviour::Ok)
     }
 }
 
@@ -182,9 +301,10 @@ pub struct RotationRecord {
     /// RotateSecret call.
     #[serde(default)]
     pub service_retry: bool,
-    /// The step at which this rotation was decided to fail, if any.
+    /// The step at which this rotation was decided to fail, if any, and
+    /// the message it fails with (see `crate::infra::verdict`).
     #[serde(skip)]
-    pub(crate) fail_at: Option<RotationStep>,
+    pub(crate) fail_at: Option<(RotationStep, String)>,
 }
 
 impl RotationRecord {
@@ -213,52 +333,6 @@ impl RotationRecord {
             fail_at: None,
         }
     }
-}
-
-/// The message a failing step leaves: `<function> failed at <step>: …`,
-/// the rest in the words of the AWS rotation templates' log (or of the
-/// Lambda runtime, for a flaky one that timed out).
-pub(crate) fn failure_message(
-    lambda: Option<&str>,
-    behaviour: LambdaBehaviour,
-    step: RotationStep,
-    secret_arn: &str,
-) -> String {
-    let f = lambda.map(function_name).unwrap_or("managed rotation");
-    // arn:aws:lambda:REGION:ACCOUNT:function:NAME
-    let mut parts = lambda.unwrap_or_default().split(':').skip(3);
-    let region = parts
-        .next()
-        .filter(|r| !r.is_empty())
-        .unwrap_or("us-east-1");
-    let account = parts
-        .next()
-        .filter(|a| !a.is_empty())
-        .unwrap_or("123456789012");
-    // A flaky Lambda (and, in the seed's history, one fixed since) timed out.
-    let why = if matches!(behaviour, LambdaBehaviour::Flaky | LambdaBehaviour::Ok) {
-        "Task timed out after 30.03 seconds".to_string()
-    } else {
-        match step {
-            // The Lambda cannot reach Secrets Manager (botocore's text).
-            RotationStep::CreateSecret => format!(
-                "Connect timeout on endpoint URL: \"https://secretsmanager.{region}.amazonaws.com/\""
-            ),
-            RotationStep::SetSecret => format!(
-                "Unable to log into database with previous, current, or pending secret of secret arn {secret_arn}"
-            ),
-            RotationStep::TestSecret => format!(
-                "Unable to log into database with pending secret of secret ARN {secret_arn}"
-            ),
-            RotationStep::FinishSecret => format!(
-                "An error occurred (AccessDeniedException) when calling the UpdateSecretVersionStage \
-                 operation: User: arn:aws:sts::{account}:assumed-role/{f}-role/{f} is not authorized to \
-                 perform: secretsmanager:UpdateSecretVersionStage on resource: {secret_arn} because no \
-                 identity-based policy allows the secretsmanager:UpdateSecretVersionStage action"
-            ),
-        }
-    };
-    format!("{f} failed at {}: {why}", step.as_str())
 }
 
 /// Plays rotation `rotation_id` on secret `seq` (see [`play`]); when it
@@ -350,66 +424,19 @@ mod tests {
             );
         }
         assert_eq!(function_name(&arn("f:3")), "f");
-    }
-
-    /// The step a message names first (any case), as a reader of CloudWatch
-    /// or of the rotation's error finds it (secretscope's
-    /// `RotationStep::in_message` reads it so).
-    fn first_step_in(message: &str) -> Option<RotationStep> {
-        let lower = message.to_ascii_lowercase();
-        RotationStep::ALL
-            .into_iter()
-            .filter_map(|s| {
-                lower
-                    .find(&s.as_str().to_ascii_lowercase())
-                    .map(|at| (at, s))
-            })
-            .min_by_key(|(at, _)| *at)
-            .map(|(_, s)| s)
-    }
-
-    /// Each step's message names that step first, and speaks of what that
-    /// step does.
-    #[test]
-    fn failure_messages_name_their_step() {
-        let secret = "arn:aws:secretsmanager:eu-west-1:210987654321:secret:prod/db-AbCdEf";
-        let says = [
-            "Connect timeout on endpoint URL: \"https://secretsmanager.eu-west-1.amazonaws.com/\"",
-            "Unable to log into database with previous, current, or pending secret",
-            "Unable to log into database with pending secret of secret ARN",
-            "is not authorized to perform: secretsmanager:UpdateSecretVersionStage on resource: arn:aws:secretsmanager:eu-west-1",
-        ];
-        for (behaviour, said) in LambdaBehaviour::FAILING.into_iter().zip(says) {
-            let lambda = format!(
-                "arn:aws:lambda:eu-west-1:210987654321:function:SecretsManagerRotation-{}-payments-postgres",
-                behaviour.as_str()
-            );
-            let step = behaviour.fails_at(1).unwrap();
-            let m = failure_message(Some(&lambda), behaviour, step, secret);
-            assert!(
-                m.starts_with(&format!(
-                    "SecretsManagerRotation-{}-payments-postgres failed at {}: ",
-                    behaviour.as_str(),
-                    step.as_str()
-                )),
-                "{m}"
-            );
-            assert!(m.contains(said), "{m}");
+        for b in LambdaBehaviour::ALL {
+            let named = arn(&format!(
+                "SecretsManagerRotation-{}-payments-postgres",
+                b.as_str()
+            ));
+            assert_eq!(LambdaBehaviour::word_in(&named), Some(b));
             assert_eq!(
-                first_step_in(&m).map(|p| p.as_str()),
-                Some(step.as_str()),
-                "{m}"
+                serde_json::to_value(b).unwrap(),
+                serde_json::json!(b.as_str())
             );
+            // A Lambda RotateSecret cannot invoke runs no step.
+            assert!(!(b.refused() && b.fails_at(1).is_some()), "{b:?}");
         }
-        let flaky = failure_message(
-            None,
-            LambdaBehaviour::Flaky,
-            RotationStep::SetSecret,
-            secret,
-        );
-        assert_eq!(
-            flaky,
-            "managed rotation failed at setSecret: Task timed out after 30.03 seconds"
-        );
+        assert_eq!(LambdaBehaviour::word_in(&arn("my-rotator")), None);
     }
 }

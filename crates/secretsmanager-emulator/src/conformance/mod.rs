@@ -280,6 +280,7 @@ async fn demo() -> (RunningEndpoint, Target) {
                 trusted: false,
             },
         ],
+        denied_actions: Default::default(),
     };
     let ep = spawn_org(opts, "127.0.0.1:0".parse().unwrap())
         .await

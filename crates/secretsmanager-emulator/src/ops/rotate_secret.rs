@@ -1,7 +1,8 @@
 //! RotateSecret: configures rotation and starts a simulated one.
 
+use crate::infra::verdict::Verdict;
 use crate::protocol::{ApiError, RotateReq, RulesReq};
-use crate::rotation::{LambdaBehaviour, RotationOutcome, RotationRecord, RotationStep, StepRecord};
+use crate::rotation::{RotationOutcome, RotationRecord, RotationStep, StepRecord};
 use crate::seed::{EpochMs, RotationRules, VersionData, AWSCURRENT, AWSPENDING, DAY};
 use crate::store::checks::{
     check_len, check_version_id, next_rotation, parse_rate, validate_rules,
@@ -22,8 +23,6 @@ pub(crate) fn pending_elsewhere(versions: &[VersionData]) -> bool {
         .any(|v| has_label(v, AWSPENDING) && !has_label(v, AWSCURRENT))
 }
 
-pub(crate) const ACCESS_DENIED_LAMBDA: &str = "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.";
-
 impl Store {
     /// RotateSecret. Returns the response and, when a rotation task must run,
     /// `(secret, rotation id)`.
@@ -43,6 +42,7 @@ impl Store {
             validate_rules(r)?;
         }
         let rotation_id = self.next_rotation_id;
+        let infra = self.infra.clone();
         let (seq, s) = self.live_mut(req.secret_id)?;
         let response = |s: &Secret, version: &str| json!({"ARN": s.data.arn, "Name": s.data.name, "VersionId": version});
 
@@ -72,16 +72,15 @@ impl Store {
                 "No Lambda rotation function ARN is associated with this secret.",
             ));
         }
-        let behaviour = lambda
-            .as_deref()
-            .map(LambdaBehaviour::of_lambda)
-            .unwrap_or(LambdaBehaviour::Ok);
-        if behaviour == LambdaBehaviour::Missing {
-            return Err(ApiError::client(
-                "AccessDeniedException",
-                ACCESS_DENIED_LAMBDA,
-            ));
-        }
+        // "When you add a Lambda rotation function Amazon Resource Name
+        // (ARN) to your secret, Secrets Manager checks the permissions of the
+        // function." (user guide, troubleshoot_rotation): a function it
+        // cannot invoke (gone, its policy, another Region) is refused before
+        // anything changes.
+        let fail_at = match infra.verdict(&s.data, lambda.as_deref(), s.attempts + 1) {
+            Verdict::Refused(why) => return Err(ApiError::client("AccessDeniedException", why)),
+            Verdict::Runs(fail_at) => fail_at,
+        };
 
         configure(s, req.rotation_lambda_arn.clone(), req.rotation_rules, now);
 
@@ -111,7 +110,7 @@ impl Store {
         }
 
         s.attempts += 1;
-        record.fail_at = behaviour.fails_at(s.attempts);
+        record.fail_at = fail_at;
         // AWSPENDING can only be on AWSCURRENT's version here (anywhere else
         // refuses the call above): it moves to the new version, as a
         // rotation's createSecret moves it.

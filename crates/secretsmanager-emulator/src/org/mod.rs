@@ -7,6 +7,15 @@
 //! credential scope picks the region. A region of a known account that has
 //! no seed answers as an empty one.
 //!
+//! The query protocol goes where the credential scope's service says: `ec2`
+//! to the account × region, `iam` (global) to the account, anything else
+//! (`sts`, or no scope) to STS. Lambda's `GET /2015-03-31/functions/…` goes
+//! to the account × region. One [`Infra`](crate::infra::Infra) serves every
+//! account and region, so a Lambda in another region than its secret is
+//! found where its ARN says; each account has its own denial switch
+//! ([`OrgOptions::denied_actions`]; the demo's legacy account starts
+//! refusing `iam:SimulatePrincipalPolicy` and `kms:GetKeyPolicy`).
+//!
 //! STS `AssumeRole` (the query protocol `aws-config`'s `AssumeRoleProvider`
 //! speaks) succeeds for the roles listed as trusted, checking the external
 //! id when one is required, and is refused with AccessDenied otherwise —
@@ -25,14 +34,17 @@ mod sts;
 
 use sts::sts;
 
+use super::infra::Infra;
 use super::seed::{self, Replica, ReplicaStatus, SecretData, SeedSecret};
+use super::services::{is_form, scope};
 use super::{system_now, LocalEndpoint, LocalOptions};
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 /// One account × region and the size of its seed.
@@ -75,6 +87,10 @@ pub struct OrgOptions {
     /// The first is the one the base credentials reach.
     pub tenants: Vec<TenantSpec>,
     pub roles: Vec<RoleSpec>,
+    /// Actions each account's callers are refused at start (account →
+    /// `iam:SimulatePrincipalPolicy`, `kms:*`, …), besides `base.denied_actions`
+    /// (every account's).
+    pub denied_actions: BTreeMap<String, Vec<String>>,
 }
 
 /// The demo's second account, reached by assuming a role with an external id.
@@ -83,6 +99,8 @@ pub const PAYMENTS_ACCOUNT: &str = "210987654321";
 pub const LEGACY_ACCOUNT: &str = "999999999999";
 /// The external id the payments account's role requires.
 pub const DEMO_EXTERNAL_ID: &str = "secretscope-demo";
+/// What the demo's legacy account refuses its callers.
+pub const LEGACY_DENIED: [&str; 2] = ["iam:SimulatePrincipalPolicy", "kms:GetKeyPolicy"];
 
 pub fn role_arn(account: &str) -> String {
     format!("arn:aws:iam::{account}:role/secretscope-read")
@@ -136,6 +154,13 @@ impl OrgOptions {
                     trusted: false,
                 },
             ],
+            // Its read role may not simulate policies or read key policies:
+            // those checks come out "could not be checked" (once the role
+            // trusts the dashboard: `POST /__secretscope/roles`).
+            denied_actions: BTreeMap::from([(
+                LEGACY_ACCOUNT.to_string(),
+                LEGACY_DENIED.iter().map(|a| a.to_string()).collect(),
+            )]),
             base,
         }
     }
@@ -169,6 +194,7 @@ impl OrgOptions {
                     trusted: true,
                 })
                 .collect(),
+            denied_actions: BTreeMap::new(),
             base,
         }
     }
@@ -245,6 +271,7 @@ struct OrgInner {
     tenants: Mutex<Vec<Arc<Tenant>>>,
     roles: Mutex<Vec<RoleSpec>>,
     base: LocalOptions,
+    infra: Arc<Infra>,
 }
 
 /// The demo organisation. Cheap to clone.
@@ -304,9 +331,11 @@ impl Organisation {
             |t: &TenantSpec| seed::generate(t.seed_secrets, t.seed, now, &t.account, &t.region);
         let first_spec = &opts.tenants[0];
         let first_seeds = generate(first_spec);
-        let mut tenants = Vec::new();
+        // Every tenant's seeds first, so the one infrastructure knows every
+        // Lambda and key before any store reads it.
+        let mut all_seeds = Vec::new();
         for (i, t) in opts.tenants.iter().enumerate() {
-            let seeds = if i == 0 {
+            all_seeds.push(if i == 0 {
                 first_seeds.clone()
             } else {
                 let mut own = generate(t);
@@ -314,16 +343,39 @@ impl Organisation {
                     own.extend(replicas_in(&first_seeds, &first_spec.region, &t.region));
                 }
                 own
-            };
-            let endpoint = LocalEndpoint::from_seeds(
+            });
+        }
+        let mut infra = Infra::new(now * seed::SECOND);
+        for (t, seeds) in opts.tenants.iter().zip(&all_seeds) {
+            infra.register(&t.account, &t.region, seeds);
+        }
+        for t in &opts.tenants {
+            let mut actions = base.denied_actions.clone();
+            actions.extend(
+                opts.denied_actions
+                    .get(&t.account)
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
+            if !actions.is_empty() {
+                infra.deny(Some(&t.account), &actions);
+            }
+        }
+        let infra = Arc::new(infra);
+        let mut tenants = Vec::new();
+        for (t, seeds) in opts.tenants.iter().zip(all_seeds) {
+            let endpoint = LocalEndpoint::from_seeds_in(
                 LocalOptions {
                     seed_secrets: seeds.len(),
                     seed: t.seed,
                     account_id: t.account.clone(),
                     region: t.region.clone(),
+                    denied_actions: Vec::new(),
                     ..base.clone()
                 },
                 seeds,
+                infra.clone(),
             );
             tenants.push(Arc::new(Tenant {
                 account: t.account.clone(),
@@ -337,6 +389,7 @@ impl Organisation {
                 tenants: Mutex::new(tenants),
                 roles: Mutex::new(opts.roles),
                 base,
+                infra,
             }),
             first,
         }
@@ -378,6 +431,8 @@ impl Organisation {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/", post(org_handler))
+            .route(crate::LAMBDA_FUNCTION, get(org_function))
+            .route(crate::LAMBDA_POLICY, get(org_policy))
             .route(
                 "/__secretscope/roles",
                 post(roles_handler)
@@ -447,14 +502,16 @@ impl OrgInner {
         if !tenants.iter().any(|t| t.account == account) {
             return None;
         }
-        let endpoint = LocalEndpoint::from_seeds(
+        let endpoint = LocalEndpoint::from_seeds_in(
             LocalOptions {
                 seed_secrets: 0,
                 account_id: account.to_string(),
                 region: region.to_string(),
+                denied_actions: Vec::new(),
                 ..self.base.clone()
             },
             Vec::new(),
+            self.infra.clone(),
         );
         let t = Arc::new(Tenant {
             account: account.to_string(),
@@ -466,18 +523,6 @@ impl OrgInner {
     }
 }
 
-/// (access key id, region) from a SigV4 `Authorization` header.
-fn credential_scope(headers: &HeaderMap) -> Option<(String, String)> {
-    let auth = headers.get("authorization")?.to_str().ok()?;
-    let cred = auth.split("Credential=").nth(1)?;
-    let cred = cred.split([',', ' ']).next()?;
-    let mut parts = cred.split('/');
-    let key = parts.next()?.to_string();
-    let _date = parts.next()?;
-    let region = parts.next()?.to_string();
-    Some((key, region))
-}
-
 /// The account a key was handed out for by `AssumeRole` here.
 fn assumed_account(key: &str) -> Option<&str> {
     let account = key.strip_prefix("ASIA")?.get(..12)?;
@@ -487,32 +532,65 @@ fn assumed_account(key: &str) -> Option<&str> {
         .then_some(account)
 }
 
+impl OrgInner {
+    /// (account, region) a signed request is for: the access key's account
+    /// (the first account's for any key AssumeRole did not hand out), the
+    /// credential scope's region (the first tenant's without a scope).
+    fn addressee(&self, headers: &HeaderMap) -> (String, String) {
+        let first = self.tenants()[0].clone();
+        match scope(headers) {
+            Some(s) => (
+                assumed_account(&s.key)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| first.account.clone()),
+                s.region,
+            ),
+            None => (first.account.clone(), first.region.clone()),
+        }
+    }
+
+    /// The first tenant of `account` (IAM is global: any region answers).
+    fn any_tenant_of(&self, account: &str) -> Option<Arc<Tenant>> {
+        self.tenants()
+            .iter()
+            .find(|t| t.account == account)
+            .cloned()
+    }
+}
+
+fn no_account(account: &str) -> Response {
+    super::ApiError::client(
+        "UnrecognizedClientException",
+        format!(
+            "The security token included in the request is invalid (no account {account} here)."
+        ),
+    )
+    .into_response()
+}
+
 async fn org_handler(
     State(inner): State<Arc<OrgInner>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-    if form {
+    let service = if is_form(&headers) {
+        scope(&headers).map(|s| s.service).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    if is_form(&headers) && service != "ec2" && service != "iam" {
         return sts(&inner, &body);
     }
-    let first = inner.tenants()[0].clone();
-    let (account, region) = match credential_scope(&headers) {
-        Some((key, region)) => (
-            assumed_account(&key)
-                .map(str::to_string)
-                .unwrap_or_else(|| first.account.clone()),
-            region,
-        ),
-        None => (first.account.clone(), first.region.clone()),
-    };
+    let (account, region) = inner.addressee(&headers);
     let create = headers
         .get("x-amz-target")
         .is_some_and(|t| t.as_bytes() == b"secretsmanager.CreateSecret");
-    match inner.tenant(&account, &region) {
+    let tenant = if service == "iam" {
+        inner.any_tenant_of(&account)
+    } else {
+        inner.tenant(&account, &region)
+    };
+    match tenant {
         Some(t) => {
             let resp = t.endpoint.handle(headers, body.clone()).await;
             if create && resp.status() == StatusCode::OK {
@@ -520,12 +598,45 @@ async fn org_handler(
             }
             resp
         }
-        None => super::ApiError::client(
-            "UnrecognizedClientException",
-            format!("The security token included in the request is invalid (no account {account} here)."),
-        )
-        .into_response(),
+        None => no_account(&account),
     }
+}
+
+async fn org_lambda(
+    inner: Arc<OrgInner>,
+    headers: HeaderMap,
+    function: String,
+    policy: bool,
+    q: HashMap<String, String>,
+) -> Response {
+    let (account, region) = inner.addressee(&headers);
+    match inner.tenant(&account, &region) {
+        Some(t) => {
+            let qualifier = q.get("Qualifier").cloned();
+            t.endpoint
+                .handle_lambda(headers, function, policy, qualifier)
+                .await
+        }
+        None => no_account(&account),
+    }
+}
+
+async fn org_function(
+    State(inner): State<Arc<OrgInner>>,
+    Path(function): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    org_lambda(inner, headers, function, false, q).await
+}
+
+async fn org_policy(
+    State(inner): State<Arc<OrgInner>>,
+    Path(function): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    org_lambda(inner, headers, function, true, q).await
 }
 
 #[derive(serde::Deserialize)]
@@ -573,12 +684,12 @@ mod tests {
                  SignedHeaders=host;x-amz-date, Signature=00",
             ),
         );
-        let (key, region) = credential_scope(&h).unwrap();
-        assert_eq!(region, "eu-west-1");
-        assert_eq!(assumed_account(&key), Some("210987654321"));
+        let s = scope(&h).unwrap();
+        assert_eq!(s.region, "eu-west-1");
+        assert_eq!(assumed_account(&s.key), Some("210987654321"));
         assert_eq!(assumed_account("secretscope-local"), None);
         assert_eq!(assumed_account("ASIAXXXXXXXXXXXXXXXX"), None);
-        assert!(credential_scope(&HeaderMap::new()).is_none());
+        assert!(scope(&HeaderMap::new()).is_none());
     }
 
     #[test]
@@ -597,6 +708,23 @@ mod tests {
             assert!(c.data.replication.is_empty());
             assert_eq!(c.data.resource_policy, p.data.resource_policy);
             assert_eq!(c.data.tags, p.data.tags);
+        }
+        // Rotated with its primary: a replica's history has no rotation
+        // refused for its primary's Lambda being in another region.
+        let org = Organisation::new(OrgOptions::demo(LocalOptions {
+            now: Some(1_700_000_000),
+            ..LocalOptions::default()
+        }));
+        let eu = org.tenant("123456789012", "eu-west-1").unwrap();
+        for c in &copies {
+            let history = eu.rotation_history(&c.data.name).unwrap();
+            assert!(
+                history
+                    .iter()
+                    .all(|r| r.outcome != crate::RotationOutcome::Failed),
+                "{}: {history:?}",
+                c.data.name
+            );
         }
     }
 }

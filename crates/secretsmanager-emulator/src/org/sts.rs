@@ -3,50 +3,9 @@
 //! trusts, checking the external id and the request as AWS's API model does.
 
 use super::{system_now, OrgInner};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-
-/// Decodes `application/x-www-form-urlencoded` pairs.
-pub(super) fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    fn decode(s: &str) -> String {
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < bytes.len() => {
-                    let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                    match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                        Some(b) => {
-                            out.push(b);
-                            i += 2;
-                        }
-                        None => out.push(b'%'),
-                    }
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    }
-    String::from_utf8_lossy(body)
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-pub(super) fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::query::{form_pairs, xml, xml_escape};
+use axum::http::StatusCode;
+use axum::response::Response;
 
 pub(super) fn sts_error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = format!(
@@ -57,13 +16,6 @@ pub(super) fn sts_error(status: StatusCode, code: &str, message: &str) -> Respon
         uuid::Uuid::new_v4()
     );
     xml(status, body)
-}
-
-fn xml(status: StatusCode, body: String) -> Response {
-    let mut resp = (status, body).into_response();
-    resp.headers_mut()
-        .insert("content-type", HeaderValue::from_static("text/xml"));
-    resp
 }
 
 /// STS over the query protocol: `AssumeRole` and `GetCallerIdentity`.
@@ -223,13 +175,5 @@ mod tests {
             assume_role_invalid(role, "a.b@c=d,e+f-g_h", Some("tenant:1/x")),
             None
         );
-    }
-
-    #[test]
-    fn form_decoding() {
-        let pairs = form_pairs(b"Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fr&RoleSessionName=a+b&X=%zz");
-        assert_eq!(pairs[1].1, "arn:aws:iam::1:role/r");
-        assert_eq!(pairs[2].1, "a b");
-        assert_eq!(pairs[3].1, "%zz");
     }
 }

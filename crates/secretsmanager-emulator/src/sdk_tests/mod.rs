@@ -147,6 +147,7 @@ fn holder(stages: &HashMap<String, Vec<String>>, label: &str) -> Option<String> 
 }
 
 mod changes;
+mod diagnosis;
 mod endpoint;
 mod listing;
 mod reads;

@@ -117,7 +117,7 @@ async fn a_broken_lambda_leaves_awspending_stuck() {
     assert!(record
         .message
         .unwrap()
-        .contains("failed at setSecret: Unable to log into database"));
+        .contains("failed at setSecret: FATAL: password authentication failed for user"));
 
     let after = stages(&c, &p.name).await;
     assert_eq!(

@@ -11,7 +11,7 @@
 //! a seed of its own for a SplitMix64 stream (cheap even in debug builds), so
 //! the same inputs give the same names, ARNs and version ids on every platform.
 
-use super::rotation::LambdaBehaviour;
+use super::rotation::{LambdaBehaviour, RotationStep};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -30,10 +30,13 @@ pub(crate) const DAY: EpochMs = 24 * HOUR;
 pub enum Scenario {
     /// Rotation on, rotated within its interval, next rotation in the future.
     Healthy,
-    /// AWSPENDING stuck on a version that is not AWSCURRENT; the Lambda always
-    /// fails, at one of the four steps: the seed deals them in turn
-    /// ([`FAILING_IN_TURN`]: `broken` at setSecret, then `failcreate`,
-    /// `failtest`, `failfinish`).
+    /// AWSPENDING stuck on a version that is not AWSCURRENT; its rotation
+    /// always fails, each for a cause of its own: the seed deals the causes
+    /// in turn ([`FAILING_IN_TURN`]: `broken` at setSecret first, then a
+    /// network, a changed function, a role, the invoke permission, another
+    /// region, a timeout, three KMS keys, a resource policy, an endpoint
+    /// variable). From the second round of the deal on, a cause's Lambda is
+    /// the first round's: one function fails several secrets.
     RotationFailed,
     /// AWSPENDING stuck after a Lambda timed out. Dealt in turn: the Lambda
     /// is `flaky` (the next attempt fails, the one after succeeds), or it
@@ -55,7 +58,8 @@ pub enum Scenario {
     Unused,
     /// Owned by another AWS service (OwningService set, `rds!db-…` names).
     ManagedByService,
-    /// Rotation configured with a Lambda Secrets Manager cannot invoke.
+    /// Rotation configured with a Lambda that no longer exists: one function
+    /// (the first such secret's) for every such secret of the seed.
     LambdaMissing,
 }
 
@@ -115,6 +119,19 @@ pub struct PlannedSecret {
     pub custom_labels: Vec<String>,
     pub rotation_lambda: Option<String>,
     pub lambda_behaviour: Option<LambdaBehaviour>,
+    /// The misconfiguration its rotations fail for, in the words of
+    /// [`LambdaBehaviour::cause`] (`network`, `kms-key`, …); None when they
+    /// succeed or fail for a reason metadata cannot show.
+    #[serde(default)]
+    pub cause: Option<String>,
+    /// The step its next rotation fails at (None: it succeeds, or RotateSecret
+    /// is refused).
+    #[serde(default)]
+    pub fails_at: Option<RotationStep>,
+    /// RotateSecret answers AccessDeniedException: Secrets Manager cannot
+    /// invoke its Lambda.
+    #[serde(default)]
+    pub rotate_refused: bool,
     pub owning_service: Option<String>,
     pub replica_regions: Vec<String>,
     pub has_resource_policy: bool,
@@ -237,16 +254,36 @@ pub const HOSTILE_PAYLOADS: [&str; 3] = [
 
 /// The Lambdas of [`Scenario::RotationFailed`] secrets, dealt in this order
 /// (the first is `broken`, failing at setSecret, as every one did before
-/// the other steps could fail).
-pub const FAILING_IN_TURN: [LambdaBehaviour; 4] = [
+/// the other causes were dealt): one failure cause each (see the table in
+/// [`crate::rotation`]).
+pub const FAILING_IN_TURN: [LambdaBehaviour; 12] = [
     LambdaBehaviour::Broken,
     LambdaBehaviour::FailCreate,
     LambdaBehaviour::FailTest,
     LambdaBehaviour::FailFinish,
+    LambdaBehaviour::NoInvoke,
+    LambdaBehaviour::OtherRegion,
+    LambdaBehaviour::Timeout,
+    LambdaBehaviour::NoKmsAccess,
+    LambdaBehaviour::KeyDisabled,
+    LambdaBehaviour::KeyPending,
+    LambdaBehaviour::Denied,
+    LambdaBehaviour::EndpointVar,
 ];
 
-/// The ARN of a rotation Lambda whose behaviour is encoded in its name.
+/// Every this-many rotating Healthy secrets, one has the `deprecated` Lambda
+/// and one the `nat` one (each a single function, shared).
+pub const HEALTHY_VARIANT_EVERY: usize = 40;
+
+/// The ARN of a rotation Lambda whose behaviour is encoded in its name, for
+/// a secret in `region` (an `otherregion` Lambda is in
+/// [`other_region`](crate::infra::names::other_region)).
 pub fn lambda_arn(region: &str, account: &str, behaviour: LambdaBehaviour, suffix: &str) -> String {
+    let region = if behaviour == LambdaBehaviour::OtherRegion {
+        crate::infra::names::other_region(region)
+    } else {
+        region
+    };
     format!(
         "arn:aws:lambda:{region}:{account}:function:SecretsManagerRotation-{}-{suffix}",
         behaviour.as_str()
@@ -326,6 +363,8 @@ pub fn generate(n: usize, seed: u64, now: i64, account: &str, region: &str) -> V
         kms_pool,
         failed_dealt: 0,
         flaky_dealt: 0,
+        healthy_dealt: 0,
+        shared: HashMap::new(),
     };
     let mut hostile_seen = 0usize;
     let mut out = Vec::with_capacity(n);
@@ -386,6 +425,13 @@ struct Gen {
     /// RotationFlaky secrets made so far (every second one's Lambda is
     /// fixed: `ok`), dealt the same way.
     flaky_dealt: usize,
+    /// Healthy secrets made so far (a few get the `deprecated` or `nat`
+    /// Lambda), dealt the same way.
+    healthy_dealt: usize,
+    /// The suffix (`TEAM-ENGINE`) of the one function of a behaviour that
+    /// several secrets share: `missing`, `deprecated`, `nat`, and each
+    /// failure cause from the deal's second round on.
+    shared: HashMap<LambdaBehaviour, String>,
 }
 
 impl Gen {
@@ -520,8 +566,12 @@ mod tests {
         }
     }
 
+    /// The failure causes are dealt in turn: the default seed's twelve
+    /// failed rotations (as many as before the causes were added) are one of
+    /// each, failing at all four steps; a larger seed deals each several
+    /// times, its later rounds on the first round's function.
     #[test]
-    fn failed_rotations_fail_at_each_of_the_four_steps() {
+    fn failed_rotations_deal_every_cause_in_turn() {
         let seeds = generate(300, 42, NOW, "123456789012", "us-east-1");
         let failing: Vec<LambdaBehaviour> = seeds
             .iter()
@@ -529,11 +579,52 @@ mod tests {
             .map(|s| s.plan.lambda_behaviour.unwrap())
             .collect();
         assert_eq!(failing[0], LambdaBehaviour::Broken, "the first is broken");
-        for b in LambdaBehaviour::FAILING {
-            assert!(
-                failing.iter().filter(|f| **f == b).count() >= 2,
-                "{b:?} in {failing:?}"
+        assert_eq!(failing, FAILING_IN_TURN, "one of each, in turn");
+        let steps: HashSet<_> = failing.iter().filter_map(|b| b.fails_at(1)).collect();
+        assert_eq!(steps.len(), 4, "{steps:?}");
+        let big = generate(1000, 7, NOW, "123456789012", "us-east-1");
+        let failed: Vec<&SeedSecret> = big
+            .iter()
+            .filter(|s| s.plan.scenario == Scenario::RotationFailed)
+            .collect();
+        for b in FAILING_IN_TURN {
+            let lambdas: HashSet<&str> = failed
+                .iter()
+                .filter(|s| s.plan.lambda_behaviour == Some(b))
+                .map(|s| s.data.rotation_lambda_arn.as_deref().unwrap())
+                .collect();
+            let secrets = failed
+                .iter()
+                .filter(|s| s.plan.lambda_behaviour == Some(b))
+                .count();
+            assert!(secrets >= 3, "{b:?}: {secrets}");
+            assert_eq!(
+                lambdas.len(),
+                1,
+                "{b:?}'s secrets share one function: {lambdas:?}"
             );
+        }
+        // Every LambdaMissing secret names the one function that is gone.
+        let missing: HashSet<_> = seeds
+            .iter()
+            .filter(|s| s.plan.scenario == Scenario::LambdaMissing)
+            .map(|s| s.plan.rotation_lambda.clone())
+            .collect();
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        // A few healthy secrets rotate with the one deprecated (and the one
+        // NAT) function.
+        for b in [LambdaBehaviour::Deprecated, LambdaBehaviour::Nat] {
+            let with: Vec<_> = seeds
+                .iter()
+                .filter(|s| s.plan.lambda_behaviour == Some(b))
+                .collect();
+            assert!(with.len() >= 3, "{b:?}: {}", with.len());
+            assert!(with.iter().all(|s| s.plan.scenario == Scenario::Healthy));
+            let lambdas: HashSet<_> = with
+                .iter()
+                .map(|s| s.plan.rotation_lambda.clone())
+                .collect();
+            assert_eq!(lambdas.len(), 1, "{lambdas:?}");
         }
         for s in seeds
             .iter()
@@ -543,6 +634,46 @@ mod tests {
             let lambda = s.data.rotation_lambda_arn.as_deref().unwrap();
             assert!(lambda.contains(&format!("-{}-", b.as_str())), "{lambda}");
             assert_eq!(LambdaBehaviour::of_lambda(lambda), b);
+            assert_eq!(s.plan.cause.as_deref(), b.cause(), "{b:?}");
+            assert_eq!(s.plan.fails_at, b.fails_at(1), "{b:?}");
+            assert_eq!(s.plan.rotate_refused, b.refused(), "{b:?}");
+            // The cause is in the secret where the Lambda's word says so.
+            use crate::infra::names::SpecialKey;
+            let key = |k: SpecialKey| Some(k.arn("123456789012", "us-east-1"));
+            match b {
+                LambdaBehaviour::NoKmsAccess => {
+                    assert_eq!(s.data.kms_key_id, key(SpecialKey::KeyAdminOnly))
+                }
+                LambdaBehaviour::KeyDisabled => {
+                    assert_eq!(s.data.kms_key_id, key(SpecialKey::Disabled))
+                }
+                LambdaBehaviour::KeyPending => {
+                    assert_eq!(s.data.kms_key_id, key(SpecialKey::PendingDeletion))
+                }
+                LambdaBehaviour::Denied => {
+                    let team = lambda
+                        .split("-denied-")
+                        .nth(1)
+                        .unwrap()
+                        .split('-')
+                        .next()
+                        .unwrap();
+                    let role =
+                        format!("arn:aws:iam::123456789012:role/SecretsManagerRotation-{team}");
+                    let policy = s.data.resource_policy.as_deref().unwrap();
+                    assert!(crate::infra::policy::explicitly_denies(
+                        policy,
+                        &role,
+                        "secretsmanager:GetSecretValue",
+                        &s.data.arn
+                    ));
+                    assert!(s.plan.has_resource_policy);
+                }
+                LambdaBehaviour::OtherRegion => {
+                    assert!(lambda.starts_with("arn:aws:lambda:us-west-2:"), "{lambda}")
+                }
+                _ => assert!(lambda.starts_with("arn:aws:lambda:us-east-1:"), "{lambda}"),
+            }
         }
     }
 
@@ -556,7 +687,9 @@ mod tests {
 
     /// The inventory a seed gives is a contract (tests, the demo, the
     /// README's screenshots rely on it): a change to the generator that
-    /// moves a single draw changes this fingerprint.
+    /// moves a single draw changes this fingerprint. (Last changed on
+    /// purpose by the failure causes of issue 22: new plan fields, the
+    /// causes' Lambdas, keys and policy, the shared functions; no draw moved.)
     #[test]
     fn the_seeded_inventory_is_unchanged() {
         let fnv = |text: &str| {
@@ -571,7 +704,7 @@ mod tests {
         let got = [fingerprint(300, 42), fingerprint(1000, 7)];
         assert_eq!(
             got,
-            [0xabb5_34b0_3894_e7aa, 0xda3d_a9af_3750_e08d],
+            [0xe52e_8858_d2f4_6aef, 0xbf79_d3cc_ef87_2032],
             "{got:x?}"
         );
     }

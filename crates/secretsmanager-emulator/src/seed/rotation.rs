@@ -47,6 +47,27 @@ impl Gen {
         Some(lambda_arn(&self.region, &self.account, b, suffix))
     }
 
+    /// The suffix of the one `b` function several secrets share: the first
+    /// asker's own (`suffix`), then that.
+    fn shared_suffix(&mut self, b: LambdaBehaviour, suffix: &str) -> String {
+        self.shared
+            .entry(b)
+            .or_insert_with(|| suffix.to_string())
+            .clone()
+    }
+
+    /// The Lambda of the next rotating Healthy secret: now and then the
+    /// shared `deprecated` or `nat` one (no draw: dealt by count).
+    fn healthy_lambda(&mut self, s: &Shape<'_>) -> (LambdaBehaviour, String) {
+        self.healthy_dealt += 1;
+        let b = match self.healthy_dealt % HEALTHY_VARIANT_EVERY {
+            10 => LambdaBehaviour::Deprecated,
+            30 => LambdaBehaviour::Nat,
+            _ => return (LambdaBehaviour::Ok, s.lambda_suffix.to_string()),
+        };
+        (b, self.shared_suffix(b, s.lambda_suffix))
+    }
+
     /// A healthy rotation: rotated within the interval, next one ahead.
     pub(super) fn healthy_rotation(
         &mut self,
@@ -81,7 +102,12 @@ impl Gen {
                 };
                 if rotate {
                     let (lr, next) = self.healthy_rotation(interval, created);
-                    self.rotating(&mut r, s, LambdaBehaviour::Ok);
+                    if s.scenario == Scenario::Healthy {
+                        let (b, suffix) = self.healthy_lambda(s);
+                        self.rotating_with(&mut r, s, b, &suffix);
+                    } else {
+                        self.rotating(&mut r, s, LambdaBehaviour::Ok);
+                    }
                     r.last_rotated = Some(lr);
                     r.next_rotation = Some(next);
                 }
@@ -104,7 +130,8 @@ impl Gen {
             Scenario::ScheduledForDeletion => self.scheduled_for_deletion(&mut r, s),
             Scenario::ManagedByService => self.managed_rotation(&mut r, created, owning_service),
             Scenario::LambdaMissing => {
-                self.rotating(&mut r, s, LambdaBehaviour::Missing);
+                let suffix = self.shared_suffix(LambdaBehaviour::Missing, s.lambda_suffix);
+                self.rotating_with(&mut r, s, LambdaBehaviour::Missing, &suffix);
                 let configured = self.between(
                     created + HOUR,
                     (now - interval * DAY - DAY).max(created + 2 * HOUR),
@@ -115,21 +142,37 @@ impl Gen {
         r
     }
 
-    /// Rotation on with a Lambda of behaviour `b` and rules of the interval.
+    /// Rotation on with the secret's own Lambda of behaviour `b` and rules
+    /// of the interval.
     pub(super) fn rotating(&mut self, r: &mut RotationState, s: &Shape<'_>, b: LambdaBehaviour) {
+        self.rotating_with(r, s, b, s.lambda_suffix);
+    }
+
+    /// Rotation on with the Lambda `SecretsManagerRotation-{b}-{suffix}`.
+    fn rotating_with(
+        &mut self,
+        r: &mut RotationState,
+        s: &Shape<'_>,
+        b: LambdaBehaviour,
+        suffix: &str,
+    ) {
         r.enabled = true;
-        r.lambda_arn = self.lambda(b, s.lambda_suffix);
+        r.lambda_arn = self.lambda(b, suffix);
         r.behaviour = Some(b);
         r.rules = Some(self.rules(s.interval));
     }
 
     /// A rotation that failed between 10 days and 2 hours ago and left its
-    /// AWSPENDING version behind; the Lambdas fail in turn at each step
-    /// (flaky ones: every second one has been fixed since).
+    /// AWSPENDING version behind; the failure causes are dealt in turn, each
+    /// cause's function shared from the second round on (flaky ones: every
+    /// second one has been fixed since).
     pub(super) fn failed(&mut self, r: &mut RotationState, s: &Shape<'_>) {
+        let mut suffix = s.lambda_suffix.to_string();
         let b = if s.scenario == Scenario::RotationFailed {
             self.failed_dealt += 1;
-            FAILING_IN_TURN[(self.failed_dealt - 1) % FAILING_IN_TURN.len()]
+            let b = FAILING_IN_TURN[(self.failed_dealt - 1) % FAILING_IN_TURN.len()];
+            suffix = self.shared_suffix(b, s.lambda_suffix);
+            b
         } else {
             self.flaky_dealt += 1;
             if self.flaky_dealt.is_multiple_of(2) {
@@ -139,7 +182,7 @@ impl Gen {
             }
         };
         let failed_at = self.between(self.now - 10 * DAY, self.now - 2 * HOUR);
-        self.rotating(r, s, b);
+        self.rotating_with(r, s, b, &suffix);
         let lr = (failed_at - s.interval * DAY).max(s.created + HOUR);
         r.last_rotated = Some(lr);
         r.next_rotation = Some(lr + s.interval * DAY);

@@ -51,7 +51,7 @@ impl Gen {
             ident.name,
             alnum(&mut self.rng, 6)
         );
-        let (kms_default, kms_key_id) = self.kms(ident.team);
+        let (mut kms_default, mut kms_key_id) = self.kms(ident.team);
         let (owner_value, owner_email) = self.owner();
         let mut tags = self.tags(&ident, &owner_value);
         let mut description = self.description(&ident, &owner_value, &owner_email);
@@ -72,7 +72,16 @@ impl Gen {
         let (mut versions, custom_labels) = self.versions(&shape, &rot);
         let last_accessed = self.access(&shape, &rot, &mut versions);
         let last_changed = self.last_changed(&versions, created, rot.deleted);
-        let resource_policy = self.resource_policy(ident.app, team_name);
+        let mut resource_policy = self.resource_policy(ident.app, team_name);
+        // After every draw (so no later draw moves): what the KMS and
+        // resource-policy causes need of their secrets.
+        if let Some(key) = rot.behaviour.and_then(special_key) {
+            kms_default = false;
+            kms_key_id = Some(key.arn(&self.account, &self.region));
+        }
+        if rot.behaviour == Some(LambdaBehaviour::Denied) {
+            resource_policy = Some(self.denying_policy(rot.lambda_arn.as_deref(), resource_policy));
+        }
 
         let deprecated_versions = versions.iter().filter(|v| v.stages.is_empty()).count();
         let has_owner_tag = tags.iter().any(|t| t.key == "owner");
@@ -113,6 +122,9 @@ impl Gen {
             custom_labels,
             rotation_lambda: rot.lambda_arn,
             lambda_behaviour: rot.behaviour,
+            cause: rot.behaviour.and_then(|b| b.cause()).map(str::to_string),
+            fails_at: rot.behaviour.and_then(|b| b.fails_at(1)),
+            rotate_refused: rot.behaviour.is_some_and(|b| b.refused()),
             owning_service: data.owning_service.clone(),
             replica_regions: data.replication.iter().map(|r| r.region.clone()).collect(),
             has_resource_policy: data.resource_policy.is_some(),
@@ -478,6 +490,31 @@ impl Gen {
         last_changed
     }
 
+    /// `policy` (or a new one) with an explicit Deny of `secretsmanager:*`
+    /// for the rotation Lambda's role, as a lock-down that forgot it.
+    pub(super) fn denying_policy(&self, lambda: Option<&str>, policy: Option<String>) -> String {
+        let name = lambda.map(crate::arn::function_name).unwrap_or_default();
+        let team = name.split('-').nth(2).unwrap_or("default");
+        let role = crate::infra::names::role_arn(
+            &self.account,
+            &crate::infra::names::rotation_role_name(team, false),
+        );
+        let deny = serde_json::json!({
+            "Sid": "DenyOutsideTheApp",
+            "Effect": "Deny",
+            "Principal": {"AWS": role},
+            "Action": "secretsmanager:*",
+            "Resource": "*"
+        });
+        let mut doc: serde_json::Value = policy
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .unwrap_or_else(|| serde_json::json!({"Version": "2012-10-17", "Statement": []}));
+        if let Some(list) = doc.get_mut("Statement").and_then(|s| s.as_array_mut()) {
+            list.push(deny);
+        }
+        doc.to_string()
+    }
+
     /// Now and then a resource policy letting the app's task role read it.
     pub(super) fn resource_policy(&mut self, app: Option<&str>, team_name: &str) -> Option<String> {
         if !self.rng.gen_bool(0.1) {
@@ -498,6 +535,17 @@ impl Gen {
             })
             .to_string(),
         )
+    }
+}
+
+/// The key a KMS failure cause's secrets are encrypted with.
+fn special_key(b: LambdaBehaviour) -> Option<crate::infra::names::SpecialKey> {
+    use crate::infra::names::SpecialKey;
+    match b {
+        LambdaBehaviour::NoKmsAccess => Some(SpecialKey::KeyAdminOnly),
+        LambdaBehaviour::KeyDisabled => Some(SpecialKey::Disabled),
+        LambdaBehaviour::KeyPending => Some(SpecialKey::PendingDeletion),
+        _ => None,
     }
 }
 

@@ -10,12 +10,11 @@
 pub(crate) mod checks;
 mod rotation;
 
+use crate::infra::verdict::Verdict;
+use crate::infra::Infra;
 use crate::ops::list_secrets::SortBy;
-use crate::ops::rotate_secret::ACCESS_DENIED_LAMBDA;
 use crate::protocol::ApiError;
-use crate::rotation::{
-    failure_message, LambdaBehaviour, RotationOutcome, RotationRecord, RotationStep, StepRecord,
-};
+use crate::rotation::{RotationOutcome, RotationRecord, RotationStep, StepRecord};
 use crate::seed::{
     EpochMs, ReplicaStatus, SecretData, SeedSecret, VersionData, AWSCURRENT, AWSPENDING, SECOND,
 };
@@ -75,6 +74,9 @@ pub(crate) struct Store {
     pub(crate) orders: Mutex<HashMap<SortBy, Arc<Vec<u32>>>>,
     pub(crate) account: String,
     pub(crate) region: String,
+    /// The Lambdas, keys, VPCs and roles rotations meet (shared by every
+    /// account and region of an organisation).
+    pub(crate) infra: Arc<Infra>,
 }
 
 pub(crate) fn push_history(s: &mut Secret, r: RotationRecord) {
@@ -101,12 +103,34 @@ pub(crate) fn random_suffix() -> String {
         .collect()
 }
 
+/// The step and message of a seeded failed rotation, from what its next
+/// rotation would meet: the step it fails at; for a Lambda Secrets Manager
+/// cannot invoke, createSecret (the first invocation) refused; for one that
+/// works now (fixed since), a setSecret timeout, as a flaky one's.
+fn seeded_failure(verdict: &Verdict, lambda: Option<&str>) -> (RotationStep, String) {
+    let f = lambda
+        .map(crate::arn::function_name)
+        .unwrap_or("managed rotation");
+    match verdict {
+        Verdict::Runs(Some((step, msg))) => (*step, msg.clone()),
+        Verdict::Refused(why) => (
+            RotationStep::CreateSecret,
+            format!("{f} failed at createSecret: {why}"),
+        ),
+        Verdict::Runs(None) => (
+            RotationStep::SetSecret,
+            format!("{f} failed at setSecret: Task timed out after 30.03 seconds"),
+        ),
+    }
+}
+
 impl Store {
     pub(crate) fn from_seed(
         seeds: Vec<SeedSecret>,
         account: &str,
         region: &str,
         now: EpochMs,
+        infra: Arc<Infra>,
     ) -> Store {
         let mut store = Store {
             secrets: Vec::with_capacity(seeds.len()),
@@ -116,6 +140,7 @@ impl Store {
             orders: Mutex::new(HashMap::new()),
             account: account.to_string(),
             region: region.to_string(),
+            infra,
         };
         for seed in seeds {
             let history = store.seeded_history(&seed.data, now);
@@ -124,14 +149,15 @@ impl Store {
         store
     }
 
-    /// The rotation history a real account would show for the seeded state.
+    /// The rotation history a real account would show for the seeded state:
+    /// its last rotation, the failed rotation that left AWSPENDING behind
+    /// (failing as its configuration makes it, see `crate::infra::verdict`),
+    /// and, when Secrets Manager cannot invoke the Lambda and a rotation was
+    /// due with nothing pending, that refused rotation.
     pub(crate) fn seeded_history(&mut self, d: &SecretData, now: EpochMs) -> Vec<RotationRecord> {
         let mut out = Vec::new();
         let lambda = d.rotation_lambda_arn.clone();
-        let behaviour = lambda
-            .as_deref()
-            .map(LambdaBehaviour::of_lambda)
-            .unwrap_or(LambdaBehaviour::Ok);
+        let verdict = self.infra.verdict(d, lambda.as_deref(), 1);
         let record = |id: u64, version_id: String, started: EpochMs| RotationRecord {
             outcome: RotationOutcome::Succeeded,
             seeded: true,
@@ -153,17 +179,14 @@ impl Store {
                 out.push(r);
             }
         }
-        if let Some(p) = d
+        let pending = d
             .versions
             .iter()
-            .find(|v| has_label(v, AWSPENDING) && !has_label(v, AWSCURRENT))
-        {
+            .find(|v| has_label(v, AWSPENDING) && !has_label(v, AWSCURRENT));
+        if let Some(p) = pending {
             let mut r = record(self.next_rotation_id, p.id.clone(), p.created);
             self.next_rotation_id += 1;
-            // The step the seed's Lambda fails at (its first invocation's,
-            // for a flaky one); every step before it succeeded.
-            let failed = behaviour.fails_at(1).unwrap_or(RotationStep::SetSecret);
-            let msg = failure_message(lambda.as_deref(), behaviour, failed, &d.arn);
+            let (failed, msg) = seeded_failure(&verdict, lambda.as_deref());
             let mut at = p.created;
             for step in RotationStep::ALL {
                 let ok = step != failed;
@@ -183,13 +206,15 @@ impl Store {
             r.message = Some(msg);
             out.push(r);
         }
-        if behaviour == LambdaBehaviour::Missing && d.rotation_enabled {
+        // A replica is rotated with its primary, in the primary's region.
+        let rotated_here = d.rotation_enabled && !self.is_replica(d);
+        if let (Verdict::Refused(msg), None, true) = (&verdict, pending, rotated_here) {
             if let Some(due) = d.next_rotation.filter(|t| *t < now) {
                 let mut r = record(self.next_rotation_id, String::new(), due);
                 self.next_rotation_id += 1;
                 r.finished = Some(due);
                 r.outcome = RotationOutcome::Failed;
-                r.message = Some(ACCESS_DENIED_LAMBDA.to_string());
+                r.message = Some(msg.clone());
                 out.push(r);
             }
         }
@@ -381,7 +406,15 @@ mod tests {
         use crate::seed::{self, Scenario};
         let seeds = seed::generate(300, 42, 1_760_000_000, "123456789012", "us-east-1");
         let planned: Vec<_> = seeds.iter().map(|s| s.plan.clone()).collect();
-        let store = Store::from_seed(seeds, "123456789012", "us-east-1", 1_760_000_000_000);
+        let mut infra = Infra::new(1_760_000_000_000);
+        infra.register("123456789012", "us-east-1", &seeds);
+        let store = Store::from_seed(
+            seeds,
+            "123456789012",
+            "us-east-1",
+            1_760_000_000_000,
+            Arc::new(infra),
+        );
         let mut steps = std::collections::BTreeSet::new();
         for p in planned.iter().filter(|p| {
             matches!(
@@ -390,12 +423,14 @@ mod tests {
             )
         }) {
             let failed = store.history(&p.arn).unwrap().pop().unwrap();
-            // A Lambda fixed since (`ok`) failed at setSecret, as a flaky one.
-            let step = p
-                .lambda_behaviour
-                .unwrap()
-                .fails_at(1)
-                .unwrap_or(RotationStep::SetSecret);
+            // A Lambda fixed since (`ok`) failed at setSecret, as a flaky
+            // one; one Secrets Manager cannot invoke, at its first step.
+            let b = p.lambda_behaviour.unwrap();
+            let step = if b.refused() {
+                RotationStep::CreateSecret
+            } else {
+                b.fails_at(1).unwrap_or(RotationStep::SetSecret)
+            };
             assert_eq!(failed.outcome, RotationOutcome::Failed);
             let last = failed.steps.last().unwrap();
             assert_eq!((last.step, last.ok), (step, false), "{}", p.name);
@@ -406,6 +441,13 @@ mod tests {
                 "{message}"
             );
             assert_eq!(last.message.as_deref(), Some(message.as_str()));
+            if b.refused() {
+                assert!(
+                    message.contains("Lambda does not exist")
+                        || message.contains("cannot invoke the specified Lambda function"),
+                    "{message}"
+                );
+            }
             steps.insert(step.as_str());
         }
         assert_eq!(steps.len(), 4, "{steps:?}");

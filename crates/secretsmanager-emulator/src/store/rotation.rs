@@ -2,9 +2,8 @@
 //! outcome, and Secrets Manager's own retry of a failed rotation (the task
 //! that paces them is `crate::rotation::run`).
 
-use crate::rotation::{
-    failure_message, LambdaBehaviour, RotationOutcome, RotationRecord, RotationStep, StepRecord,
-};
+use crate::infra::verdict::Verdict;
+use crate::rotation::{RotationOutcome, RotationRecord, RotationStep, StepRecord};
 use crate::seed::{EpochMs, AWSCURRENT, AWSPENDING, AWSPREVIOUS};
 use crate::store::checks::next_rotation;
 use crate::store::{has_label, push_history, Store};
@@ -34,13 +33,7 @@ impl Store {
             s.running = None;
             return false;
         };
-        if r.fail_at == Some(step) {
-            let behaviour = r
-                .lambda_arn
-                .as_deref()
-                .map(LambdaBehaviour::of_lambda)
-                .unwrap_or(LambdaBehaviour::Ok);
-            let msg = failure_message(r.lambda_arn.as_deref(), behaviour, step, &s.data.arn);
+        if let Some((_, msg)) = r.fail_at.clone().filter(|(at, _)| *at == step) {
             r.steps.push(StepRecord {
                 step,
                 at: now,
@@ -133,18 +126,18 @@ impl Store {
             .rotation_lambda_arn
             .clone()
             .or_else(|| last.lambda_arn.clone());
-        let behaviour = lambda
-            .as_deref()
-            .map(LambdaBehaviour::of_lambda)
-            .unwrap_or(LambdaBehaviour::Ok);
-        if behaviour == LambdaBehaviour::Missing {
-            return None;
-        }
         let version_id = last.version_id.clone();
+        let fail_at = match self
+            .infra
+            .verdict(&s.data, lambda.as_deref(), s.attempts + 1)
+        {
+            Verdict::Refused(_) => return None,
+            Verdict::Runs(fail_at) => fail_at,
+        };
         s.attempts += 1;
         let record = RotationRecord {
             service_retry: true,
-            fail_at: behaviour.fails_at(s.attempts),
+            fail_at,
             ..RotationRecord::new(rotation_id, version_id, lambda, now)
         };
         s.running = Some(rotation_id);
