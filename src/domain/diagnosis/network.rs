@@ -66,7 +66,9 @@ fn through_endpoint(
 ) -> Result<String, String> {
     let usable: Vec<_> = endpoints
         .iter()
-        .filter(|e| e.service_name.ends_with(".secretsmanager") && e.state == "available")
+        .filter(|e| {
+            e.service_name.ends_with(".secretsmanager") && e.state.eq_ignore_ascii_case("available")
+        })
         .collect();
     let Some(e) = usable.iter().find(|e| e.private_dns) else {
         return Err(match usable.first() {
