@@ -12,6 +12,7 @@ mod check;
 mod client;
 mod cloudtrail;
 mod demo;
+mod diagnosis;
 mod hardening;
 mod health;
 mod moto;

@@ -551,11 +551,14 @@ fn timeout_check(cx: &Ctx, l: &LambdaFacts) -> Check {
             format!("timeout {t} s"),
         );
     }
-    let timed_out = cx
+    // A rotation failing now: a failure seen, or AWSPENDING left behind.
+    let failing = cx.secret.seen_failure().is_some() || cx.secret.pending_version().is_some();
+    let said_timeout = cx
         .secret
         .seen_failure()
         .and_then(|f| f.message.as_deref())
         .is_some_and(|m| m.contains("Task timed out"));
+    let timed_out = said_timeout || failing;
     let fix = format!(
         "Raise the timeout of {} to at least {TEMPLATE_TIMEOUT} s (aws lambda \
          update-function-configuration --function-name {} --timeout {TEMPLATE_TIMEOUT}).",
@@ -566,10 +569,17 @@ fn timeout_check(cx: &Ctx, l: &LambdaFacts) -> Check {
             CheckId::LambdaTimeout,
             CauseId::LambdaTimeout,
             cx.lambda_arn,
-            format!(
-                "timeout {t} s, below the rotation templates' {TEMPLATE_TIMEOUT} s, and the last \
-                 failure says \"Task timed out\""
-            ),
+            if said_timeout {
+                format!(
+                    "timeout {t} s, below the rotation templates' {TEMPLATE_TIMEOUT} s, and the \
+                     last failure says \"Task timed out\""
+                )
+            } else {
+                format!(
+                    "timeout {t} s, below the rotation templates' {TEMPLATE_TIMEOUT} s, and its \
+                     rotation is failing: four steps rarely fit"
+                )
+            },
             fix,
         )
     } else {
@@ -624,7 +634,13 @@ fn changed_check(cx: &Ctx, l: &LambdaFacts) -> Check {
             "the function's last change is unknown",
         );
     };
-    let failure = cx.secret.seen_failure().map(|f| f.at);
+    // When it failed: the failure seen, else when the stuck rotation began
+    // (its version's date, or without version dates the secret's last
+    // change, which made that version).
+    let failure = cx.secret.seen_failure().map(|f| f.at).or_else(|| {
+        let pending = cx.secret.pending_version()?;
+        pending.created.or(cx.secret.last_changed)
+    });
     let since_success = cx.secret.last_rotated.is_none_or(|r| modified > r);
     let before_failure =
         failure.is_some_and(|f| modified <= f && f.secs() - modified.secs() <= CHANGED_WINDOW);
