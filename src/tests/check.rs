@@ -302,3 +302,58 @@ async fn an_endpoint_that_is_down_exits_2_and_says_why() {
         out.stderr
     );
 }
+
+/// Each rotation-failed finding carries its diagnosis: the seeded cause as
+/// the JSON's `cause`, every check with its status, and the text names the
+/// cause and the fix under the finding. `--no-diagnose` leaves it out.
+#[tokio::test]
+async fn failed_rotations_carry_their_diagnosis() {
+    let seeded = super::seeded(300, 42, NOW).await;
+    let mut config = config_for(&seeded.ep.url());
+    config.diagnosis.calls_per_second = 500.0;
+    let only_failed = |format| Options {
+        format,
+        fail_on: FailOn(None),
+        rules: vec![RuleId::RotationFailed],
+        ..Options::default()
+    };
+    let doc = run(&config, only_failed(Format::Json)).await.json();
+    let mut checked = 0;
+    for f in doc["findings"].as_array().unwrap() {
+        let p = seeded
+            .plan
+            .iter()
+            .find(|p| p.arn == f["arn"].as_str().unwrap())
+            .unwrap();
+        if p.scenario != Scenario::RotationFailed || p.rotation_lambda.is_none() {
+            continue;
+        }
+        let d = &f["diagnosis"];
+        assert_eq!(d["cause"].as_str(), p.cause.as_deref(), "{}: {d:#}", p.name);
+        assert_eq!(d["checks"].as_array().unwrap().len(), 14);
+        assert!(d["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"].is_string() && c["check"].is_string()));
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked}");
+    let text = run(&config, only_failed(Format::Text)).await.stdout;
+    assert!(text.contains("cause network:"), "{text}");
+    assert!(text.contains("fix: Create an interface VPC endpoint"), "{text}");
+    let bare = run(
+        &config,
+        Options {
+            diagnose: false,
+            ..only_failed(Format::Json)
+        },
+    )
+    .await
+    .json();
+    assert!(bare["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f.get("diagnosis").is_none()));
+}
