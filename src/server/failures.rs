@@ -87,8 +87,8 @@ pub async fn diagnose(
     made
 }
 
-/// The secrets of `view` whose rotation is failing (a failure seen, or the
-/// failed-rotation rule active) and has a function to diagnose.
+/// The secrets of `view` whose rotation is failing or overdue (a failure
+/// seen, or either rule fired) and has a function to diagnose.
 pub fn failing(view: &HealthView) -> Vec<Arc<Secret>> {
     view.snapshot
         .secrets()

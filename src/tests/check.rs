@@ -341,7 +341,10 @@ async fn failed_rotations_carry_their_diagnosis() {
     assert!(checked >= 10, "{checked}");
     let text = run(&config, only_failed(Format::Text)).await.stdout;
     assert!(text.contains("cause network:"), "{text}");
-    assert!(text.contains("fix: Create an interface VPC endpoint"), "{text}");
+    assert!(
+        text.contains("fix: Create an interface VPC endpoint"),
+        "{text}"
+    );
     let bare = run(
         &config,
         Options {

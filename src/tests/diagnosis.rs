@@ -179,10 +179,27 @@ async fn the_queue_groups_failures_into_incidents_and_cause_finds_them() {
         .filter(|r| r.problem == RuleId::RotationFailed)
         .collect();
     let in_incidents: usize = q.incidents.iter().map(|i| i.secrets.len()).sum();
-    assert_eq!(
-        in_incidents,
-        failed.len(),
-        "every failure is in one incident"
+    // Every failure is in one incident, and so is every overdue rotation
+    // whose diagnosis found a cause (a function that cannot be invoked).
+    let overdue_with_cause = q
+        .rows
+        .iter()
+        .filter(|r| r.problem == RuleId::RotationOverdue)
+        .filter(|r| r.cause.as_ref().is_some_and(|c| c.cause.is_some()))
+        .count();
+    assert!(
+        overdue_with_cause > 0,
+        "the seed's missing functions make rotations overdue"
+    );
+    assert_eq!(in_incidents, failed.len() + overdue_with_cause);
+    let missing = q
+        .incidents
+        .iter()
+        .find(|i| i.cause == Some(CauseId::LambdaMissing))
+        .expect("the missing function is an incident");
+    assert!(
+        missing.secrets.len() > 1,
+        "one missing function, several secrets: {missing:?}"
     );
     // The seed's secrets of one cause and one Lambda are one incident.
     // (Not lambda-changed: a change explains only the failures just after

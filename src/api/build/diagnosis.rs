@@ -18,8 +18,8 @@ use std::time::Duration;
 /// the background and show on the next refresh.
 const QUEUE_WAIT: Duration = Duration::from_secs(3);
 
-/// Adds to `queue` each failed rotation's cause and the incidents they
-/// make. Diagnoses already made (by the background pass or a page) are
+/// Adds to `queue` each failed or overdue rotation's cause and the
+/// incidents they make. Diagnoses already made (by the background pass or a page) are
 /// used at once; the others are made now, waited for a moment, and left
 /// to finish in the background.
 pub async fn diagnose_queue(
@@ -31,10 +31,11 @@ pub async fn diagnose_queue(
     if !state.diagnoser.enabled() {
         return;
     }
+    // Overdue rotations are diagnosed too: a function Secrets Manager
+    // cannot invoke leaves no failed attempt, only a missed deadline.
     let failed: Vec<Arc<Secret>> = queue
         .rows
         .iter()
-        .filter(|r| r.problem == RuleId::RotationFailed)
         .filter_map(|r| view.snapshot.arc_by_arn(&r.arn).cloned())
         .filter(|s| s.rotation_lambda_arn.is_some())
         .collect();
@@ -58,13 +59,21 @@ pub async fn diagnose_queue(
         }
     }
     for row in &mut queue.rows {
-        row.cause = known.get(&row.arn).map(|d| RowCause::of(d));
+        row.cause = known
+            .get(&row.arn)
+            .filter(|d| row.problem == RuleId::RotationFailed || d.main_cause().is_some())
+            .map(|d| RowCause::of(d));
     }
     queue.undiagnosed = failed.len().saturating_sub(known.len());
+    // Incidents: every failed rotation, and the overdue ones whose
+    // diagnosis found a cause.
     let failures: Vec<Failure> = queue
         .rows
         .iter()
-        .filter(|r| r.problem == RuleId::RotationFailed)
+        .filter(|r| {
+            r.problem == RuleId::RotationFailed
+                || known.get(&r.arn).is_some_and(|d| d.main_cause().is_some())
+        })
         .map(|r| Failure {
             secret_arn: &r.arn,
             since: r.since,

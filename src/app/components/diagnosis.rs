@@ -94,18 +94,25 @@ fn Checks(v: DiagnosisView) -> impl IntoView {
 /// status and its time to first byte) must not wait for it.
 #[island]
 pub fn Diagnosis(id: String, failing: bool) -> impl IntoView {
-    let data = LocalResource::new(move || get_diagnosis(id.clone()));
+    let (data, set_data) = signal(None::<Result<DiagnosisView, String>>);
+    // Asked once the island is live in the browser (an Effect never runs on
+    // the server), so the page is served without waiting for it.
+    Effect::new(move |_| {
+        let id = id.clone();
+        leptos::task::spawn_local(async move {
+            set_data.set(Some(get_diagnosis(id).await.map_err(|e| error_text(&e))));
+        });
+    });
     view! {
         <section class="facts diagnosis" aria-labelledby="diagnosis-h" data-testid="diagnosis">
             <h2 id="diagnosis-h">{if failing { "Why the rotation fails" } else { "Rotation checks" }}</h2>
-            <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Checking the rotation function, its network, key and role…"</p> }>
-                {move || data.get().map(|r| match r {
-                    Ok(v) => view! { <Checks v/> }.into_any(),
-                    Err(e) => view! {
-                        <p class="error" role="alert">"The diagnosis could not be made: "{error_text(&e)}" Reload the page to try again."</p>
-                    }.into_any(),
-                })}
-            </Suspense>
+            {move || match data.get() {
+                None => view! { <p class="muted" aria-busy="true">"Checking the rotation function, its network, key and role…"</p> }.into_any(),
+                Some(Ok(v)) => view! { <Checks v/> }.into_any(),
+                Some(Err(e)) => view! {
+                    <p class="error" role="alert">"The diagnosis could not be made: "{e}" Reload the page to try again."</p>
+                }.into_any(),
+            }}
         </section>
     }
 }
