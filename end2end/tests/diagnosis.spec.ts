@@ -41,12 +41,12 @@ test.describe("rotation diagnosis", () => {
     expect(counts[0]).toBeGreaterThanOrEqual(counts[n - 1]);
     // A named cause with its fix.
     const named = items.filter({ has: page.locator("p.fix") }).first();
-    await expect(named.locator("h3")).toContainText("secret");
+    await expect(named.locator("summary")).toContainText("secret");
     await expectAccessible(page, testInfo, "oncall-incidents");
     await keepScreenshot(page, testInfo, "oncall-incidents");
 
     await named.locator("summary").click();
-    const link = named.locator("details a").first();
+    const link = named.locator("details li a").first();
     await expect(link).toBeVisible();
     await link.click();
     await waitForHydration(page);

@@ -40,7 +40,7 @@ fn CheckItem(c: Check) -> impl IntoView {
 }
 
 #[component]
-fn Checks(v: DiagnosisView) -> impl IntoView {
+fn Checks(v: DiagnosisView, failing: bool) -> impl IntoView {
     let d = v.diagnosis;
     let strategy = d.strategy.clone();
     let failed = d
@@ -57,6 +57,12 @@ fn Checks(v: DiagnosisView) -> impl IntoView {
         "Diagnosis is switched off ([diagnosis] enabled = false).".to_string()
     } else if d.checks.is_empty() {
         "No rotation function to check (managed rotation, or none configured).".to_string()
+    } else if failed == 0 && failing {
+        format!(
+            "{} checks, none failed: the cause is not in the configuration. The function's log \
+             (and the failure message above) says what its code or its database refused.",
+            d.checks.len()
+        )
     } else if failed == 0 {
         format!("{} checks, none failed.", d.checks.len())
     } else {
@@ -108,7 +114,7 @@ pub fn Diagnosis(id: String, failing: bool) -> impl IntoView {
             <h2 id="diagnosis-h">{if failing { "Why the rotation fails" } else { "Rotation checks" }}</h2>
             {move || match data.get() {
                 None => view! { <p class="muted" aria-busy="true">"Checking the rotation function, its network, key and role…"</p> }.into_any(),
-                Some(Ok(v)) => view! { <Checks v/> }.into_any(),
+                Some(Ok(v)) => view! { <Checks v failing/> }.into_any(),
                 Some(Err(e)) => view! {
                     <p class="error" role="alert">"The diagnosis could not be made: "{e}" Reload the page to try again."</p>
                 }.into_any(),

@@ -184,7 +184,8 @@ fn Incidents(
     let failures: usize = incidents.iter().map(|i| i.secrets.len()).sum();
     view! {
         <section class="incidents facts" aria-labelledby="incidents-h" data-testid="incidents">
-            <h2 id="incidents-h">{format!("Incidents: {failures} failed rotations, {} causes", incidents.len())}</h2>
+            <h2 id="incidents-h">{format!("Incidents: {failures} rotations, {} causes", incidents.len())}</h2>
+            <p class="muted small">"Failed rotations (and overdue ones whose function cannot run) grouped by what they share: one Lambda, VPC, key or role. Open one for its fix and the secrets it hit."</p>
             {(undiagnosed > 0).then(|| view! {
                 <p class="muted" role="status">{format!("{undiagnosed} failures are still being diagnosed; they show under their Lambda until then. Refresh in a moment.")}</p>
             })}
@@ -194,12 +195,14 @@ fn Incidents(
                     let slug = inc.cause.map(|c| c.slug()).unwrap_or("unexplained");
                     view! {
                         <li class="incident" id=format!("incident-{}", i + 1) data-cause=slug data-count=n.to_string()>
-                            <h3>{inc.headline.clone()}{format!(" · {n} secret{}", if n == 1 { "" } else { "s" })}</h3>
-                            <p class="mono small">{inc.subject.clone()}</p>
-                            <p class="small">"Since "<When at=inc.since now=now absent="unknown"/></p>
-                            {inc.fix.clone().map(|f| view! { <p class="fix"><strong>"Fix: "</strong>{f}</p> })}
                             <details>
-                                <summary>{format!("The {n} secret{} hit", if n == 1 { "" } else { "s" })}</summary>
+                                <summary>
+                                    <strong>{inc.headline.clone()}</strong>
+                                    {format!(" · {n} secret{} · since ", if n == 1 { "" } else { "s" })}
+                                    <When at=inc.since now=now absent="unknown"/>
+                                    <span class="mono small subject">{inc.subject.clone()}</span>
+                                </summary>
+                                {inc.fix.clone().map(|f| view! { <p class="fix"><strong>"Fix: "</strong>{f}</p> })}
                                 <ul>
                                     {inc.secrets.iter().map(|arn| {
                                         let (name, link) = names.get(arn).cloned().unwrap_or_else(|| (arn.clone(), arn.clone()));
