@@ -274,8 +274,11 @@ pub struct Inventory {
 struct Learned {
     failures: HashMap<Arc<str>, Arc<RotationFailure>>,
     /// The last diagnosis of each secret's rotation, and the causes it found.
-    diagnoses: HashMap<Arc<str>, (Arc<Diagnosis>, Arc<[CauseId]>, Timestamp)>,
+    diagnoses: HashMap<Arc<str>, Diagnosed>,
 }
+
+/// A diagnosis, the causes it found, and when it was made.
+type Diagnosed = (Arc<Diagnosis>, Arc<[CauseId]>, Timestamp);
 
 /// Failures kept at most (the oldest go first).
 const KEEP_FAILURES: usize = 100_000;
