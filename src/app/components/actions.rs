@@ -242,6 +242,15 @@ fn buttons_and_notes(
     (buttons, notes)
 }
 
+/// Roll back of a single-user secret: why AWSPREVIOUS no longer works.
+fn single_user_warning(p: &ActionPreview) -> impl IntoView {
+    p.warning.clone().map(|w| {
+        view! {
+            <p class="warning" role="note" data-testid="rollback-warning"><strong>"Single-user rotation. "</strong>{w}</p>
+        }
+    })
+}
+
 /// A rollback with several earlier versions: which one to put back.
 fn rollback_picker(
     p: &ActionPreview,
@@ -407,10 +416,7 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
                                 let secret = p.plan.secret.clone();
                                 let pick = move |to: String| { set_refocus.set(true); read_plan(kind, to) };
                                 view! {
-                                    {p.warning.clone().map(|w| view! {
-                                        <p class="warning" role="note" data-testid="rollback-warning"><strong>"Single-user rotation. "</strong>{w}</p>
-                                    })}
-                                    {rollback_picker(&p, picker, pick)}
+                                    {single_user_warning(&p)}{rollback_picker(&p, picker, pick)}
                                     {plan_effects(&p)}
                                     {(kind == ActionKind::EnableRotation).then(|| rotate_at_once(immediately, set_immediately))}
                                     {p.plan.type_name.then(|| typed_name(secret, typed, set_typed))}

@@ -130,18 +130,12 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
             } else {
                 let now = d.now;
                 let cloudtrail = d.cloudtrail.clone();
-                let names: std::collections::HashMap<String, (String, String)> = d
-                    .rows
-                    .iter()
-                    .map(|r| (r.arn.clone(), (r.name.clone(), r.link.clone())))
-                    .collect();
-                let incidents = d.incidents.clone();
-                let undiagnosed = d.undiagnosed;
+                let incidents = incidents_of(&d);
                 view! {
                     {cloudtrail.and_then(|c| c.err()).map(|e| view! {
                         <p class="warning">{format!("CloudTrail could not be read ({e}); failure messages are missing below.")}</p>
                     })}
-                    {(!incidents.is_empty()).then(|| view! { <Incidents incidents names undiagnosed now/> })}
+                    {incidents}
                     <div class="table-wrap">
                         <table class="inventory oncall" data-testid="oncall">
                             <caption class="visually-hidden">"Failed rotations first, then overdue; longest broken first"</caption>
@@ -170,6 +164,17 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
             }
         }}
     }
+}
+
+/// The queue's incidents, when it has any.
+fn incidents_of(d: &Oncall) -> Option<impl IntoView> {
+    let names: std::collections::HashMap<String, (String, String)> = d
+        .rows
+        .iter()
+        .map(|r| (r.arn.clone(), (r.name.clone(), r.link.clone())))
+        .collect();
+    let (incidents, undiagnosed, now) = (d.incidents.clone(), d.undiagnosed, d.now);
+    (!incidents.is_empty()).then(|| view! { <Incidents incidents names undiagnosed now/> })
 }
 
 /// The failed rotations grouped by shared cause: one broken Lambda, VPC,
