@@ -202,8 +202,9 @@ async fn the_queue_groups_failures_into_incidents_and_cause_finds_them() {
         "one missing function, several secrets: {missing:?}"
     );
     // The seed's secrets of one cause and one Lambda are one incident.
-    // (Not lambda-changed: a change explains only the failures just after
-    // it, and a shared function's secrets failed on different days.)
+    // (Not lambda-changed: a change explains only the failures of secrets
+    // that last rotated successfully before it, and the secrets sharing a
+    // function rotated on different days.)
     let mut want: BTreeMap<(String, String), usize> = BTreeMap::new();
     for p in
         t.ep.endpoint

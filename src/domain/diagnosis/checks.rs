@@ -36,7 +36,9 @@ pub const DEPRECATED_RUNTIMES: &[(&str, &str)] = &[
 /// The rotation templates' timeout; below it the four steps may not fit.
 pub const TEMPLATE_TIMEOUT: u32 = 30;
 
-/// How long before a failure a change to the function counts as suspect.
+/// For a secret never rotated successfully: how long before its failure a
+/// change to the function counts as suspect. With a last success, any
+/// change between it and the failure does.
 const CHANGED_WINDOW: i64 = 7 * 86_400;
 
 pub(super) fn check(id: CheckId, status: Status, evidence: impl Into<String>) -> Check {
@@ -642,8 +644,10 @@ fn changed_check(cx: &Ctx, l: &LambdaFacts) -> Check {
         pending.created.or(cx.secret.last_changed)
     });
     let since_success = cx.secret.last_rotated.is_none_or(|r| modified > r);
-    let before_failure =
-        failure.is_some_and(|f| modified <= f && f.secs() - modified.secs() <= CHANGED_WINDOW);
+    let before_failure = failure.is_some_and(|f| {
+        modified <= f
+            && (cx.secret.last_rotated.is_some() || f.secs() - modified.secs() <= CHANGED_WINDOW)
+    });
     if since_success && before_failure {
         let gap = failure.map_or(0, |f| f.secs() - modified.secs());
         return failed(

@@ -596,6 +596,22 @@ fn timeout_runtime_and_recent_change() {
         CauseId::LambdaChanged,
         "before the failure",
     );
+    // Any change between the last success and the failure is suspect,
+    // however long before the failure it came.
+    lambda_mut(&mut g).last_modified = Some(Timestamp::new(NOW - 20 * 86_400));
+    assert_fails(
+        &run(&s, &g),
+        CheckId::LambdaChanged,
+        CauseId::LambdaChanged,
+        "before the failure",
+    );
+    // One before the last success is not.
+    lambda_mut(&mut g).last_modified = Some(Timestamp::new(NOW - 50 * 86_400));
+    assert_eq!(
+        the(&run(&s, &g), CheckId::LambdaChanged).status,
+        Status::Passed
+    );
+    lambda_mut(&mut g).last_modified = Some(Timestamp::new(NOW - 3 * 3600));
     // The same change with no failure is just a date.
     assert_eq!(
         the(&run(&rotating(), &g), CheckId::LambdaChanged).status,
