@@ -15,24 +15,13 @@ from pathlib import Path
 
 import boto3
 import pytest
+
+from support import BIN, DUMMY_ENV, free_port
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = os.environ.get("SECRETSCOPE_BIN", str(ROOT / "target" / "debug" / "secretscope"))
 SEEDED = 250
-DUMMY_ENV = {
-    "AWS_ACCESS_KEY_ID": "test",
-    "AWS_SECRET_ACCESS_KEY": "test",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -13,32 +13,19 @@ secret's LastChangedDate.
 
 import json
 import os
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.request
 import io
 import zipfile
-from pathlib import Path
 
 import boto3
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = os.environ.get("SECRETSCOPE_BIN", str(ROOT / "target" / "debug" / "secretscope"))
-ENV = {
-    "AWS_ACCESS_KEY_ID": "test",
-    "AWS_SECRET_ACCESS_KEY": "test",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
+from support import BIN, DUMMY_ENV, free_port
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +118,7 @@ def scenario(moto):
 def check(moto):
     # One attempt: moto's SimulatePrincipalPolicy is a server error, which the
     # SDK would otherwise retry with backoff for half a minute.
-    env = {**os.environ, **ENV, "SECRETSCOPE_HEALTH_PENDING_GRACE_SECS": "0", "SECRETSCOPE_AWS_MAX_ATTEMPTS": "1"}
+    env = {**os.environ, **DUMMY_ENV, "SECRETSCOPE_HEALTH_PENDING_GRACE_SECS": "0", "SECRETSCOPE_AWS_MAX_ATTEMPTS": "1"}
     out = subprocess.run(
         [BIN, "check", "--endpoint-url", moto, "--region", "us-east-1", "--format", "json",
          "--fail-on", "none", "--rule", "rotation-failed", "--no-versions"],
