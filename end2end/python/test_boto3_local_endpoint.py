@@ -7,8 +7,6 @@ target/debug/secretscope) on a free loopback port and stops it afterwards.
 import json
 import os
 import socket
-import subprocess
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -16,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from support import BIN, DUMMY_ENV, free_port
+from support import BIN, DUMMY_ENV, free_port, start
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -29,23 +27,7 @@ def endpoint(request):
     if not Path(BIN).exists():
         pytest.fail(f"{BIN} does not exist: build it with `cargo build --features ssr` or set SECRETSCOPE_BIN")
     port = free_port()
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [BIN, "local-endpoint", "--bind", f"127.0.0.1:{port}", "--seed-secrets", str(SEEDED)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-    def stop():
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-    request.addfinalizer(stop)
+    proc, log = start(request, [BIN, "local-endpoint", "--bind", f"127.0.0.1:{port}", "--seed-secrets", str(SEEDED)])
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:

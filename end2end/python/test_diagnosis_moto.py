@@ -14,7 +14,6 @@ secret's LastChangedDate.
 import json
 import os
 import subprocess
-import tempfile
 import time
 import urllib.request
 import io
@@ -23,7 +22,7 @@ import zipfile
 import boto3
 import pytest
 
-from support import BIN, DUMMY_ENV, free_port
+from support import BIN, DUMMY_ENV, free_port, start
 
 
 
@@ -31,19 +30,7 @@ from support import BIN, DUMMY_ENV, free_port
 @pytest.fixture(scope="module")
 def moto(request):
     port = free_port()
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
-
-    def stop():
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-    request.addfinalizer(stop)
+    proc, log = start(request, ["moto_server", "-H", "127.0.0.1", "-p", str(port)])
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
