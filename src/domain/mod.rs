@@ -15,6 +15,7 @@ pub mod listing;
 pub mod owner;
 pub mod policy;
 pub mod query;
+pub mod reads;
 pub mod replica;
 pub mod requests;
 pub mod rotation_failure;

@@ -249,6 +249,16 @@ pub struct Secret {
     /// was made. `cause:` searches it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub causes: Option<Arc<[super::diagnosis::CauseId]>>,
+    /// Who read it, from CloudTrail's GetSecretValue events (see
+    /// [`super::reads`]); `None` until they were looked up (or without
+    /// CloudTrail). The read rules and `reader:` use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reads: Option<Arc<super::reads::Readers>>,
+    /// It matches the configured high-value search (`[readers]
+    /// high_value`): `new-reader` watches it, and the background pass reads
+    /// it first.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub high_value: bool,
 }
 
 impl Secret {
@@ -340,6 +350,8 @@ pub(crate) mod fixtures {
             versions_fetched: None,
             failure: None,
             causes: None,
+            reads: None,
+            high_value: false,
         }
     }
 

@@ -235,6 +235,12 @@ pub(super) fn unused(i: &Input<'_>) -> Option<Hit> {
     }
     let n = i.cfg.unused_days;
     let allowed = n.saturating_mul(DAY);
+    // CloudTrail's reads, where they were looked up, are exact where
+    // LastAccessedDate is a day (and may lag): a recent read is a use.
+    let read = s.reads.as_ref().and_then(|r| r.last_ok());
+    if read.is_some_and(|t| i.now.secs().saturating_sub(t.secs()) <= allowed) {
+        return None;
+    }
     match s.last_accessed {
         Some(t) => {
             // The access happened some time on day t: count it until that day's end.
@@ -334,23 +340,6 @@ pub(super) fn scheduled_for_deletion(i: &Input<'_>) -> Option<Hit> {
                 "Scheduled for deletion on {}; it can be restored until its recovery window (7 to 30 days) ends, at the latest {}.",
                 When(d),
                 When(latest)
-            )
-        }),
-    })
-}
-
-pub(super) fn accessed_after_deletion(i: &Input<'_>) -> Option<Hit> {
-    let s = i.secret;
-    let d = s.deleted?;
-    let a = s.last_accessed?;
-    // `a` is a day (midnight UTC): after `d` means a later day than the deletion.
-    (a > d).then(|| Hit {
-        since: Some(a),
-        detail: i.text(|| {
-            format!(
-                "Accessed on {}, after it was scheduled for deletion on {}: something still reads it.",
-                Day(a),
-                When(d)
             )
         }),
     })

@@ -25,6 +25,11 @@ pub struct HealthConfig {
     pub severity_overrides: BTreeMap<RuleId, Severity>,
     /// The tag key that carries suppressions.
     pub suppression_tag: String,
+    /// `read-previous-after-rotation`: AWSPREVIOUS still read this many days
+    /// after the last rotation.
+    pub previous_read_days: i64,
+    /// `new-reader`: a principal whose first read is within this many days.
+    pub new_reader_days: i64,
 }
 
 impl Default for HealthConfig {
@@ -39,6 +44,8 @@ impl Default for HealthConfig {
             disabled: BTreeSet::new(),
             severity_overrides: BTreeMap::new(),
             suppression_tag: "secretscope:suppress".to_string(),
+            previous_read_days: 2,
+            new_reader_days: 7,
         }
     }
 }

@@ -79,6 +79,7 @@
 mod checks;
 mod config;
 mod engine;
+mod read_rules;
 mod rotation_rules;
 mod rules;
 #[cfg(test)]
@@ -92,12 +93,13 @@ pub use engine::{
     evaluate, parse_suppression, summarize, worst, Finding, ReplicaState, RuleSet, Summary,
     Suppression,
 };
+pub use read_rules::not_evaluated;
 pub use rotation_rules::{
     parse_duration, parse_rate, rotation_interval_secs, rotation_window_secs,
 };
 pub use rules::{info, Hit, Input, Rule, RuleInfo, RULES};
 pub use types::{RuleId, Severity};
-use {checks::*, rotation_rules::*};
+use {checks::*, read_rules::*, rotation_rules::*};
 
 use super::secret::{RotationRules, Secret, Version};
 use super::state::PENDING_GRACE_SECS;

@@ -68,7 +68,7 @@ impl Rule {
 }
 
 /// The rule table, in the order of [`RuleId::ALL`].
-pub static RULES: [Rule; 13] = [
+pub static RULES: [Rule; 15] = [
     Rule {
         info: RuleInfo {
             id: RuleId::RotationFailed,
@@ -194,10 +194,10 @@ pub static RULES: [Rule; 13] = [
         info: RuleInfo {
             id: RuleId::AccessedAfterDeletion,
             severity: Severity::High,
-            title: "Accessed after deletion was scheduled",
-            why: "Something still reads a secret that is about to be deleted: when the recovery window ends, that reader breaks.",
-            fix: "Find the reader in CloudTrail (GetSecretValue on this secret since the deletion date), then either restore the secret (`aws secretsmanager restore-secret --secret-id <name>`) or move the reader off it before the deadline.",
-            source: "Secrets Manager User Guide: Monitor when secrets scheduled for deletion are accessed (CloudTrail + CloudWatch alarm)",
+            title: "Read after deletion was scheduled",
+            why: "Something still tries to read a secret that is scheduled for deletion. On AWS those reads already fail (\"You can't perform this operation on the secret because it was marked for deletion\"), so that reader is broken now, and stays broken for good when the recovery window ends.",
+            fix: "The readers are named on the secret's page (Readers). Either restore the secret (`aws secretsmanager restore-secret --secret-id <name>`) or move each reader off it before the deadline.",
+            source: "CloudTrail GetSecretValue events with an error since DeletedDate (LookupEvents, ResourceName = the secret's ARN); Secrets Manager User Guide: Monitor when secrets scheduled for deletion are accessed. Not evaluated without CloudTrail.",
         },
         check: accessed_after_deletion,
     },
@@ -211,6 +211,28 @@ pub static RULES: [Rule; 13] = [
             source: "Secrets Manager User Guide: Replicate secrets across Regions (troubleshoot replication); API Reference: ReplicationStatusType",
         },
         check: replica_failed,
+    },
+    Rule {
+        info: RuleInfo {
+            id: RuleId::ReadPreviousAfterRotation,
+            severity: Severity::Medium,
+            title: "AWSPREVIOUS still read after rotation",
+            why: "A reader asks for VersionStage AWSPREVIOUS days after the last rotation: it works only until the next rotation moves AWSPREVIOUS to the version it does not know (or, with a single-user rotation, to a password that no longer signs in).",
+            fix: "Change the reader to ask for AWSCURRENT (no VersionStage at all) and to fetch again on an authentication failure; the readers are named on the secret's page (Readers).",
+            source: "CloudTrail GetSecretValue events whose requestParameters.versionStage is AWSPREVIOUS, later than LastRotatedDate plus [health] previous_read_days; Secrets Manager User Guide: staging labels. Not evaluated without CloudTrail.",
+        },
+        check: read_previous_after_rotation,
+    },
+    Rule {
+        info: RuleInfo {
+            id: RuleId::NewReader,
+            severity: Severity::High,
+            title: "New reader of a high-value secret",
+            why: "A principal that had not read this secret before started reading it: on a secret matching the high-value search ([readers] high_value) every new reader should be expected.",
+            fix: "Check that the principal should read it (an approved access request, a new deployment); if not, remove its access in the resource policy or its IAM policy and rotate the secret. Once expected, suppress with the suppression tag until the window passes.",
+            source: "CloudTrail GetSecretValue events: first successful read within [health] new_reader_days, none in the same span before it. Not evaluated without CloudTrail.",
+        },
+        check: new_reader,
     },
 ];
 

@@ -73,11 +73,13 @@ pub enum RuleId {
     ScheduledForDeletion,
     AccessedAfterDeletion,
     ReplicaFailed,
+    ReadPreviousAfterRotation,
+    NewReader,
 }
 
 impl RuleId {
     /// Every rule, in the order of [`RULES`].
-    pub const ALL: [RuleId; 13] = [
+    pub const ALL: [RuleId; 15] = [
         RuleId::RotationFailed,
         RuleId::RotationOverdue,
         RuleId::RotationDisabled,
@@ -91,6 +93,8 @@ impl RuleId {
         RuleId::ScheduledForDeletion,
         RuleId::AccessedAfterDeletion,
         RuleId::ReplicaFailed,
+        RuleId::ReadPreviousAfterRotation,
+        RuleId::NewReader,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -108,6 +112,8 @@ impl RuleId {
             RuleId::ScheduledForDeletion => "scheduled-for-deletion",
             RuleId::AccessedAfterDeletion => "accessed-after-deletion",
             RuleId::ReplicaFailed => "replica-failed",
+            RuleId::ReadPreviousAfterRotation => "read-previous-after-rotation",
+            RuleId::NewReader => "new-reader",
         }
     }
 

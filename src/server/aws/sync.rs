@@ -125,6 +125,8 @@ pub fn secret_from_entry(e: &SecretListEntry, region: &str, intern: &mut Interne
         versions_fetched: None,
         failure: None,
         causes: None,
+        reads: None,
+        high_value: false,
     }
 }
 
