@@ -378,6 +378,59 @@ impl Readers {
     pub fn successful(&self) -> usize {
         self.readers.iter().filter(|r| r.reads > 0).count()
     }
+
+    /// Adds `newer`, read after this (from `self.until` on, none of the same
+    /// events: the caller drops those it already counted): counts add up,
+    /// first and last widen, and the window runs to `newer.until`.
+    pub fn absorb(&mut self, newer: &Readers) {
+        for n in &newer.readers {
+            match self.readers.iter_mut().find(|r| r.principal == n.principal) {
+                Some(r) => merge(r, n),
+                None => self.readers.push(n.clone()),
+            }
+        }
+        self.events += newer.events;
+        self.until = self.until.max(newer.until);
+        self.readers.sort_by(|a, b| {
+            b.last
+                .cmp(&a.last)
+                .then_with(|| a.principal.arn.cmp(&b.principal.arn))
+        });
+    }
+}
+
+fn merge(r: &mut Reader, n: &Reader) {
+    let min = |a: Option<Timestamp>, b: Option<Timestamp>| a.into_iter().chain(b).min();
+    let max = |a: Option<Timestamp>, b: Option<Timestamp>| a.into_iter().chain(b).max();
+    r.first = r.first.min(n.first);
+    r.last = r.last.max(n.last);
+    r.reads += n.reads;
+    r.first_ok = min(r.first_ok, n.first_ok);
+    r.last_ok = max(r.last_ok, n.last_ok);
+    r.ours |= n.ours;
+    for f in &n.failures {
+        match r.failures.iter_mut().find(|x| x.error == f.error) {
+            Some(x) => {
+                x.count += f.count;
+                x.first = x.first.min(f.first);
+                x.last = x.last.max(f.last);
+            }
+            None => r.failures.push(f.clone()),
+        }
+    }
+    for a in &n.asked {
+        match r.asked.iter_mut().find(|x| x.asked == a.asked) {
+            Some(x) => {
+                x.count += a.count;
+                x.last = x.last.max(a.last);
+            }
+            None => r.asked.push(a.clone()),
+        }
+    }
+    r.failures
+        .sort_by(|a, b| b.count.cmp(&a.count).then(a.error.cmp(&b.error)));
+    r.asked
+        .sort_by(|a, b| b.count.cmp(&a.count).then(a.asked.cmp(&b.asked)));
 }
 
 fn add(r: &mut Reader, e: &ReadEvent) {
@@ -565,5 +618,40 @@ mod tests {
         assert_eq!(r.covered_since(), t(0));
         let cut = Readers::from_events(&events, t(0), t(500), Some(t(120)));
         assert_eq!(cut.covered_since(), t(120));
+    }
+
+    #[test]
+    fn absorbing_a_later_window_equals_reading_both_at_once() {
+        let other = "arn:aws:sts::999988887777:assumed-role/etl/x";
+        let all = vec![
+            ev("1", 100, ROLE, Asked::Default, None),
+            ev("2", 200, ROLE, Asked::Stage("AWSPREVIOUS".into()), None),
+            ev(
+                "3",
+                300,
+                other,
+                Asked::Default,
+                Some(ReadError::AccessDenied),
+            ),
+            ev("4", 600, ROLE, Asked::Default, None),
+            ev(
+                "5",
+                700,
+                other,
+                Asked::Default,
+                Some(ReadError::AccessDenied),
+            ),
+            ev(
+                "6",
+                800,
+                "arn:aws:iam::111122223333:user/ci",
+                Asked::Default,
+                None,
+            ),
+        ];
+        let whole = Readers::from_events(&all, t(0), t(900), None);
+        let mut early = Readers::from_events(&all[..3], t(0), t(500), None);
+        early.absorb(&Readers::from_events(&all[3..], t(500), t(900), None));
+        assert_eq!(early, whole);
     }
 }

@@ -30,6 +30,7 @@ impl Background {
             tokio::spawn(learn_failures(state.clone())),
             tokio::spawn(diagnose_failures(state.clone())),
         ]);
+        tasks.extend(super::readers::pass::spawn(state));
         Background { syncers, tasks }
     }
 }

@@ -33,6 +33,8 @@ pub struct Config {
     pub requests: RequestSettings,
     /// Rotation diagnosis: reading the Lambda, network, key and role.
     pub diagnosis: crate::server::diagnosis::DiagnosisSettings,
+    /// Readers from CloudTrail: the high-value search and the background pass.
+    pub readers: crate::server::readers::ReadersSettings,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -171,6 +173,9 @@ pub struct CloudTrailSettings {
     pub endpoint_url: Option<String>,
     /// How far back to look, days (CloudTrail keeps 90).
     pub lookback_days: u32,
+    /// LookupEvents calls a second at most per account and region: AWS
+    /// allows 2, shared with anything else that reads the trail.
+    pub calls_per_second: f64,
 }
 
 impl Default for AlertSettings {
@@ -189,6 +194,7 @@ impl Default for CloudTrailSettings {
             enabled: false,
             endpoint_url: None,
             lookback_days: 30,
+            calls_per_second: 2.0,
         }
     }
 }
@@ -280,6 +286,7 @@ impl Default for Config {
             actions: ActionSettings::default(),
             requests: RequestSettings::default(),
             diagnosis: Default::default(),
+            readers: Default::default(),
         }
     }
 }
@@ -393,6 +400,15 @@ impl Config {
         };
         config.apply_env(env)?;
         config.diagnosis.validate().map_err(ConfigError::Invalid)?;
+        config.readers.validate().map_err(ConfigError::Invalid)?;
+        if !(config.cloudtrail.calls_per_second.is_finite()
+            && config.cloudtrail.calls_per_second > 0.0)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "cloudtrail.calls_per_second is {}: it must be a positive number of calls a second (AWS allows 2)",
+                config.cloudtrail.calls_per_second
+            )));
+        }
         Ok(config)
     }
 
@@ -459,6 +475,20 @@ impl Config {
             "SECRETSCOPE_CLOUDTRAIL_LOOKBACK_DAYS",
             self.cloudtrail.lookback_days
         );
+        layer!(
+            env,
+            "SECRETSCOPE_CLOUDTRAIL_CALLS_PER_SECOND",
+            self.cloudtrail.calls_per_second
+        );
+        let r = &mut self.readers;
+        layer!(env, "SECRETSCOPE_READERS_ENABLED", r.enabled);
+        layer!(env, "SECRETSCOPE_READERS_HIGH_VALUE", r.high_value);
+        layer!(
+            env,
+            "SECRETSCOPE_READERS_BACKGROUND_SHARE",
+            r.background_share
+        );
+        layer!(env, "SECRETSCOPE_READERS_MAX_EVENTS", r.max_events);
         layer!(env, "SECRETSCOPE_STORE_DATABASE_URL", opt self.store.database_url);
         layer!(env, "SECRETSCOPE_STORE_SQLITE_PATH", self.store.sqlite_path);
         layer!(env, "SECRETSCOPE_DIAGNOSIS_ENABLED", self.diagnosis.enabled);

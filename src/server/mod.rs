@@ -18,6 +18,7 @@ pub mod health;
 pub mod inventory;
 pub mod mail;
 pub mod metrics;
+pub mod readers;
 pub mod requests;
 pub mod security;
 pub mod selection;
@@ -72,6 +73,10 @@ pub struct AppState {
     /// Reads what a rotation diagnosis needs (`[diagnosis]`), cached and
     /// within a call budget shared by every user.
     pub diagnoser: Arc<diagnosis::Diagnoser>,
+    /// Who reads each secret (CloudTrail GetSecretValue events).
+    pub readers: Arc<readers::ReaderBook>,
+    /// New readers already alerted.
+    pub alerted: Arc<readers::pass::Alerted>,
 }
 
 impl AppState {
@@ -113,6 +118,9 @@ impl AppState {
             config.actions.aws_reads_burst,
         ));
         let diagnoser = Arc::new(diagnosis::Diagnoser::new(&config.diagnosis));
+        // Validated with the configuration: a bad search never gets here.
+        inventory
+            .set_high_value(crate::domain::query::Query::parse(&config.readers.high_value).ok());
         AppState {
             leptos_options,
             inventory,
@@ -141,6 +149,8 @@ impl AppState {
             grant_edits: Default::default(),
             oidc: Default::default(),
             diagnoser,
+            readers: Default::default(),
+            alerted: Default::default(),
         }
     }
 

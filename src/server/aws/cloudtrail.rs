@@ -10,6 +10,7 @@
 //! pages, and throttling is retried by the SDK like any other call.
 
 use super::client::{counting, sdk_config, ApiCounters};
+use super::rate::RateLimiter;
 use crate::domain::rotation_history::{sort_newest_first, RotationEvent, RotationEventKind};
 use crate::domain::Timestamp;
 use crate::server::config::{AwsSettings, CloudTrailSettings, Config};
@@ -36,6 +37,42 @@ pub struct RotationTrail {
     pub region: String,
     pub lookback_days: u32,
     pub counters: Arc<ApiCounters>,
+    /// LookupEvents' quota in this account and region (`[cloudtrail]
+    /// calls_per_second`, 2 by AWS's quota), shared by every lookup:
+    /// rotation history, failures, readers and the background pass.
+    pace: Arc<RateLimiter>,
+    /// When lookups were sent (for the quota's test and the bench).
+    pub calls: Arc<CallLog>,
+}
+
+/// The times LookupEvents calls were sent.
+#[derive(Debug, Default)]
+pub struct CallLog {
+    times: std::sync::Mutex<Vec<std::time::Instant>>,
+}
+
+impl CallLog {
+    fn note(&self) {
+        let mut t = self.times.lock().unwrap_or_else(|p| p.into_inner());
+        if t.len() < 100_000 {
+            t.push(std::time::Instant::now());
+        }
+    }
+
+    /// The calls sent, and the seconds from the first to the last.
+    pub fn span(&self) -> (usize, f64) {
+        let t = self.times.lock().unwrap_or_else(|p| p.into_inner());
+        match (t.first(), t.last()) {
+            (Some(a), Some(b)) => (t.len(), b.duration_since(*a).as_secs_f64()),
+            _ => (0, 0.0),
+        }
+    }
+}
+
+/// One page of a LookupEvents answer.
+pub struct LookupPage {
+    pub events: Vec<Event>,
+    pub next_token: Option<String>,
 }
 
 impl RotationTrail {
@@ -68,6 +105,8 @@ impl RotationTrail {
             region: source.region.clone(),
             lookback_days: trail.lookback_days,
             counters,
+            pace: Arc::new(RateLimiter::new(trail.calls_per_second)),
+            calls: Arc::default(),
         }
     }
 
@@ -100,6 +139,8 @@ impl RotationTrail {
             region,
             lookback_days: trail.lookback_days,
             counters,
+            pace: Arc::new(RateLimiter::new(trail.calls_per_second)),
+            calls: Arc::default(),
         }
     }
 
@@ -152,20 +193,15 @@ impl RotationTrail {
         let mut token: Option<String> = None;
         loop {
             let page = self
-                .client
-                .lookup_events()
-                .lookup_attributes(attribute.clone())
-                .start_time(aws_sdk_cloudtrail::primitives::DateTime::from_secs(
-                    since.secs(),
-                ))
-                .max_results(PAGE)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| lookup_error(target, &self.endpoint, e))?;
-            read += page.events().len();
-            out.extend(page.events().iter().filter_map(parse_event));
-            match page.next_token() {
+                .page(attribute.clone(), since, None, token.take(), target)
+                .await?;
+            let page = LookupEvents {
+                events: page.events,
+                next_token: page.next_token,
+            };
+            read += page.events.len();
+            out.extend(page.events.iter().filter_map(parse_event));
+            match page.next_token.as_deref() {
                 Some(t) if !t.is_empty() && read < MAX_EVENTS => token = Some(t.to_string()),
                 Some(t) if !t.is_empty() => {
                     tracing::warn!(
@@ -182,6 +218,47 @@ impl RotationTrail {
         // so for any source and keeps CloudTrail's order within a second.
         sort_newest_first(&mut out);
         Ok(out)
+    }
+}
+
+struct LookupEvents {
+    events: Vec<Event>,
+    next_token: Option<String>,
+}
+
+impl RotationTrail {
+    /// One LookupEvents page of `attribute` from `since` (to `until`), in
+    /// the account and region's quota; `target` names what is looked up
+    /// in errors.
+    pub async fn page(
+        &self,
+        attribute: LookupAttribute,
+        since: Timestamp,
+        until: Option<Timestamp>,
+        token: Option<String>,
+        target: &str,
+    ) -> Result<LookupPage, AppError> {
+        use aws_sdk_cloudtrail::primitives::DateTime;
+        self.pace.acquire().await;
+        self.calls.note();
+        let page = self
+            .client
+            .lookup_events()
+            .lookup_attributes(attribute)
+            .start_time(DateTime::from_secs(since.secs()))
+            .set_end_time(until.map(|u| DateTime::from_secs(u.secs())))
+            .max_results(PAGE)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| lookup_error(target, &self.endpoint, e))?;
+        Ok(LookupPage {
+            next_token: page
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+            events: page.events.unwrap_or_default(),
+        })
     }
 }
 

@@ -2,13 +2,14 @@
 //! atomically after each sync, plus the sync status shown on every page.
 //! Requests read the snapshot; they never call AWS.
 
-use crate::domain::diagnosis::{CauseId, Diagnosis};
+mod learned;
+
 use crate::domain::query::SearchIndex;
-use crate::domain::rotation_failure::RotationFailure;
 use crate::domain::tree::NameTree;
 use crate::domain::{Secret, Timestamp};
 use crate::server::aws::sync::VersionPassReport;
 use arc_swap::ArcSwap;
+use learned::Learned;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -209,6 +210,12 @@ fn same_indexed_fields(a: &Secret, b: &Secret) -> bool {
         && a.deleted.is_some() == b.deleted.is_some()
         && a.seen_failure().and_then(|f| f.step) == b.seen_failure().and_then(|f| f.step)
         && a.causes == b.causes
+        && a.high_value == b.high_value
+        && match (&a.reads, &b.reads) {
+            (Some(x), Some(y)) => Arc::ptr_eq(x, y),
+            (None, None) => true,
+            _ => false,
+        }
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -267,22 +274,6 @@ pub struct Inventory {
     failures: Mutex<Learned>,
 }
 
-/// What was learned about secrets beyond the list pass, by ARN, and
-/// attached to them in every snapshot: rotation failures and the causes
-/// the last rotation diagnosis found.
-#[derive(Default)]
-struct Learned {
-    failures: HashMap<Arc<str>, Arc<RotationFailure>>,
-    /// The last diagnosis of each secret's rotation, and the causes it found.
-    diagnoses: HashMap<Arc<str>, Diagnosed>,
-}
-
-/// A diagnosis, the causes it found, and when it was made.
-type Diagnosed = (Arc<Diagnosis>, Arc<[CauseId]>, Timestamp);
-
-/// Failures kept at most (the oldest go first).
-const KEEP_FAILURES: usize = 100_000;
-
 impl Inventory {
     pub fn new() -> Self {
         Self::default()
@@ -290,91 +281,6 @@ impl Inventory {
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.load_full()
-    }
-
-    /// Records failures seen for secrets' pending rotations and attaches
-    /// each to its secret while it applies. Returns true when a secret in
-    /// the snapshot changed.
-    pub fn note_failures(&self, seen: Vec<(Arc<str>, RotationFailure)>) -> bool {
-        {
-            let mut book = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-            let mut learned = false;
-            for (arn, f) in seen {
-                if book.failures.get(&arn).is_none_or(|old| **old != f) {
-                    book.failures.insert(arn, Arc::new(f));
-                    learned = true;
-                }
-            }
-            // Nothing new: the snapshot already carries what the book holds
-            // (every publish and update attaches it), so no pass over it.
-            if !learned {
-                return false;
-            }
-            if book.failures.len() > KEEP_FAILURES {
-                let mut by_age: Vec<_> = book
-                    .failures
-                    .iter()
-                    .map(|(k, v)| (v.at, k.clone()))
-                    .collect();
-                by_age.sort();
-                for (_, k) in by_age.into_iter().take(book.failures.len() - KEEP_FAILURES) {
-                    book.failures.remove(&k);
-                }
-            }
-        }
-        let before = self.snapshot.load_full();
-        self.update_secrets(|_| None);
-        !Arc::ptr_eq(&before, &self.snapshot.load_full())
-    }
-
-    /// Records diagnoses of secrets' rotations and attaches the causes each
-    /// found to its secret (`cause:` searches them). True when the
-    /// snapshot changed.
-    pub fn note_diagnoses(&self, made: Vec<Arc<Diagnosis>>, at: Timestamp) -> bool {
-        {
-            let mut book = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-            for d in made {
-                let causes: Arc<[CauseId]> = d.found().into();
-                book.diagnoses
-                    .insert(Arc::from(d.secret_arn.as_str()), (d, causes, at));
-            }
-            if book.diagnoses.len() > KEEP_FAILURES {
-                // Past the bound, keep the secrets something is wrong with.
-                book.diagnoses.retain(|_, (_, c, _)| !c.is_empty());
-            }
-        }
-        let before = self.snapshot.load_full();
-        self.update_secrets(|_| None);
-        !Arc::ptr_eq(&before, &self.snapshot.load_full())
-    }
-
-    /// The last diagnosis made of `arn`'s rotation, and when, if any.
-    pub fn diagnosis_of(&self, arn: &str) -> Option<(Arc<Diagnosis>, Timestamp)> {
-        let book = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        book.diagnoses.get(arn).map(|(d, _, at)| (d.clone(), *at))
-    }
-
-    /// `s` with the failure the book holds for it (if it applies) and its
-    /// diagnosed causes, when that differs from what it carries.
-    fn with_failure(book: &Learned, s: &Secret) -> Option<Secret> {
-        if book.failures.is_empty()
-            && book.diagnoses.is_empty()
-            && s.failure.is_none()
-            && s.causes.is_none()
-        {
-            return None;
-        }
-        let wanted = book
-            .failures
-            .get(&s.arn)
-            .filter(|f| f.applies_to(s))
-            .cloned();
-        let causes = book.diagnoses.get(&s.arn).map(|(_, c, _)| c.clone());
-        (wanted != s.failure || causes != s.causes).then(|| Secret {
-            failure: wanted,
-            causes,
-            ..s.clone()
-        })
     }
 
     /// Makes a source known (listed with no sync yet) before its first pass.

@@ -44,6 +44,8 @@ fn rule_ids_are_stable_and_documented() {
         "scheduled-for-deletion",
         "accessed-after-deletion",
         "replica-failed",
+        "read-previous-after-rotation",
+        "new-reader",
     ];
     assert_eq!(RuleId::ALL.map(RuleId::as_str), want);
     for (k, id) in RuleId::ALL.into_iter().enumerate() {
@@ -66,6 +68,8 @@ fn rule_ids_are_stable_and_documented() {
         (RuleId::RotationOverdue, High),
         (RuleId::AccessedAfterDeletion, High),
         (RuleId::ReplicaFailed, High),
+        (RuleId::NewReader, High),
+        (RuleId::ReadPreviousAfterRotation, Medium),
         (RuleId::RotationDisabled, Medium),
         (RuleId::NotRotatedRecently, Medium),
         (RuleId::ScheduledForDeletion, Medium),

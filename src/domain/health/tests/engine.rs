@@ -194,7 +194,13 @@ fn sorted_worst_first() {
     s.rotation_enabled = false; // medium + low (rules left)
     s.last_rotated = Some(at(-200 * DAY)); // medium
     s.deleted = Some(at(-3 * DAY)); // medium; removes rotation rules
-    s.last_accessed = Some(at(-DAY)); // high, accessed after deletion
+                                    // high: read (and refused) after deletion was scheduled
+    s.reads = Some(super::reads::readers(&[super::reads::read(
+        at(-DAY),
+        super::reads::APP,
+        crate::domain::reads::Asked::Default,
+        Some(crate::domain::reads::ReadError::MarkedForDeletion),
+    )]));
     let ids: Vec<(RuleId, Severity)> = run(&s).iter().map(|f| (f.rule, f.severity)).collect();
     assert_eq!(
         ids,

@@ -12,6 +12,7 @@ mod catalogue;
 mod engine;
 mod posture;
 mod properties;
+mod reads;
 mod rotation;
 
 const NOW: Timestamp = Timestamp::new(1_795_000_000);

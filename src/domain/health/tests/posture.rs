@@ -124,22 +124,6 @@ fn scheduled_for_deletion_names_the_deadline() {
 }
 
 #[test]
-fn accessed_after_deletion_compares_days() {
-    let mut s = healthy();
-    let midnight = NOW.secs() - NOW.secs().rem_euclid(DAY);
-    s.deleted = Some(Timestamp::new(midnight - 5 * DAY + 3 * HOUR));
-    // Read on the deletion day: cannot tell whether before or after.
-    s.last_accessed = Some(Timestamp::new(midnight - 5 * DAY));
-    assert!(fired(&s, RuleId::AccessedAfterDeletion).is_none());
-    s.last_accessed = Some(Timestamp::new(midnight - 4 * DAY));
-    let f = fired(&s, RuleId::AccessedAfterDeletion).unwrap();
-    assert_eq!(f.severity, Severity::High);
-    assert_eq!(f.since, s.last_accessed);
-    s.deleted = None;
-    assert!(fired(&s, RuleId::AccessedAfterDeletion).is_none());
-}
-
-#[test]
 fn replica_failed_or_out_of_sync() {
     let mut s = healthy();
     let fail = [

@@ -1,0 +1,255 @@
+//! Reading one secret's GetSecretValue events from CloudTrail, page by page
+//! within the account and region's LookupEvents quota, with progress.
+
+use crate::api::ReadProgress;
+use crate::domain::reads::{Asked, Principal, ReadError, ReadEvent, Readers};
+use crate::domain::Timestamp;
+use crate::server::aws::cloudtrail::RotationTrail;
+use crate::server::aws::rate::RateLimiter;
+use crate::server::error::AppError;
+use aws_sdk_cloudtrail::types::{Event, LookupAttribute, LookupAttributeKey};
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+
+/// Events can reach LookupEvents some minutes after they happened: each
+/// lookup after the first reads again this far back, and drops the events
+/// it already counted.
+pub const OVERLAP_SECS: i64 = 15 * 60;
+
+/// A lookup in progress: what a page shows while it pages in.
+pub struct Loading {
+    pub progress: Mutex<ReadProgress>,
+    /// The readers found so far (every few pages).
+    pub partial: Mutex<Option<Arc<Readers>>>,
+}
+
+impl Loading {
+    pub fn new(window_start: Timestamp) -> Loading {
+        Loading {
+            progress: Mutex::new(ReadProgress {
+                pages: 0,
+                events: 0,
+                reached: None,
+                window_start,
+            }),
+            partial: Mutex::new(None),
+        }
+    }
+
+    pub fn progress(&self) -> ReadProgress {
+        self.progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn partial(&self) -> Option<Arc<Readers>> {
+        self.partial
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// What a lookup found: the readers, and the ids of the events near its
+/// end (the next lookup's overlap).
+pub struct Found {
+    pub readers: Arc<Readers>,
+    pub tail: Vec<(Timestamp, Box<str>)>,
+}
+
+/// What a lookup starts from: the last answer (read on top of, when its
+/// window still holds) and the window.
+pub struct Ask<'a> {
+    pub arn: &'a str,
+    pub previous: Option<(Arc<Readers>, Vec<(Timestamp, Box<str>)>)>,
+    pub window_start: Timestamp,
+    pub now: Timestamp,
+    pub max_events: u32,
+    /// The background pass's share of the quota, waited for before each call.
+    pub share: Option<&'a RateLimiter>,
+    /// Whether a principal's account is one of the dashboard's.
+    pub ours: &'a (dyn Fn(&str) -> bool + Sync),
+}
+
+/// Reads the GetSecretValue events of `ask.arn`: the whole window, or,
+/// when the previous answer still covers the window's start, only what
+/// came after it.
+pub async fn lookup(
+    trail: &RotationTrail,
+    ask: Ask<'_>,
+    loading: &Loading,
+) -> Result<Found, AppError> {
+    let incremental = ask
+        .previous
+        .as_ref()
+        .filter(|(r, _)| r.since.secs() <= ask.window_start.secs() + 86_400);
+    let from = match incremental {
+        Some((r, _)) => Timestamp::new(r.until.secs() - OVERLAP_SECS),
+        None => ask.window_start,
+    };
+    let known: std::collections::HashSet<&str> = incremental
+        .map(|(_, tail)| tail.iter().map(|(_, id)| &**id).collect())
+        .unwrap_or_default();
+    let attribute = LookupAttribute::builder()
+        .attribute_key(LookupAttributeKey::ResourceName)
+        .attribute_value(ask.arn)
+        .build()
+        .map_err(|e| AppError::internal(format!("LookupAttribute: {e}")))?;
+    let mut events: Vec<ReadEvent> = Vec::new();
+    let mut seen = 0u32;
+    let mut reached: Option<Timestamp> = None;
+    let mut cut_short_at = None;
+    let mut token = None;
+    loop {
+        if let Some(share) = ask.share {
+            share.acquire().await;
+        }
+        let page = trail
+            .page(
+                attribute.clone(),
+                from,
+                Some(ask.now),
+                token.take(),
+                ask.arn,
+            )
+            .await?;
+        seen += page.events.len() as u32;
+        for e in &page.events {
+            if let Some(t) = e.event_time() {
+                let t = Timestamp::new(t.secs());
+                reached = Some(reached.map_or(t, |r| r.min(t)));
+            }
+        }
+        events.extend(
+            page.events
+                .iter()
+                .filter_map(parse_read)
+                .filter(|e| !known.contains(&*e.event_id)),
+        );
+        let pages = {
+            let mut p = loading.progress.lock().unwrap_or_else(|p| p.into_inner());
+            p.pages += 1;
+            p.events = events.len() as u32;
+            p.reached = reached;
+            p.pages
+        };
+        match page.next_token {
+            Some(t) if seen < ask.max_events => token = Some(t),
+            Some(_) => {
+                // Newest first: everything before the oldest event read is unread.
+                cut_short_at = reached;
+                break;
+            }
+            None => break,
+        }
+        if pages % 10 == 0 && incremental.is_none() {
+            let so_far = summarize(&events, ask.window_start, ask.now, reached, &ask);
+            *loading.partial.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(so_far));
+        }
+    }
+    let tail = events
+        .iter()
+        .filter(|e| e.at.secs() >= ask.now.secs() - OVERLAP_SECS)
+        .map(|e| (e.at, e.event_id.clone()))
+        .chain(
+            incremental
+                .map(|(_, t)| t.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(at, _)| at.secs() >= ask.now.secs() - OVERLAP_SECS),
+        )
+        .collect();
+    let readers = match incremental {
+        Some((old, _)) => {
+            let mut all = (**old).clone();
+            all.absorb(&summarize(&events, from, ask.now, None, &ask));
+            all
+        }
+        None => summarize(&events, ask.window_start, ask.now, cut_short_at, &ask),
+    };
+    Ok(Found {
+        readers: Arc::new(readers),
+        tail,
+    })
+}
+
+fn summarize(
+    events: &[ReadEvent],
+    since: Timestamp,
+    until: Timestamp,
+    cut_short_at: Option<Timestamp>,
+    ask: &Ask<'_>,
+) -> Readers {
+    let mut r = Readers::from_events(events, since, until, cut_short_at);
+    for reader in &mut r.readers {
+        reader.ours = reader
+            .principal
+            .account
+            .as_deref()
+            .is_some_and(|a| (ask.ours)(a));
+    }
+    r
+}
+
+/// One LookupEvents entry as a read, or `None` when it is not a
+/// `GetSecretValue` (a `BatchGetSecretValue` entry is not counted: Secrets
+/// Manager records a GetSecretValue entry for each secret it returns) or
+/// names no one. Missing or malformed fields never panic.
+pub fn parse_read(e: &Event) -> Option<ReadEvent> {
+    let record: Value = e
+        .cloud_trail_event()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or(Value::Null);
+    let name = e.event_name().or_else(|| str_at(&record, &["eventName"]))?;
+    if name != "GetSecretValue" {
+        return None;
+    }
+    let at = e
+        .event_time()
+        .map(|t| Timestamp::new(t.secs()))
+        .or_else(|| {
+            str_at(&record, &["eventTime"])
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                .map(|d| Timestamp::new(d.timestamp()))
+        })?;
+    let event_id = e.event_id().or_else(|| str_at(&record, &["eventID"]))?;
+    let who = |k: &str| str_at(&record, &["userIdentity", k]);
+    let principal = Principal::from_identity(
+        who("type"),
+        who("arn"),
+        who("accountId"),
+        str_at(
+            &record,
+            &["userIdentity", "sessionContext", "sessionIssuer", "arn"],
+        ),
+        who("invokedBy"),
+    )?;
+    let asked = if record
+        .get("requestParameters")
+        .is_some_and(Value::is_object)
+    {
+        Asked::from_request(
+            str_at(&record, &["requestParameters", "versionStage"]),
+            str_at(&record, &["requestParameters", "versionId"]),
+        )
+    } else {
+        Asked::Unknown
+    };
+    Some(ReadEvent {
+        event_id: event_id.into(),
+        at,
+        principal,
+        asked,
+        error: ReadError::parse(
+            str_at(&record, &["errorCode"]),
+            str_at(&record, &["errorMessage"]),
+        ),
+    })
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .and_then(Value::as_str)
+}
