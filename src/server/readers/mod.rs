@@ -85,6 +85,18 @@ fn unavailable(state: &AppState, s: &Secret) -> Option<String> {
     None
 }
 
+/// Why the read rules of a secret without readers were not evaluated, and
+/// what makes them run.
+pub fn why_not_evaluated(state: &AppState) -> String {
+    if !state.config.cloudtrail.enabled {
+        "It needs CloudTrail's GetSecretValue events: set [cloudtrail] enabled = true (and allow cloudtrail:LookupEvents).".into()
+    } else if !state.config.readers.enabled {
+        "It needs CloudTrail's GetSecretValue events, and [readers] enabled = false.".into()
+    } else {
+        "Its readers have not been read from CloudTrail yet: the Readers section below reads them (the background pass reads high-value, deleted and recently rotated secrets on its own).".into()
+    }
+}
+
 /// Starts a lookup of `s`'s readers unless one is in flight; returns it.
 /// `share`: the background pass's part of the quota, when it asks.
 pub(crate) fn start(
