@@ -51,18 +51,20 @@ impl Loading {
     }
 }
 
-/// What a lookup found: the readers, and the ids of the events near its
-/// end (the next lookup's overlap).
+/// The ids of the events near a lookup's end (the next lookup's overlap).
+pub type Tail = Vec<(Timestamp, Box<str>)>;
+
+/// What a lookup found: the readers, and its [`Tail`].
 pub struct Found {
     pub readers: Arc<Readers>,
-    pub tail: Vec<(Timestamp, Box<str>)>,
+    pub tail: Tail,
 }
 
 /// What a lookup starts from: the last answer (read on top of, when its
 /// window still holds) and the window.
 pub struct Ask<'a> {
     pub arn: &'a str,
-    pub previous: Option<(Arc<Readers>, Vec<(Timestamp, Box<str>)>)>,
+    pub previous: Option<(Arc<Readers>, Tail)>,
     pub window_start: Timestamp,
     pub now: Timestamp,
     pub max_events: u32,
