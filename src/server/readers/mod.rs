@@ -63,11 +63,14 @@ impl ReaderBook {
         f(map.entry(arn.clone()).or_default())
     }
 
-    /// When `arn`'s readers were last read, if they were.
-    pub fn read_at(&self, arn: &Arc<str>) -> Option<Timestamp> {
+    /// When a lookup of `arn`'s readers last ended, whether it read them
+    /// or failed.
+    pub fn tried_at(&self, arn: &Arc<str>) -> Option<Timestamp> {
         let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(arn)
-            .and_then(|e| e.done.as_ref().map(|(_, at)| *at))
+        let e = map.get(arn)?;
+        let done = e.done.as_ref().map(|(_, at)| *at);
+        let failed = e.error.as_ref().map(|(_, at)| *at);
+        done.into_iter().chain(failed).max()
     }
 }
 

@@ -64,7 +64,7 @@ pub fn next_due(state: &AppState, id: &str, now: Timestamp) -> Option<Arc<Secret
         .iter()
         .filter_map(|s| Some((priority(s, now, lookback)?, s)))
         .filter(|(_, s)| state.trail_of(s).is_some_and(|t| Arc::ptr_eq(t, &trail)))
-        .map(|(p, s)| (p, state.readers.read_at(&s.arn), s))
+        .map(|(p, s)| (p, state.readers.tried_at(&s.arn), s))
         .filter(|(_, at, _)| at.is_none_or(|at| now.secs() - at.secs() >= interval))
         .min_by_key(|(p, at, s)| (*p, *at, s.arn.clone()))
         .map(|(_, _, s)| s.clone())
