@@ -156,3 +156,34 @@ pub fn alert_new_readers(state: &AppState, arn: &Arc<str>, now: Timestamp) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::secret::fixtures::secret;
+
+    #[test]
+    fn high_value_first_then_deleted_then_recently_rotated_and_nothing_else() {
+        let now = Timestamp::new(1_795_000_000);
+        let day = 86_400;
+        let lookback = 30 * day;
+        let mut s = secret("prod/a");
+        assert_eq!(
+            priority(&s, now, lookback),
+            None,
+            "never rotated, not watched"
+        );
+        s.last_rotated = Some(Timestamp::new(now.secs() - 40 * day));
+        assert_eq!(
+            priority(&s, now, lookback),
+            None,
+            "rotated before the window"
+        );
+        s.last_rotated = Some(Timestamp::new(now.secs() - 3 * day));
+        assert_eq!(priority(&s, now, lookback), Some(2));
+        s.deleted = Some(now);
+        assert_eq!(priority(&s, now, lookback), Some(1));
+        s.high_value = true;
+        assert_eq!(priority(&s, now, lookback), Some(0));
+    }
+}
