@@ -29,6 +29,13 @@
 //! does a secret made by CreateSecret with AddReplicaRegions. A replica
 //! refuses changes ("A replica secret can't be updated independently from
 //! its primary secret, except for its encryption key." — user guide).
+//! A replica has no readers of its own: the seed's readers read the
+//! primary, and CloudTrail records them in the primary's region.
+//!
+//! Readers from another account ([`seed::PlannedReader`]): two in three of
+//! the seed's become readers from the organisation's other accounts
+//! ([`seed::place_in_org`]); the rest stay a foreign account's
+//! ([`seed::reads::FOREIGN_ACCOUNT`]).
 
 mod sts;
 
@@ -314,6 +321,8 @@ fn replicas_in(seeds: &[SeedSecret], from: &str, region: &str) -> Vec<SeedSecret
             let data = replica_of(&s.data, from, r);
             let mut plan = s.plan.clone();
             plan.arn = data.arn.clone();
+            // Its readers read the primary: CloudTrail records them there.
+            plan.readers.clear();
             Some(SeedSecret { data, plan })
         })
         .collect()
@@ -344,6 +353,16 @@ impl Organisation {
                 }
                 own
             });
+        }
+        // Readers from another account: most are the organisation's.
+        for (t, seeds) in opts.tenants.iter().zip(all_seeds.iter_mut()) {
+            let mut others: Vec<String> = Vec::new();
+            for o in &opts.tenants {
+                if o.account != t.account && !others.contains(&o.account) {
+                    others.push(o.account.clone());
+                }
+            }
+            seed::place_in_org(seeds, &others);
         }
         let mut infra = Infra::new(now * seed::SECOND);
         for (t, seeds) in opts.tenants.iter().zip(&all_seeds) {
