@@ -58,6 +58,7 @@ mod ops;
 pub mod org;
 pub mod protocol;
 mod query;
+pub mod reads;
 pub mod rotation;
 pub mod seed;
 mod services;

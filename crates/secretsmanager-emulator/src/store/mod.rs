@@ -397,6 +397,22 @@ impl Store {
         }
     }
 
+    /// Adds `reader` to secret `seq`, and raises its LastAccessedDate (and
+    /// its versions') to the reader's last successful read up to `now`.
+    pub(crate) fn add_reader(&mut self, seq: u32, reader: PlannedReader, now: EpochMs) {
+        let s = self.get_mut(seq);
+        crate::seed::align_versions(&mut s.data, std::slice::from_ref(&reader), now, true);
+        s.readers.push(reader);
+        self.touch(seq);
+    }
+
+    /// The readers of a secret (by name, full or partial ARN).
+    pub(crate) fn readers(&self, id: &str) -> Option<Vec<PlannedReader>> {
+        self.lookup(id)
+            .ok()
+            .map(|seq| self.get(seq).readers.clone())
+    }
+
     pub(crate) fn history(&self, id: &str) -> Option<Vec<RotationRecord>> {
         self.lookup(id)
             .ok()
