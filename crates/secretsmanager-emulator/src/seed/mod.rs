@@ -248,6 +248,8 @@ mod rotation;
 mod secret;
 
 pub(crate) use mix::align_versions;
+#[cfg(test)]
+mod reads_tests;
 pub use reads::{place_in_org, PlannedReader, ReaderKind};
 
 use names::{Identity, TEAMS};
