@@ -134,7 +134,7 @@ fn newcomers_on_restricted_secrets_start_within_3_days() {
             assert_eq!(s.data.tag("data-classification"), Some("restricted"));
             let first = r.times(EpochMs::MIN, NOW_MS).next().expect("a read by now");
             assert!(
-                first >= NOW_MS - 3 * DAY && first <= NOW_MS,
+                (NOW_MS - 3 * DAY..=NOW_MS).contains(&first),
                 "{}",
                 s.plan.name
             );
