@@ -175,7 +175,7 @@ async fn readers_counts_failures_and_stages_match_the_seeded_plan() {
     let plan = t.ep.endpoint.plan();
     let snapshot = t.state.inventory.snapshot();
     let own_account = snapshot.secrets()[0].account.to_string();
-    let mut kinds_seen = BTreeSet::new();
+    let mut kinds_seen = std::collections::HashSet::new();
     let mut checked = 0;
     for p in plan.iter().filter(|p| !p.hostile) {
         // Every secret with a reader of a kind not checked yet, and a few more.
@@ -195,12 +195,21 @@ async fn readers_counts_failures_and_stages_match_the_seeded_plan() {
             p.scenario
         );
         for planned in &p.readers {
-            let Some(shown) = r.readers.iter().find(|x| *x.principal.arn == planned.principal) else {
+            let Some(shown) = r
+                .readers
+                .iter()
+                .find(|x| *x.principal.arn == planned.principal)
+            else {
                 continue;
             };
             kinds_seen.insert(planned.kind);
             assert_eq!(shown.principal.account.as_deref(), Some(&*planned.account));
-            assert_eq!(shown.ours, planned.account == own_account, "{}", planned.principal);
+            assert_eq!(
+                shown.ours,
+                planned.account == own_account,
+                "{}",
+                planned.principal
+            );
             if let Some(err) = planned_error(planned) {
                 assert!(
                     shown.failures.iter().any(|f| f.error == err),
@@ -220,7 +229,10 @@ async fn readers_counts_failures_and_stages_match_the_seeded_plan() {
         ReaderKind::Denied,
         ReaderKind::DecryptFailed,
     ] {
-        assert!(kinds_seen.contains(&kind), "the seed plans a {kind:?} reader");
+        assert!(
+            kinds_seen.contains(&kind),
+            "the seed plans a {kind:?} reader"
+        );
     }
 }
 
@@ -272,7 +284,15 @@ fn planned_rule(
 
 #[tokio::test]
 async fn each_read_rule_fires_on_its_seeded_case_and_stays_quiet_elsewhere() {
-    let t = app(300, |c| c.cloudtrail.calls_per_second = 1000.0).await;
+    let t = app(300, |c| {
+        c.cloudtrail.calls_per_second = 1000.0;
+        // One person opens every watched secret here: lift their budget.
+        c.actions.aws_reads_burst = 100_000;
+        c.actions.aws_reads_per_user_per_minute = 100_000;
+        c.actions.page_reads_burst = 100_000;
+        c.actions.page_reads_per_user_per_minute = 100_000;
+    })
+    .await;
     let admin = t.signed_in("admin").await;
     let snapshot = t.state.inventory.snapshot();
     let rules = [
@@ -304,8 +324,14 @@ async fn each_read_rule_fires_on_its_seeded_case_and_stays_quiet_elsewhere() {
         for rule in rules {
             let want = planned_rule(rule, p, &s, &r, d.now.secs());
             let got = d.findings.iter().any(|f| f.rule == rule);
-            assert_eq!(got, want, "{rule} on {} ({:?}): {:#?}", p.name, p.scenario, d.findings);
-            *(if got { &mut fired } else { &mut quiet }).entry(rule).or_default() += 1;
+            assert_eq!(
+                got, want,
+                "{rule} on {} ({:?}): {:#?}",
+                p.name, p.scenario, d.findings
+            );
+            *(if got { &mut fired } else { &mut quiet })
+                .entry(rule)
+                .or_default() += 1;
             assert!(
                 d.not_evaluated.iter().all(|n| n.rule != rule.as_str()),
                 "looked up: evaluated"
@@ -313,8 +339,14 @@ async fn each_read_rule_fires_on_its_seeded_case_and_stays_quiet_elsewhere() {
         }
     }
     for rule in rules {
-        assert!(fired.get(&rule).is_some_and(|n| *n > 0), "{rule} never fired: {fired:?}");
-        assert!(quiet.get(&rule).is_some_and(|n| *n > 0), "{rule} always fired");
+        assert!(
+            fired.get(&rule).is_some_and(|n| *n > 0),
+            "{rule} never fired: {fired:?}"
+        );
+        assert!(
+            quiet.get(&rule).is_some_and(|n| *n > 0),
+            "{rule} always fired"
+        );
     }
 }
 
@@ -324,28 +356,29 @@ async fn lookups_keep_to_the_quota_page_in_with_progress_and_say_when_cut_short(
     let t = app(120, |c| c.readers.max_events = 500).await;
     let admin = t.signed_in("admin").await;
     let now_ms = t.ep.endpoint.now_ms();
-    let account = t.state.inventory.snapshot().secrets()[0].account.to_string();
+    let account = t.state.inventory.snapshot().secrets()[0]
+        .account
+        .to_string();
     // A busy reader: 2,000 reads in the last 2,000 minutes.
-    let added = t
-        .ep
-        .endpoint
-        .add_reads(
-            &t.in_scope,
-            PlannedReader {
-                principal: format!("arn:aws:iam::{account}:role/busy-app"),
-                account: account.clone(),
-                session: "busy-app-1".into(),
-                stage: None,
-                version_id: None,
-                error: None,
-                batch: false,
-                from: now_ms - 2_000 * 60_000 + 1_000,
-                until: None,
-                every: 60_000,
-                kind: ReaderKind::Steady,
-            },
-        )
-        .unwrap();
+    let added =
+        t.ep.endpoint
+            .add_reads(
+                &t.in_scope,
+                PlannedReader {
+                    principal: format!("arn:aws:iam::{account}:role/busy-app"),
+                    account: account.clone(),
+                    session: "busy-app-1".into(),
+                    stage: None,
+                    version_id: None,
+                    error: None,
+                    batch: false,
+                    from: now_ms - 2_000 * 60_000 + 1_000,
+                    until: None,
+                    every: 60_000,
+                    kind: ReaderKind::Steady,
+                },
+            )
+            .unwrap();
     assert_eq!(added, 2_000);
     let mut progress_seen = false;
     let mut refresh = false;
@@ -369,7 +402,10 @@ async fn lookups_keep_to_the_quota_page_in_with_progress_and_say_when_cut_short(
     assert!(progress_seen, "a 10-page lookup shows its progress");
     let r = v.readers.unwrap();
     let cut = r.cut_short_at.expect("2,000 events, 500 read: cut short");
-    assert!(cut > r.since, "read back to {cut:?}, not to the window's start");
+    assert!(
+        cut > r.since,
+        "read back to {cut:?}, not to the window's start"
+    );
     let busy = r
         .readers
         .iter()
@@ -392,7 +428,11 @@ async fn lookups_keep_to_the_quota_page_in_with_progress_and_say_when_cut_short(
     let fresh = readers(&admin, &t.in_scope, true).await;
     assert_eq!(trail.calls.span().0, 11);
     let fresh = fresh.readers.unwrap();
-    assert_eq!(fresh.cut_short_at, Some(cut), "the window read stays what it was");
+    assert_eq!(
+        fresh.cut_short_at,
+        Some(cut),
+        "the window read stays what it was"
+    );
     let after = fresh
         .readers
         .iter()
@@ -425,10 +465,13 @@ async fn the_background_pass_reads_high_value_secrets_and_alerts_each_new_reader
     assert_eq!(pass.len(), 1, "one pass per trail");
     // Nobody opens a page: the pass reads every high-value secret.
     let mut waited = 0;
-    while !watched
-        .iter()
-        .all(|a| t.state.inventory.snapshot().by_arn(a).is_some_and(|s| s.reads.is_some()))
-    {
+    while !watched.iter().all(|a| {
+        t.state
+            .inventory
+            .snapshot()
+            .by_arn(a)
+            .is_some_and(|s| s.reads.is_some())
+    }) {
         waited += 1;
         assert!(waited < 600, "the pass never read every high-value secret");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -451,11 +494,19 @@ async fn the_background_pass_reads_high_value_secrets_and_alerts_each_new_reader
                 .collect::<Vec<_>>()
         })
         .collect();
-    assert!(!alarmed.is_empty(), "the seed plans a newcomer on a restricted secret");
+    assert!(
+        !alarmed.is_empty(),
+        "the seed plans a newcomer on a restricted secret"
+    );
     let mut waited = 0;
     while receiver.bodies().len() < alarmed.len() {
         waited += 1;
-        assert!(waited < 100, "{} of {} alerts", receiver.bodies().len(), alarmed.len());
+        assert!(
+            waited < 100,
+            "{} of {} alerts",
+            receiver.bodies().len(),
+            alarmed.len()
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     // Once each: looking again (a page, the pass) alerts nobody twice.
