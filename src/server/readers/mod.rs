@@ -13,7 +13,7 @@ mod lookup;
 pub mod pass;
 mod settings;
 
-pub use lookup::{parse_read, Loading, OVERLAP_SECS};
+pub use lookup::{lookup, parse_read, Ask, Found, Loading, Tail, OVERLAP_SECS};
 pub use settings::ReadersSettings;
 
 use crate::api::{BriefFocus, ReadersBrief, ReadersView};
