@@ -90,7 +90,11 @@ fn progress_bar(p: &ReadProgress, now: Timestamp) -> impl IntoView {
 fn account_view(r: &Reader) -> impl IntoView {
     let account = r.principal.account.clone();
     let (word, class, title) = match (&account, r.ours) {
-        (_, true) => ("ours", "badge sev-ok", "One of the accounts the dashboard reads"),
+        (_, true) => (
+            "ours",
+            "badge sev-ok",
+            "One of the accounts the dashboard reads",
+        ),
         (Some(_), false) => (
             "outside",
             "badge sev-medium",
