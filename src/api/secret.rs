@@ -55,6 +55,10 @@ pub struct SecretDetail {
     pub seen_at: Option<Timestamp>,
     /// The health rules' findings, active first, worst first.
     pub findings: Vec<FindingView>,
+    /// Rules that apply but could not run (they need CloudTrail's reads),
+    /// and why: shown as "not evaluated", never as passed.
+    #[serde(default)]
+    pub not_evaluated: Vec<NotEvaluatedView>,
     /// Rotation events from CloudTrail, newest first: `None` when CloudTrail
     /// is off, the error sentence when it could not be read.
     pub history: Option<Result<Vec<crate::domain::rotation_history::RotationEvent>, String>>,
@@ -84,6 +88,16 @@ pub struct ActionOffer {
     pub kind: crate::domain::actions::ActionKind,
     /// Why it cannot be done now (then there is no button, only this).
     pub unavailable: Option<String>,
+}
+
+/// A rule that applies to the secret but was not evaluated.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NotEvaluatedView {
+    /// The rule's id (`accessed-after-deletion`, …).
+    pub rule: String,
+    pub title: String,
+    /// Why, and what makes it run.
+    pub why: String,
 }
 
 /// A finding with the words of its rule.

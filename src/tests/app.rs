@@ -27,6 +27,7 @@ pub(crate) struct TestApp {
 pub(crate) struct TestAppBuilder {
     config: Config,
     endpoint: LocalOptions,
+    trails: bool,
 }
 
 impl TestApp {
@@ -39,6 +40,7 @@ impl TestApp {
                 seed: 42,
                 ..LocalOptions::default()
             },
+            trails: false,
         }
     }
 
@@ -57,6 +59,13 @@ impl TestAppBuilder {
     /// The dashboard's configuration (sign-in settings, limits, grants…).
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
+        self
+    }
+
+    /// Reads CloudTrail through each source, as `serve` does (needs
+    /// `[cloudtrail] enabled` in the configuration).
+    pub fn trails(mut self) -> Self {
+        self.trails = true;
         self
     }
 
@@ -99,7 +108,10 @@ impl TestAppBuilder {
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = state(addr, inventory, self.config, source).await;
+        let mut state = state(addr, inventory, self.config, source).await;
+        if self.trails {
+            state = state.with_source_trails();
+        }
         let server = serve_router(listener, state.clone());
         TestApp {
             addr,

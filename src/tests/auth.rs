@@ -78,7 +78,9 @@ fn expected(path: &str, caller: Caller) -> u16 {
             "/api/get_secret"
             | "/api/refresh_secret"
             | "/api/rotation_progress"
-            | "/api/get_diagnosis",
+            | "/api/get_diagnosis"
+            | "/api/get_readers"
+            | "/api/readers_brief",
             Caller::Scoped,
         ) => 403,
         // Actions need the operator role on the secret; the operator and
@@ -104,6 +106,8 @@ pub(super) fn body_for(path: &str, target: &str) -> String {
         "/api/refresh_secret" | "/api/rotation_progress" | "/api/get_diagnosis" => {
             format!("id={id}")
         }
+        "/api/get_readers" => format!("id={id}&refresh=false"),
+        "/api/readers_brief" => format!("id={id}&focus=last-day"),
         "/api/get_audit" => "actor=&action=&target=&outcome=&from=&to=&page=1".into(),
         // Restoring a secret that is not scheduled for deletion: refused.
         "/api/preview_action" => format!("id={id}&kind=restore&to_version="),
@@ -166,6 +170,8 @@ pub(super) const MATRIX: &[&str] = &[
     "/api/restore_secret",
     "/api/rotation_progress",
     "/api/get_diagnosis",
+    "/api/get_readers",
+    "/api/readers_brief",
     "/api/list_requests",
     "/api/request_access",
     "/api/preview_approval",

@@ -16,6 +16,7 @@ mod diagnosis;
 mod hardening;
 mod health;
 mod moto;
+mod readers;
 mod requests;
 mod sources;
 

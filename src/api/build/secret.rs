@@ -101,6 +101,15 @@ pub async fn detail(
         .into_iter()
         .map(FindingView::from)
         .collect();
+    let why = crate::server::readers::why_not_evaluated(state);
+    out.not_evaluated = health::not_evaluated(&secret, &state.health.cfg)
+        .into_iter()
+        .map(|rule| crate::api::NotEvaluatedView {
+            rule: rule.as_str().to_string(),
+            title: rule.info().title.to_string(),
+            why: why.clone(),
+        })
+        .collect();
     Ok(out)
 }
 
@@ -260,6 +269,7 @@ fn build(
         }),
         live_error,
         findings: Vec::new(),
+        not_evaluated: Vec::new(),
         history: None,
         failure: None,
         actions: Vec::new(),

@@ -128,7 +128,7 @@ fn Detail(d: SecretDetail, deprecated: bool) -> impl IntoView {
         {d.live_error.clone().map(|e| view! {
             <p class="warning" role="status">"Replica status, the resource policy and deprecated versions could not be read: "{e}" The rest of this page is from the last sync."</p>
         })}
-        <Findings findings=d.findings.clone() now=now/>
+        <Findings findings=d.findings.clone() not_evaluated=d.not_evaluated.clone() now=now/>
         <section class="facts" aria-labelledby="about-h">
             <h2 id="about-h">"About"</h2>
             <dl>
@@ -180,13 +180,32 @@ fn Detail(d: SecretDetail, deprecated: bool) -> impl IntoView {
 
 /// What the health rules say about this secret, with why and how to fix.
 #[component]
-fn Findings(findings: Vec<FindingView>, now: Timestamp) -> impl IntoView {
+fn Findings(
+    findings: Vec<FindingView>,
+    not_evaluated: Vec<crate::api::NotEvaluatedView>,
+    now: Timestamp,
+) -> impl IntoView {
     let active = findings.iter().filter(|f| f.suppressed.is_none()).count();
+    let not_evaluated = (!not_evaluated.is_empty()).then(|| {
+        view! {
+            <div class="not-evaluated" data-testid="not-evaluated">
+                <p class="muted small">"Not evaluated (neither passed nor failed):"</p>
+                <ul class="compact">
+                    {not_evaluated.into_iter().map(|n| view! {
+                        <li data-rule=n.rule.clone()>
+                            <span class="badge sev-info">"not evaluated"</span>" "
+                            <strong>{n.title}</strong>" "<span class="muted small">{n.why}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </div>
+        }
+    });
     view! {
         <section class="facts findings" aria-labelledby="health-h" data-testid="findings">
             <h2 id="health-h">"Health"</h2>
             {if findings.is_empty() {
-                view! { <p><SeverityBadge worst=None/>" No rule finds anything to fix."</p> }.into_any()
+                view! { <p><SeverityBadge worst=None/>" No rule that ran finds anything to fix."</p> }.into_any()
             } else {
                 view! {
                     <p class="muted small">{format!("{active} active finding(s), worst first; suppressed ones last.")}</p>
@@ -216,6 +235,7 @@ fn Findings(findings: Vec<FindingView>, now: Timestamp) -> impl IntoView {
                     </ul>
                 }.into_any()
             }}
+            {not_evaluated}
         </section>
     }
 }

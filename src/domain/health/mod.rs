@@ -9,13 +9,15 @@
 //! | --- | --- | --- |
 //! | `rotation-failed` | critical | AWSPENDING has sat on a version that is not AWSCURRENT for longer than `pending_grace_secs` (1 h), or a failure was seen for it (then at once) |
 //! | `rotation-overdue` | high | rotation is on and NextRotationDate plus the rotation window has passed |
-//! | `accessed-after-deletion` | high | LastAccessedDate falls on a day after DeletedDate |
+//! | `accessed-after-deletion` | high | CloudTrail shows reads (failed, as AWS refuses them) at or after DeletedDate |
+//! | `new-reader` | high | on a secret matching `[readers] high_value`, a principal's first successful read is within `new_reader_days` (7), with as many days before it read and no sign of it |
 //! | `replica-failed` | high | a replica is `Failed`, or not `InSync` for longer than `replica_grace_secs` (1 h) since the last change |
 //! | `rotation-disabled` | medium | automatic rotation is off |
 //! | `not-rotated-recently` | medium | no rotation (LastRotatedDate, else CreatedDate) within `not_rotated_days` (90) |
 //! | `scheduled-for-deletion` | medium | DeletedDate is set |
+//! | `read-previous-after-rotation` | medium | CloudTrail shows a successful read asking for AWSPREVIOUS more than `previous_read_days` (2) after LastRotatedDate |
 //! | `rotation-interval-too-long` | low | rotation is on with an interval above `max_interval_days` (90) |
-//! | `unused` | low | not accessed for `unused_days` (90), or never accessed and created longer ago than that |
+//! | `unused` | low | not accessed for `unused_days` (90), or never accessed and created longer ago than that; a successful read in CloudTrail within `unused_days` counts as an access |
 //! | `default-kms-key` | low | encrypted with the AWS managed key `aws/secretsmanager` |
 //! | `missing-required-tags` | low | a tag of `required_tags` (`owner`) is absent or blank |
 //! | `rotation-disabled-with-rules` | low | rotation is off but a Lambda or rotation rules are still configured |
@@ -47,10 +49,14 @@
 //!   LastChangedDate stands in for it (a rotation start changes the secret).
 //! - **LastAccessedDate is a day** (AWS truncates it to midnight UTC). An
 //!   access on day D counts as use until the end of D, so `unused` fires only
-//!   once `unused_days` full days have passed after D; and
-//!   `accessed-after-deletion` fires only when the access day is after the
-//!   deletion (an access later on the deletion day itself cannot be told
-//!   apart from one before it).
+//!   once `unused_days` full days have passed after D.
+//! - **Reads come from CloudTrail** ([`Secret::reads`], see
+//!   `domain::reads`). `accessed-after-deletion`, `read-previous-after-rotation`
+//!   and `new-reader` need them: without them they are not evaluated
+//!   ([`not_evaluated`] says which apply), never passed. A secret scheduled
+//!   for deletion cannot be read on AWS ("You can't perform this operation
+//!   on the secret because it was marked for deletion."), so its
+//!   LastAccessedDate says nothing about readers; the failed reads do.
 //! - **Required tags** match the key exactly (AWS tag keys are
 //!   case-sensitive) and need a non-blank value: an empty `owner` names no one.
 //! - **Suppression.** A tag whose key is `suppression_tag`
@@ -64,7 +70,9 @@
 //!   `rotation-failed`; the deadline (NextRotationDate + window) for
 //!   `rotation-overdue`; last rotation (else creation) + `not_rotated_days`;
 //!   end of the last access day (else creation) + `unused_days`; DeletedDate;
-//!   the access day for `accessed-after-deletion`; the last change for a
+//!   the first read at or after DeletedDate for `accessed-after-deletion`;
+//!   LastRotatedDate + `previous_read_days` for `read-previous-after-rotation`;
+//!   the first read for `new-reader`; the last change for a
 //!   lagging replica. Configuration findings (and a `Failed` replica, whose
 //!   failure time AWS does not report) have none.
 //! - **Order.** Active findings first, then suppressed ones; within each,

@@ -70,6 +70,24 @@ impl Report {
                     .to_string(),
             ));
         }
+        // The read rules need CloudTrail's GetSecretValue events, which
+        // `check` does not read: not evaluated wherever they would apply.
+        for rule in [
+            RuleId::AccessedAfterDeletion,
+            RuleId::ReadPreviousAfterRotation,
+            RuleId::NewReader,
+        ] {
+            let applies = secrets
+                .iter()
+                .filter(|s| crate::domain::health::not_evaluated(s, &cfg).contains(&rule))
+                .count();
+            if applies > 0 {
+                not_evaluated.push((
+                    rule,
+                    format!("needs CloudTrail's GetSecretValue events, which check does not read ({applies} secret(s) it applies to); the dashboard's Readers and its background pass read them"),
+                ));
+            }
+        }
         Report {
             source: String::new(),
             region: String::new(),

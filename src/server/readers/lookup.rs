@@ -51,18 +51,20 @@ impl Loading {
     }
 }
 
-/// What a lookup found: the readers, and the ids of the events near its
-/// end (the next lookup's overlap).
+/// The ids of the events near a lookup's end (the next lookup's overlap).
+pub type Tail = Vec<(Timestamp, Box<str>)>;
+
+/// What a lookup found: the readers, and its [`Tail`].
 pub struct Found {
     pub readers: Arc<Readers>,
-    pub tail: Vec<(Timestamp, Box<str>)>,
+    pub tail: Tail,
 }
 
 /// What a lookup starts from: the last answer (read on top of, when its
 /// window still holds) and the window.
 pub struct Ask<'a> {
     pub arn: &'a str,
-    pub previous: Option<(Arc<Readers>, Vec<(Timestamp, Box<str>)>)>,
+    pub previous: Option<(Arc<Readers>, Tail)>,
     pub window_start: Timestamp,
     pub now: Timestamp,
     pub max_events: u32,
@@ -252,4 +254,103 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter()
         .try_fold(v, |v, k| v.get(k))
         .and_then(Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::reads::PrincipalKind;
+    use aws_sdk_cloudtrail::primitives::DateTime;
+
+    /// A GetSecretValue by a role's session, shaped as CloudTrail records it
+    /// (values made up): the session issuer names the role.
+    const READ: &str = r#"{
+        "eventVersion": "1.08",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "principalId": "AROAEXAMPLE:i-0abc",
+            "arn": "arn:aws:sts::111122223333:assumed-role/payments-api/i-0abc",
+            "accountId": "111122223333",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/payments-api", "accountId": "111122223333", "userName": "payments-api"}}
+        },
+        "eventTime": "2026-11-30T10:00:00Z",
+        "eventSource": "secretsmanager.amazonaws.com",
+        "eventName": "GetSecretValue",
+        "requestParameters": {"secretId": "prod/payments/db", "versionStage": "AWSPREVIOUS"},
+        "responseElements": null,
+        "eventID": "5f2e0c1a-0000-4000-8000-000000000001",
+        "readOnly": true,
+        "eventType": "AwsApiCall",
+        "recipientAccountId": "111122223333"
+    }"#;
+
+    /// Refused: the secret is scheduled for deletion.
+    const REFUSED: &str = r#"{
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::444455556666:user/ci", "accountId": "444455556666", "userName": "ci"},
+        "eventTime": "2026-11-30T11:00:00Z",
+        "eventName": "GetSecretValue",
+        "errorCode": "InvalidRequestException",
+        "errorMessage": "You can't perform this operation on the secret because it was marked for deletion.",
+        "requestParameters": {"secretId": "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/payments/db-AbCdEf"},
+        "eventID": "5f2e0c1a-0000-4000-8000-000000000002"
+    }"#;
+
+    fn event(name: &str, record: &str) -> Event {
+        Event::builder()
+            .event_name(name)
+            .event_id("from-envelope")
+            .event_time(DateTime::from_secs(1_795_000_000))
+            .cloud_trail_event(record)
+            .build()
+    }
+
+    #[test]
+    fn a_role_read_names_the_role_and_the_stage() {
+        let r = parse_read(&event("GetSecretValue", READ)).unwrap();
+        assert_eq!(
+            &*r.principal.arn,
+            "arn:aws:iam::111122223333:role/payments-api"
+        );
+        assert_eq!(r.principal.kind, PrincipalKind::Role);
+        assert_eq!(r.principal.account.as_deref(), Some("111122223333"));
+        assert!(r.asked.is_previous());
+        assert_eq!(r.error, None);
+        assert_eq!(&*r.event_id, "from-envelope");
+        assert_eq!(r.at, Timestamp::new(1_795_000_000));
+    }
+
+    #[test]
+    fn a_refused_read_keeps_its_error_and_a_read_without_stage_is_the_default() {
+        let r = parse_read(&event("GetSecretValue", REFUSED)).unwrap();
+        assert_eq!(r.error, Some(ReadError::MarkedForDeletion));
+        assert_eq!(r.asked, Asked::Default);
+        assert_eq!(r.principal.kind, PrincipalKind::User);
+        assert_eq!(r.principal.name(), "ci");
+    }
+
+    #[test]
+    fn other_events_and_junk_are_not_reads() {
+        // API Reference, BatchGetSecretValue: "Secrets Manager generates
+        // CloudTrail GetSecretValue log entries for each secret you request
+        // when you call this action": the batch entry itself is not a read.
+        assert!(parse_read(&event("BatchGetSecretValue", READ)).is_none());
+        assert!(parse_read(&event("RotationFailed", READ)).is_none());
+        for junk in ["", "{", "null", "[]", r#"{"userIdentity": 7}"#] {
+            assert!(
+                parse_read(&event("GetSecretValue", junk)).is_none(),
+                "{junk:?}"
+            );
+        }
+        // The record alone (no envelope) is enough.
+        let bare = Event::builder().cloud_trail_event(READ).build();
+        let r = parse_read(&bare).unwrap();
+        assert_eq!(&*r.event_id, "5f2e0c1a-0000-4000-8000-000000000001");
+        // No requestParameters recorded: the version asked for is unknown.
+        let no_params = READ.replace(
+            r#""requestParameters": {"secretId": "prod/payments/db", "versionStage": "AWSPREVIOUS"}"#,
+            r#""requestParameters": null"#,
+        );
+        let r = parse_read(&event("GetSecretValue", &no_params)).unwrap();
+        assert_eq!(r.asked, Asked::Unknown);
+    }
 }

@@ -31,11 +31,11 @@ struct Entry {
     /// The last finished lookup, and when it finished.
     done: Option<(Arc<Readers>, Timestamp)>,
     /// The ids of the events near its end (the next lookup's overlap).
-    tail: Vec<(Timestamp, Box<str>)>,
+    tail: lookup::Tail,
     /// A lookup in flight.
     loading: Option<Arc<Loading>>,
-    /// The last lookup's failure, in words to act on.
-    error: Option<String>,
+    /// The last lookup's failure, in words to act on, and when.
+    error: Option<(String, Timestamp)>,
 }
 
 /// Readers by secret ARN, and the lookups in flight.
@@ -63,11 +63,14 @@ impl ReaderBook {
         f(map.entry(arn.clone()).or_default())
     }
 
-    /// When `arn`'s readers were last read, if they were.
-    pub fn read_at(&self, arn: &Arc<str>) -> Option<Timestamp> {
+    /// When a lookup of `arn`'s readers last ended, whether it read them
+    /// or failed.
+    pub fn tried_at(&self, arn: &Arc<str>) -> Option<Timestamp> {
         let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(arn)
-            .and_then(|e| e.done.as_ref().map(|(_, at)| *at))
+        let e = map.get(arn)?;
+        let done = e.done.as_ref().map(|(_, at)| *at);
+        let failed = e.error.as_ref().map(|(_, at)| *at);
+        done.into_iter().chain(failed).max()
     }
 }
 
@@ -83,6 +86,18 @@ fn unavailable(state: &AppState, s: &Secret) -> Option<String> {
         return Some("No CloudTrail is configured for this secret's account and region.".into());
     }
     None
+}
+
+/// Why the read rules of a secret without readers were not evaluated, and
+/// what makes them run.
+pub fn why_not_evaluated(state: &AppState) -> String {
+    if !state.config.cloudtrail.enabled {
+        "It needs CloudTrail's GetSecretValue events: set [cloudtrail] enabled = true (and allow cloudtrail:LookupEvents).".into()
+    } else if !state.config.readers.enabled {
+        "It needs CloudTrail's GetSecretValue events, and [readers] enabled = false.".into()
+    } else {
+        "Its readers have not been read from CloudTrail yet: the Readers section below reads them (the background pass reads high-value, deleted and recently rotated secrets on its own).".into()
+    }
 }
 
 /// Starts a lookup of `s`'s readers unless one is in flight; returns it.
@@ -133,7 +148,7 @@ pub(crate) fn start(
                 }
                 Err(err) => {
                     tracing::warn!(secret = %secret.arn, detail = %err.detail, "CloudTrail readers lookup failed");
-                    e.error = Some(err.user);
+                    e.error = Some((err.user, at));
                     None
                 }
             }
@@ -146,6 +161,17 @@ pub(crate) fn start(
     Some((loading, task))
 }
 
+/// What is known of a secret's readers: the readers, the lookup's
+/// progress while one runs, and the last lookup's failure.
+type Known = (
+    Option<Arc<Readers>>,
+    Option<crate::api::ReadProgress>,
+    Option<String>,
+);
+
+/// A failed lookup is not tried again on its own for this long.
+const RETRY_SECS: i64 = 60;
+
 /// The readers of `s` as known now, starting a lookup when they are older
 /// than the cache period (or `refresh`), charged to `who`'s AWS reads.
 fn current(
@@ -154,14 +180,7 @@ fn current(
     s: &Arc<Secret>,
     refresh: bool,
     what: &str,
-) -> Result<
-    (
-        Option<Arc<Readers>>,
-        Option<crate::api::ReadProgress>,
-        Option<String>,
-    ),
-    AppError,
-> {
+) -> Result<Known, AppError> {
     let now = crate::server::clock::now();
     let ttl = state.config.readers.cache_ttl_seconds as i64;
     let (done, loading, error) = state.readers.with(&s.arn, |e| {
@@ -174,13 +193,16 @@ fn current(
     let stale = done
         .as_ref()
         .is_none_or(|(_, at)| now.secs() - at.secs() >= ttl);
-    if refresh || (stale && error.is_none()) || (refresh && error.is_some()) {
+    let failed_lately = error
+        .as_ref()
+        .is_some_and(|(_, at)| now.secs() - at.secs() < RETRY_SECS);
+    if refresh || (stale && !failed_lately) {
         crate::server::auth::take_aws_read(state, who, what, ReadBudget::Asked)?;
         if let Some((l, _)) = start(state, s, None) {
             return Ok((done.map(|(r, _)| r), Some(l.progress()), None));
         }
     }
-    Ok((done.map(|(r, _)| r), None, error))
+    Ok((done.map(|(r, _)| r), None, error.map(|(e, _)| e)))
 }
 
 /// The readers view of secret `id` for `who` (see [`crate::api::get_readers`]).

@@ -64,7 +64,7 @@ pub fn next_due(state: &AppState, id: &str, now: Timestamp) -> Option<Arc<Secret
         .iter()
         .filter_map(|s| Some((priority(s, now, lookback)?, s)))
         .filter(|(_, s)| state.trail_of(s).is_some_and(|t| Arc::ptr_eq(t, &trail)))
-        .map(|(p, s)| (p, state.readers.read_at(&s.arn), s))
+        .map(|(p, s)| (p, state.readers.tried_at(&s.arn), s))
         .filter(|(_, at, _)| at.is_none_or(|at| now.secs() - at.secs() >= interval))
         .min_by_key(|(p, at, s)| (*p, *at, s.arn.clone()))
         .map(|(_, _, s)| s.clone())
@@ -154,5 +154,36 @@ pub fn alert_new_readers(state: &AppState, arn: &Arc<str>, now: Timestamp) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::secret::fixtures::secret;
+
+    #[test]
+    fn high_value_first_then_deleted_then_recently_rotated_and_nothing_else() {
+        let now = Timestamp::new(1_795_000_000);
+        let day = 86_400;
+        let lookback = 30 * day;
+        let mut s = secret("prod/a");
+        assert_eq!(
+            priority(&s, now, lookback),
+            None,
+            "never rotated, not watched"
+        );
+        s.last_rotated = Some(Timestamp::new(now.secs() - 40 * day));
+        assert_eq!(
+            priority(&s, now, lookback),
+            None,
+            "rotated before the window"
+        );
+        s.last_rotated = Some(Timestamp::new(now.secs() - 3 * day));
+        assert_eq!(priority(&s, now, lookback), Some(2));
+        s.deleted = Some(now);
+        assert_eq!(priority(&s, now, lookback), Some(1));
+        s.high_value = true;
+        assert_eq!(priority(&s, now, lookback), Some(0));
     }
 }
