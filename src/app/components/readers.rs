@@ -14,7 +14,7 @@ use crate::api::{
 };
 use crate::app::components::time::When;
 use crate::app::error_text;
-use crate::domain::reads::{Reader, Readers};
+use crate::domain::reads::{PrincipalKind, Reader, Readers};
 use crate::domain::Timestamp;
 use leptos::prelude::*;
 use std::future::Future;
@@ -30,28 +30,40 @@ fn count(n: u32, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// `no successful reads`, `1 read`, `3 reads`.
+fn reads_words(n: u32) -> String {
+    if n == 0 {
+        "no successful reads".to_string()
+    } else {
+        count(n, "read", "reads")
+    }
+}
+
 /// Whole days from `since` to `at`, at least one.
 fn days_between(since: Timestamp, at: Timestamp) -> i64 {
     ((at.secs() - since.secs() + DAY / 2) / DAY).max(1)
 }
 
-/// Successful reads by the version asked for:
-/// `AWSCURRENT (default) 120 · AWSPREVIOUS 4`.
-pub fn asked_text(r: &Reader) -> String {
+/// Successful reads by the version asked for, most first:
+/// `AWSCURRENT (default) 120`, `AWSPREVIOUS 4`.
+pub fn asked_words(r: &Reader) -> Vec<String> {
     r.asked
         .iter()
         .map(|a| format!("{} {}", a.asked.label(), a.count))
-        .collect::<Vec<_>>()
-        .join(" · ")
+        .collect()
+}
+
+/// Failed reads by error, most first: `3 marked for deletion`.
+pub fn failure_words(r: &Reader) -> Vec<String> {
+    r.failures
+        .iter()
+        .map(|f| format!("{} {}", f.count, f.error.label()))
+        .collect()
 }
 
 /// Failed reads by error: `3 marked for deletion · 1 access denied`.
 pub fn failures_text(r: &Reader) -> String {
-    r.failures
-        .iter()
-        .map(|f| format!("{} {}", f.count, f.error.label()))
-        .collect::<Vec<_>>()
-        .join(" · ")
+    failure_words(r).join(" · ")
 }
 
 /// How far a lookup has got: `Reading CloudTrail: 4 pages, 180 reads, back
@@ -109,14 +121,6 @@ fn account_view(r: &Reader) -> impl IntoView {
     view! {
         <span class="account">{account.map(|a| view! { <span class="mono">{a.to_string()}</span>" " })}
             <span class=class title=title data-ours=r.ours.to_string()>{word}</span></span>
-    }
-}
-
-/// A date as "3 h ago" with the exact time under it.
-fn when_both(at: Option<Timestamp>, now: Timestamp) -> impl IntoView {
-    view! {
-        <When at=at now=now/>
-        {at.map(|t| view! { <br/><span class="muted small nowrap">{t.display()}</span> })}
     }
 }
 
@@ -200,40 +204,69 @@ fn page_status(v: Option<&ReadersView>) -> String {
     }
     match &v.readers {
         None => "Readers unknown.".to_string(),
+        Some(r) if r.readers.is_empty() => "No readers.".to_string(),
         Some(r) => {
             let reads: u32 = r.readers.iter().map(|x| x.reads).sum();
             let failed: u32 = r.readers.iter().map(|x| x.failed()).sum();
             format!(
-                "{}: {} and {} since {}.",
+                "{}: {}, {}.",
                 count(r.readers.len() as u32, "reader", "readers"),
                 count(reads, "successful read", "successful reads"),
-                count(failed, "failed read", "failed reads"),
-                r.covered_since().display()
+                count(failed, "failed", "failed")
             )
         }
     }
 }
 
-/// One row of the readers table.
+/// Entries as words that each stay on one line, `·` between them.
+fn entries(words: Vec<String>) -> impl IntoView {
+    let n = words.len();
+    words
+        .into_iter()
+        .enumerate()
+        .map(|(i, w)| {
+            view! { <span class="nowrap">{w}</span>{(i + 1 < n).then_some(" · ")} }
+        })
+        .collect_view()
+}
+
+/// What kind of identity a reader is, in a word.
+fn kind_word(r: &Reader) -> &'static str {
+    match r.principal.kind {
+        PrincipalKind::Role => "role",
+        PrincipalKind::User => "user",
+        PrincipalKind::Root => "root",
+        PrincipalKind::Service => "service",
+        PrincipalKind::Other => "other",
+    }
+}
+
+/// One row of the readers table, one line where it fits: the full ARN is
+/// the name's title (a role's or user's ARN is its account, kind and name,
+/// all shown), the exact times the dates' titles.
 fn reader_row(r: Reader, now: Timestamp) -> impl IntoView {
     let failed = r.failed();
     let has_failed = failed != 0;
-    let failures = failures_text(&r);
-    let asked = asked_text(&r);
+    let failures = failure_words(&r);
+    let asked = asked_words(&r);
     let arn = r.principal.arn.to_string();
-    let (key, title) = (arn.clone(), arn.clone());
+    let (key, title) = (arn.clone(), arn);
+    let name = r.principal.name().to_string();
+    let kind = (name != title).then(|| kind_word(&r));
     view! {
         <tr data-principal=key data-reads=r.reads.to_string() data-failed=failed.to_string()>
             <th scope="row" class="reader">
-                <span class="reader-name" title=title>{r.principal.name().to_string()}</span><br/>
-                <code class="arn small">{arn}</code>
+                <span class="reader-name" title=title>{name}</span>
+                {kind.map(|k| view! { " "<span class="muted small">{k}</span> })}
             </th>
             <td>{account_view(&r)}</td>
-            <td>{when_both(Some(r.first), now)}</td>
-            <td>{when_both(Some(r.last), now)}</td>
+            <td><When at=Some(r.first) now=now/></td>
+            <td><When at=Some(r.last) now=now/></td>
             <td class="num">{r.reads}</td>
-            <td class:bad-text=has_failed>{if failed == 0 { "none".to_string() } else { failures }}</td>
-            <td class="asked">{if asked.is_empty() { "—".to_string() } else { asked }}</td>
+            <td class="failures" class:bad-text=has_failed>
+                {if has_failed { entries(failures).into_any() } else { "none".into_any() }}
+            </td>
+            <td class="asked">{if asked.is_empty() { "—".into_any() } else { entries(asked).into_any() }}</td>
         </tr>
     }
 }
@@ -256,17 +289,26 @@ fn readers_table(readers: Vec<Reader>, now: Timestamp) -> impl IntoView {
     }
 }
 
-/// What the page shows of `v`: the window, the unavailable sentence, the
-/// cut-short note, the table or the empty state.
-fn page_body(v: ReadersView) -> impl IntoView {
-    let now = v.at;
+/// What the section is: the window read.
+fn window_line(v: &ReadersView) -> impl IntoView {
     let days = v.lookback_days;
     let since = v
         .readers
         .as_ref()
-        .map_or(Timestamp::new(now.secs() - i64::from(days) * DAY), |r| {
+        .map_or(Timestamp::new(v.at.secs() - i64::from(days) * DAY), |r| {
             r.since
         });
+    view! {
+        <p class="muted small readers-window">{format!(
+            "GetSecretValue events in CloudTrail, the last {days} days (since {}).", since.date())}</p>
+    }
+}
+
+/// What the page shows of `v`: the unavailable sentence, the cut-short
+/// note, the table or the empty state.
+fn page_body(v: ReadersView) -> impl IntoView {
+    let now = v.at;
+    let days = v.lookback_days;
     let loading = v.loading.is_some();
     // While a lookup pages in, its partial answer is cut where it has got
     // to: that is progress, not a cut-short history.
@@ -277,8 +319,6 @@ fn page_body(v: ReadersView) -> impl IntoView {
         .filter(|_| !loading);
     let list = v.readers.map(|r: Readers| r.readers);
     view! {
-        <p class="muted small readers-window">{format!(
-            "GetSecretValue events in CloudTrail, the last {days} days (since {}).", since.date())}</p>
         {v.unavailable.map(|u| view! { <p class="warning" role="note" data-testid="readers-unavailable">{u}</p> })}
         {cut.map(|t| view! {
             <p class="warning" role="note" data-testid="readers-cut-short">
@@ -317,6 +357,7 @@ pub fn SecretReaders(id: String) -> impl IntoView {
                     {move || if idle() { "Refresh" } else { "Reading…" }}
                 </button>
             </div>
+            {move || f.data.with(|d| d.as_ref().map(window_line))}
             <div class="readers-state">
                 {move || f.data.with(|d| d.as_ref().and_then(|v| v.loading.as_ref().map(|p| progress_bar(p, v.at))))}
                 <p role="status" aria-live="polite" class="small" data-testid="readers-status"
@@ -360,7 +401,7 @@ fn last_day(b: &Brief) -> AnyView {
                     <li data-principal=r.principal.arn.to_string()>
                         {brief_who(r)}
                         " · last read "<When at=Some(r.last) now=now/>
-                        {format!(" · {} in {days} days", count(r.reads, "read", "reads"))}
+                        {format!(" · {} in {days} days", reads_words(r.reads))}
                         {(failed > 0).then(|| view! { <span class="bad-text">{format!(" ({})", failures_text(r))}</span> })}
                     </li>
                 }
@@ -428,7 +469,7 @@ fn principal_reads(b: &Brief) -> AnyView {
                     {b.readers.iter().take(BRIEF_OTHERS).map(|r| view! {
                         <li data-principal=r.principal.arn.to_string()>
                             {brief_who(r)}
-                            {format!(" · {} · last {}", count(r.reads, "read", "reads"), r.last.relative(now))}
+                            {format!(" · {} · last {}", reads_words(r.reads), r.last.relative(now))}
                         </li>
                     }).collect_view()}
                 </ul>
@@ -508,7 +549,7 @@ pub fn ReadersBrief(id: String, focus: BriefFocus) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::reads::{Asked, AskedCount, Failures, Principal, PrincipalKind, ReadError};
+    use crate::domain::reads::{Asked, AskedCount, Failures, Principal, ReadError};
 
     fn reader() -> Reader {
         let t = Timestamp::new(1_700_000_000);
@@ -548,7 +589,10 @@ mod tests {
     #[test]
     fn counts_read_as_a_person_writes_them() {
         let r = reader();
-        assert_eq!(asked_text(&r), "AWSCURRENT (default) 120 · AWSPREVIOUS 4");
+        assert_eq!(
+            asked_words(&r).join(" · "),
+            "AWSCURRENT (default) 120 · AWSPREVIOUS 4"
+        );
         assert_eq!(failures_text(&r), "3 marked for deletion");
         let p = ReadProgress {
             pages: 1,

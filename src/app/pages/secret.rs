@@ -252,6 +252,7 @@ fn History(history: Result<Vec<RotationEvent>, String>, now: Timestamp) -> impl 
                     <p class="muted">"No rotation events within the lookback window."</p>
                 }.into_any(),
                 Ok(events) => view! {
+                    <div class="table-wrap" tabindex="0" role="region" aria-label="Rotation history">
                     <table class="plain">
                         <thead><tr><th scope="col">"When"</th><th scope="col">"Event"</th><th scope="col">"Version"</th><th scope="col">"Message"</th><th scope="col">"By"</th></tr></thead>
                         <tbody>
@@ -269,6 +270,7 @@ fn History(history: Result<Vec<RotationEvent>, String>, now: Timestamp) -> impl 
                             }).collect_view()}
                         </tbody>
                     </table>
+                    </div>
                 }.into_any(),
             }}
         </section>
