@@ -376,3 +376,135 @@ async fn origin_fixation_logout_and_throttling() {
     assert_eq!(count(AuditAction::Denied, Outcome::Denied).await, 4);
     s.server.abort();
 }
+
+/// The reader search terms in the permission matrix's view of exports: a
+/// search by who reads a secret never widens what a scoped user exports.
+/// Readers are set on the secrets by hand (the CloudTrail lookup is not
+/// what is tested): the same role reads secrets in and out of the scoped
+/// user's grant, and only secrets out of it have no readers or were never
+/// looked up. The scoped user's CSV and JSON exports of each search hold
+/// exactly their own secrets that match it: for `reader:*` the same rows
+/// as without the term; for `readers:none` nothing, however many secrets
+/// elsewhere nobody read.
+#[tokio::test]
+async fn reader_searches_export_only_what_the_scope_allows() {
+    use crate::domain::query::Query;
+    use crate::domain::reads::{Asked, Principal, ReadError, ReadEvent, Readers};
+    use crate::domain::Secret;
+    use std::sync::Arc;
+    let s = TestApp::builder().build().await;
+    let inventory = &s.state.inventory;
+    let snap = inventory.snapshot();
+    let at = snap.taken_at.expect("the test app has listed");
+    let etl = "arn:aws:sts::999988887777:assumed-role/etl/job-1";
+    let ci = "arn:aws:iam::111122223333:user/ci";
+    // Each identity's reads of one secret: the first refused, the second not.
+    let read_by = |who: &[&str]| {
+        let events: Vec<ReadEvent> = who
+            .iter()
+            .flat_map(|&w| [(w, false), (w, true)])
+            .enumerate()
+            .map(|(i, (w, ok))| ReadEvent {
+                event_id: format!("e{i}").into(),
+                at,
+                principal: Principal::from_identity(None, Some(w), None, None, None).unwrap(),
+                asked: Asked::Default,
+                error: (!ok).then_some(ReadError::AccessDenied),
+            })
+            .collect();
+        Some(Arc::new(Readers::from_events(&events, at, at, None)))
+    };
+    let in_scope = |x: &Secret| x.name.starts_with("prod/payments/");
+    // Replicas (listed too) share their primary's name, so its readers.
+    let mut secrets: Vec<Secret> = snap.all_secrets().map(|x| (**x).clone()).collect();
+    for x in &mut secrets {
+        let k = x.name.bytes().map(usize::from).sum::<usize>();
+        x.reads = match (in_scope(x), k % 3) {
+            (true, 0) => read_by(&[etl, ci]),
+            (true, _) => read_by(&[etl]),
+            (false, 0) => read_by(&[etl, ci]),
+            (false, 1) => read_by(&[]),
+            (false, _) => None,
+        };
+    }
+    assert!(secrets.iter().any(in_scope) && !secrets.iter().all(in_scope));
+    // As the readers lookup does: the inventory's book attaches them.
+    for x in &secrets {
+        if let Some(r) = &x.reads {
+            inventory.note_reads(x.arn.clone(), r.clone());
+        }
+    }
+    let names_of = |json: &str| -> BTreeSet<String> {
+        let rows: Vec<serde_json::Value> = serde_json::from_str(json).unwrap();
+        rows.iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (viewer, scoped) = (s.signed_in("viewer").await, s.signed_in("payments").await);
+    let export = |client: &super::client::Client, q: &str, ext: &str| {
+        let (client, path) = (
+            client.clone(),
+            format!(
+                "/export/secrets.{ext}?q={}",
+                crate::domain::links::query_value(q)
+            ),
+        );
+        async move {
+            let res = client.get(&path).await;
+            assert_eq!(res.status, 200, "{path}: {}", res.body);
+            res.body
+        }
+    };
+    let unfiltered = names_of(&export(&scoped, "", "json").await);
+    assert!(!unfiltered.is_empty() && unfiltered.iter().all(|n| n.starts_with("prod/payments/")));
+    for q in [
+        "reader:*",
+        "reader:etl",
+        "reader:arn:aws:iam::999988887777:role/etl",
+        "reader:*:999988887777:*",
+        "reader:ci",
+        "-reader:ci",
+        "readers:>0",
+        "readers:>=2",
+        "readers:1",
+        "readers:none",
+        "readers:unknown",
+        "-reader:*",
+        "readers:none OR readers:unknown OR reader:ci",
+    ] {
+        let query = Query::parse(q).unwrap();
+        let matching = |scoped: bool| -> BTreeSet<String> {
+            secrets
+                .iter()
+                .filter(|x| (!scoped || in_scope(x)) && query.matches(x))
+                .map(|x| x.name.to_string())
+                .collect()
+        };
+        let mine = names_of(&export(&scoped, q, "json").await);
+        assert_eq!(mine, matching(true), "the scoped user's export of {q:?}");
+        assert!(mine.is_subset(&unfiltered), "{q:?} widened the scope");
+        let csv = export(&scoped, q, "csv").await;
+        assert!(csv.starts_with("name,arn,"), "{q:?}: {csv}");
+        assert!(!csv.contains(&s.out_of_scope), "{q:?}: {csv}");
+        let all = names_of(&export(&viewer, q, "json").await);
+        assert_eq!(all, matching(false), "the viewer's export of {q:?}");
+    }
+    // Every secret of the scoped user's is read: the reader term takes
+    // nothing away and adds nothing.
+    let read_any = names_of(&export(&scoped, "reader:*", "json").await);
+    assert_eq!(read_any, unfiltered);
+    assert!(names_of(&export(&viewer, "reader:*", "json").await).len() > read_any.len());
+    // Out of scope, nobody read some and some were never looked up; the
+    // scoped user hears of neither.
+    for q in ["readers:none", "readers:unknown", "-reader:*"] {
+        assert!(
+            names_of(&export(&scoped, q, "json").await).is_empty(),
+            "{q}"
+        );
+        assert!(
+            !names_of(&export(&viewer, q, "json").await).is_empty(),
+            "{q}"
+        );
+    }
+    s.server.abort();
+}

@@ -245,8 +245,14 @@ async fn the_seeded_inventory_yields_the_planned_findings() {
         .all(|f| f.rule != RuleId::ReplicaFailed)));
 
     // Every rule the seed can exercise did fire.
+    // (The read rules need CloudTrail's reads: see tests::readers.)
+    let read_rules = [
+        RuleId::AccessedAfterDeletion,
+        RuleId::ReadPreviousAfterRotation,
+        RuleId::NewReader,
+    ];
     for (rule, names) in &fired {
-        if *rule != RuleId::RotationIntervalTooLong {
+        if *rule != RuleId::RotationIntervalTooLong && !read_rules.contains(rule) {
             assert!(!names.is_empty(), "{rule} never fired");
         }
     }

@@ -1,11 +1,11 @@
 //! The control routes under `/__secretscope/` (tests and demos use them;
 //! the dashboard never does): faults, availability, the seed's plan,
-//! rotation records, Secrets Manager's own rotation retries, and the
-//! actions an account's callers are refused.
+//! rotation records, Secrets Manager's own rotation retries, the actions
+//! an account's callers are refused, and simulated reads (`reads.rs`).
 
 use crate::{Faults, Inner, LocalEndpoint};
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,7 +18,13 @@ use std::sync::Arc;
 impl LocalEndpoint {
     /// The control routes under `/__secretscope/` alone.
     pub fn control_router(&self) -> Router {
-        Router::new()
+        self.control_routes(true)
+    }
+
+    /// The control routes; `reads`: with `/__secretscope/reads` (an
+    /// organisation routes that one itself, to the secret's account).
+    pub(crate) fn control_routes(&self, reads: bool) -> Router {
+        let router = Router::new()
             .route(
                 "/__secretscope/faults",
                 post(faults_handler).get(get_faults_handler),
@@ -33,10 +39,39 @@ impl LocalEndpoint {
             .route(
                 "/__secretscope/denied-actions",
                 post(denied_actions_handler).get(get_denied_actions_handler),
+            );
+        let router = if reads {
+            router.route(
+                READS,
+                post(reads_handler)
+                    .get(get_reads_handler)
+                    .layer(DefaultBodyLimit::max(crate::reads::BODY_LIMIT)),
             )
+        } else {
+            router
+        };
+        router
             .with_state(self.inner.clone())
             .layer(axum::middleware::from_fn(json_posts_only))
     }
+}
+
+/// The route that adds and lists a secret's readers (see `reads.rs`).
+pub(crate) const READS: &str = "/__secretscope/reads";
+
+async fn reads_handler(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
+    crate::reads::post(&body, |_| LocalEndpoint {
+        inner: inner.clone(),
+    })
+}
+
+async fn get_reads_handler(
+    State(inner): State<Arc<Inner>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    crate::reads::get(&q, |_| LocalEndpoint {
+        inner: inner.clone(),
+    })
 }
 
 pub(crate) fn json_response(status: StatusCode, body: Value) -> Response {

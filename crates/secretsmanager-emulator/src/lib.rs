@@ -58,6 +58,7 @@ mod ops;
 pub mod org;
 pub mod protocol;
 mod query;
+pub mod reads;
 pub mod rotation;
 pub mod seed;
 mod services;
@@ -74,7 +75,7 @@ mod sdk_tests;
 pub use faults::Faults;
 pub use protocol::ApiError;
 pub use rotation::{LambdaBehaviour, RotationOutcome, RotationRecord, RotationStep, StepRecord};
-pub use seed::{PlannedSecret, Scenario};
+pub use seed::{PlannedReader, PlannedSecret, ReaderKind, Scenario};
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};

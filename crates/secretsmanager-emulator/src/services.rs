@@ -245,7 +245,7 @@ pub(crate) async fn serve_protocol(inner: Arc<Inner>, headers: HeaderMap, body: 
             } else if matches!(service, Service::SecretsManager(_)) {
                 inner.dispatch(op, &body)
             } else {
-                cloudtrail::dispatch(&inner.store(), op, &body)
+                cloudtrail::dispatch(&inner.store(), op, &body, inner.clock.now_ms())
             }
         }
         Service::Unknown(_) | Service::Sts => unreachable!("answered above"),

@@ -140,6 +140,8 @@ pub fn InventoryPage() -> impl IntoView {
                 <li><code>"health:critical"</code>", "<code>"health:high+"</code>" (that severity or worse), "<code>"health:ok"</code>", "<code>"rule:rotation-failed"</code>", "<code>"suppressed:yes"</code></li>
                 <li><code>"step:setSecret"</code>", "<code>"step:any"</code>" — the pending rotation failed at that Lambda step (createSecret, setSecret, testSecret, finishSecret)"</li>
                 <li><code>"cause:lambda-permission"</code>", "<code>"cause:any"</code>" — the rotation diagnosis found that cause (lambda-missing, lambda-region, lambda-permission, network, kms-key, kms-access, role-permission, resource-policy, …)"</li>
+                <li><code>"reader:payments-*"</code>", "<code>"reader:arn:aws:iam::111122223333:role/etl"</code>", "<code>"reader:*:999988887777:*"</code>" — a principal that read the secret or tried to (CloudTrail), by ARN or role/user name"</li>
+                <li><code>"readers:>0"</code>", "<code>"readers:<=1"</code>", "<code>"readers:none"</code>", "<code>"readers:unknown"</code>" — how many principals read it; "<code>"unknown"</code>": its readers were not looked up (and it matches no other "<code>"reader:"</code>" or "<code>"readers:"</code>" term)"</li>
                 <li><code>"rotated:>90d"</code>", "<code>"rotated:never"</code>", "<code>"next:<7d"</code>", "<code>"next:2026-12-01"</code>" — last / next rotation"</li>
                 <li><code>"tag:team=payments OR tag:team=billing"</code>", "<code>"(a OR b) -c"</code>", "<code>"\"quoted phrase\""</code></li>
             </ul>

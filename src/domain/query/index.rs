@@ -42,6 +42,15 @@ pub struct SearchIndex {
     steps: Vec<Option<RotationStep>>,
     /// The causes the last diagnosis found ([`cause_bits`]), for `cause:`.
     causes: Vec<u32>,
+    /// Readers' principal ARNs and role or user names, for `reader:`.
+    reader_arns: Strings,
+    reader_names: Strings,
+    /// (ARN, name) of each reader of all secrets, in order;
+    /// `reader_ends[i]` ends secret i's.
+    readers: Vec<(u32, u32)>,
+    reader_ends: Vec<u32>,
+    /// How many readers each secret has (`NONE`: not looked up), for `readers:`.
+    reader_counts: Vec<u32>,
 }
 
 /// No value (a secret without a description or an owning service).
@@ -203,6 +212,8 @@ impl SearchIndex {
         let mut services = Interner::default();
         let mut tag_keys = Interner::default();
         let mut tag_values = Interner::default();
+        let mut reader_arns = Interner::default();
+        let mut reader_names = Interner::default();
         for s in secrets {
             ix.names.push(&s.name);
             ix.description
@@ -231,6 +242,17 @@ impl SearchIndex {
             ix.flags.push(flags);
             ix.steps.push(failed_step(s));
             ix.causes.push(cause_bits(s));
+            let count = s.reads.as_deref().map(|r| {
+                for r in &r.readers {
+                    let p = &r.principal;
+                    ix.readers
+                        .push((reader_arns.intern(&p.arn), reader_names.intern(p.name())));
+                }
+                // NONE stands for "not looked up": no count reaches it.
+                u32::try_from(r.readers.len()).map_or(NONE - 1, |n| n.min(NONE - 1))
+            });
+            ix.reader_counts.push(count.unwrap_or(NONE));
+            ix.reader_ends.push(ix.readers.len() as u32);
         }
         ix.names.shrink();
         ix.descriptions = descriptions.finish();
@@ -241,6 +263,9 @@ impl SearchIndex {
         ix.tag_keys = tag_keys.finish();
         ix.tag_values = tag_values.finish();
         ix.tags.shrink_to_fit();
+        ix.reader_arns = reader_arns.finish();
+        ix.reader_names = reader_names.finish();
+        ix.readers.shrink_to_fit();
         ix
     }
 
@@ -261,14 +286,12 @@ impl SearchIndex {
     /// Row `i`'s tags as (key id, value id), in the secret's own tag order;
     /// ids are positions in the (lowercased) key and value dictionaries.
     pub fn row_tags(&self, i: usize) -> &[(u32, u32)] {
-        let start = if i == 0 {
-            0
-        } else {
-            self.tag_ends[i - 1] as usize
-        };
-        self.tags
-            .get(start..self.tag_ends[i] as usize)
-            .unwrap_or(&[])
+        row_of(&self.tags, &self.tag_ends, i)
+    }
+
+    /// Row `i`'s readers as (ARN id, name id), in the secret's own order.
+    fn row_readers(&self, i: usize) -> &[(u32, u32)] {
+        row_of(&self.readers, &self.reader_ends, i)
     }
 
     fn name(&self, i: usize) -> &str {
@@ -366,6 +389,20 @@ impl SearchIndex {
             }
             Term::Step(want) => mask.filter(|i| step_matches(*want, self.steps[i])),
             Term::Cause(want) => mask.filter(|i| cause_bits_match(*want, self.causes[i])),
+            Term::Reader(v) => {
+                let mut arns = Memo::new(&self.reader_arns);
+                let mut names = Memo::new(&self.reader_names);
+                let glob = |s: &str| v.exact_or_glob_lowered(s);
+                mask.filter(|i| {
+                    self.row_readers(i)
+                        .iter()
+                        .any(|&(arn, name)| arns.test(arn, glob) || names.test(name, glob))
+                })
+            }
+            Term::Readers(want) => mask.filter(|i| {
+                let n = self.reader_counts[i];
+                want.matches((n != NONE).then_some(n as usize))
+            }),
             Term::Health { .. }
             | Term::Rule(_)
             | Term::Suppressed(_)
@@ -437,6 +474,7 @@ fn by_cost(items: &[Expr]) -> Vec<&Expr> {
             Expr::Term(Term::Rotation(_) | Term::Deleted(_))
             | Expr::Term(Term::Kms(Kms::Default | Kms::Customer))
             | Expr::Term(Term::Service(Service::Unmanaged) | Term::Step(_) | Term::Cause(_))
+            | Expr::Term(Term::Readers(_))
             | Expr::Term(Term::Health { .. } | Term::Rule(_) | Term::Suppressed(_)) => 0,
             Expr::Term(Term::Text(_) | Term::Name(_) | Term::Rotated(_) | Term::Next(_)) => 2,
             Expr::Term(_) => 1,
@@ -447,6 +485,13 @@ fn by_cost(items: &[Expr]) -> Vec<&Expr> {
     let mut sorted: Vec<&Expr> = items.iter().collect();
     sorted.sort_by_key(|e| cost(e));
     sorted
+}
+
+/// Row `i`'s slice of a column of lists kept back to back, `ends[i]`
+/// ending row i's.
+fn row_of<'a, T>(items: &'a [T], ends: &[u32], i: usize) -> &'a [T] {
+    let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+    items.get(start..ends[i] as usize).unwrap_or(&[])
 }
 
 /// A set of row numbers below `len`.

@@ -26,6 +26,8 @@ impl Term {
             Term::Next(_) => "next",
             Term::Step(_) => "step",
             Term::Cause(_) => "cause",
+            Term::Reader(_) => "reader",
+            Term::Readers(_) => "readers",
         })
     }
 
@@ -83,6 +85,12 @@ impl Term {
                 .causes
                 .as_deref()
                 .is_some_and(|got| want.map_or(!got.is_empty(), |w| got.contains(&w))),
+            Term::Reader(v) => s.reads.as_deref().is_some_and(|r| {
+                r.readers.iter().any(|r| {
+                    v.exact_or_glob(&r.principal.arn) || v.exact_or_glob(r.principal.name())
+                })
+            }),
+            Term::Readers(want) => want.matches(s.reads.as_deref().map(|r| r.readers.len())),
             Term::Health { .. }
             | Term::Rule(_)
             | Term::Suppressed(_)
@@ -158,6 +166,27 @@ const _: () = {
         i += 1;
     }
 };
+
+impl ReaderCount {
+    /// Against a secret's number of readers (`None`: not looked up).
+    pub fn matches(self, readers: Option<usize>) -> bool {
+        match (self, readers) {
+            (ReaderCount::Unknown, got) => got.is_none(),
+            (ReaderCount::Is(_, _), None) => false,
+            (ReaderCount::Is(cmp, n), Some(got)) => {
+                // A count beyond u32 is more than any N: compare as u64.
+                let (got, n) = (got as u64, u64::from(n));
+                match cmp {
+                    Cmp::Eq => got == n,
+                    Cmp::Lt => got < n,
+                    Cmp::Le => got <= n,
+                    Cmp::Gt => got > n,
+                    Cmp::Ge => got >= n,
+                }
+            }
+        }
+    }
+}
 
 impl When {
     /// `future`: N days ahead of `now` (for `next:`) rather than behind.

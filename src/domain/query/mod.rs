@@ -8,6 +8,7 @@
 //! primary = "(" or ")" | "\"phrase\"" | field ":" value | word
 //! field   = name | tag | region | account | kms | rotation | deleted | service
 //!         | health | rule | suppressed | rotated | next | step | cause
+//!         | reader | readers
 //! ```
 //!
 //! | term | matches |
@@ -28,6 +29,8 @@
 //! | `next:<30d`, `next:>30d`, `next:never`, `next:2026-12-01` | next scheduled rotation within N days from now (past dates included), further out, none, on that day |
 //! | `step:setSecret`, `step:set`, `step:any` | the rotation pending now failed at that step of the Lambda (`createSecret`, `setSecret`, `testSecret`, `finishSecret`, any case, `Secret` optional); `any` (or `*`): at a known step |
 //! | `cause:lambda-permission`, `cause:network`, `cause:any` | the last diagnosis of the secret's rotation found that cause (a slug of `domain::diagnosis::CauseId`, any case); `any` (or `*`): at least one cause |
+//! | `reader:payments-*`, `reader:arn:aws:iam::111122223333:role/etl`, `reader:*:999988887777:*` | a principal that read the secret or tried to (CloudTrail `GetSecretValue`, failed reads included) has that ARN or that role or user name, exactly or as a glob |
+//! | `readers:3`, `readers:>0`, `readers:>=2`, `readers:<5`, `readers:<=1`, `readers:none`, `readers:unknown` | how many distinct principals read it or tried to; `none`: looked up and nobody did (`readers:0`); `unknown`: its readers were not looked up |
 //!
 //! Matching ignores case everywhere (field names, tag keys and values). Values
 //! end at white space or a parenthesis; quote them otherwise
@@ -38,6 +41,12 @@
 //!
 //! Parsing never panics: every mistake is a [`ParseError`] that says where
 //! (in characters), what was wrong and what would have been accepted.
+//!
+//! Readers come from CloudTrail and are looked up for some secrets only
+//! ([`crate::domain::Secret::reads`]); a secret whose readers were not looked
+//! up has none: it matches no `reader:` term and no `readers:` count (only
+//! `readers:unknown`), so `-reader:x` and `-readers:>0` match it, as any
+//! negation matches what its term does not.
 //!
 //! The health and date terms need facts a secret does not carry (its rule
 //! summary and the current time): [`Query::select_with`] and
@@ -64,11 +73,13 @@ pub use edit::{toggle_place_term, toggle_tag_term};
 pub use index::SearchIndex;
 #[cfg(test)]
 use index::*;
-pub use syntax::{Expr, Facts, Kms, ParseError, Query, SecretFacts, Service, Term, Value, When};
+pub use syntax::{
+    Cmp, Expr, Facts, Kms, ParseError, Query, ReaderCount, SecretFacts, Service, Term, Value, When,
+};
 use {matching::*, parse::*, print::*};
 
 /// The field names, in the order error messages list them.
-pub const FIELDS: [&str; 15] = [
+pub const FIELDS: [&str; 17] = [
     "name",
     "tag",
     "region",
@@ -84,6 +95,8 @@ pub const FIELDS: [&str; 15] = [
     "next",
     "step",
     "cause",
+    "reader",
+    "readers",
 ];
 
 const DAY: i64 = 86_400;

@@ -403,6 +403,8 @@ impl Parser {
             },
             "step" => step_term(&raw, &lower, value_at)?,
             "cause" => cause_term(&raw, &lower, value_at)?,
+            "reader" => Term::Reader(Value::new(raw)),
+            "readers" => readers_term(&raw, &lower, value_at)?,
             "service" if !quoted && lower == "none" => Term::Service(Service::Unmanaged),
             "service" => Term::Service(Service::Prefix(Value::new(raw))),
             _kms if quoted => Term::Kms(Kms::Contains(Value::new(raw))),
@@ -535,6 +537,66 @@ pub(super) fn cause_words() -> &'static [&'static str] {
     &WORDS
 }
 
+/// `readers:none`: looked up, and nobody read (or tried to).
+pub(super) const READERS_NONE: &str = "none";
+
+/// `readers:unknown`: the readers were not looked up.
+pub(super) const READERS_UNKNOWN: &str = "unknown";
+
+/// `readers:<raw>` (`lower`: its lower case, `at`: where it starts): a
+/// whole number after `>=`, `<=`, `>`, `<` or nothing, `none` or `unknown`.
+fn readers_term(raw: &str, lower: &str, at: usize) -> Result<Term, ParseError> {
+    let expected = expected_for("readers");
+    match lower {
+        READERS_NONE => return Ok(Term::Readers(ReaderCount::Is(Cmp::Eq, 0))),
+        READERS_UNKNOWN => return Ok(Term::Readers(ReaderCount::Unknown)),
+        _ => {}
+    }
+    let (cmp, digits) = [
+        (">=", Cmp::Ge),
+        ("<=", Cmp::Le),
+        (">", Cmp::Gt),
+        ("<", Cmp::Lt),
+    ]
+    .into_iter()
+    .find_map(|(op, cmp)| lower.strip_prefix(op).map(|rest| (cmp, rest)))
+    .unwrap_or((Cmp::Eq, lower));
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        let message = if cmp == Cmp::Eq && lower.starts_with(char::is_alphabetic) {
+            let mut message = format!("unknown value \"{raw}\" for readers");
+            if let Some(s) = closest(lower, &[READERS_NONE, READERS_UNKNOWN]) {
+                write!(message, " (did you mean {s}?)").ok();
+            }
+            message
+        } else {
+            format!(
+                "cannot read \"{raw}\" as a number of readers: \
+                 write a whole number, as in readers:3 or readers:>0"
+            )
+        };
+        return Err(error(at, message, expected));
+    }
+    let Ok(n) = digits.parse::<u32>() else {
+        return Err(error(
+            at,
+            format!(
+                "\"{raw}\" is more readers than can be counted: at most {}",
+                u32::MAX
+            ),
+            expected,
+        ));
+    };
+    if cmp == Cmp::Lt && n == 0 {
+        return Err(error(
+            at,
+            "readers:<0 matches nothing (no secret has fewer than 0 readers); \
+             write readers:none for secrets nobody read",
+            expected,
+        ));
+    }
+    Ok(Term::Readers(ReaderCount::Is(cmp, n)))
+}
+
 pub(super) fn expected_for(field: &str) -> &'static [&'static str] {
     match field {
         "name" => &["a name, a name prefix or a glob like prod/*"],
@@ -563,6 +625,16 @@ pub(super) fn expected_for(field: &str) -> &'static [&'static str] {
             "any",
         ],
         "cause" => cause_words(),
+        "reader" => &["a principal ARN, a role or user name, or a glob like payments-*"],
+        "readers" => &[
+            "a number like 3",
+            ">0",
+            ">=2",
+            "<5",
+            "<=1",
+            READERS_NONE,
+            READERS_UNKNOWN,
+        ],
         _service => &["none", "a service name prefix like rds"],
     }
 }

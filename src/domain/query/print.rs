@@ -113,6 +113,9 @@ impl fmt::Display for Term {
             Term::Step(step) => f.write_str(step.map_or(STEP_ANY, RotationStep::as_str)),
             // Slugs are lower-case letters and dashes: never quoted.
             Term::Cause(cause) => f.write_str(cause.map_or(CAUSE_ANY, CauseId::slug)),
+            // No keywords: a reader named "none" is written bare.
+            Term::Reader(v) => write_value(f, &v.raw, false),
+            Term::Readers(count) => count.fmt(f),
         }
     }
 }
@@ -162,5 +165,23 @@ impl fmt::Display for When {
             When::Beyond(d) => write!(f, ">{d}d"),
             When::Day(start) => f.write_str(&Timestamp::new(*start).date()),
         }
+    }
+}
+
+impl fmt::Display for ReaderCount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (cmp, n) = match self {
+            ReaderCount::Unknown => return f.write_str(READERS_UNKNOWN),
+            ReaderCount::Is(Cmp::Eq, 0) => return f.write_str(READERS_NONE),
+            ReaderCount::Is(cmp, n) => (cmp, n),
+        };
+        let op = match cmp {
+            Cmp::Eq => "",
+            Cmp::Lt => "<",
+            Cmp::Le => "<=",
+            Cmp::Gt => ">",
+            Cmp::Ge => ">=",
+        };
+        write!(f, "{op}{n}")
     }
 }

@@ -73,6 +73,37 @@ pub enum Term {
     /// ([`Secret::causes`]) found that cause; `None` (`cause:any`): it
     /// found at least one.
     Cause(Option<CauseId>),
+    /// `reader:<glob>`: a principal that read the secret or tried to (any
+    /// of [`Secret::reads`]' readers, failed reads included) has that ARN
+    /// or that role or user name ([`Principal::name`]), exactly or as a
+    /// glob. A secret whose readers were not looked up has none.
+    ///
+    /// [`Principal::name`]: crate::domain::reads::Principal::name
+    Reader(Value),
+    /// `readers:<count>`: how many distinct principals read the secret or
+    /// tried to, or whether that was looked up at all.
+    Readers(ReaderCount),
+}
+
+/// A condition of `readers:` on [`Secret::reads`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReaderCount {
+    /// `unknown`: the readers were not looked up (`reads` is `None`).
+    Unknown,
+    /// `N`, `>N`, `>=N`, `<N`, `<=N`; `none` is `= 0`: looked up, and the
+    /// number of readers compares so with N. Never true when the readers
+    /// were not looked up.
+    Is(Cmp, u32),
+}
+
+/// How a number of `readers:` compares with the one written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmp {
+    Eq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
 }
 
 /// A date condition of `rotated:` and `next:`.

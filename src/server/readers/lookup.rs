@@ -145,7 +145,7 @@ pub async fn lookup(
             }
             None => break,
         }
-        if pages % 10 == 0 && incremental.is_none() {
+        if pages % 4 == 0 && incremental.is_none() {
             let so_far = summarize(&events, ask.window_start, ask.now, reached, &ask);
             *loading.partial.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(so_far));
         }

@@ -29,6 +29,13 @@
 //! does a secret made by CreateSecret with AddReplicaRegions. A replica
 //! refuses changes ("A replica secret can't be updated independently from
 //! its primary secret, except for its encryption key." — user guide).
+//! A replica has no readers of its own: the seed's readers read the
+//! primary, and CloudTrail records them in the primary's region.
+//!
+//! Readers from another account ([`seed::PlannedReader`]): two in three of
+//! the seed's become readers from the organisation's other accounts
+//! ([`seed::place_in_org`]); the rest stay a foreign account's
+//! ([`seed::reads::FOREIGN_ACCOUNT`]).
 
 mod sts;
 
@@ -314,6 +321,8 @@ fn replicas_in(seeds: &[SeedSecret], from: &str, region: &str) -> Vec<SeedSecret
             let data = replica_of(&s.data, from, r);
             let mut plan = s.plan.clone();
             plan.arn = data.arn.clone();
+            // Its readers read the primary: CloudTrail records them there.
+            plan.readers.clear();
             Some(SeedSecret { data, plan })
         })
         .collect()
@@ -344,6 +353,16 @@ impl Organisation {
                 }
                 own
             });
+        }
+        // Readers from another account: most are the organisation's.
+        for (t, seeds) in opts.tenants.iter().zip(all_seeds.iter_mut()) {
+            let mut others: Vec<String> = Vec::new();
+            for o in &opts.tenants {
+                if o.account != t.account && !others.contains(&o.account) {
+                    others.push(o.account.clone());
+                }
+            }
+            seed::place_in_org(seeds, &others);
         }
         let mut infra = Infra::new(now * seed::SECOND);
         for (t, seeds) in opts.tenants.iter().zip(&all_seeds) {
@@ -438,8 +457,17 @@ impl Organisation {
                 post(roles_handler)
                     .layer(axum::middleware::from_fn(crate::control::json_posts_only)),
             )
+            .route(
+                crate::control::READS,
+                post(org_reads)
+                    .get(org_get_reads)
+                    .layer(axum::extract::DefaultBodyLimit::max(
+                        crate::reads::BODY_LIMIT,
+                    ))
+                    .layer(axum::middleware::from_fn(crate::control::json_posts_only)),
+            )
             .with_state(self.inner.clone())
-            .merge(self.first.control_router())
+            .merge(self.first.control_routes(false))
     }
 }
 
@@ -637,6 +665,34 @@ async fn org_policy(
     headers: HeaderMap,
 ) -> Response {
     org_lambda(inner, headers, function, true, q).await
+}
+
+impl OrgInner {
+    /// The endpoint holding secret `id`: a full ARN's account and region
+    /// (when seeded here), else the first account's first region.
+    fn holder(&self, id: &str) -> LocalEndpoint {
+        let arn = crate::infra::names::parse_arn(id).filter(|a| a.service == "secretsmanager");
+        let found = arn.and_then(|a| {
+            self.tenants()
+                .iter()
+                .find(|t| t.account == a.account && t.region == a.region)
+                .map(|t| t.endpoint.clone())
+        });
+        found.unwrap_or_else(|| self.tenants()[0].endpoint.clone())
+    }
+}
+
+/// `POST /__secretscope/reads`, in the account and region of the secret's ARN.
+async fn org_reads(State(inner): State<Arc<OrgInner>>, body: Bytes) -> Response {
+    crate::reads::post(&body, |id| inner.holder(id))
+}
+
+/// `GET /__secretscope/reads?secret_id=ID`, in the account and region of its ARN.
+async fn org_get_reads(
+    State(inner): State<Arc<OrgInner>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    crate::reads::get(&q, |id| inner.holder(id))
 }
 
 #[derive(serde::Deserialize)]

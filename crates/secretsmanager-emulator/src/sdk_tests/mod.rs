@@ -152,3 +152,5 @@ mod endpoint;
 mod listing;
 mod reads;
 mod rotation;
+mod trail_filters;
+mod trail_reads;

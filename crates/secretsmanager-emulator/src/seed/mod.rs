@@ -139,6 +139,11 @@ pub struct PlannedSecret {
     pub legacy_name: bool,
     pub env: Option<String>,
     pub team: Option<String>,
+    /// Who reads it, as CloudTrail records it (see [`reads`]): exactly the
+    /// GetSecretValue / BatchGetSecretValue events LookupEvents returns for
+    /// it (later `add_reads` are not reflected here).
+    #[serde(default)]
+    pub readers: Vec<PlannedReader>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -236,9 +241,16 @@ pub(crate) const AWSCURRENT: &str = "AWSCURRENT";
 pub(crate) const AWSPREVIOUS: &str = "AWSPREVIOUS";
 pub(crate) const AWSPENDING: &str = "AWSPENDING";
 
+mod mix;
 mod names;
+pub mod reads;
 mod rotation;
 mod secret;
+
+pub(crate) use mix::align_versions;
+#[cfg(test)]
+mod reads_tests;
+pub use reads::{place_in_org, PlannedReader, ReaderKind};
 
 use names::{Identity, TEAMS};
 use rotation::RotationState;
@@ -322,6 +334,20 @@ pub fn scenario_counts(n: usize) -> Vec<(Scenario, usize)> {
 /// Generate `n` secrets deterministically from `seed`, with dates relative to
 /// `now` (epoch seconds).
 pub fn generate(n: usize, seed: u64, now: i64, account: &str, region: &str) -> Vec<SeedSecret> {
+    generate_with(n, seed, now, account, region, true)
+}
+
+/// [`generate`], with (`reads`) or without the readers: without them, the
+/// inventory is exactly what it was before readers were planned (a test
+/// pins that no draw moved).
+fn generate_with(
+    n: usize,
+    seed: u64,
+    now: i64,
+    account: &str,
+    region: &str,
+    reads: bool,
+) -> Vec<SeedSecret> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut deck: Vec<Scenario> = Vec::with_capacity(n);
     for (s, count) in scenario_counts(n) {
@@ -365,6 +391,7 @@ pub fn generate(n: usize, seed: u64, now: i64, account: &str, region: &str) -> V
         flaky_dealt: 0,
         healthy_dealt: 0,
         shared: HashMap::new(),
+        reads,
     };
     let mut hostile_seen = 0usize;
     let mut out = Vec::with_capacity(n);
@@ -432,6 +459,8 @@ struct Gen {
     /// several secrets share: `missing`, `deprecated`, `nat`, and each
     /// failure cause from the deal's second round on.
     shared: HashMap<LambdaBehaviour, String>,
+    /// Plan readers (and align the versions' LastAccessedDate with them).
+    reads: bool,
 }
 
 impl Gen {
@@ -690,8 +719,33 @@ mod tests {
     /// moves a single draw changes this fingerprint. (Last changed on
     /// purpose by the failure causes of issue 22: new plan fields, the
     /// causes' Lambdas, keys and policy, the shared functions; no draw moved.)
+    /// Without its readers (issue 23), the inventory is still exactly that
+    /// one: the readers draw from streams of their own.
     #[test]
     fn the_seeded_inventory_is_unchanged() {
+        let fnv = |text: &str| {
+            text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+            })
+        };
+        let fingerprint = |n, seed| {
+            let seeds = generate_with(n, seed, NOW, "123456789012", "us-east-1", false);
+            let text = serde_json::to_string(&seeds).unwrap();
+            fnv(&text.replace(r#","readers":[]"#, ""))
+        };
+        let got = [fingerprint(300, 42), fingerprint(1000, 7)];
+        assert_eq!(
+            got,
+            [0xe52e_8858_d2f4_6aef, 0xbf79_d3cc_ef87_2032],
+            "{got:x?}"
+        );
+    }
+
+    /// The readers are a contract too (the dashboard's tests compare the
+    /// readers it shows with them): the inventory with its readers, and
+    /// each version's LastAccessedDate raised to its last read.
+    #[test]
+    fn the_seeded_readers_are_unchanged() {
         let fnv = |text: &str| {
             text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
                 (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
@@ -704,7 +758,7 @@ mod tests {
         let got = [fingerprint(300, 42), fingerprint(1000, 7)];
         assert_eq!(
             got,
-            [0xe52e_8858_d2f4_6aef, 0xbf79_d3cc_ef87_2032],
+            [0xfca8_fea2_a165_b67d, 0x8e94_9f02_552d_fe88],
             "{got:x?}"
         );
     }

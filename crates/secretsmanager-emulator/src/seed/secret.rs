@@ -42,6 +42,8 @@ impl Gen {
     /// the generator in this order (the order is the seed's contract: the
     /// same seed gives the same inventory).
     pub(super) fn secret(&mut self, scenario: Scenario, hostile: Option<usize>) -> SeedSecret {
+        // The secret's own seed: its readers draw from a stream of their own.
+        let own_seed = self.rng.0;
         let ident = self.identity(scenario, hostile);
         let team_name = TEAMS[ident.team].0;
         let arn = format!(
@@ -85,14 +87,14 @@ impl Gen {
 
         let deprecated_versions = versions.iter().filter(|v| v.stages.is_empty()).count();
         let has_owner_tag = tags.iter().any(|t| t.key == "owner");
-        let data = SecretData {
+        let mut data = SecretData {
             name: ident.name.clone(),
             arn: arn.clone(),
             description,
             kms_key_id,
             rotation_enabled: rot.enabled,
             rotation_lambda_arn: rot.lambda_arn.clone(),
-            rotation_rules: rot.rules,
+            rotation_rules: rot.rules.clone(),
             last_rotated: rot.last_rotated,
             last_changed: Some(last_changed),
             last_accessed,
@@ -107,6 +109,7 @@ impl Gen {
             replication,
             resource_policy,
         };
+        let readers = self.readers(own_seed, scenario, &ident, &rot, &mut data);
         let plan = PlannedSecret {
             name: ident.name,
             arn,
@@ -135,8 +138,50 @@ impl Gen {
             } else {
                 Some(team_name.to_string())
             },
+            readers,
         };
         SeedSecret { data, plan }
+    }
+
+    /// Who reads the secret (from its own stream, after every other draw),
+    /// and each version's LastAccessedDate raised to its last read.
+    fn readers(
+        &self,
+        own_seed: u64,
+        scenario: Scenario,
+        ident: &Identity,
+        rot: &RotationState,
+        data: &mut SecretData,
+    ) -> Vec<PlannedReader> {
+        if !self.reads {
+            return Vec::new();
+        }
+        let broken_key = match rot.behaviour {
+            Some(LambdaBehaviour::KeyDisabled) => Some("disabled"),
+            Some(LambdaBehaviour::KeyPending) => Some("pending deletion"),
+            _ => None,
+        }
+        .zip(rot.stuck_pending_at.zip(data.kms_key_id.as_deref()))
+        .map(|(state, (at, key))| {
+            let why = format!(
+                "Secrets Manager can't decrypt the protected secret text using the provided KMS key. {key} is {state}."
+            );
+            (at, why)
+        });
+        let ctx = mix::ReadContext {
+            now: self.now,
+            account: &self.account,
+            scenario,
+            data,
+            team: TEAMS[ident.team].0,
+            app: ident.app,
+            env: ident.env,
+            accessed_after_deletion: rot.accessed_after_deletion,
+            broken_key,
+        };
+        let readers = mix::plan_reads(&ctx, &mut mix::stream(own_seed));
+        mix::align_versions(data, &readers, self.now, false);
+        readers
     }
 
     /// The name and who it belongs to: a service's own secret, the hostile

@@ -16,7 +16,8 @@ use crate::ops::list_secrets::SortBy;
 use crate::protocol::ApiError;
 use crate::rotation::{RotationOutcome, RotationRecord, RotationStep, StepRecord};
 use crate::seed::{
-    EpochMs, ReplicaStatus, SecretData, SeedSecret, VersionData, AWSCURRENT, AWSPENDING, SECOND,
+    EpochMs, PlannedReader, ReplicaStatus, SecretData, SeedSecret, VersionData, AWSCURRENT,
+    AWSPENDING, SECOND,
 };
 use crate::store::checks::secret_id;
 use rand::Rng;
@@ -36,6 +37,9 @@ pub(crate) struct Secret {
     /// CancelRotateSecret calls, oldest first (at most `HISTORY_LIMIT`): a
     /// cancel need not stop a running rotation, so records alone miss some.
     pub cancels: Vec<CancelCall>,
+    /// Who reads it (the seed's readers, then those added), in the order
+    /// added: a reader's place is part of its events' ids.
+    pub readers: Vec<PlannedReader>,
 }
 
 impl Secret {
@@ -47,6 +51,7 @@ impl Secret {
             attempts: 0,
             history,
             cancels: Vec::new(),
+            readers: Vec::new(),
         }
     }
 }
@@ -64,6 +69,7 @@ pub(crate) struct TrailSource<'a> {
     pub data: &'a SecretData,
     pub history: &'a [RotationRecord],
     pub cancels: &'a [CancelCall],
+    pub readers: &'a [PlannedReader],
 }
 
 pub(crate) struct Store {
@@ -144,7 +150,9 @@ impl Store {
         };
         for seed in seeds {
             let history = store.seeded_history(&seed.data, now);
-            store.insert(Secret::new(seed.data, history));
+            let mut secret = Secret::new(seed.data, history);
+            secret.readers = seed.plan.readers;
+            store.insert(secret);
         }
         store
     }
@@ -345,6 +353,7 @@ impl Store {
                 data: &s.data,
                 history: &s.history,
                 cancels: &s.cancels,
+                readers: &s.readers,
             }
         }
         match id {
@@ -386,6 +395,22 @@ impl Store {
             r.status = ReplicaStatus::Failed;
             r.status_message = Some(message.to_string());
         }
+    }
+
+    /// Adds `reader` to secret `seq`, and raises its LastAccessedDate (and
+    /// its versions') to the reader's last successful read up to `now`.
+    pub(crate) fn add_reader(&mut self, seq: u32, reader: PlannedReader, now: EpochMs) {
+        let s = self.get_mut(seq);
+        crate::seed::align_versions(&mut s.data, std::slice::from_ref(&reader), now, true);
+        s.readers.push(reader);
+        self.touch(seq);
+    }
+
+    /// The readers of a secret (by name, full or partial ARN).
+    pub(crate) fn readers(&self, id: &str) -> Option<Vec<PlannedReader>> {
+        self.lookup(id)
+            .ok()
+            .map(|seq| self.get(seq).readers.clone())
     }
 
     pub(crate) fn history(&self, id: &str) -> Option<Vec<RotationRecord>> {

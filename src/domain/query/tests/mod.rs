@@ -18,6 +18,7 @@ mod matching;
 mod parse;
 mod print;
 mod properties;
+mod readers;
 mod steps;
 
 fn q(input: &str) -> Query {
@@ -85,6 +86,34 @@ fn failing(mut s: Secret, step: Option<RotationStep>, for_pending: bool) -> Secr
 /// (`Some(&[])`: diagnosed, nothing wrong).
 fn diagnosed(mut s: Secret, causes: Option<&[CauseId]>) -> Secret {
     s.causes = causes.map(Arc::from);
+    s
+}
+
+/// `s` with its readers: `None` not looked up, else each (identity, read
+/// ok) once. An identity is a role session's, role's or user's ARN (a
+/// session counts as its role), or a service's name.
+fn read_by(mut s: Secret, readers: Option<&[(&str, bool)]>) -> Secret {
+    use crate::domain::reads::{Asked, Principal, ReadError, ReadEvent, Readers};
+    s.reads = readers.map(|readers| {
+        let events: Vec<ReadEvent> = readers
+            .iter()
+            .enumerate()
+            .map(|(i, &(who, ok))| ReadEvent {
+                event_id: format!("e{i}").into(),
+                at: Timestamp::new(FAILED_AT + i as i64),
+                principal: if who.starts_with("arn:") {
+                    Principal::from_identity(None, Some(who), None, None, None)
+                } else {
+                    Principal::from_identity(None, None, None, None, Some(who))
+                }
+                .unwrap(),
+                asked: Asked::Default,
+                error: (!ok).then_some(ReadError::AccessDenied),
+            })
+            .collect();
+        let (since, until) = (Timestamp::new(0), Timestamp::new(FAILED_AT + 1_000));
+        Arc::new(Readers::from_events(&events, since, until, None))
+    });
     s
 }
 

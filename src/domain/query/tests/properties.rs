@@ -65,6 +65,24 @@ fn any_term() -> impl Strategy<Value = Term> {
         .prop_map(Term::Service),
         prop::option::of(prop::sample::select(RotationStep::ALL.to_vec())).prop_map(Term::Step),
         prop::option::of(prop::sample::select(CauseId::ALL.to_vec())).prop_map(Term::Cause),
+        tricky_value().prop_map(Term::Reader),
+        reader_count(any::<u32>()).prop_map(Term::Readers),
+    ]
+}
+
+/// `readers:` conditions on counts drawn from `n` (`<0` excepted: it is
+/// refused, as it matches nothing).
+fn reader_count(n: impl Strategy<Value = u32>) -> impl Strategy<Value = ReaderCount> {
+    prop_oneof![
+        Just(ReaderCount::Unknown),
+        (
+            prop::sample::select(vec![Cmp::Eq, Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge]),
+            n
+        )
+            .prop_map(|(cmp, n)| match (cmp, n) {
+                (Cmp::Lt, 0) => ReaderCount::Is(Cmp::Le, 0),
+                _ => ReaderCount::Is(cmp, n),
+            }),
     ]
 }
 
@@ -149,8 +167,29 @@ fn related_term() -> impl Strategy<Value = Term> {
         ]))
         .prop_map(Term::Step),
         prop::option::of(prop::sample::select(SOME_CAUSES.to_vec())).prop_map(Term::Cause),
+        pick(&[
+            "payments-api",
+            "PAYMENTS-*",
+            "arn:aws:iam::111122223333:role/payments-api",
+            "*:999988887777:*",
+            "ci",
+            "*",
+            "lambda.amazonaws.com",
+            "etl",
+        ])
+        .prop_map(Term::Reader),
+        reader_count(0u32..4).prop_map(Term::Readers),
     ]
 }
+
+/// The identities `any_secret`'s readers are drawn from (see `read_by`).
+const SOME_READERS: [&str; 5] = [
+    "arn:aws:sts::111122223333:assumed-role/payments-api/i-1",
+    "arn:aws:iam::999988887777:role/etl",
+    "arn:aws:iam::111122223333:user/ci",
+    "arn:aws:iam::111122223333:user/Payments-Admin",
+    "lambda.amazonaws.com",
+];
 
 /// The causes `related_term` and `any_secret` draw from: few, so that
 /// `cause:` terms match about as often as not.
@@ -204,6 +243,11 @@ fn any_secret() -> impl Strategy<Value = Secret> {
             prop::sample::select(SOME_CAUSES.to_vec()),
             0..3,
         )),
+        // Readers: not looked up, nobody, or some (read or refused).
+        prop::option::of(prop::collection::vec(
+            (prop::sample::select(SOME_READERS.to_vec()), any::<bool>()),
+            0..5,
+        )),
     )
         .prop_map(
             |(
@@ -218,6 +262,7 @@ fn any_secret() -> impl Strategy<Value = Secret> {
                 service,
                 failure,
                 causes,
+                readers,
             )| {
                 let mut s = secret(name);
                 s.description = description.map(Box::from);
@@ -235,6 +280,7 @@ fn any_secret() -> impl Strategy<Value = Secret> {
                 s.deleted = deleted.then_some(Timestamp::new(1_800_000_000));
                 s.owning_service = service.map(Arc::from);
                 s.causes = causes.map(Arc::from);
+                let s = read_by(s, readers.as_deref());
                 match failure {
                     Some((step, for_pending)) => failing(s, step, for_pending),
                     None => s,
@@ -258,6 +304,13 @@ fn syntax_soup() -> impl Strategy<Value = String> {
             "network",
             "kms-key",
             "any",
+            "reader:",
+            "readers:",
+            ">=",
+            "<",
+            "3",
+            "none",
+            "unknown",
             "regoin:",
             "owner",
             "=",

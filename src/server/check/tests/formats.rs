@@ -105,7 +105,9 @@ fn json_shape() {
         v["counts"],
         serde_json::json!({"critical": 1, "high": 0, "medium": 2, "low": 2, "info": 1, "suppressed": 1})
     );
-    assert_eq!(v["rules"].as_array().unwrap().len(), 12);
+    // 15 rules, less replica-failed and read-previous-after-rotation (not
+    // evaluated: no replica status, no CloudTrail reads).
+    assert_eq!(v["rules"].as_array().unwrap().len(), 13);
     assert_eq!(
         v["rules"][0],
         serde_json::json!({
@@ -186,7 +188,11 @@ fn sarif_for_code_scanning() {
     assert_eq!(driver["name"], "secretscope");
     assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
     let rules = driver["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 12, "replica-failed did not run");
+    assert_eq!(
+        rules.len(),
+        13,
+        "replica-failed and read-previous-after-rotation did not run"
+    );
     for rule in rules {
         for key in ["id", "name", "shortDescription", "fullDescription", "help"] {
             assert!(rule.get(key).is_some(), "{key} in {rule}");

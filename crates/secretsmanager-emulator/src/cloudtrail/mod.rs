@@ -51,6 +51,12 @@ pub(crate) const DEMO_USER: &str = "secretscope-demo";
 
 const MAX_RESULTS: i64 = 50;
 
+/// An event's place in LookupEvents' order: time, then rank, then id
+/// (newest first: all three descending).
+type SortKey = (EpochMs, u8, String);
+
+mod reads;
+
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase", default)]
 pub(crate) struct LookupAttributeReq {
@@ -71,9 +77,14 @@ pub(crate) struct LookupEventsReq {
 }
 
 /// The operations of CloudTrail the endpoint serves.
-pub(crate) fn dispatch(store: &Store, op: &str, body: &[u8]) -> Result<Value, ApiError> {
+pub(crate) fn dispatch(
+    store: &Store,
+    op: &str,
+    body: &[u8],
+    now: EpochMs,
+) -> Result<Value, ApiError> {
     match op {
-        "LookupEvents" => lookup_events(store, super::protocol::parse(body)?),
+        "LookupEvents" => lookup_events(store, super::protocol::parse(body)?, now),
         _ => Err(ApiError::client(
             "UnknownOperationException",
             format!(
@@ -222,102 +233,193 @@ fn drafts<'a>(sources: &'a [TrailSource<'a>]) -> Vec<Draft<'a>> {
     out
 }
 
-fn lookup_events(store: &Store, req: LookupEventsReq) -> Result<Value, ApiError> {
-    let max = req.max_results.unwrap_or(MAX_RESULTS);
-    if !(1..=MAX_RESULTS).contains(&max) {
-        return Err(ApiError::client(
-            "InvalidMaxResultsException",
-            format!("Value {max} for MaxResults is invalid. MaxResults must be between 1 and {MAX_RESULTS}."),
-        ));
-    }
-    let attr = lookup_attribute(req.lookup_attributes.unwrap_or_default())?;
-    if let Some(c) = req.event_category.as_deref() {
-        if c != "insight" {
+/// A LookupEvents request, checked.
+struct Lookup {
+    max: usize,
+    attr: Option<(Key, String)>,
+    start: Option<EpochMs>,
+    end: Option<EpochMs>,
+    /// The key of the last event of the previous page.
+    after: Option<SortKey>,
+    /// A fingerprint of the attribute and time range (page tokens carry it).
+    fingerprint: u64,
+    /// Insights events were asked for: none are recorded here.
+    insight: bool,
+}
+
+impl Lookup {
+    fn parse(req: LookupEventsReq) -> Result<Lookup, ApiError> {
+        let max = req.max_results.unwrap_or(MAX_RESULTS);
+        if !(1..=MAX_RESULTS).contains(&max) {
             return Err(ApiError::client(
-                "InvalidEventCategoryException",
-                format!("Invalid EventCategory '{c}'. The only valid value is insight."),
+                "InvalidMaxResultsException",
+                format!("Value {max} for MaxResults is invalid. MaxResults must be between 1 and {MAX_RESULTS}."),
             ));
         }
+        let attr = lookup_attribute(req.lookup_attributes.unwrap_or_default())?;
+        if let Some(c) = req.event_category.as_deref() {
+            if c != "insight" {
+                return Err(ApiError::client(
+                    "InvalidEventCategoryException",
+                    format!("Invalid EventCategory '{c}'. The only valid value is insight."),
+                ));
+            }
+        }
+        let to_ms = |secs: f64| (secs * 1000.0).round() as EpochMs;
+        let start = req.start_time.map(to_ms);
+        let end = req.end_time.map(to_ms);
+        if let (Some(s), Some(e)) = (start, end) {
+            if s > e {
+                return Err(ApiError::client(
+                    "InvalidTimeRangeException",
+                    "Start time must be before end time.",
+                ));
+            }
+        }
+        let fingerprint = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (
+                attr.as_ref().map(|(k, v)| (format!("{k:?}"), v.clone())),
+                start,
+                end,
+            )
+                .hash(&mut h);
+            h.finish()
+        };
+        let after = match req.next_token.as_deref() {
+            None => None,
+            Some(t) => {
+                let token: PageToken = URL_SAFE_NO_PAD
+                    .decode(t.trim_end_matches('='))
+                    .ok()
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+                    .ok_or_else(invalid_token)?;
+                if token.q != fingerprint {
+                    return Err(invalid_token());
+                }
+                Some((token.t, token.r, token.i))
+            }
+        };
+        Ok(Lookup {
+            max: max as usize,
+            attr,
+            start,
+            end,
+            after,
+            fingerprint,
+            insight: req.event_category.is_some(),
+        })
+    }
+}
+
+/// One event of a page: a rotation's (or a cancel's), or a read's.
+enum Item<'a> {
+    Rotation(Draft<'a>),
+    Read(reads::ReadEvent<'a>),
+}
+
+impl Item<'_> {
+    fn key(&self) -> SortKey {
+        match self {
+            Item::Rotation(d) => (d.at, d.rank, d.id.clone()),
+            Item::Read(r) => r.key(),
+        }
+    }
+}
+
+/// The newest `take` events of the rotation events (sorted newest first)
+/// and of the read streams (each newest first), newest first.
+fn merge<'a>(
+    rotations: Vec<Draft<'a>>,
+    reads: Vec<reads::ReadStream<'a>>,
+    take: usize,
+) -> Vec<Item<'a>> {
+    use std::collections::BinaryHeap;
+    let streams = 1 + reads.len();
+    let mut rotations = rotations.into_iter();
+    let mut reads = reads;
+    // The next event of stream `i` (0: the rotations, i: reads[i - 1]).
+    let mut pull = |i: usize| -> Option<Item<'a>> {
+        if i == 0 {
+            rotations.next().map(Item::Rotation)
+        } else {
+            reads[i - 1].next().map(Item::Read)
+        }
+    };
+    let mut heads: Vec<Option<Item<'a>>> = Vec::with_capacity(streams);
+    let mut heap = BinaryHeap::with_capacity(streams);
+    for i in 0..streams {
+        let head = pull(i);
+        if let Some(h) = &head {
+            heap.push((h.key(), i));
+        }
+        heads.push(head);
+    }
+    let mut out = Vec::with_capacity(take);
+    while out.len() < take {
+        let Some((_, i)) = heap.pop() else { break };
+        if let Some(item) = heads[i].take() {
+            out.push(item);
+        }
+        heads[i] = pull(i);
+        if let Some(h) = &heads[i] {
+            heap.push((h.key(), i));
+        }
+    }
+    out
+}
+
+fn lookup_events(store: &Store, req: LookupEventsReq, now: EpochMs) -> Result<Value, ApiError> {
+    let q = Lookup::parse(req)?;
+    if q.insight {
         // No Insights events are ever recorded here.
         return Ok(json!({"Events": []}));
     }
-    let to_ms = |secs: f64| (secs * 1000.0).round() as EpochMs;
-    let start = req.start_time.map(to_ms);
-    let end = req.end_time.map(to_ms);
-    if let (Some(s), Some(e)) = (start, end) {
-        if s > e {
-            return Err(ApiError::client(
-                "InvalidTimeRangeException",
-                "Start time must be before end time.",
-            ));
-        }
-    }
-    let fingerprint = {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (
-            attr.as_ref().map(|(k, v)| (format!("{k:?}"), v.clone())),
-            start,
-            end,
-        )
-            .hash(&mut h);
-        h.finish()
-    };
-    let after = match req.next_token.as_deref() {
-        None => None,
-        Some(t) => {
-            let token: PageToken = URL_SAFE_NO_PAD
-                .decode(t.trim_end_matches('='))
-                .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok())
-                .ok_or_else(invalid_token)?;
-            if token.q != fingerprint {
-                return Err(invalid_token());
-            }
-            Some(token)
-        }
-    };
-
     // A ResourceName lookup reads one secret; anything else reads them all.
-    let sources = match &attr {
+    let sources = match &q.attr {
         Some((Key::ResourceName, v)) => store.trail_sources(Some(v)),
         _ => store.trail_sources(None),
     };
     let (account, region) = store.account_region();
-    let mut events: Vec<Draft> = drafts(&sources)
+    // No event after the endpoint's clock.
+    let lo = q.start.unwrap_or(EpochMs::MIN);
+    let hi = q.end.map_or(now, |e| e.min(now));
+    let before_token = |k: &SortKey| q.after.as_ref().is_none_or(|a| k < a);
+    let mut rotations: Vec<Draft> = drafts(&sources)
         .into_iter()
-        .filter(|d| start.is_none_or(|s| d.at >= s) && end.is_none_or(|e| d.at <= e))
-        .filter(|d| attr.as_ref().is_none_or(|(key, v)| matches(d, *key, v)))
+        .filter(|d| d.at >= lo && d.at <= hi)
+        .filter(|d| q.attr.as_ref().is_none_or(|(key, v)| matches(d, *key, v)))
+        .filter(|d| before_token(&(d.at, d.rank, d.id.clone())))
         .collect();
     // Newest first: time, then rank, then id, all descending.
-    let key = |d: &Draft| (d.at, d.rank, d.id.clone());
-    events.sort_by_key(|d| std::cmp::Reverse(key(d)));
-    if let Some(t) = &after {
-        let last = (t.t, t.r, t.i.clone());
-        events.retain(|d| key(d) < last);
-    }
-    let more = events.len() > max as usize;
-    events.truncate(max as usize);
+    rotations.sort_by_key(|d| std::cmp::Reverse((d.at, d.rank, d.id.clone())));
+    let reads = reads::streams(&sources, q.attr.as_ref(), lo, hi, q.after.as_ref());
+    let mut events = merge(rotations, reads, q.max + 1);
+    let more = events.len() > q.max;
+    events.truncate(q.max);
     let mut out = Obj::new();
     out.set(
         "Events",
         events
             .iter()
-            .map(|d| render(d, account, region))
+            .map(|e| match e {
+                Item::Rotation(d) => render(d, account, region),
+                Item::Read(r) => reads::render(r, account, region),
+            })
             .collect::<Vec<_>>(),
     );
-    if more {
-        if let Some(last) = events.last() {
-            let token = PageToken {
-                t: last.at,
-                r: last.rank,
-                i: last.id.clone(),
-                q: fingerprint,
-            };
-            out.set(
-                "NextToken",
-                URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).expect("token serialises")),
-            );
-        }
+    if let (true, Some(last)) = (more, events.last()) {
+        let (t, r, i) = last.key();
+        let token = PageToken {
+            t,
+            r,
+            i,
+            q: q.fingerprint,
+        };
+        out.set(
+            "NextToken",
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).expect("token serialises")),
+        );
     }
     Ok(out.done())
 }
