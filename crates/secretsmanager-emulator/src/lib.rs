@@ -9,7 +9,12 @@
 //!
 //! The same listener serves CloudTrail's LookupEvents
 //! (`X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents`)
-//! with the rotation events of its simulated rotations; see [`cloudtrail`].
+//! with the rotation events of its simulated rotations and the reads of
+//! simulated applications: each seeded secret's [`PlannedReader`]s (steady
+//! readers, AWSPREVIOUS readers, failed reads after a deletion, newcomers,
+//! refused reads, batch reads; `PlannedSecret::readers`), recorded as
+//! GetSecretValue / BatchGetSecretValue events while the endpoint itself
+//! still serves no value; see [`cloudtrail`] and `seed/mix.rs`.
 //!
 //! And the metadata a rotation failure is diagnosed from ([`infra`]): Lambda
 //! GetFunction / GetPolicy (`GET /2015-03-31/functions/…`), KMS DescribeKey /
@@ -32,15 +37,21 @@
 //!   apart, see `LocalOptions::service_retry_delay`);
 //! - `POST /__secretscope/denied-actions` with `{"actions": ["ec2:DescribeVpcEndpoints"],
 //!   "account": "…"}` (account optional: every account), `GET` to read it:
-//!   those calls answer their service's access-denied error; `[]` lifts it.
+//!   those calls answer their service's access-denied error; `[]` lifts it;
+//! - `POST /__secretscope/reads` with `{"secret_id", "principal", "start_ms",
+//!   "every_ms", "count", …}`: a reader added to a secret (`{"added": n}`),
+//!   `GET /__secretscope/reads?secret_id=ID` its readers; the same as
+//!   [`LocalEndpoint::add_reads`] / [`LocalEndpoint::readers`] (see [`reads`]).
 //!
 //! Several accounts and regions behind one URL, with STS AssumeRole: see
 //! [`org`] and [`spawn_org`].
 //!
 //! Where things are: the protocol in [`protocol`], one file per operation in
 //! `ops/`, the state they share in `store/`, the seeded inventory in
-//! [`seed`], rotation simulation in [`rotation`], the Lambdas, keys, VPCs,
-//! roles and their services in [`infra`], [`faults`], [`cloudtrail`],
+//! [`seed`] (its readers in `seed/reads.rs` and `seed/mix.rs`), rotation
+//! simulation in [`rotation`], the Lambdas, keys, VPCs, roles and their
+//! services in [`infra`], [`faults`], [`cloudtrail`] (the reads in
+//! `cloudtrail/reads.rs`), added reads in [`reads`],
 //! [`org`] (STS in `org/sts.rs`), the query protocol's plumbing in
 //! `query.rs`, the control routes in `control.rs`. The
 //! contract with AWS (run against this endpoint and moto_server) is in

@@ -3,8 +3,10 @@
 //! or `CloudTrail_20131101.LookupEvents` as the Rust SDK sends it).
 //!
 //! Nothing is stored twice: the events are derived, on every call, from the
-//! rotation records each secret keeps (see `rotation.rs`) and from its
-//! CancelRotateSecret calls. They are shaped like real CloudTrail records:
+//! rotation records each secret keeps (see `rotation.rs`), from its
+//! CancelRotateSecret calls, and from its readers (the seed's
+//! [`PlannedReader`](crate::seed::PlannedReader)s and those added by
+//! `POST /__secretscope/reads`). They are shaped like real CloudTrail records:
 //!
 //! - API calls (`RotateSecret`, `CancelRotateSecret`): `eventType`
 //!   `AwsApiCall`, an IAM user, `requestParameters`, `responseElements`.
@@ -15,10 +17,24 @@
 //!   `additionalEventData.SecretId` the ARN, `requestParameters` and
 //!   `responseElements` null. A RotationFailed carries the rotation
 //!   function's failure text in the top-level `errorMessage`, as AWS does.
+//! - Reads (`GetSecretValue`, and for a reader through BatchGetSecretValue
+//!   a `BatchGetSecretValue` event plus the `GetSecretValue` event it
+//!   generates): `eventType` `AwsApiCall`, `readOnly` true, the reader's
+//!   `AssumedRole` (with its `sessionContext.sessionIssuer`) or `IAMUser`
+//!   identity in its own account, `requestParameters` with the secret and
+//!   the `versionStage` / `versionId` asked for, `responseElements` null,
+//!   `errorCode` / `errorMessage` when refused; envelope `ReadOnly` "true",
+//!   `Username` the session (a user's name), `AccessKeyId`. See `reads.rs`.
 //!
 //! Scheduled (seeded) rotations and Secrets Manager's retries of a failed
 //! rotation have no RotateSecret call: Secrets Manager starts them itself.
-//! Events are newest first, as LookupEvents returns them.
+//! Events are newest first, as LookupEvents returns them, none after the
+//! endpoint's clock. A page is a merge: the rotation events (few a secret)
+//! are made and sorted whole; the reads are made lazily, one stream per
+//! reader that the lookup attribute can match, each from its newest read in
+//! the time range and before the page token, so a page costs about one
+//! event id per reader, whatever the number of reads; a lookup no read can
+//! match (`EventName=RotationFailed`, `ReadOnly=false`) opens no stream.
 
 use super::protocol::{ts, ApiError, Obj};
 use super::rotation::{RotationOutcome, RotationRecord};

@@ -68,8 +68,11 @@ impl<'a> Iterator for ReadStream<'a> {
                 self.next = self.reader.before(at, self.lo);
             }
             let id = event_id(&self.src.data.arn, self.index, name, at);
-            if self.want.is_some_and(|w| w != id) {
-                continue;
+            match self.want {
+                Some(w) if w != id => continue,
+                // Ids are unique: nothing further down can be it.
+                Some(_) => self.next = None,
+                None => {}
             }
             if let Some((t, r, i)) = self.after {
                 if (at, rank, &id) >= (*t, *r, i) {

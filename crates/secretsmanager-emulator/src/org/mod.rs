@@ -37,6 +37,7 @@
 //! ([`seed::place_in_org`]); the rest stay a foreign account's
 //! ([`seed::reads::FOREIGN_ACCOUNT`]).
 
+mod reads;
 mod sts;
 
 use sts::sts;
@@ -459,8 +460,8 @@ impl Organisation {
             )
             .route(
                 crate::control::READS,
-                post(org_reads)
-                    .get(org_get_reads)
+                post(reads::post)
+                    .get(reads::get)
                     .layer(axum::extract::DefaultBodyLimit::max(
                         crate::reads::BODY_LIMIT,
                     ))
@@ -665,34 +666,6 @@ async fn org_policy(
     headers: HeaderMap,
 ) -> Response {
     org_lambda(inner, headers, function, true, q).await
-}
-
-impl OrgInner {
-    /// The endpoint holding secret `id`: a full ARN's account and region
-    /// (when seeded here), else the first account's first region.
-    fn holder(&self, id: &str) -> LocalEndpoint {
-        let arn = crate::infra::names::parse_arn(id).filter(|a| a.service == "secretsmanager");
-        let found = arn.and_then(|a| {
-            self.tenants()
-                .iter()
-                .find(|t| t.account == a.account && t.region == a.region)
-                .map(|t| t.endpoint.clone())
-        });
-        found.unwrap_or_else(|| self.tenants()[0].endpoint.clone())
-    }
-}
-
-/// `POST /__secretscope/reads`, in the account and region of the secret's ARN.
-async fn org_reads(State(inner): State<Arc<OrgInner>>, body: Bytes) -> Response {
-    crate::reads::post(&body, |id| inner.holder(id))
-}
-
-/// `GET /__secretscope/reads?secret_id=ID`, in the account and region of its ARN.
-async fn org_get_reads(
-    State(inner): State<Arc<OrgInner>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    crate::reads::get(&q, |id| inner.holder(id))
 }
 
 #[derive(serde::Deserialize)]

@@ -150,6 +150,7 @@ mod changes;
 mod diagnosis;
 mod endpoint;
 mod listing;
+mod read_control;
 mod reads;
 mod rotation;
 mod trail_filters;

@@ -10,6 +10,14 @@
 //! A `ChaCha8Rng` seeded from `seed` deals the scenarios and gives each secret
 //! a seed of its own for a SplitMix64 stream (cheap even in debug builds), so
 //! the same inputs give the same names, ARNs and version ids on every platform.
+//!
+//! Each secret's readers ([`PlannedReader`], in `PlannedSecret::readers`:
+//! who reads it, at what cadence, asking for what, failing how) are drawn
+//! last, from a second stream derived from the secret's seed (`mix.rs`), so
+//! no other draw moves; each version's LastAccessedDate is then raised to
+//! its last successful read (never past the secret's LastAccessedDate day).
+//! In an organisation [`place_in_org`] makes most readers from another
+//! account the organisation's.
 
 use super::rotation::{LambdaBehaviour, RotationStep};
 use rand::seq::SliceRandom;
@@ -714,6 +722,13 @@ mod tests {
         }
     }
 
+    /// FNV-1a of the text: the seed's fingerprint.
+    fn fnv_text(text: &str) -> u64 {
+        text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    }
+
     /// The inventory a seed gives is a contract (tests, the demo, the
     /// README's screenshots rely on it): a change to the generator that
     /// moves a single draw changes this fingerprint. (Last changed on
@@ -723,15 +738,10 @@ mod tests {
     /// one: the readers draw from streams of their own.
     #[test]
     fn the_seeded_inventory_is_unchanged() {
-        let fnv = |text: &str| {
-            text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-            })
-        };
         let fingerprint = |n, seed| {
             let seeds = generate_with(n, seed, NOW, "123456789012", "us-east-1", false);
             let text = serde_json::to_string(&seeds).unwrap();
-            fnv(&text.replace(r#","readers":[]"#, ""))
+            fnv_text(&text.replace(r#","readers":[]"#, ""))
         };
         let got = [fingerprint(300, 42), fingerprint(1000, 7)];
         assert_eq!(
@@ -746,14 +756,9 @@ mod tests {
     /// each version's LastAccessedDate raised to its last read.
     #[test]
     fn the_seeded_readers_are_unchanged() {
-        let fnv = |text: &str| {
-            text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-            })
-        };
         let fingerprint = |n, seed| {
             let seeds = generate(n, seed, NOW, "123456789012", "us-east-1");
-            fnv(&serde_json::to_string(&seeds).unwrap())
+            fnv_text(&serde_json::to_string(&seeds).unwrap())
         };
         let got = [fingerprint(300, 42), fingerprint(1000, 7)];
         assert_eq!(
