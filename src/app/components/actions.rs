@@ -5,8 +5,10 @@
 use crate::api::{
     cancel_rotation, clear_pending, enable_rotation, follow_rotation, preview_action,
     restore_secret, retry_rotation, rollback_secret, rotate_secret, ActionOffer, ActionPreview,
+    BriefFocus,
 };
 use crate::app::components::dialog::{Dialog, DialogButtons};
+use crate::app::components::readers::ReadersBrief;
 use crate::app::error_text;
 use crate::domain::actions::{ActionKind, RotationProgress, RotationStage};
 use crate::domain::links::query_value;
@@ -309,6 +311,44 @@ fn typed_name(
     }
 }
 
+/// The plan as read: reading it, why it could not be read (and Close), or
+/// the roll back's warning and target and what the action changes.
+fn plan_part(
+    preview: Option<Result<ActionPreview, String>>,
+    picker: NodeRef<leptos::html::Select>,
+    pick: impl Fn(String) + Copy + Send + Sync + 'static,
+    close: impl Fn() + Copy + Send + Sync + 'static,
+) -> AnyView {
+    match preview {
+        None => view! { <p class="muted" aria-busy="true">"Reading the secret's current state from Secrets Manager…"</p> }.into_any(),
+        Some(Err(e)) => view! {
+            <p class="error" role="alert">{e}</p>
+            <div class="dialog-buttons">
+                <button type="button" class="secondary" on:click=move |_| close()>"Close"</button>
+            </div>
+        }
+        .into_any(),
+        Some(Ok(p)) => view! {
+            {single_user_warning(&p)}{rollback_picker(&p, picker, pick)}
+            {plan_effects(&p)}
+        }
+        .into_any(),
+    }
+}
+
+/// What the dialog of `kind` says about who reads the secret: who read it
+/// in the last day before AWSCURRENT moves or a rotation stops, who failed
+/// to read it since its deletion before it is restored.
+fn readers_focus(kind: ActionKind) -> Option<BriefFocus> {
+    match kind {
+        ActionKind::Rollback | ActionKind::CancelRotation | ActionKind::RetryRotation => {
+            Some(BriefFocus::LastDay)
+        }
+        ActionKind::Restore => Some(BriefFocus::SinceDeletion),
+        ActionKind::Rotate | ActionKind::ClearPending | ActionKind::EnableRotation => None,
+    }
+}
+
 /// The buttons and dialog; `compact` (a table cell on the on-call page)
 /// leaves out the heading and the notes on unavailable actions.
 #[island]
@@ -402,32 +442,23 @@ pub fn SecretActions(name: String, offers: Vec<ActionOffer>, compact: bool) -> i
             {(!compact).then(|| view! { <h2>"Actions"</h2> })}
             <div class="action-buttons">{buttons}</div>
             {notes}
-            {move || open.get().map(|kind| view! {
-                <Dialog title_id="dialog-title" heading=format!("{} {}", kind.label(), name.get_value()) on_close=move |_| close()>
-                        {move || match preview.get() {
-                            None => view! { <p class="muted" aria-busy="true">"Reading the secret's current state from Secrets Manager…"</p> }.into_any(),
-                            Some(Err(e)) => view! {
-                                <p class="error" role="alert">{e}</p>
-                                <div class="dialog-buttons">
-                                    <button type="button" class="secondary" on:click=move |_| close()>"Close"</button>
-                                </div>
-                            }.into_any(),
-                            Some(Ok(p)) => {
-                                let secret = p.plan.secret.clone();
-                                let pick = move |to: String| { set_refocus.set(true); read_plan(kind, to) };
-                                view! {
-                                    {single_user_warning(&p)}{rollback_picker(&p, picker, pick)}
-                                    {plan_effects(&p)}
-                                    {(kind == ActionKind::EnableRotation).then(|| rotate_at_once(immediately, set_immediately))}
-                                    {p.plan.type_name.then(|| typed_name(secret, typed, set_typed))}
-                                    {move || failed.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-                                    <DialogButtons label=kind.label().to_string()
-                                        blocked=Signal::derive(move || !confirmed() || reading.get())
-                                        busy=busy on_confirm=move |_| confirm() on_close=move |_| close()/>
-                                }.into_any()
-                            }
-                        }}
-                </Dialog>
+            {move || open.get().map(|kind| {
+                let ready = Memo::new(move |_| preview.with(|p| matches!(p, Some(Ok(_)))));
+                view! {
+                    <Dialog title_id="dialog-title" heading=format!("{} {}", kind.label(), name.get_value()) on_close=move |_| close()>
+                        {move || plan_part(preview.get(), picker, move |to: String| { set_refocus.set(true); read_plan(kind, to) }, close)}
+                        // Who the action affects; kept across a new reading of the plan.
+                        {move || ready.get().then(|| readers_focus(kind).map(|focus| view! { <ReadersBrief id=name.get_value() focus/> }))}
+                        {move || preview.get().and_then(|p| p.ok()).map(|p| view! {
+                            {(kind == ActionKind::EnableRotation).then(|| rotate_at_once(immediately, set_immediately))}
+                            {p.plan.type_name.then(|| typed_name(p.plan.secret.clone(), typed, set_typed))}
+                            {move || failed.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                            <DialogButtons label=kind.label().to_string()
+                                blocked=Signal::derive(move || !confirmed() || reading.get())
+                                busy=busy on_confirm=move |_| confirm() on_close=move |_| close()/>
+                        })}
+                    </Dialog>
+                }
             })}
         </div>
     }

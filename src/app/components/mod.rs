@@ -3,6 +3,7 @@ pub mod diagnosis;
 pub mod dialog;
 pub mod header;
 pub mod health;
+pub mod readers;
 pub mod requests;
 pub mod time;
 pub mod timeline;

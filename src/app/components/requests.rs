@@ -4,9 +4,10 @@
 
 use crate::api::{
     approve_request, deny_request, preview_approval, request_access, revoke_request,
-    ApprovalPreview, RequestRow, RequestsPage,
+    ApprovalPreview, BriefFocus, RequestRow, RequestsPage,
 };
 use crate::app::components::dialog::{Dialog, DialogButtons};
+use crate::app::components::readers::ReadersBrief;
 use crate::app::error_text;
 use crate::domain::requests::{duration_text, AccessRequest, RequestStatus};
 use crate::domain::Timestamp;
@@ -283,6 +284,26 @@ fn approval_preview(preview: Option<Result<ApprovalPreview, String>>) -> AnyView
     }
 }
 
+/// Approving: whether the principal already reads the secret (and who
+/// else does), how long to grant for, and what the grant changes.
+fn approve_fields(
+    r: &AccessRequest,
+    pick: impl Fn(String) + Copy + Send + Sync + 'static,
+    preview: ReadSignal<Option<Result<ApprovalPreview, String>>>,
+) -> AnyView {
+    view! {
+        <ReadersBrief id=r.secret_arn.clone() focus=BriefFocus::Principal(r.principal.clone())/>
+        <label for="decision-duration">"Grant for"</label>
+        <select id="decision-duration" on:change=move |ev| pick(event_target_value(&ev))>
+            <option value="">{format!("{} (as asked)", duration_text(r.duration_secs))}</option>
+            {DURATIONS.iter().filter(|(v, _)| crate::domain::requests::parse_duration(v, r.duration_secs - 1).is_ok())
+                .map(|(v, text)| view! { <option value=*v>{*text}</option> }).collect_view()}
+        </select>
+        {move || approval_preview(preview.get())}
+    }
+    .into_any()
+}
+
 /// Sends decision `d` on request `id`; where the page goes next.
 async fn decide(d: Decision, id: i64, dur: String, note: String) -> Result<String, ServerFnError> {
     let done = match d {
@@ -383,19 +404,10 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
                 <Dialog title_id="decision-title" heading=heading on_close=move |_| close()>
                         <p>{format!("{} asked for {} to read {} for {}.", r.askers_text(), r.principal, r.secret, duration_text(r.duration_secs))}</p>
                         {request_facts(&r)}
-                        {(d == Decision::Approve).then(|| view! {
-                            <label for="decision-duration">"Grant for"</label>
-                            <select id="decision-duration" on:change=move |ev| {
-                                let v = event_target_value(&ev);
-                                set_duration.set(v.clone());
-                                read_preview(rid, v);
-                            }>
-                                <option value="">{format!("{} (as asked)", duration_text(r.duration_secs))}</option>
-                                {DURATIONS.iter().filter(|(v, _)| crate::domain::requests::parse_duration(v, r.duration_secs - 1).is_ok())
-                                    .map(|(v, text)| view! { <option value=*v>{*text}</option> }).collect_view()}
-                            </select>
-                            {move || approval_preview(preview.get())}
-                        }.into_any())}
+                        {(d == Decision::Approve).then(|| approve_fields(&r, move |v: String| {
+                            set_duration.set(v.clone());
+                            read_preview(rid, v);
+                        }, preview))}
                         <label for="decision-comment">{match d {
                             Decision::Deny => "Why not (required: the requester reads it)",
                             _ => "Comment (optional)",

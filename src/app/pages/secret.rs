@@ -5,6 +5,7 @@ use crate::api::{get_secret, FindingView, LiveDetail, RefreshSecret, SecretDetai
 use crate::app::components::actions::{ActionDone, SecretActions};
 use crate::app::components::diagnosis::Diagnosis;
 use crate::app::components::health::SeverityBadge;
+use crate::app::components::readers::SecretReaders;
 use crate::app::components::requests::RequestAccessForm;
 use crate::app::components::time::When;
 use crate::app::components::timeline::{Mark, Timeline};
@@ -165,6 +166,7 @@ fn Detail(d: SecretDetail, deprecated: bool) -> impl IntoView {
         {d.rotation_lambda.is_some().then(|| view! { <Diagnosis id=d.arn.clone() failing=d.failure.is_some()/> })}
         {d.history.clone().map(|h| view! { <History history=h now=now/> })}
         {d.deleted.map(|t| view! { <Deletion deleted=t now=now/> })}
+        <SecretReaders id=d.arn.clone()/>
         <AccessPanel d=d.clone() now=now/>
         <section aria-labelledby="versions-h">
             <h2 id="versions-h">"Versions and labels"</h2>
@@ -250,6 +252,7 @@ fn History(history: Result<Vec<RotationEvent>, String>, now: Timestamp) -> impl 
                     <p class="muted">"No rotation events within the lookback window."</p>
                 }.into_any(),
                 Ok(events) => view! {
+                    <div class="table-wrap" tabindex="0" role="region" aria-label="Rotation history">
                     <table class="plain">
                         <thead><tr><th scope="col">"When"</th><th scope="col">"Event"</th><th scope="col">"Version"</th><th scope="col">"Message"</th><th scope="col">"By"</th></tr></thead>
                         <tbody>
@@ -267,6 +270,7 @@ fn History(history: Result<Vec<RotationEvent>, String>, now: Timestamp) -> impl 
                             }).collect_view()}
                         </tbody>
                     </table>
+                    </div>
                 }.into_any(),
             }}
         </section>
