@@ -16,7 +16,7 @@ async function open(page: Page, name: string) {
 /** Types the name when the dialog asks for it, then confirms. */
 async function confirmDialog(page: Page) {
   const dialog = page.getByRole("dialog");
-  await expect(dialog.getByRole("list")).toBeVisible();
+  await expect(dialog.locator("ol.effects")).toBeVisible();
   const typed = dialog.getByLabel(/Type .* to confirm/);
   if (await typed.count()) {
     const name = (await dialog.locator("code").first().innerText()).trim();
@@ -29,7 +29,7 @@ async function confirmDialog(page: Page) {
 async function act(page: Page, row: Locator, label: RegExp, testInfo: TestInfo, axe?: string) {
   await waitForHydration(page);
   await row.getByRole("button", { name: label }).click();
-  await expect(page.getByRole("dialog").getByRole("list")).toBeVisible();
+  await expect(page.getByRole("dialog").locator("ol.effects")).toBeVisible();
   if (axe) await expectAccessible(page, testInfo, axe);
   await confirmDialog(page);
 }
@@ -144,7 +144,7 @@ test.describe("actions", () => {
     const broken = queue.locator("tr[data-problem=rotation-failed]").filter({ hasText: "-broken-" }).first();
     const brokenName = (await broken.getByRole("rowheader").getByRole("link").innerText()).trim();
     await broken.getByRole("button", { name: /^Cancel rotation/ }).click();
-    await expect(page.getByRole("dialog").getByRole("list")).toContainText("AWSPENDING stays on version");
+    await expect(page.getByRole("dialog").locator("ol.effects")).toContainText("AWSPENDING stays on version");
     await confirmDialog(page);
     await expect(page.getByTestId("action-done")).toContainText("Rotation cancelled");
     await expect(rowOf(brokenName)).toHaveCount(1);
@@ -158,7 +158,7 @@ test.describe("actions", () => {
     await expect(page.getByRole("button", { name: "Rotate now" })).toBeVisible();
     await page.getByRole("button", { name: "Turn rotation back on" }).click();
     const dialog = page.getByRole("dialog");
-    await expect(dialog.getByRole("list")).toContainText("turned on again with the Lambda");
+    await expect(dialog.locator("ol.effects")).toContainText("turned on again with the Lambda");
     await expect(dialog.getByLabel(/Rotate at once/)).not.toBeChecked();
     await expectAccessible(page, testInfo, "enable-rotation-dialog");
     await confirmDialog(page);

@@ -3,24 +3,11 @@
 //! asked for), for its page and for the dialogs that change what readers
 //! get (roll back, cancel, retry, restore, approve access).
 
+pub use crate::domain::reads::ReadProgress;
 use crate::domain::reads::{Reader, Readers};
 use crate::domain::Timestamp;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-
-/// How far a lookup that is still paging in has got.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReadProgress {
-    /// LookupEvents pages read so far (50 events a page at most).
-    pub pages: u32,
-    /// GetSecretValue events read so far.
-    pub events: u32,
-    /// The oldest event time reached so far: the lookup goes from now back
-    /// to the start of the window.
-    pub reached: Option<Timestamp>,
-    /// The start of the window it reads back to.
-    pub window_start: Timestamp,
-}
 
 /// A secret's readers as far as they are known.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -81,7 +68,7 @@ pub struct ReadersBrief {
 #[server(endpoint = "get_readers")]
 pub async fn get_readers(id: String, refresh: bool) -> Result<ReadersView, ServerFnError> {
     let (state, who) = super::signed_in("get_readers").await?;
-    match crate::server::readers::view(&state, &who, &id, refresh).await {
+    match super::build::readers::view(&state, &who, &id, refresh).await {
         Ok(v) => Ok(v),
         Err(e) => Err(crate::server::auth::denied(&state, &who, &id, e)
             .await
@@ -96,7 +83,7 @@ pub async fn get_readers_brief(
     focus: BriefFocus,
 ) -> Result<ReadersBrief, ServerFnError> {
     let (state, who) = super::signed_in("readers_brief").await?;
-    match crate::server::readers::brief(&state, &who, &id, focus).await {
+    match super::build::readers::brief(&state, &who, &id, focus).await {
         Ok(b) => Ok(b),
         Err(e) => Err(crate::server::auth::denied(&state, &who, &id, e)
             .await

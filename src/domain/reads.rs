@@ -210,6 +210,20 @@ impl Asked {
     }
 }
 
+/// How far a lookup that is still paging in has got.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadProgress {
+    /// LookupEvents pages read so far (50 events a page at most).
+    pub pages: u32,
+    /// GetSecretValue events read so far.
+    pub events: u32,
+    /// The oldest event time reached so far: the lookup goes from now back
+    /// to the start of the window.
+    pub reached: Option<Timestamp>,
+    /// The start of the window it reads back to.
+    pub window_start: Timestamp,
+}
+
 /// One GetSecretValue event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReadEvent {

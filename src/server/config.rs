@@ -400,15 +400,9 @@ impl Config {
         };
         config.apply_env(env)?;
         config.diagnosis.validate().map_err(ConfigError::Invalid)?;
-        config.readers.validate().map_err(ConfigError::Invalid)?;
-        if !(config.cloudtrail.calls_per_second.is_finite()
-            && config.cloudtrail.calls_per_second > 0.0)
-        {
-            return Err(ConfigError::Invalid(format!(
-                "cloudtrail.calls_per_second is {}: it must be a positive number of calls a second (AWS allows 2)",
-                config.cloudtrail.calls_per_second
-            )));
-        }
+        (config.readers)
+            .validate(config.cloudtrail.calls_per_second)
+            .map_err(ConfigError::Invalid)?;
         Ok(config)
     }
 

@@ -323,7 +323,9 @@ async fn all_pages(
 async fn lookup_events_pages_newest_first_without_gaps_or_repeats() {
     let ep = start(Duration::from_secs(1)).await;
     let c = ct_client(&ep).await;
-    let source = attr("EventSource", "secretsmanager.amazonaws.com");
+    // The write events only: the seeded rotations' (the simulated
+    // applications' GetSecretValue reads are ReadOnly=true).
+    let source = attr("ReadOnly", "false");
 
     let (small, pages) = all_pages(&c, Some(source.clone()), 7).await;
     let (big, big_pages) = all_pages(&c, Some(source), 50).await;

@@ -5,4 +5,5 @@
 pub mod diagnosis;
 pub mod health;
 pub mod inventory;
+pub mod readers;
 pub mod secret;

@@ -231,7 +231,7 @@ pub fn Timeline(versions: Vec<VersionRow>, marks: Vec<Mark>, now: Timestamp) -> 
         }
     });
     view! {
-        <div class="timeline-wrap">
+        <div class="timeline-wrap" tabindex="0" role="region" aria-label="Versions and their labels (scrolls sideways)">
             {chart}
             {(undated > 0).then(|| view! {
                 <p class="muted">{format!("{undated} version(s) have no known creation date yet (the background pass has not reached this secret); they are in the table only.")}</p>

@@ -1,8 +1,7 @@
 //! Reading one secret's GetSecretValue events from CloudTrail, page by page
 //! within the account and region's LookupEvents quota, with progress.
 
-use crate::api::ReadProgress;
-use crate::domain::reads::{Asked, Principal, ReadError, ReadEvent, Readers};
+use crate::domain::reads::{Asked, Principal, ReadError, ReadEvent, ReadProgress, Readers};
 use crate::domain::Timestamp;
 use crate::server::aws::cloudtrail::RotationTrail;
 use crate::server::aws::rate::RateLimiter;

@@ -43,8 +43,14 @@ impl Default for ReadersSettings {
 }
 
 impl ReadersSettings {
-    /// The setting to fix, when one is out of range.
-    pub fn validate(&self) -> Result<(), String> {
+    /// The setting to fix, when one is out of range; `calls_per_second` is
+    /// `[cloudtrail] calls_per_second`, the quota the readers share.
+    pub fn validate(&self, calls_per_second: f64) -> Result<(), String> {
+        if !(calls_per_second.is_finite() && calls_per_second > 0.0) {
+            return Err(format!(
+                "cloudtrail.calls_per_second is {calls_per_second}: it must be a positive number of calls a second (AWS allows 2)"
+            ));
+        }
         if !(self.background_share.is_finite() && (0.0..=1.0).contains(&self.background_share)) {
             return Err(format!(
                 "readers.background_share is {}: it must be a share of the quota between 0 and 1, such as 0.5",
