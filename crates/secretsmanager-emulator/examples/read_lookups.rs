@@ -57,6 +57,42 @@ fn events(v: &Value) -> usize {
     v["Events"].as_array().map_or(0, Vec::len)
 }
 
+/// The default seed's mix: secrets with readers, readers by kind.
+fn mix(plan: &[secretsmanager_emulator::PlannedSecret]) {
+    let with = plan.iter().filter(|p| !p.readers.is_empty()).count();
+    let readers: Vec<&PlannedReader> = plan.iter().flat_map(|p| &p.readers).collect();
+    let mut kinds = std::collections::BTreeMap::new();
+    for r in &readers {
+        *kinds.entry(format!("{:?}", r.kind)).or_insert(0) += 1;
+    }
+    let secrets_with = |k: ReaderKind| {
+        plan.iter()
+            .filter(|p| p.readers.iter().any(|r| r.kind == k))
+            .count()
+    };
+    println!(
+        "the first account's mix: {with} of {} secrets read, {} readers {kinds:?}; \
+         secrets with Previous {}, AfterDeletion {}, Newcomer {}, Denied {}, DecryptFailed {}; \
+         batch {}, users {}, from other accounts {}",
+        plan.len(),
+        readers.len(),
+        secrets_with(ReaderKind::Previous),
+        secrets_with(ReaderKind::AfterDeletion),
+        secrets_with(ReaderKind::Newcomer),
+        secrets_with(ReaderKind::Denied),
+        secrets_with(ReaderKind::DecryptFailed),
+        readers.iter().filter(|r| r.batch).count(),
+        readers
+            .iter()
+            .filter(|r| r.principal.contains(":user/"))
+            .count(),
+        readers
+            .iter()
+            .filter(|r| r.account != "123456789012")
+            .count(),
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let opts = OrgOptions::demo(LocalOptions {
@@ -99,6 +135,7 @@ async fn main() {
         );
     }
     println!("the demo organisation: {total} read events in 90 days");
+    mix(&org.first().plan());
 
     // A busy secret: 10,000 reads, a minute apart, up to now.
     let ep = org.first().clone();

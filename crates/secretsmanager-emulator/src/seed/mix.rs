@@ -45,6 +45,8 @@ const MINUTE: EpochMs = 60 * SECOND;
 /// The other accounts' roles that read a secret (one per steady reader, so
 /// no two readers of a secret are one principal).
 const FOREIGN_ROLES: [&str; 3] = ["analytics-etl", "data-platform-reader", "partner-sync"];
+/// The users that read a secret (one per steady reader, for the same reason).
+const USERS: [&str; 3] = ["ci-deployer", "jenkins", "terraform-ci"];
 
 /// What a secret's readers are planned from.
 pub(super) struct ReadContext<'a> {
@@ -171,7 +173,6 @@ impl ReadContext<'_> {
             format!("{base}-consumer"),
         ];
         names.shuffle(rng);
-        let users = ["ci-deployer", "jenkins", "terraform-ci"];
         let ok_end = self.ok_end(last);
         let min_every = [3, 6, 9][n - 1] * HOUR;
         let mut out = Vec::new();
@@ -179,7 +180,7 @@ impl ReadContext<'_> {
             let every = floor_sec(rng.gen_range(min_every..=12 * HOUR));
             let span = rng.gen_range(20..=80) * DAY;
             let who = if rng.gen_ratio(1, 12) {
-                self.user(users.choose(rng).unwrap_or(&"ci-deployer"))
+                self.user(USERS[i])
             } else {
                 self.role(rng, &name, Some(FOREIGN_ROLES[i]))
             };
