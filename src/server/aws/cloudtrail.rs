@@ -275,21 +275,11 @@ fn lookup_error<R: std::fmt::Debug>(
 /// a rotation event or names no secret. Missing or malformed fields of the
 /// `CloudTrailEvent` record become `None`; nothing here panics.
 pub fn parse_event(e: &Event) -> Option<RotationEvent> {
-    let record: Value = e
-        .cloud_trail_event()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or(Value::Null);
+    let record = record_of(e);
     let kind = RotationEventKind::from_event_name(
         e.event_name().or_else(|| str_at(&record, &["eventName"]))?,
     )?;
-    let at = e
-        .event_time()
-        .map(|t| Timestamp::new(t.secs()))
-        .or_else(|| {
-            str_at(&record, &["eventTime"])
-                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-                .map(|d| Timestamp::new(d.timestamp()))
-        })?;
+    let at = time_of(e, &record)?;
     let event_id = e
         .event_id()
         .or_else(|| str_at(&record, &["eventID"]))?
@@ -344,8 +334,27 @@ pub fn parse_event(e: &Event) -> Option<RotationEvent> {
     })
 }
 
+/// An event's `CloudTrailEvent` record (`Null` when absent or not JSON).
+pub(crate) fn record_of(e: &Event) -> Value {
+    e.cloud_trail_event()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// When the event happened: LookupEvents' `EventTime`, else the record's
+/// `eventTime`.
+pub(crate) fn time_of(e: &Event, record: &Value) -> Option<Timestamp> {
+    e.event_time()
+        .map(|t| Timestamp::new(t.secs()))
+        .or_else(|| {
+            str_at(record, &["eventTime"])
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                .map(|d| Timestamp::new(d.timestamp()))
+        })
+}
+
 /// The string at `path` in a JSON record, if every step is there.
-fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+pub(crate) fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter()
         .try_fold(v, |v, k| v.get(k))
         .and_then(Value::as_str)

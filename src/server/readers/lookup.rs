@@ -3,7 +3,7 @@
 
 use crate::domain::reads::{Asked, Principal, ReadError, ReadEvent, ReadProgress, Readers};
 use crate::domain::Timestamp;
-use crate::server::aws::cloudtrail::RotationTrail;
+use crate::server::aws::cloudtrail::{record_of, str_at, time_of, RotationTrail};
 use crate::server::aws::rate::RateLimiter;
 use crate::server::error::AppError;
 use aws_sdk_cloudtrail::types::{Event, LookupAttribute, LookupAttributeKey};
@@ -198,22 +198,12 @@ fn summarize(
 /// Manager records a GetSecretValue entry for each secret it returns) or
 /// names no one. Missing or malformed fields never panic.
 pub fn parse_read(e: &Event) -> Option<ReadEvent> {
-    let record: Value = e
-        .cloud_trail_event()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or(Value::Null);
+    let record = record_of(e);
     let name = e.event_name().or_else(|| str_at(&record, &["eventName"]))?;
     if name != "GetSecretValue" {
         return None;
     }
-    let at = e
-        .event_time()
-        .map(|t| Timestamp::new(t.secs()))
-        .or_else(|| {
-            str_at(&record, &["eventTime"])
-                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-                .map(|d| Timestamp::new(d.timestamp()))
-        })?;
+    let at = time_of(e, &record)?;
     let event_id = e.event_id().or_else(|| str_at(&record, &["eventID"]))?;
     let who = |k: &str| str_at(&record, &["userIdentity", k]);
     let principal = Principal::from_identity(
@@ -247,12 +237,6 @@ pub fn parse_read(e: &Event) -> Option<ReadEvent> {
             str_at(&record, &["errorMessage"]),
         ),
     })
-}
-
-fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter()
-        .try_fold(v, |v, k| v.get(k))
-        .and_then(Value::as_str)
 }
 
 #[cfg(test)]
