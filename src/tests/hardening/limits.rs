@@ -110,6 +110,9 @@ async fn one_person_cannot_spend_the_aws_call_budget() {
     // it shows the last sync with the reason instead of failing.
     let mut config = crate::server::config::Config::default();
     config.actions.page_reads_burst = 2;
+    // One back a minute: four pages on a loaded machine take seconds, and at
+    // the default pace a read could come back between them.
+    config.actions.page_reads_per_user_per_minute = 1;
     let t = TestApp::builder().config(config).build().await;
     let viewer = t.signed_in("viewer").await;
     let names: Vec<String> = t
