@@ -185,15 +185,7 @@ fn event_id(arn: &str, name: &str, n: u64, at: EpochMs) -> String {
         s.finish()
     };
     let v = ((h(1) as u128) << 64) | h(2) as u128;
-    let x = format!("{v:032x}");
-    format!(
-        "{}-{}-4{}-{}-{}",
-        &x[0..8],
-        &x[8..12],
-        &x[13..16],
-        &x[16..20],
-        &x[20..32]
-    )
+    reads::uuid_shape(&format!("{v:032x}"))
 }
 
 /// Every event CloudTrail would hold for these secrets, unsorted.

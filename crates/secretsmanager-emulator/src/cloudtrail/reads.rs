@@ -177,7 +177,8 @@ fn event_id(arn: &str, index: usize, name: &str, at: EpochMs) -> String {
     uuid_shape(&x)
 }
 
-fn uuid_shape(x: &str) -> String {
+/// 32 hex digits as a version-4-shaped UUID (one digit dropped for the 4).
+pub(super) fn uuid_shape(x: &str) -> String {
     format!(
         "{}-{}-4{}-{}-{}",
         &x[0..8],
