@@ -41,6 +41,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <a class="skip" href="#main">"Skip to content"</a>
             <components::header::Header/>
+            <components::keys::Shortcuts/>
             <main id="main">
                 <Routes fallback=pages::not_found::NotFound>
                     // Async: the whole page is rendered on the server before it is

@@ -2,6 +2,7 @@ pub mod actions;
 pub mod diagnosis;
 pub mod dialog;
 pub mod header;
+pub mod keys;
 pub mod health;
 pub mod readers;
 pub mod requests;
