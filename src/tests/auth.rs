@@ -79,8 +79,11 @@ fn expected(path: &str, caller: Caller) -> u16 {
             | "/api/refresh_secret"
             | "/api/rotation_progress"
             | "/api/get_diagnosis"
+            | "/api/diagnosis_fragment"
             | "/api/get_readers"
-            | "/api/readers_brief",
+            | "/api/readers_brief"
+            | "/api/readers_fragment"
+            | "/api/readers_brief_fragment",
             Caller::Scoped,
         ) => 403,
         // Actions need the operator role on the secret; the operator and
@@ -106,8 +109,11 @@ pub(super) fn body_for(path: &str, target: &str) -> String {
         "/api/refresh_secret" | "/api/rotation_progress" | "/api/get_diagnosis" => {
             format!("id={id}")
         }
+        "/api/diagnosis_fragment" => format!("id={id}&failing=false"),
         "/api/get_readers" => format!("id={id}&refresh=false"),
         "/api/readers_brief" => format!("id={id}&focus=last-day"),
+        "/api/readers_fragment" => format!("id={id}&refresh=false"),
+        "/api/readers_brief_fragment" => format!("id={id}&focus=last-day"),
         "/api/get_audit" => "actor=&action=&target=&outcome=&from=&to=&page=1".into(),
         // Restoring a secret that is not scheduled for deletion: refused.
         "/api/preview_action" => format!("id={id}&kind=restore&to_version="),
@@ -170,8 +176,11 @@ pub(super) const MATRIX: &[&str] = &[
     "/api/restore_secret",
     "/api/rotation_progress",
     "/api/get_diagnosis",
+    "/api/diagnosis_fragment",
     "/api/get_readers",
     "/api/readers_brief",
+    "/api/readers_fragment",
+    "/api/readers_brief_fragment",
     "/api/list_requests",
     "/api/request_access",
     "/api/preview_approval",

@@ -13,6 +13,7 @@ mod client;
 mod cloudtrail;
 mod demo;
 mod diagnosis;
+mod fragments;
 mod hardening;
 mod health;
 mod moto;

@@ -2,12 +2,19 @@
 //! evidence and the fix), a warning, or could not be checked (naming the
 //! permission the dashboard lacks); and the rotation strategy.
 
-use crate::api::{get_diagnosis, DiagnosisView};
-use crate::app::error_text;
+//!
+//! The diagnosis is rendered on the server (`fragment` says why); the
+//! island only asks for it once the page is up.
+
+#[cfg(feature = "ssr")]
+use crate::api::DiagnosisView;
+use crate::app::components::fragment::{follow, Fragment};
+#[cfg(feature = "ssr")]
 use crate::domain::diagnosis::{Check, Status, StrategyKind};
 use leptos::prelude::*;
 
 /// The badge word and class of a check's status.
+#[cfg(feature = "ssr")]
 fn badge(s: &Status) -> (&'static str, &'static str) {
     match s {
         Status::Passed => ("passed", "sev-ok"),
@@ -18,6 +25,7 @@ fn badge(s: &Status) -> (&'static str, &'static str) {
     }
 }
 
+#[cfg(feature = "ssr")]
 #[component]
 fn CheckItem(c: Check) -> impl IntoView {
     let (word, class) = badge(&c.status);
@@ -39,6 +47,7 @@ fn CheckItem(c: Check) -> impl IntoView {
     }
 }
 
+#[cfg(feature = "ssr")]
 #[component]
 fn Checks(v: DiagnosisView, failing: bool) -> impl IntoView {
     let d = v.diagnosis;
@@ -95,30 +104,32 @@ fn Checks(v: DiagnosisView, failing: bool) -> impl IntoView {
     }
 }
 
+/// The diagnosis of secret `id`, rendered on the server from
+/// `api::get_diagnosis` (which checks the session and the secret's scope).
+#[server(endpoint = "diagnosis_fragment")]
+pub async fn diagnosis_fragment(id: String, failing: bool) -> Result<Fragment, ServerFnError> {
+    let v = crate::api::get_diagnosis(id).await?;
+    Ok(Fragment {
+        html: super::fragment::render(view! { <Checks v failing/> }),
+        ..Fragment::default()
+    })
+}
+
 /// The diagnosis of secret `id`, read from the browser once the page is
 /// up: a cold diagnosis reads several AWS services, and the page (its
 /// status and its time to first byte) must not wait for it.
 #[island]
 pub fn Diagnosis(id: String, failing: bool) -> impl IntoView {
-    let (data, set_data) = signal(None::<Result<DiagnosisView, String>>);
-    // Asked once the island is live in the browser (an Effect never runs on
-    // the server), so the page is served without waiting for it.
-    Effect::new(move |_| {
-        let id = id.clone();
-        leptos::task::spawn_local(async move {
-            set_data.set(Some(get_diagnosis(id).await.map_err(|e| error_text(&e))));
-        });
-    });
+    let (f, _) = follow(move |_| diagnosis_fragment(id.clone(), failing));
+    let waiting = move || f.data.with(Option::is_none) && f.error.with(Option::is_none);
     view! {
         <section class="facts diagnosis" aria-labelledby="diagnosis-h" data-testid="diagnosis">
             <h2 id="diagnosis-h">{if failing { "Why the rotation fails" } else { "Rotation checks" }}</h2>
-            {move || match data.get() {
-                None => view! { <p class="muted" aria-busy="true">"Checking the rotation function, its network, key and role…"</p> }.into_any(),
-                Some(Ok(v)) => view! { <Checks v failing/> }.into_any(),
-                Some(Err(e)) => view! {
-                    <p class="error" role="alert">"The diagnosis could not be made: "{e}" Reload the page to try again."</p>
-                }.into_any(),
-            }}
+            <p class="muted" aria-busy="true" hidden=move || !waiting()>"Checking the rotation function, its network, key and role…"</p>
+            {move || f.error.get().map(|e| view! {
+                <p class="error" role="alert">"The diagnosis could not be made: "{e}" Reload the page to try again."</p>
+            })}
+            <div inner_html=f.html()></div>
         </section>
     }
 }

@@ -1,10 +1,13 @@
 pub mod actions;
 pub mod diagnosis;
 pub mod dialog;
+pub mod fragment;
 pub mod header;
-pub mod keys;
 pub mod health;
+pub mod keys;
 pub mod readers;
+#[cfg(feature = "ssr")]
+pub mod readers_view;
 pub mod requests;
 pub mod time;
 pub mod timeline;
