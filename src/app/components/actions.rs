@@ -13,6 +13,7 @@ use crate::app::error_text;
 use crate::domain::actions::{ActionKind, RotationProgress, RotationStage};
 use crate::domain::links::query_value;
 use crate::domain::links::secret_href;
+use leptos::either::{EitherOf3, EitherOf4};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -101,8 +102,9 @@ pub fn RotationFollow(name: String, started: String) -> impl IntoView {
         })
     };
     let started = StoredValue::new(started);
+    // One paragraph whatever the outcome (one view type keeps the island small).
     let banner = move || {
-        progress.with(|p| match p {
+        let (class, outcome, head, text) = progress.with(|p| match p {
             Some(Ok(Some(p))) if p.finished() => {
                 let last = p.steps.last().map(|(_, t)| t.clone()).unwrap_or_default();
                 let (class, head) = match p.stage {
@@ -110,14 +112,12 @@ pub fn RotationFollow(name: String, started: String) -> impl IntoView {
                     RotationStage::Failed => ("error", "Rotation failed. "),
                     _ => ("error", "Rotation did not finish. "),
                 };
-                view! { <p class=class role="status" data-testid="action-done" data-outcome=stage_name(p.stage)>
-                    <strong>{head}</strong>{last}</p> }
-                .into_any()
+                (class, stage_name(p.stage), head, last)
             }
-            _ => view! { <p class="notice" role="status" data-testid="action-done" data-outcome="started">
-                {started.get_value()}</p> }
-            .into_any(),
-        })
+            _ => ("notice", "started", "", started.get_value()),
+        });
+        view! { <p class=class role="status" data-testid="action-done" data-outcome=outcome>
+        {(!head.is_empty()).then(|| view! { <strong>{head}</strong> })}{text}</p> }
     };
     view! {
         {banner}
@@ -125,12 +125,12 @@ pub fn RotationFollow(name: String, started: String) -> impl IntoView {
             data-testid="rotation-progress" data-stage=stage>
             <h2 id="rotation-progress-title">{format!("Rotation of {}", name.get_value())}</h2>
             {move || match progress.get() {
-                None => view! { <p class="muted" aria-busy="true">"Reading the rotation's progress…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error">{e}" Asking again every 2 seconds."</p> }.into_any(),
-                Some(Ok(None)) => view! {
+                None => EitherOf4::A(view! { <p class="muted" aria-busy="true">"Reading the rotation's progress…"</p> }),
+                Some(Err(e)) => EitherOf4::B(view! { <p class="error">{e}" Asking again every 2 seconds."</p> }),
+                Some(Ok(None)) => EitherOf4::C(view! {
                     <p class="muted">"No rotation of this secret was started from secretscope since the server started; the state shown is as last read."</p>
-                }.into_any(),
-                Some(Ok(Some(p))) => {
+                }),
+                Some(Ok(Some(p))) => EitherOf4::D({
                     let finished = p.finished();
                     view! {
                         <ol class="progress-steps">
@@ -153,8 +153,8 @@ pub fn RotationFollow(name: String, started: String) -> impl IntoView {
                                 </p>
                             }
                         })}
-                    }.into_any()
-                }
+                    }
+                }),
             }}
         </section>
     }
@@ -318,21 +318,21 @@ fn plan_part(
     picker: NodeRef<leptos::html::Select>,
     pick: impl Fn(String) + Copy + Send + Sync + 'static,
     close: impl Fn() + Copy + Send + Sync + 'static,
-) -> AnyView {
+) -> impl IntoView {
     match preview {
-        None => view! { <p class="muted" aria-busy="true">"Reading the secret's current state from Secrets Manager…"</p> }.into_any(),
-        Some(Err(e)) => view! {
+        None => EitherOf3::A(
+            view! { <p class="muted" aria-busy="true">"Reading the secret's current state from Secrets Manager…"</p> },
+        ),
+        Some(Err(e)) => EitherOf3::B(view! {
             <p class="error" role="alert">{e}</p>
             <div class="dialog-buttons">
                 <button type="button" class="secondary" on:click=move |_| close()>"Close"</button>
             </div>
-        }
-        .into_any(),
-        Some(Ok(p)) => view! {
+        }),
+        Some(Ok(p)) => EitherOf3::C(view! {
             {single_user_warning(&p)}{rollback_picker(&p, picker, pick)}
             {plan_effects(&p)}
-        }
-        .into_any(),
+        }),
     }
 }
 
