@@ -24,15 +24,20 @@ const KEYS: [(&str, &str); 5] = [
     ("?", "Show or hide this list"),
 ];
 
+thread_local! {
+    /// The element that had the focus when the list opened, to return to
+    /// (browser only: a thread-local, as a DOM node must not be dropped on
+    /// another thread of the server).
+    static BACK: std::cell::RefCell<Option<web_sys::HtmlElement>> = const { std::cell::RefCell::new(None) };
+}
+
 #[island]
 pub fn Shortcuts() -> impl IntoView {
     let open = RwSignal::new(false);
     let panel = NodeRef::<leptos::html::Section>::new();
-    // The element that had the focus when the list opened, to return to.
-    let back = StoredValue::new_local(None::<web_sys::HtmlElement>);
     let close = move || {
         open.set(false);
-        if let Some(el) = back.get_value() {
+        if let Some(el) = BACK.with_borrow_mut(Option::take) {
             let _ = el.focus();
         }
     };
@@ -57,7 +62,7 @@ pub fn Shortcuts() -> impl IntoView {
                 if open.get_untracked() {
                     close();
                 } else {
-                    back.set_value(focused());
+                    BACK.set(focused());
                     open.set(true);
                     if let Some(p) = panel.get_untracked() {
                         let _ = p.focus();
