@@ -37,6 +37,9 @@ pub fn Shortcuts() -> impl IntoView {
     let panel = NodeRef::<leptos::html::Section>::new();
     let close = move || {
         open.set(false);
+        if let Some(p) = panel.get_untracked() {
+            p.set_hidden(true);
+        }
         if let Some(el) = BACK.with_borrow_mut(Option::take) {
             let _ = el.focus();
         }
@@ -64,7 +67,10 @@ pub fn Shortcuts() -> impl IntoView {
                 } else {
                     BACK.set(focused());
                     open.set(true);
+                    // Shown now (the signal's own update comes later), so
+                    // that it can take the focus.
                     if let Some(p) = panel.get_untracked() {
+                        p.set_hidden(false);
                         let _ = p.focus();
                     }
                 }
