@@ -3,7 +3,7 @@
 //! actions this user may take and the access panel.
 
 use crate::api::{
-    AccessInfo, ActionOffer, FindingView, LiveDetail, SecretDetail, TagLink, VersionRow,
+    AccessInfo, ActionOffer, FindingView, LiveDetail, SecretDetail, TagLink, TrailNote, VersionRow,
 };
 use crate::domain::health::{self, ReplicaState};
 use crate::domain::owner::owner_of;
@@ -97,9 +97,16 @@ pub async fn detail(
     let replicas: Option<Vec<ReplicaState>> = live
         .as_deref()
         .map(|l| l.replicas.iter().map(Replica::state).collect());
+    let trail = trail_note(&out, &secret);
     out.findings = health::evaluate(&secret, replicas.as_deref(), &state.health.cfg, at)
         .into_iter()
-        .map(FindingView::from)
+        .map(|f| FindingView {
+            fix: f.info().fix_for(&secret, replicas.as_deref()),
+            trail: explained_by_failure(f.rule)
+                .then(|| trail.clone())
+                .flatten(),
+            ..FindingView::from(f)
+        })
         .collect();
     let why = crate::server::readers::why_not_evaluated(state);
     out.not_evaluated = health::not_evaluated(&secret, &state.health.cfg)
@@ -111,6 +118,40 @@ pub async fn detail(
         })
         .collect();
     Ok(out)
+}
+
+/// The findings a failed rotation explains: it is why the rotation is
+/// stuck, late, or has not happened for long.
+fn explained_by_failure(rule: health::RuleId) -> bool {
+    use health::RuleId::*;
+    matches!(rule, RotationFailed | RotationOverdue | NotRotatedRecently)
+}
+
+/// CloudTrail's word on the rotation that has not finished: the failure
+/// seen for the pending version, else the newest failed rotation since the
+/// last one that worked.
+fn trail_note(d: &SecretDetail, s: &Secret) -> Option<TrailNote> {
+    use crate::domain::rotation_failure::RotationFailure;
+    use crate::domain::rotation_history::RotationEventKind;
+    if let Some(f) = &d.failure {
+        return f.message.clone().map(|message| TrailNote {
+            at: f.at,
+            headline: f.headline(),
+            message,
+        });
+    }
+    let events = d.history.as_ref()?.as_ref().ok()?;
+    let e = events
+        .iter()
+        .filter(|e| e.kind == RotationEventKind::Failed && e.message.is_some())
+        .filter(|e| s.last_rotated.is_none_or(|t| e.at > t))
+        .max_by_key(|e| e.at)?;
+    let f = RotationFailure::from_event(e, 1);
+    Some(TrailNote {
+        at: e.at,
+        headline: f.headline(),
+        message: e.message.clone()?,
+    })
 }
 
 /// The policy indented for reading, keys in the order AWS sent them; as
