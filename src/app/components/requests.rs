@@ -241,6 +241,7 @@ fn requests_table(
         return view! { <p class="muted" data-testid=testid>{empty}</p> }.into_any();
     }
     view! {
+        <div class="table-wrap" tabindex="0" role="region" aria-label=caption>
         <table class="requests" data-testid=testid>
             <caption class="visually-hidden">{caption}</caption>
             <thead><tr>
@@ -281,6 +282,7 @@ fn requests_table(
                 }).collect_view()}
             </tbody>
         </table>
+        </div>
     }.into_any()
 }
 

@@ -232,7 +232,7 @@ fn Findings(
                                     <details>
                                         <summary>"Why it matters and how to fix it"</summary>
                                         <p>{f.why}</p>
-                                        <p class="fix-text"><strong>"Fix: "</strong>{f.fix}</p>
+                                        <p class="fix-text"><strong>"Fix: "</strong>{commands(&f.fix)}</p>
                                         <p class="muted small">"Corresponds to: "{f.source}</p>
                                     </details>
                                 </li>
@@ -244,6 +244,27 @@ fn Findings(
             {not_evaluated}
         </section>
     }
+}
+
+/// A fix text with its `backticked` commands as code, as text (nothing in
+/// it is markup); an unmatched backtick stays as written.
+fn commands(text: &str) -> impl IntoView {
+    let parts: Vec<&str> = text.split('`').collect();
+    let closed = parts.len() % 2 == 1;
+    let last = parts.len() - 1;
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 && (closed || i < last) {
+                view! { <code class="cmd">{part.to_string()}</code> }.into_any()
+            } else if i % 2 == 1 {
+                format!("`{part}").into_any()
+            } else {
+                part.to_string().into_any()
+            }
+        })
+        .collect_view()
 }
 
 /// Rotation outcomes from CloudTrail (when it is on).
