@@ -353,7 +353,58 @@ async fn access_info(state: &AppState, s: &Secret) -> Result<AccessInfo, AppErro
 
 #[cfg(test)]
 mod tests {
-    use super::pretty_json;
+    use super::{build, pretty_json, trail_note};
+    use crate::domain::rotation_failure::RotationFailure;
+    use crate::domain::rotation_history::{RotationEvent, RotationEventKind};
+    use crate::domain::secret::fixtures::secret;
+    use crate::domain::Timestamp;
+
+    fn failed(at: i64, message: &str) -> RotationEvent {
+        RotationEvent {
+            event_id: format!("e{at}"),
+            at: Timestamp::new(at),
+            kind: RotationEventKind::Failed,
+            secret_arn: "arn".into(),
+            secret_name: None,
+            version_id: None,
+            message: Some(message.into()),
+            actor: None,
+        }
+    }
+
+    #[test]
+    fn the_trail_note_is_the_failure_seen_else_the_newest_since_the_last_rotation() {
+        let mut s = secret("app/db");
+        s.last_rotated = Some(Timestamp::new(1_000));
+        let now = Timestamp::new(10_000);
+        let mut d = build(&s, None, None, false, now);
+        assert_eq!(trail_note(&d, &s), None, "no CloudTrail, no note");
+        d.history = Some(Ok(vec![
+            failed(500, "before the last rotation: fixed since"),
+            failed(2_000, "createSecret failed: old"),
+            failed(3_000, "setSecret failed: Task timed out"),
+        ]));
+        let note = trail_note(&d, &s).unwrap();
+        assert_eq!(note.at, Timestamp::new(3_000));
+        assert_eq!(note.message, "setSecret failed: Task timed out");
+        assert_eq!(note.headline, "Rotation failed at setSecret");
+        d.failure = Some(RotationFailure {
+            at: Timestamp::new(2_500),
+            step: None,
+            attempt: 2,
+            message: Some("the failure seen for the pending version".into()),
+        });
+        let note = trail_note(&d, &s).unwrap();
+        assert_eq!(note.message, "the failure seen for the pending version");
+        assert_eq!(note.headline, "Retry failed, attempt 2");
+        d.failure = None;
+        d.history = Some(Ok(vec![failed(500, "before the last rotation")]));
+        assert_eq!(
+            trail_note(&d, &s),
+            None,
+            "a failure a rotation since fixed explains nothing"
+        );
+    }
 
     #[test]
     fn policies_are_indented_in_their_own_order() {
