@@ -44,6 +44,25 @@ test.describe("secret detail", () => {
     await expect(page.getByTestId("findings")).toContainText("Rotation failed");
     await expect(page.getByTestId("history").locator("tr.bad-text").first()).toContainText("failed at");
     await expect(page.getByRole("region", { name: "About" })).toContainText(/Owner.*\(from the (owner tag|description)\)|Owner\s*unknown/s);
+
+    // How to fix it names this secret, its Lambda and its pending version,
+    // ready to paste; CloudTrail's message sits beside the finding it explains.
+    const failed = page.getByTestId("findings").locator("li", { hasText: "Rotation failed" }).first();
+    const lambda = (await rotation.locator("code.arn").innerText()).trim();
+    const pendingId = (await stuckRow.locator("th code").innerText()).trim();
+    const fix = failed.locator("p.fix-text");
+    await expect(fix).toContainText(`/aws/lambda/${lambda.split(":")[6]} --region `);
+    await expect(fix).toContainText(`rotate-secret --secret-id ${name} --region `);
+    await expect(fix).toContainText(`--remove-from-version-id ${pendingId}`);
+    for (const placeholder of ["<name>", "<function>", "<pending version id>", "<region>"]) {
+      await expect(fix).not.toContainText(placeholder);
+    }
+    const box = page.getByTestId("rotation-failure").locator(".msg");
+    const message = (await box.count())
+      ? await box.innerText()
+      : await page.getByTestId("history").locator("tr.bad-text").first().locator("td").nth(3).innerText();
+    expect(message.trim().length).toBeGreaterThan(0);
+    await expect(failed.getByTestId("trail-note")).toContainText(message.trim());
     await expectAccessible(page, testInfo, "detail-stuck");
     await keepScreenshot(page, testInfo, "detail-stuck");
 
@@ -127,5 +146,20 @@ test.describe("secret detail", () => {
     await page.goto("/secret/no/such/secret");
     await expect(page.getByRole("alert")).toContainText("No secret named “no/such/secret” is in the inventory");
     await expect(page.getByRole("link", { name: "Back to the inventory" })).toBeVisible();
+  });
+  test("on a phone (390 px) no secret's page scrolls sideways; tables scroll in their own box", async ({ page, request }, testInfo) => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const rows: { name: string; state: string }[] = await (await request.get("/export/secrets.json")).json();
+    const picks = ["stuck", "deleting", "ok", "overdue", "no rotation"].flatMap((s) => rows.filter((r) => r.state === s).slice(0, 3));
+    // Long names, replicas and readers' tables are where it used to break.
+    picks.push(...rows.filter((r) => r.name.length > 40).slice(0, 2));
+    for (const r of picks) {
+      await page.goto("/secret/" + r.name.split("/").map(encodeURIComponent).join("/"));
+      await waitForHydration(page);
+      await page.waitForLoadState("networkidle");
+      const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(over, `${r.name} scrolls sideways by ${over} px`).toBeLessThanOrEqual(0);
+    }
+    await expectAccessible(page, testInfo, "detail-390");
   });
 });

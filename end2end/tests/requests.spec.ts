@@ -148,4 +148,60 @@ test.describe("access requests", () => {
     await viewer.context().close();
     await operator.context().close();
   });
+  test("a 2-day request, an approver who shortens it, and over the maximum refused with nothing saved", async ({ browser }, testInfo) => {
+    const viewer = await signedIn(browser, "viewer");
+    const name = await decidedByOperator(viewer);
+    await viewer.goto(`/secret/${name}`);
+    await waitForHydration(viewer);
+    await viewer.getByTestId("access").locator("summary").click();
+    const form = viewer.getByTestId("request-form");
+    const principal = form.getByLabel("IAM principal that needs to read it");
+
+    // Over the maximum (1 week here): the error says the maximum; nothing is saved.
+    const tooLong = "arn:aws:iam::123456789012:role/too-long-reader";
+    await principal.fill(tooLong);
+    await form.getByLabel("Why (the owner reads this)").fill("Quarter-end reconciliation");
+    await form.getByLabel("For how long").selectOption("other");
+    await form.getByLabel("How many").fill("8");
+    await form.getByLabel("Unit").selectOption("days");
+    await form.getByRole("button", { name: "Request access" }).click();
+    await expect(form.getByRole("alert")).toContainText("longer than the most access may last here (1 week)");
+
+    // Two days: any number of hours or days, not only the quick picks.
+    const reader = "arn:aws:iam::123456789012:role/two-day-reader";
+    await principal.fill(reader);
+    await form.getByLabel("How many").fill("2");
+    await expectAccessible(viewer, testInfo, "request-form-other-duration");
+    await form.getByRole("button", { name: "Request access" }).click();
+    const made = viewer.getByTestId("request-made");
+    await expect(made).toBeVisible();
+    const id = (await made.innerText()).match(/Request (\d+)/)![1];
+    await viewer.goto("/requests");
+    await waitForHydration(viewer);
+    const mine = viewer.getByTestId("mine");
+    await expect(mine.locator(`tr[data-id="${id}"]`)).toContainText("2 days");
+    await expect(mine).not.toContainText(tooLong);
+
+    // The approver grants less than asked, never more.
+    const operator = await signedIn(browser, "operator");
+    await operator.goto("/requests");
+    await waitForHydration(operator);
+    await operator.getByTestId("inbox").locator(`tr[data-id="${id}"]`).getByRole("button", { name: `Approve request ${id}` }).click();
+    const dialog = operator.getByRole("dialog", { name: `Approve request ${id} for ${name}` });
+    await expect(dialog.getByText("Access ends")).toContainText("(2 days)");
+    await dialog.getByLabel("Grant for").selectOption("other");
+    await dialog.getByLabel("How many").fill("3");
+    await expect(dialog.getByRole("alert")).toContainText("longer than was asked for (2 days)");
+    await expect(dialog.getByRole("button", { name: "Approve" })).toBeDisabled();
+    await dialog.getByLabel("How many").fill("36");
+    await dialog.getByLabel("Unit").selectOption("hours");
+    await expect(dialog.getByText("Access ends")).toContainText("(36 hours)");
+    await expectAccessible(operator, testInfo, "approve-shorter");
+    await dialog.getByRole("button", { name: "Approve" }).click();
+    await expect(operator.getByTestId("request-done")).toContainText(`Request ${id} approved`);
+    await viewer.goto("/requests");
+    await expect(viewer.getByTestId("mine").locator(`tr[data-id="${id}"]`)).toContainText("36 hours");
+    await viewer.context().close();
+    await operator.context().close();
+  });
 });

@@ -113,6 +113,19 @@ pub struct FindingView {
     pub source: String,
     /// The reason given by the suppression tag.
     pub suppressed: Option<String>,
+    /// The CloudTrail record that explains it (a rotation's failure).
+    #[serde(default)]
+    pub trail: Option<TrailNote>,
+}
+
+/// A CloudTrail record shown beside the finding it explains.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrailNote {
+    pub at: Timestamp,
+    /// "Rotation failed at setSecret, attempt 2".
+    pub headline: String,
+    /// The Lambda's error text as CloudTrail recorded it.
+    pub message: String,
 }
 
 impl From<crate::domain::health::Finding> for FindingView {
@@ -128,6 +141,7 @@ impl From<crate::domain::health::Finding> for FindingView {
             fix: info.fix.to_string(),
             source: info.source.to_string(),
             suppressed: f.suppressed,
+            trail: None,
         }
     }
 }

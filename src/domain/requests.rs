@@ -211,31 +211,60 @@ pub fn parse_principal(raw: &str) -> Result<String, String> {
     }
 }
 
-/// A duration such as `30m`, `8h`, `2d` or `1w`, in seconds, between one
-/// minute and `max_secs`; otherwise a sentence.
+/// A duration such as `30m`, `8h`, `36 hours`, `2d`, `2 days`, `1w` or
+/// `1d 12h` (numbers each with a unit, added up), in seconds, between one
+/// minute and `max_secs`; otherwise a sentence that says what is allowed.
+/// Numbers too big for any clock are "longer than the most", not an
+/// overflow.
 pub fn parse_duration(raw: &str, max_secs: i64) -> Result<i64, String> {
     let t = raw.trim().to_ascii_lowercase();
     let max_text = duration_text(max_secs);
+    let shown: String = raw.trim().chars().take(40).collect();
     let bad = || {
-        format!("{raw:?} is not a duration: write a number and a unit, such as 30m, 8h, 2d or 1w (at most {max_text}).")
+        format!("“{shown}” is not a duration: write a number and a unit, such as 8 hours, 2 days, 36h or 1w (at most {max_text}).")
     };
-    let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (n, unit) = t.split_at(split);
-    let n: i64 = n.parse().map_err(|_| bad())?;
-    let unit_secs = match unit.trim() {
-        "m" | "min" | "mins" | "minute" | "minutes" => 60,
-        "h" | "hr" | "hrs" | "hour" | "hours" => 3_600,
-        "d" | "day" | "days" => 86_400,
-        "w" | "week" | "weeks" => 604_800,
-        _ => return Err(bad()),
-    };
-    let secs = n.checked_mul(unit_secs).ok_or_else(bad)?;
+    let mut rest = t.as_str();
+    let mut secs: i64 = 0;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(bad());
+        }
+        // Saturating: a number past i64 is simply longer than the maximum.
+        let n = rest[..digits].bytes().fold(0i64, |n, b| {
+            n.saturating_mul(10).saturating_add(i64::from(b - b'0'))
+        });
+        rest = rest[digits..].trim_start();
+        let unit_len = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        let unit_secs = match &rest[..unit_len] {
+            "m" | "min" | "mins" | "minute" | "minutes" => 60,
+            "h" | "hr" | "hrs" | "hour" | "hours" => 3_600,
+            "d" | "day" | "days" => 86_400,
+            "w" | "week" | "weeks" => 604_800,
+            _ => return Err(bad()),
+        };
+        secs = secs.saturating_add(n.saturating_mul(unit_secs));
+        parts += 1;
+        rest = rest[unit_len..].trim_start_matches([' ', ',']);
+        rest = rest.strip_prefix("and ").unwrap_or(rest);
+        if parts > 4 {
+            return Err(bad());
+        }
+    }
+    if parts == 0 {
+        return Err(bad());
+    }
     if secs < 60 {
         return Err("Access must last at least a minute.".to_string());
     }
     if secs > max_secs {
         return Err(format!(
-            "{raw} is longer than the most access may last here ({max_text}). Ask for less; it can be asked for again."
+            "“{shown}” is longer than the most access may last here ({max_text}). Ask for at most {max_text}; it can be asked for again."
         ));
     }
     Ok(secs)
@@ -457,19 +486,60 @@ mod tests {
     fn durations_are_bounded() {
         let week = 604_800;
         assert_eq!(parse_duration("30m", week), Ok(1_800));
+        assert_eq!(parse_duration("90m", week), Ok(5_400));
         assert_eq!(parse_duration(" 8h ", week), Ok(28_800));
+        assert_eq!(parse_duration("36h", week), Ok(129_600));
+        assert_eq!(parse_duration("36 Hours", week), Ok(129_600));
+        assert_eq!(parse_duration("2d", week), Ok(172_800));
         assert_eq!(parse_duration("2 days", week), Ok(172_800));
+        assert_eq!(parse_duration("1 day", week), Ok(86_400));
+        assert_eq!(parse_duration("1d 12h", week), Ok(129_600));
+        assert_eq!(parse_duration("1 day, 12 hours", week), Ok(129_600));
+        assert_eq!(parse_duration("1 day and 30 minutes", week), Ok(88_200));
         assert_eq!(parse_duration("1w", week), Ok(week));
-        assert!(
-            parse_duration("8d", week).unwrap_err().contains("at most")
-                || parse_duration("8d", week).unwrap_err().contains("longer")
-        );
-        assert!(parse_duration("0m", week)
-            .unwrap_err()
-            .contains("at least a minute"));
-        for bad in ["", "h", "8", "8 parsecs", "-1h", "99999999999999999999h"] {
-            assert!(parse_duration(bad, week).is_err(), "{bad}");
+        assert_eq!(parse_duration("7 days", week), Ok(week));
+        // Over the maximum: the message says the maximum.
+        for long in [
+            "8d",
+            "7d 1m",
+            "2w",
+            "99999999999999999999h",
+            "9223372036854775807w",
+        ] {
+            let e = parse_duration(long, week).unwrap_err();
+            assert!(
+                e.contains("longer than") && e.contains("(1 week)"),
+                "{long}: {e}"
+            );
         }
+        for zero in ["0m", "0 days", "0h 0m"] {
+            assert!(parse_duration(zero, week)
+                .unwrap_err()
+                .contains("at least a minute"));
+        }
+        for bad in [
+            "",
+            " ",
+            "h",
+            "8",
+            "8 parsecs",
+            "-1h",
+            "2.5d",
+            "two days",
+            "2 days ago",
+            "d2",
+            "1h1h1h1h1h",
+            "2 days; rm -rf /",
+        ] {
+            let e = parse_duration(bad, week).unwrap_err();
+            assert!(
+                e.contains("not a duration") && e.contains("at most 1 week"),
+                "{bad}: {e}"
+            );
+        }
+        // A long input is quoted short.
+        let e = parse_duration(&"x".repeat(10_000), week).unwrap_err();
+        assert!(e.len() < 200, "{e}");
         assert_eq!(duration_text(week), "1 week");
         assert_eq!(duration_text(5_400), "90 minutes");
         assert_eq!(duration_text(90_000), "25 hours");

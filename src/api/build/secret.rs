@@ -3,7 +3,7 @@
 //! actions this user may take and the access panel.
 
 use crate::api::{
-    AccessInfo, ActionOffer, FindingView, LiveDetail, SecretDetail, TagLink, VersionRow,
+    AccessInfo, ActionOffer, FindingView, LiveDetail, SecretDetail, TagLink, TrailNote, VersionRow,
 };
 use crate::domain::health::{self, ReplicaState};
 use crate::domain::owner::owner_of;
@@ -97,9 +97,16 @@ pub async fn detail(
     let replicas: Option<Vec<ReplicaState>> = live
         .as_deref()
         .map(|l| l.replicas.iter().map(Replica::state).collect());
+    let trail = trail_note(&out, &secret);
     out.findings = health::evaluate(&secret, replicas.as_deref(), &state.health.cfg, at)
         .into_iter()
-        .map(FindingView::from)
+        .map(|f| FindingView {
+            fix: f.info().fix_for(&secret, replicas.as_deref()),
+            trail: explained_by_failure(f.rule)
+                .then(|| trail.clone())
+                .flatten(),
+            ..FindingView::from(f)
+        })
         .collect();
     let why = crate::server::readers::why_not_evaluated(state);
     out.not_evaluated = health::not_evaluated(&secret, &state.health.cfg)
@@ -111,6 +118,40 @@ pub async fn detail(
         })
         .collect();
     Ok(out)
+}
+
+/// The findings a failed rotation explains: it is why the rotation is
+/// stuck, late, or has not happened for long.
+fn explained_by_failure(rule: health::RuleId) -> bool {
+    use health::RuleId::*;
+    matches!(rule, RotationFailed | RotationOverdue | NotRotatedRecently)
+}
+
+/// CloudTrail's word on the rotation that has not finished: the failure
+/// seen for the pending version, else the newest failed rotation since the
+/// last one that worked.
+fn trail_note(d: &SecretDetail, s: &Secret) -> Option<TrailNote> {
+    use crate::domain::rotation_failure::RotationFailure;
+    use crate::domain::rotation_history::RotationEventKind;
+    if let Some(f) = &d.failure {
+        return f.message.clone().map(|message| TrailNote {
+            at: f.at,
+            headline: f.headline(),
+            message,
+        });
+    }
+    let events = d.history.as_ref()?.as_ref().ok()?;
+    let e = events
+        .iter()
+        .filter(|e| e.kind == RotationEventKind::Failed && e.message.is_some())
+        .filter(|e| s.last_rotated.is_none_or(|t| e.at > t))
+        .max_by_key(|e| e.at)?;
+    let f = RotationFailure::from_event(e, 1);
+    Some(TrailNote {
+        at: e.at,
+        headline: f.headline(),
+        message: e.message.clone()?,
+    })
 }
 
 /// The policy indented for reading, keys in the order AWS sent them; as
@@ -312,7 +353,58 @@ async fn access_info(state: &AppState, s: &Secret) -> Result<AccessInfo, AppErro
 
 #[cfg(test)]
 mod tests {
-    use super::pretty_json;
+    use super::{build, pretty_json, trail_note};
+    use crate::domain::rotation_failure::RotationFailure;
+    use crate::domain::rotation_history::{RotationEvent, RotationEventKind};
+    use crate::domain::secret::fixtures::secret;
+    use crate::domain::Timestamp;
+
+    fn failed(at: i64, message: &str) -> RotationEvent {
+        RotationEvent {
+            event_id: format!("e{at}"),
+            at: Timestamp::new(at),
+            kind: RotationEventKind::Failed,
+            secret_arn: "arn".into(),
+            secret_name: None,
+            version_id: None,
+            message: Some(message.into()),
+            actor: None,
+        }
+    }
+
+    #[test]
+    fn the_trail_note_is_the_failure_seen_else_the_newest_since_the_last_rotation() {
+        let mut s = secret("app/db");
+        s.last_rotated = Some(Timestamp::new(1_000));
+        let now = Timestamp::new(10_000);
+        let mut d = build(&s, None, None, false, now);
+        assert_eq!(trail_note(&d, &s), None, "no CloudTrail, no note");
+        d.history = Some(Ok(vec![
+            failed(500, "before the last rotation: fixed since"),
+            failed(2_000, "createSecret failed: old"),
+            failed(3_000, "setSecret failed: Task timed out"),
+        ]));
+        let note = trail_note(&d, &s).unwrap();
+        assert_eq!(note.at, Timestamp::new(3_000));
+        assert_eq!(note.message, "setSecret failed: Task timed out");
+        assert_eq!(note.headline, "Rotation failed at setSecret");
+        d.failure = Some(RotationFailure {
+            at: Timestamp::new(2_500),
+            step: None,
+            attempt: 2,
+            message: Some("the failure seen for the pending version".into()),
+        });
+        let note = trail_note(&d, &s).unwrap();
+        assert_eq!(note.message, "the failure seen for the pending version");
+        assert_eq!(note.headline, "Retry failed, attempt 2");
+        d.failure = None;
+        d.history = Some(Ok(vec![failed(500, "before the last rotation")]));
+        assert_eq!(
+            trail_note(&d, &s),
+            None,
+            "a failure a rotation since fixed explains nothing"
+        );
+    }
 
     #[test]
     fn policies_are_indented_in_their_own_order() {

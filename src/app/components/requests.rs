@@ -23,6 +23,53 @@ const DURATIONS: [(&str, &str); 6] = [
     ("7d", "7 days"),
 ];
 
+/// A duration picker: the quick picks, then "other" (a number of hours or
+/// days). `on_pick` gets what to send, as [`crate::domain::requests::parse_duration`]
+/// reads it ("" for `first`, the as-asked choice). The server checks it.
+fn duration_picker(
+    id: &'static str,
+    first: Option<String>,
+    picks: Vec<(&'static str, &'static str)>,
+    initial: &'static str,
+    on_pick: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> AnyView {
+    let (choice, set_choice) = signal(initial.to_string());
+    let (count, set_count) = signal(String::new());
+    let (unit, set_unit) = signal("days".to_string());
+    let send = move || {
+        let c = choice.get_untracked();
+        on_pick(if c == "other" {
+            format!("{} {}", count.get_untracked().trim(), unit.get_untracked())
+        } else {
+            c
+        });
+    };
+    let other = move || choice.get() == "other";
+    view! {
+        <select id=id on:change=move |ev| { set_choice.set(event_target_value(&ev)); send() }>
+            {first.map(|text| view! { <option value="">{text}</option> })}
+            {picks.into_iter().map(|(v, text)| view! {
+                <option value=v selected=v == initial>{text}</option>
+            }).collect_view()}
+            <option value="other">"Other…"</option>
+        </select>
+        <Show when=other>
+            <div class="duration-other">
+                <label for=format!("{id}-n")>"How many"</label>
+                <input id=format!("{id}-n") type="number" min="1" max="9999" step="1" required inputmode="numeric"
+                    prop:value=move || count.get()
+                    on:input=move |ev| { set_count.set(event_target_value(&ev)); send() }/>
+                <label for=format!("{id}-unit")>"Unit"</label>
+                <select id=format!("{id}-unit") on:change=move |ev| { set_unit.set(event_target_value(&ev)); send() }>
+                    <option value="hours">"hours"</option>
+                    <option value="days" selected>"days"</option>
+                </select>
+            </div>
+        </Show>
+    }
+    .into_any()
+}
+
 /// What became of the request just sent.
 fn request_outcome(o: Result<(AccessRequest, bool), String>) -> AnyView {
     match o {
@@ -124,11 +171,7 @@ pub fn RequestAccessForm(secret: String, deciders: String, max_duration: String)
     .into_any();
     let duration_field = view! {
         <label for="req-duration">"For how long"</label>
-        <select id="req-duration" on:change=move |ev| set_duration.set(event_target_value(&ev))>
-            {DURATIONS.iter().map(|(v, text)| view! {
-                <option value=*v selected=move || duration.get() == *v>{*text}</option>
-            }).collect_view()}
-        </select>
+        {duration_picker("req-duration", None, DURATIONS.to_vec(), "8h", move |v| set_duration.set(v))}
         <p class="muted help">{format!("At most {max_duration}. Access ends by itself; it can be revoked earlier.")}</p>
     }
     .into_any();
@@ -198,6 +241,7 @@ fn requests_table(
         return view! { <p class="muted" data-testid=testid>{empty}</p> }.into_any();
     }
     view! {
+        <div class="table-wrap" tabindex="0" role="region" aria-label=caption>
         <table class="requests" data-testid=testid>
             <caption class="visually-hidden">{caption}</caption>
             <thead><tr>
@@ -238,6 +282,7 @@ fn requests_table(
                 }).collect_view()}
             </tbody>
         </table>
+        </div>
     }.into_any()
 }
 
@@ -294,11 +339,14 @@ fn approve_fields(
     view! {
         <ReadersBrief id=r.secret_arn.clone() focus=BriefFocus::Principal(r.principal.clone())/>
         <label for="decision-duration">"Grant for"</label>
-        <select id="decision-duration" on:change=move |ev| pick(event_target_value(&ev))>
-            <option value="">{format!("{} (as asked)", duration_text(r.duration_secs))}</option>
-            {DURATIONS.iter().filter(|(v, _)| crate::domain::requests::parse_duration(v, r.duration_secs - 1).is_ok())
-                .map(|(v, text)| view! { <option value=*v>{*text}</option> }).collect_view()}
-        </select>
+        {duration_picker(
+            "decision-duration",
+            Some(format!("{} (as asked)", duration_text(r.duration_secs))),
+            DURATIONS.into_iter().filter(|(v, _)| crate::domain::requests::parse_duration(v, r.duration_secs - 1).is_ok()).collect(),
+            "",
+            pick,
+        )}
+        <p class="muted help">"As asked, or shorter: never longer."</p>
         {move || approval_preview(preview.get())}
     }
     .into_any()
@@ -332,9 +380,15 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
 
     let read_preview = move |id: i64, d: String| {
         set_failed.set(None);
+        set_preview.set(None);
         leptos::task::spawn_local(async move {
-            let p = preview_approval(id, d).await.map_err(|e| error_text(&e));
-            set_preview.set(Some(p));
+            let p = preview_approval(id, d.clone())
+                .await
+                .map_err(|e| error_text(&e));
+            // Only the preview of what is picked now (answers may cross).
+            if duration.get_untracked() == d {
+                set_preview.set(Some(p));
+            }
         });
     };
     let start = move |d: Decision, r: AccessRequest| {

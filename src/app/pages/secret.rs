@@ -222,11 +222,17 @@ fn Findings(
                                         " "<a class="small" href=format!("/secrets?q={}", query_value(&format!("rule:{}", f.rule.as_str())))>"all secrets with this finding"</a>
                                     </p>
                                     <p>{f.detail}</p>
+                                    {f.trail.map(|t| view! {
+                                        <p class="trail-note" data-testid="trail-note">
+                                            <strong>{format!("CloudTrail: {} ", t.headline)}</strong>
+                                            <When at=Some(t.at) now=now/>": "<span class="msg">{t.message}</span>
+                                        </p>
+                                    })}
                                     {suppressed.map(|r| view! { <p class="muted">"Suppressed by tag: "{r}</p> })}
                                     <details>
                                         <summary>"Why it matters and how to fix it"</summary>
                                         <p>{f.why}</p>
-                                        <p><strong>"Fix: "</strong>{f.fix}</p>
+                                        <p class="fix-text"><strong>"Fix: "</strong>{commands(&f.fix)}</p>
                                         <p class="muted small">"Corresponds to: "{f.source}</p>
                                     </details>
                                 </li>
@@ -238,6 +244,27 @@ fn Findings(
             {not_evaluated}
         </section>
     }
+}
+
+/// A fix text with its `backticked` commands as code, as text (nothing in
+/// it is markup); an unmatched backtick stays as written.
+fn commands(text: &str) -> impl IntoView {
+    let parts: Vec<&str> = text.split('`').collect();
+    let closed = parts.len() % 2 == 1;
+    let last = parts.len() - 1;
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 && (closed || i < last) {
+                view! { <code class="cmd">{part.to_string()}</code> }.into_any()
+            } else if i % 2 == 1 {
+                format!("`{part}").into_any()
+            } else {
+                part.to_string().into_any()
+            }
+        })
+        .collect_view()
 }
 
 /// Rotation outcomes from CloudTrail (when it is on).
@@ -368,6 +395,7 @@ fn Replication(d: SecretDetail) -> impl IntoView {
                 None => view! { <p class="muted">"Replica status is read from Secrets Manager when the secret is opened; it could not be read now."</p> }.into_any(),
                 Some(r) if r.is_empty() => view! { <p class="muted">"Not replicated to other regions."</p> }.into_any(),
                 Some(r) => view! {
+                    <div class="table-wrap" tabindex="0" role="region" aria-label="Replicas">
                     <table class="plain">
                         <caption class="visually-hidden">"Replicas"</caption>
                         <thead><tr><th scope="col">"Region"</th><th scope="col">"Status"</th><th scope="col">"Message"</th><th scope="col">"KMS key"</th></tr></thead>
@@ -390,6 +418,7 @@ fn Replication(d: SecretDetail) -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
+                    </div>
                 }.into_any(),
             }}
         </section>
