@@ -74,6 +74,30 @@ pub async fn list_requests() -> Result<RequestsPage, ServerFnError> {
 
 /// Asks for read access to the secret `id` for an IAM principal; anyone
 /// who can see the secret may ask.
+/// The longest text the access request form's secret picker searches for.
+pub const FIND_TEXT_MAX: usize = 256;
+
+/// Secrets matching `text` (the inventory's search) for the access request
+/// form's picker, within the caller's scopes: at most 20, each as its ARN
+/// (a name can exist in several accounts and regions) and a label.
+#[server(endpoint = "find_secrets")]
+pub async fn find_secrets(text: String) -> Result<Vec<(String, String)>, ServerFnError> {
+    let (state, who) = super::signed_in("find_secrets").await?;
+    if text.chars().count() > FIND_TEXT_MAX {
+        use crate::server::error::{AppError, ErrorKind};
+        let m = format!("Search for a secret with at most {FIND_TEXT_MAX} characters.");
+        return Err(AppError::new(ErrorKind::InvalidInput, m.clone(), m).into());
+    }
+    let view = state.view_for(&who, crate::server::clock::now());
+    let page = super::build::inventory::inventory_page(&view, &text, "", "", 1);
+    Ok(page
+        .rows
+        .into_iter()
+        .take(20)
+        .map(|r| (r.arn, format!("{} — {} · {}", r.name, r.account, r.region)))
+        .collect())
+}
+
 #[server(endpoint = "request_access")]
 pub async fn request_access(
     id: String,

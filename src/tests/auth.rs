@@ -105,6 +105,7 @@ pub(super) fn body_for(path: &str, target: &str) -> String {
     let id = crate::domain::links::query_value(target);
     match path {
         "/api/list_inventory" => "q=&path=&sort=&page=1".into(),
+        "/api/find_secrets" => "text=prod".into(),
         "/api/get_secret" => format!("id={id}&deprecated=false"),
         "/api/refresh_secret" | "/api/rotation_progress" | "/api/get_diagnosis" => {
             format!("id={id}")
@@ -182,6 +183,7 @@ pub(super) const MATRIX: &[&str] = &[
     "/api/readers_fragment",
     "/api/readers_brief_fragment",
     "/api/list_requests",
+    "/api/find_secrets",
     "/api/request_access",
     "/api/preview_approval",
     "/api/approve_request",

@@ -107,14 +107,10 @@ pub fn RequestAccessForm(secret: String, deciders: String, max_duration: String)
             return;
         }
         leptos::task::spawn_local(async move {
-            if let Ok(p) = crate::api::list_inventory(text, String::new(), String::new(), 1).await {
-                set_found.set(
-                    p.rows
-                        .into_iter()
-                        .take(20)
-                        .map(|r| (r.arn, format!("{} — {} · {}", r.name, r.account, r.region)))
-                        .collect(),
-                );
+            // A small answer of its own: the inventory's page would bring
+            // its whole shape (folders, facets, rows) into the wasm bundle.
+            if let Ok(found) = crate::api::find_secrets(text).await {
+                set_found.set(found);
             }
         });
     };
