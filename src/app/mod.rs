@@ -61,6 +61,21 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// A part of an island's view, type-erased on the server only. The server
+/// erases it because a deep static view makes a render future too deep for a
+/// debug build's stack; the browser keeps its type because an `AnyView`
+/// compiles a second, asynchronous hydration of the whole view into the
+/// wasm bundle (bench/RESULTS.md, the wasm bundle). The HTML is the same.
+#[cfg(feature = "ssr")]
+pub fn part(v: impl IntoView + 'static) -> AnyView {
+    v.into_any()
+}
+
+#[cfg(not(feature = "ssr"))]
+pub fn part<V: IntoView>(v: V) -> V {
+    v
+}
+
 /// The message of a server function error, without the framework's prefix.
 pub fn error_text(e: &ServerFnError) -> String {
     match e {

@@ -11,6 +11,8 @@ use crate::app::components::readers::ReadersBrief;
 use crate::app::error_text;
 use crate::domain::requests::{duration_text, AccessRequest, RequestStatus};
 use crate::domain::Timestamp;
+use crate::app::part;
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 
 /// The durations offered; the server bounds them by its maximum.
@@ -32,7 +34,7 @@ fn duration_picker(
     picks: Vec<(&'static str, &'static str)>,
     initial: &'static str,
     on_pick: impl Fn(String) + Copy + Send + Sync + 'static,
-) -> AnyView {
+) -> impl IntoView {
     let (choice, set_choice) = signal(initial.to_string());
     let (count, set_count) = signal(String::new());
     let (unit, set_unit) = signal("days".to_string());
@@ -67,13 +69,12 @@ fn duration_picker(
             </div>
         </Show>
     }
-    .into_any()
 }
 
 /// What became of the request just sent.
-fn request_outcome(o: Result<(AccessRequest, bool), String>) -> AnyView {
+fn request_outcome(o: Result<(AccessRequest, bool), String>) -> impl IntoView {
     match o {
-        Ok((r, merged)) => view! {
+        Ok((r, merged)) => Either::Left(view! {
             <p class="notice" role="status" data-testid="request-made">
                 {if merged {
                     format!("Added to the open request {} for this principal: its owner sees your reason too.", r.id)
@@ -82,8 +83,8 @@ fn request_outcome(o: Result<(AccessRequest, bool), String>) -> AnyView {
                 }}
                 " " <a href="/requests">"See your requests"</a>
             </p>
-        }.into_any(),
-        Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+        }),
+        Err(e) => Either::Right(view! { <p class="error" role="alert">{e}</p> }),
     }
 }
 
@@ -142,7 +143,7 @@ pub fn RequestAccessForm(secret: String, deciders: String, max_duration: String)
     // Built in parts (each type-erased): one static view of the whole form
     // makes a future too deep for a debug build's stack when rendered.
     let secret_field = (!fixed).then(|| {
-        view! {
+        part(view! {
             <label for="req-secret">"Secret (name or ARN)"</label>
             <input id="req-secret" type="text" required autocomplete="off" spellcheck="false"
                 placeholder="prod/payments/db" list="req-secrets" aria-describedby="req-secret-help"
@@ -151,10 +152,9 @@ pub fn RequestAccessForm(secret: String, deciders: String, max_duration: String)
                 {move || found.get().into_iter().map(|(arn, label)| view! { <option value=arn>{label}</option> }).collect_view()}
             </datalist>
             <p class="muted help" id="req-secret-help">"Type part of its name to search the secrets you can see; picking one fills in its ARN, which names its account and region."</p>
-        }
-        .into_any()
+        })
     });
-    let principal_field = view! {
+    let principal_field = part(view! {
         <label for="req-principal">"IAM principal that needs to read it"</label>
         <input id="req-principal" type="text" required autocomplete="off" spellcheck="false"
             placeholder="arn:aws:iam::123456789012:role/app-reader" aria-describedby="req-principal-help"
@@ -163,21 +163,18 @@ pub fn RequestAccessForm(secret: String, deciders: String, max_duration: String)
             "A role or user ARN (or an account's root). It gets secretsmanager:GetSecretValue and DescribeSecret on this secret; "
             "if the secret uses a customer managed KMS key, the principal also needs kms:Decrypt on that key, which this grant cannot give."
         </p>
-    }
-    .into_any();
-    let duration_field = view! {
+    });
+    let duration_field = part(view! {
         <label for="req-duration">"For how long"</label>
         {duration_picker("req-duration", None, DURATIONS.to_vec(), "8h", move |v| set_duration.set(v))}
         <p class="muted help">{format!("At most {max_duration}. Access ends by itself; it can be revoked earlier.")}</p>
-    }
-    .into_any();
-    let why_field = view! {
+    });
+    let why_field = part(view! {
         <label for="req-why">"Why (the owner reads this)"</label>
         <textarea id="req-why" required rows="3" placeholder="Debugging INC-1234: the payments worker cannot connect"
             prop:value=move || why.get() on:input=move |ev| set_why.set(event_target_value(&ev))></textarea>
         <p class="muted help">{format!("Decided by {deciders}.")}</p>
-    }
-    .into_any();
+    });
     let result = move || outcome.get().map(request_outcome);
     view! {
         <form class="request-form" on:submit=submit data-testid="request-form">
@@ -232,11 +229,11 @@ fn requests_table(
     empty: &'static str,
     now: Timestamp,
     start: impl Fn(Decision, AccessRequest) + Copy + Send + Sync + 'static,
-) -> AnyView {
+) -> impl IntoView {
     if rows.is_empty() {
-        return view! { <p class="muted" data-testid=testid>{empty}</p> }.into_any();
+        return Either::Left(view! { <p class="muted" data-testid=testid>{empty}</p> });
     }
-    view! {
+    Either::Right(view! {
         <div class="table-wrap" tabindex="0" role="region" aria-label=caption>
         <table class="requests" data-testid=testid>
             <caption class="visually-hidden">{caption}</caption>
@@ -274,12 +271,12 @@ fn requests_table(
                                 })}
                             </td>
                         </tr>
-                    }.into_any()
+                    }
                 }).collect_view()}
             </tbody>
         </table>
         </div>
-    }.into_any()
+    })
 }
 
 /// What is being decided: the secret, the principal, why, and a warning
@@ -302,14 +299,14 @@ fn request_facts(r: &AccessRequest) -> impl IntoView {
 
 /// The approval's effect: when access ends and the policy change, or why
 /// it could not be read.
-fn approval_preview(preview: Option<Result<ApprovalPreview, String>>) -> AnyView {
+fn approval_preview(preview: Option<Result<ApprovalPreview, String>>) -> impl IntoView {
     match preview {
-            None => view! { <p class="muted" aria-busy="true">"Reading the secret's resource policy…"</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-            Some(Ok(p)) => view! {
+            None => EitherOf3::A(view! { <p class="muted" aria-busy="true">"Reading the secret's resource policy…"</p> }),
+            Some(Err(e)) => EitherOf3::B(view! { <p class="error" role="alert">{e}</p> }),
+            Some(Ok(p)) => EitherOf3::C(view! {
                 <p>{format!("Access ends {} ({}).", p.until.display(), p.duration)}</p>
                 {if p.grants {
-                    view! {
+                    Either::Left(view! {
                         <p>"The secret's resource policy changes like this (Block Public Policy stays on):"</p>
                         <pre class="policy-diff" data-testid="policy-diff" tabindex="0" aria-label="Resource policy change">
                             {p.diff.into_iter().map(|l| {
@@ -317,11 +314,11 @@ fn approval_preview(preview: Option<Result<ApprovalPreview, String>>) -> AnyView
                                 view! { <span class=class>{l}"\n"</span> }
                             }).collect_view()}
                         </pre>
-                    }.into_any()
+                    })
                 } else {
-                    view! { <p class="muted">"Grants are off: nothing in AWS changes; add the access by hand."</p> }.into_any()
+                    Either::Right(view! { <p class="muted">"Grants are off: nothing in AWS changes; add the access by hand."</p> })
                 }}
-            }.into_any(),
+            }),
     }
 }
 
@@ -331,8 +328,8 @@ fn approve_fields(
     r: &AccessRequest,
     pick: impl Fn(String) + Copy + Send + Sync + 'static,
     preview: ReadSignal<Option<Result<ApprovalPreview, String>>>,
-) -> AnyView {
-    view! {
+) -> impl IntoView {
+    part(view! {
         <ReadersBrief id=r.secret_arn.clone() focus=BriefFocus::Principal(r.principal.clone())/>
         <label for="decision-duration">"Grant for"</label>
         {duration_picker(
@@ -344,8 +341,7 @@ fn approve_fields(
         )}
         <p class="muted help">"As asked, or shorter: never longer."</p>
         {move || approval_preview(preview.get())}
-    }
-    .into_any()
+    })
 }
 
 /// Sends decision `d` on request `id`; where the page goes next.
@@ -475,7 +471,7 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
                                 || (d == Decision::Deny && comment.with(|c| c.trim().is_empty())))
                             busy=busy on_confirm=move |_| confirm() on_close=move |_| close()/>
                 </Dialog>
-            }.into_any()
+            }
         })}
     }
 }
