@@ -405,6 +405,21 @@ impl Parser {
             "cause" => cause_term(&raw, &lower, value_at)?,
             "reader" => Term::Reader(Value::new(raw)),
             "readers" => readers_term(&raw, &lower, value_at)?,
+            "owner" if quoted => Term::Owner(OwnerTerm::Name(Value::new(raw))),
+            "owner" => match (owner_keyword(&lower), owner_typo(&raw)) {
+                (Some(k), _) => Term::Owner(k),
+                (None, Some(near)) => {
+                    return Err(error(
+                        value_at,
+                        format!(
+                            "unknown owner keyword \"{raw}\" (did you mean {near}?); \
+                             to search for an owner of that name, quote it: owner:\"{raw}\""
+                        ),
+                        expected_for("owner"),
+                    ))
+                }
+                (None, None) => Term::Owner(OwnerTerm::Name(Value::new(raw))),
+            },
             "service" if !quoted && lower == "none" => Term::Service(Service::Unmanaged),
             "service" => Term::Service(Service::Prefix(Value::new(raw))),
             _kms if quoted => Term::Kms(Kms::Contains(Value::new(raw))),
@@ -625,6 +640,12 @@ pub(super) fn expected_for(field: &str) -> &'static [&'static str] {
             "any",
         ],
         "cause" => cause_words(),
+        "owner" => &[
+            "none",
+            "known",
+            "conflict",
+            "an owner name or a glob like zoe*",
+        ],
         "reader" => &["a principal ARN, a role or user name, or a glob like payments-*"],
         "readers" => &[
             "a number like 3",
