@@ -1,101 +1,24 @@
+//! The inventory: a folder tree, facets and the list of secrets, one line
+//! each, searchable, sortable and paged; everything it shows is in the URL.
+
+mod side;
+mod table;
+mod view_state;
+
 use crate::api::{
-    list_inventory, sort_param, Facet, FolderNode, InventoryPage as Data, QueryError, SecretRow,
-    SortKey,
+    density_for, list_inventory, sort_param, Density, InventoryPage as Data, QueryError, SortKey,
 };
-use crate::app::components::health::{sev_class, sev_word, FirstSync};
-use crate::app::components::time::When;
+use crate::app::components::health::FirstSync;
 use crate::app::error_text;
-use crate::domain::health::Severity;
-use crate::domain::links::query_value;
-use crate::domain::links::secret_href;
-use crate::domain::Timestamp;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
+use side::SidePanel;
+use table::{Header, Pager, Row};
+pub use view_state::{cols_param, parse_cols, Column, ViewState};
 
-/// What the list shows; all of it lives in the URL, so a link shows exactly
-/// this view.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ViewState {
-    pub q: String,
-    pub path: String,
-    /// `name`, `-last_rotated`, …; "" is name order.
-    pub sort: String,
-    pub page: usize,
-}
-
-impl ViewState {
-    /// The query string for this view, defaults left out.
-    pub fn href(&self) -> String {
-        let mut parts = Vec::new();
-        if !self.q.is_empty() {
-            parts.push(format!("q={}", query_value(&self.q)));
-        }
-        if !self.path.is_empty() {
-            parts.push(format!("path={}", query_value(&self.path)));
-        }
-        if !self.sort.is_empty() && self.sort != "name" {
-            parts.push(format!("sort={}", query_value(&self.sort)));
-        }
-        if self.page > 1 {
-            parts.push(format!("page={}", self.page));
-        }
-        if parts.is_empty() {
-            "?".to_string()
-        } else {
-            format!("?{}", parts.join("&"))
-        }
-    }
-
-    fn with_path(&self, path: &str) -> ViewState {
-        ViewState {
-            path: path.to_string(),
-            page: 1,
-            ..self.clone()
-        }
-    }
-
-    fn with_sort(&self, sort: String) -> ViewState {
-        ViewState {
-            sort,
-            page: 1,
-            ..self.clone()
-        }
-    }
-
-    fn with_q(&self, q: String) -> ViewState {
-        ViewState {
-            q,
-            page: 1,
-            ..self.clone()
-        }
-    }
-
-    fn with_page(&self, page: usize) -> ViewState {
-        ViewState {
-            page,
-            ..self.clone()
-        }
-    }
-
-    /// The export link for this view's whole result (every page).
-    fn export_href(&self, format: &str) -> String {
-        let q = ViewState {
-            page: 1,
-            ..self.clone()
-        }
-        .href();
-        let q = q.trim_start_matches('?');
-        if q.is_empty() {
-            format!("/export/secrets.{format}")
-        } else {
-            format!("/export/secrets.{format}?{q}")
-        }
-    }
-}
-
-/// The inventory: a folder tree, tag facets and the list of secrets,
+/// The inventory: a folder tree, facets and the list of secrets,
 /// searchable, sortable and paged.
 #[component]
 pub fn InventoryPage() -> impl IntoView {
@@ -107,36 +30,54 @@ pub fn InventoryPage() -> impl IntoView {
             path: m.get("path").unwrap_or_default(),
             sort: m.get("sort").unwrap_or_default(),
             page: m.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+            cols: m
+                .get_all("cols")
+                .map(|c| cols_param(&parse_cols(&c)))
+                .unwrap_or_default(),
+            density: m
+                .get("density")
+                .and_then(|d| Density::parse(&d))
+                .map(|d| d.as_str().to_string())
+                .unwrap_or_default(),
         }
     };
+    // The URL's density wins; without one, the remembered one (a cookie).
+    let density = density_for(&query.read_untracked().get("density").unwrap_or_default());
     let data = Resource::new(view_state, |v| list_inventory(v.q, v.path, v.sort, v.page));
     let q = move || query.read().get("q").unwrap_or_default();
+    let hidden = move |name: &'static str, value: String| {
+        (!value.is_empty()).then(|| view! { <input type="hidden" name=name value=value/> })
+    };
 
     view! {
         <Title text="Inventory"/>
-        <h1>"Inventory"</h1>
-        <Form method="GET" action="" attr:class="search" attr:role="search">
-            <label for="q">"Search"</label>
-            <input id="q" type="search" name="q" prop:value=q value=q
-                placeholder="name, description or tag value" autocomplete="off"/>
-            // The folder and the order stay as they are when the search changes.
-            {move || {
-                let v = view_state();
-                (!v.path.is_empty()).then(|| view! { <input type="hidden" name="path" value=v.path/> })
-            }}
-            {move || {
-                let v = view_state();
-                (!v.sort.is_empty()).then(|| view! { <input type="hidden" name="sort" value=v.sort/> })
-            }}
-            <button type="submit">"Search"</button>
-        </Form>
-        <details class="syntax">
+        <a class="skip skip-results" href="#results">"Skip to results"</a>
+        <div class="inv-head">
+            <h1>"Inventory"</h1>
+            <Form method="GET" action="" attr:class="search" attr:role="search">
+                <label for="q">"Search"</label>
+                <input id="q" type="search" name="q" prop:value=q value=q maxlength="2000"
+                    placeholder="name, description or tag value" autocomplete="off"/>
+                // The folder, the order, the columns and the density stay as they are when the search changes.
+                {move || {
+                    let v = view_state();
+                    view! {
+                        {hidden("path", v.path)}
+                        {hidden("sort", v.sort)}
+                        {hidden("cols", v.cols)}
+                        {hidden("density", v.density)}
+                    }
+                }}
+                <button type="submit">"Search"</button>
+            </Form>
+            <details class="syntax">
             <summary>"Search syntax"</summary>
             <ul>
                 <li><code>"payments db"</code>" — words in the name, description or a tag value (all must match)"</li>
                 <li><code>"name:prod/*"</code>" — name glob (or prefix: "<code>"name:prod/payments"</code>")"</li>
                 <li><code>"tag:owner=alice*"</code>", "<code>"tag:env"</code>" (key present), "<code>"-tag:owner"</code>" or "<code>"!tag:owner"</code>" (no owner tag)"</li>
                 <li><code>"region:eu-west-1"</code>", "<code>"account:123456789012"</code>", "<code>"kms:default"</code>", "<code>"kms:cmk"</code>", "<code>"rotation:on"</code>", "<code>"rotation:off"</code>", "<code>"deleted:yes"</code>", "<code>"service:rds"</code></li>
+                <li><code>"owner:none"</code>" (no owner in the owner tag nor the description), "<code>"owner:known"</code>", "<code>"owner:conflict"</code>" (the tag and the description name different owners), "<code>"owner:zoe*"</code>" (the owner's name or a glob, any case)"</li>
                 <li><code>"health:critical"</code>", "<code>"health:high+"</code>" (that severity or worse), "<code>"health:ok"</code>", "<code>"rule:rotation-failed"</code>", "<code>"suppressed:yes"</code></li>
                 <li><code>"step:setSecret"</code>", "<code>"step:any"</code>" — the pending rotation failed at that Lambda step (createSecret, setSecret, testSecret, finishSecret)"</li>
                 <li><code>"cause:lambda-permission"</code>", "<code>"cause:any"</code>" — the rotation diagnosis found that cause (lambda-missing, lambda-region, lambda-permission, network, kms-key, kms-access, role-permission, resource-policy, …)"</li>
@@ -145,12 +86,13 @@ pub fn InventoryPage() -> impl IntoView {
                 <li><code>"rotated:>90d"</code>", "<code>"rotated:never"</code>", "<code>"next:<7d"</code>", "<code>"next:2026-12-01"</code>" — last / next rotation"</li>
                 <li><code>"tag:team=payments OR tag:team=billing"</code>", "<code>"(a OR b) -c"</code>", "<code>"\"quoted phrase\""</code></li>
             </ul>
-        </details>
+            </details>
+        </div>
         <Transition fallback=|| view! { <p class="muted" aria-busy="true">"Loading the inventory…"</p> }>
             {move || data.get().map(|r| match r {
                 Ok(d) => {
                     let v = view_state();
-                    view! { <Results data=d view=v/> }.into_any()
+                    view! { <Results data=d view=v density/> }.into_any()
                 }
                 Err(e) => view! {
                     <p class="error" role="alert">"The inventory could not be loaded: " {error_text(&e)}
@@ -161,10 +103,8 @@ pub fn InventoryPage() -> impl IntoView {
     }
 }
 
-// Query-string values are encoded by domain::links; the pages keep this name.
-
 #[component]
-fn Results(data: Data, view: ViewState) -> impl IntoView {
+fn Results(data: Data, view: ViewState, density: Density) -> impl IntoView {
     if !data.ready {
         return view! { <FirstSync/> }.into_any();
     }
@@ -175,11 +115,7 @@ fn Results(data: Data, view: ViewState) -> impl IntoView {
         page: data.page,
         ..view
     };
-    let tree = view! { <FolderTree root=data.tree.clone() view=view.clone()/> };
-    let facets = view! {
-        <Facets facets=data.places.clone() view=view.clone() places=true/>
-        <Facets facets=data.facets.clone() view=view.clone()/>
-    };
+    let side = view! { <SidePanel data=data.clone() view=view.clone()/> };
     let body = if data.matched == 0 {
         let place = if data.path.is_empty() {
             String::new()
@@ -196,7 +132,7 @@ fn Results(data: Data, view: ViewState) -> impl IntoView {
             )
         };
         view! {
-            <section class="empty">
+            <section class="empty" id="results" tabindex="-1">
                 <h2>"No secrets to show"</h2>
                 <p>{why}</p>
                 {(!data.query.is_empty()).then(|| view! { <p><A href=view.with_q(String::new()).href()>"Clear the search"</A></p> })}
@@ -204,19 +140,21 @@ fn Results(data: Data, view: ViewState) -> impl IntoView {
         }
         .into_any()
     } else {
-        view! { <List data=data view=view/> }.into_any()
+        view! { <List data=data view=view density/> }.into_any()
     };
     view! {
+        // The results come first, so Tab reaches the first secret from the
+        // search in a few presses; the panel is placed beside (or above) them.
         <div class="layout">
-            <aside class="side">{tree}{facets}</aside>
             <div class="results">{body}</div>
+            {side}
         </div>
     }
     .into_any()
 }
 
 #[component]
-fn List(data: Data, view: ViewState) -> impl IntoView {
+fn List(data: Data, view: ViewState, density: Density) -> impl IntoView {
     let error = data
         .error
         .clone()
@@ -238,11 +176,47 @@ fn List(data: Data, view: ViewState) -> impl IntoView {
     };
     let now = data.now;
     let (sort, desc) = (data.sort, data.desc);
-    let header = {
-        let view = view.clone();
-        move |key: SortKey| view! { <SortHeader key sort desc view=view.clone()/> }
+    let cols = parse_cols(&[view.cols.clone()]);
+    let headers = cols
+        .iter()
+        .map(|&col| view! { <Header col sort desc view=view.clone()/> })
+        .collect_view();
+    let class = match density {
+        Density::Compact => "inventory dense compact",
+        Density::Comfortable => "inventory dense",
     };
-    let sort_options = SortKey::ALL
+    view! {
+        {error}
+        <div class="list-bar">
+            <p class="count" data-testid="result-count" aria-live="polite">{summary}</p>
+            <SortForm view=view.clone() sort desc/>
+            <DensitySwitch view=view.clone() density/>
+            <ColumnChooser view=view.clone() cols=cols.clone()/>
+            <p class="export">"Export: "
+                <a href=view.export_href("csv") download="" rel="external">"CSV"</a>" · "
+                <a href=view.export_href("json") download="" rel="external">"JSON"</a>
+            </p>
+        </div>
+        <div class="table-wrap inv-wrap">
+        <table class=class data-testid="inventory" id="results" tabindex="-1" data-density=density.as_str()>
+            <caption class="visually-hidden">{format!("Secrets, by {} ({})", sort.label().to_lowercase(), direction(sort, desc))}</caption>
+            <thead>
+                <tr>{headers}</tr>
+            </thead>
+            <tbody>
+                {data.rows.into_iter().map(|r| view! { <Row row=r now=now cols=cols.clone()/> }).collect_view()}
+            </tbody>
+        </table>
+        </div>
+        <Pager page=data.page pages=data.pages view=view.clone()/>
+    }
+    .into_any()
+}
+
+/// The order, for the columns without a header to click (and the keyboard).
+#[component]
+fn SortForm(view: ViewState, sort: SortKey, desc: bool) -> impl IntoView {
+    let options = SortKey::ALL
         .into_iter()
         .flat_map(|k| [(k, false), (k, true)])
         .map(|(k, d)| {
@@ -250,206 +224,81 @@ fn List(data: Data, view: ViewState) -> impl IntoView {
             view! { <option value=sort_param(k, d) selected=(k, d) == (sort, desc)>{label}</option> }
         })
         .collect_view();
-    let hidden_q = (!view.q.is_empty())
-        .then(|| view! { <input type="hidden" name="q" value=view.q.clone()/> });
-    let hidden_path = (!view.path.is_empty())
-        .then(|| view! { <input type="hidden" name="path" value=view.path.clone()/> });
-    let (csv, json) = (view.export_href("csv"), view.export_href("json"));
+    let hidden = |name: &'static str, value: String| {
+        (!value.is_empty()).then(|| view! { <input type="hidden" name=name value=value/> })
+    };
     view! {
-        {error}
-        <div class="list-bar">
-            <p class="count" data-testid="result-count" aria-live="polite">{summary}</p>
-            <Form method="GET" action="" attr:class="sort-form">
-                {hidden_q}
-                {hidden_path}
-                <label for="sort">"Sort by"</label>
-                <select id="sort" name="sort">{sort_options}</select>
-                <button type="submit" class="secondary">"Sort"</button>
-            </Form>
-            <p class="export">"Export this result: "
-                <a href=csv download="" rel="external">"CSV"</a>" · "
-                <a href=json download="" rel="external">"JSON"</a>
-            </p>
-        </div>
-        <div class="table-wrap">
-        <table class="inventory" data-testid="inventory">
-            <caption class="visually-hidden">{format!("Secrets, by {} ({})", sort.label().to_lowercase(), direction(sort, desc))}</caption>
-            <thead>
-                <tr>
-                    {header(SortKey::Name)}
-                    <th scope="col">"State"</th>
-                    <th scope="col">"Health"</th>
-                    <th scope="col">"Description"</th>
-                    <th scope="col">"Tags"</th>
-                    {header(SortKey::LastRotated)}
-                    {header(SortKey::NextRotation)}
-                    <th scope="col">"Account · region"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {data.rows.into_iter().map(|r| view! { <Row row=r now=now/> }).collect_view()}
-            </tbody>
-        </table>
-        </div>
-        <Pager page=data.page pages=data.pages view=view.clone()/>
+        <Form method="GET" action="" attr:class="sort-form">
+            {hidden("q", view.q.clone())}
+            {hidden("path", view.path.clone())}
+            {hidden("cols", view.cols.clone())}
+            {hidden("density", view.density.clone())}
+            <label for="sort">"Sort by"</label>
+            <select id="sort" name="sort">{options}</select>
+            <button type="submit" class="secondary">"Sort"</button>
+        </Form>
     }
 }
 
-fn direction(key: SortKey, desc: bool) -> &'static str {
+/// Comfortable or compact rows; the choice is remembered for the next visit.
+#[component]
+fn DensitySwitch(view: ViewState, density: Density) -> impl IntoView {
+    let link = move |d: Density, label: &'static str| {
+        let current = d == density;
+        view! {
+            <a href=view.with_density(d.as_str()).href() class=if current { "density-opt current" } else { "density-opt" }
+                aria-current=current.then_some("true")>{label}</a>
+        }
+    };
+    view! {
+        <p class="density" data-testid="density">
+            <span class="muted">"Rows: "</span>
+            {link(Density::Comfortable, "comfortable")}" · "{link(Density::Compact, "compact")}
+        </p>
+    }
+}
+
+/// Which columns to show: a GET form, so the choice lands in the URL.
+#[component]
+fn ColumnChooser(view: ViewState, cols: Vec<Column>) -> impl IntoView {
+    let hidden = |name: &'static str, value: String| {
+        (!value.is_empty()).then(|| view! { <input type="hidden" name=name value=value/> })
+    };
+    let boxes = Column::ALL
+        .into_iter()
+        .filter(|c| *c != Column::Name)
+        .map(|c| {
+            let id = format!("col-{}", c.key());
+            view! {
+                <li><input type="checkbox" id=id.clone() name="cols" value=c.key() checked=cols.contains(&c)/>
+                    <label for=id>{c.label()}</label></li>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="cols" data-testid="columns">
+            <summary>"Columns"</summary>
+            <form method="GET" action="">
+                {hidden("q", view.q.clone())}
+                {hidden("path", view.path.clone())}
+                {hidden("sort", view.sort.clone())}
+                {hidden("density", view.density.clone())}
+                // The name is always shown (and keeps an empty choice from meaning "all").
+                <input type="hidden" name="cols" value="name"/>
+                <ul>{boxes}</ul>
+                <button type="submit" class="secondary">"Show these columns"</button>
+            </form>
+        </details>
+    }
+}
+
+pub(super) fn direction(key: SortKey, desc: bool) -> &'static str {
     match (key, desc) {
         (SortKey::Name, false) => "A to Z",
         (SortKey::Name, true) => "Z to A",
         (_, false) => "oldest first",
         (_, true) => "newest first",
     }
-}
-
-/// A column header that sorts by its column; a second click reverses.
-#[component]
-fn SortHeader(key: SortKey, sort: SortKey, desc: bool, view: ViewState) -> impl IntoView {
-    let active = key == sort;
-    let next_desc = active && !desc;
-    let href = view.with_sort(sort_param(key, next_desc)).href();
-    let aria = active.then_some(if desc { "descending" } else { "ascending" });
-    let arrow = if !active {
-        "↕"
-    } else if desc {
-        "↓"
-    } else {
-        "↑"
-    };
-    let hint = format!(
-        "Sort by {} ({})",
-        key.label().to_lowercase(),
-        direction(key, next_desc)
-    );
-    let spoken = format!(", {hint}");
-    view! {
-        <th scope="col" aria-sort=aria>
-            <a href=href title=hint class="sort">{key.label()}<span aria-hidden="true">" "{arrow}</span><span class="visually-hidden">{spoken}</span></a>
-        </th>
-    }
-}
-
-/// The folder tree. Only the open folder's ancestors and children are sent
-/// (the tree renders lazily); each folder is a link that opens it.
-#[component]
-fn FolderTree(root: FolderNode, view: ViewState) -> impl IntoView {
-    let open = view.path.clone();
-    view! {
-        <nav class="tree" aria-label="Folders" data-testid="tree">
-            <h2>"Folders"</h2>
-            <ul>
-                <li>
-                    <a href=view.with_path("").href() aria-current=open.is_empty().then_some("page") class="folder">
-                        <span class="seg">"All secrets"</span>
-                        <span class="n">{root.secrets}</span>
-                    </a>
-                    {root.children.map(|c| view! { <Folders nodes=c more=root.more view=view.clone()/> })}
-                </li>
-            </ul>
-        </nav>
-    }
-}
-
-#[component]
-fn Folders(nodes: Vec<FolderNode>, more: usize, view: ViewState) -> AnyView {
-    view! {
-        <ul>
-            {nodes.into_iter().map(|n| view! { <FolderItem node=n view=view.clone()/> }).collect_view()}
-            {(more > 0).then(|| view! { <li class="muted">{format!("… {more} more folders: search with name:")}</li> })}
-        </ul>
-    }
-    .into_any()
-}
-
-#[component]
-fn FolderItem(node: FolderNode, view: ViewState) -> impl IntoView {
-    let is_open = view.path == node.path;
-    let expanded = node.children.is_some();
-    // The toggle expands a closed folder and collapses an open one (to its parent).
-    let parent = node
-        .path
-        .rsplit_once('/')
-        .map(|(p, _)| p)
-        .unwrap_or("")
-        .to_string();
-    let toggle = node.has_children.then(|| {
-        let (href, label, mark) = if expanded {
-            (view.with_path(&parent).href(), format!("Collapse {}", node.path), "▾")
-        } else {
-            (view.with_path(&node.path).href(), format!("Expand {}", node.path), "▸")
-        };
-        view! { <a href=href class="toggle" aria-label=label aria-expanded=expanded.to_string()>{mark}</a> }
-    });
-    let children = node
-        .children
-        .map(|c| view! { <Folders nodes=c more=node.more view=view.clone()/> });
-    view! {
-        <li>
-            <span class="row">
-                {toggle.map(|t| t.into_any()).unwrap_or_else(|| view! { <span class="toggle" aria-hidden="true"></span> }.into_any())}
-                <a href=view.with_path(&node.path).href() aria-current=is_open.then_some("page") class="folder">
-                    <span class="seg">{node.segment}"/"</span>
-                    <span class="n">
-                        {node.worst.filter(|w| *w >= Severity::High).map(|w| view! { <span class=format!("dot {}", sev_class(Some(w))) title=format!("worst finding below: {}", sev_word(Some(w)))><span class="visually-hidden">{format!(", {} finding below", sev_word(Some(w)))}</span></span> })}
-                        <span class="visually-hidden">", "</span>{node.secrets}<span class="visually-hidden">" secrets"</span>
-                    </span>
-                </a>
-            </span>
-            {children}
-        </li>
-    }
-}
-
-/// Tag keys with their value counts in the current result; each value
-/// toggles its term in the search.
-/// With `places`, the same for the accounts and regions.
-#[component]
-fn Facets(facets: Vec<Facet>, view: ViewState, #[prop(optional)] places: bool) -> impl IntoView {
-    let (id, heading, testid) = if places {
-        ("places-h", "Accounts and regions in this result", "places")
-    } else {
-        ("facets-h", "Tags in this result", "facets")
-    };
-    (!facets.is_empty()).then(|| {
-        view! {
-            <section class="facets" aria-labelledby=id data-testid=testid>
-                <h2 id=id>{heading}</h2>
-                {facets.into_iter().map(|f| {
-                    let key = f.key.clone();
-                    let label = if places { format!("By {key}") } else { format!("Tag {key}") };
-                    view! {
-                        <section class="facet" aria-label=label>
-                            <h3>{f.key}</h3>
-                            <ul>
-                                {f.values.into_iter().map(|v| {
-                                    let shown = v.value.clone().unwrap_or_else(|| "missing".to_string());
-                                    let what = match &v.value {
-                                        Some(value) if places => format!("{key} {value}"),
-                                        Some(value) => format!("tag {key} = {value}"),
-                                        None => format!("no {key} tag"),
-                                    };
-                                    let title = if v.active { format!("Remove the filter: {what}") } else { format!("Show only secrets with {what}") };
-                                    view! {
-                                        <li>
-                                            <a href=view.with_q(v.toggled.clone()).href() title=title
-                                                class=if v.active { "facet-value active" } else { "facet-value" }>
-                                                <span class=if v.value.is_none() { "v missing" } else { "v" }>{shown}</span>
-                                                <span class="n">{v.count}</span>
-                                                {v.active.then(|| view! { <span class="visually-hidden">" (filter on; select to remove)"</span> })}
-                                            </a>
-                                        </li>
-                                    }
-                                }).collect_view()}
-                                {(f.more > 0).then(|| view! { <li class="muted">{format!("{} more values", f.more)}</li> })}
-                            </ul>
-                        </section>
-                    }
-                }).collect_view()}
-            </section>
-        }
-    })
 }
 
 /// A syntax error in the search, shown where the person typed it.
@@ -476,102 +325,5 @@ fn SearchError(error: QueryError, query: String, total: usize) -> impl IntoView 
             </p>
             <p>{format!("Nothing was filtered, so all {total} secrets are listed below. Fix the search and press Search.")}</p>
         </div>
-    }
-}
-
-#[component]
-fn Row(row: SecretRow, now: Timestamp) -> impl IntoView {
-    let state = row.state;
-    let href = secret_href(&row.link);
-    let replicas = (!row.replicas.is_empty()).then(|| {
-        view! { <br/><span class="muted small">{format!("replicas: {}", row.replicas.join(", "))}</span> }
-    });
-    let findings = if row.findings.is_empty() {
-        "No active finding".to_string()
-    } else {
-        row.findings
-            .iter()
-            .map(|r| r.info().title)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    view! {
-        <tr>
-            <th scope="row" class="name"><a href=href title=row.arn.clone()><PathName name=row.name/></a></th>
-            <td><span class=format!("state {}", state.class()) title=state.explain()>{state.word()}</span></td>
-            <td><span class=sev_class(row.health) title=findings>{sev_word(row.health)}</span></td>
-            <td class="desc">{row.description.unwrap_or_default()}</td>
-            <td class="tags">
-                <ul class="tags">
-                    {row.tags.into_iter().map(|(k, v)| view! { <li><span class="k">{k}</span>"="<span class="v">{v}</span></li> }).collect_view()}
-                </ul>
-            </td>
-            <td><When at=row.last_rotated now=now absent="never"/></td>
-            <td><When at=row.next_rotation now=now absent="not scheduled"/></td>
-            <td class="where"><span class="account">{row.account}</span><br/><span class="region">{row.region}</span>{replicas}</td>
-        </tr>
-    }
-}
-
-/// A secret name that wraps after its `/` separators rather than mid-word.
-#[component]
-pub fn PathName(name: String) -> impl IntoView {
-    let parts: Vec<String> = name.split_inclusive('/').map(str::to_string).collect();
-    parts
-        .into_iter()
-        .map(|p| view! { {p}<wbr/> })
-        .collect_view()
-}
-
-#[component]
-fn Pager(page: usize, pages: usize, view: ViewState) -> impl IntoView {
-    (pages > 1).then(|| {
-        let prev = (page > 1).then(|| view.with_page(page - 1).href());
-        let next = (page < pages).then(|| view.with_page(page + 1).href());
-        view! {
-            <nav class="pager" aria-label="Pages">
-                {match prev {
-                    Some(h) => view! { <A href=h attr:rel="prev">"← Previous"</A> }.into_any(),
-                    None => view! { <span class="muted" aria-disabled="true">"← Previous"</span> }.into_any(),
-                }}
-                <span>{format!("Page {page} of {pages}")}</span>
-                {match next {
-                    Some(h) => view! { <A href=h attr:rel="next">"Next →"</A> }.into_any(),
-                    None => view! { <span class="muted" aria-disabled="true">"Next →"</span> }.into_any(),
-                }}
-            </nav>
-        }
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hrefs_keep_the_view() {
-        let v = |q: &str, path: &str, sort: &str, page| ViewState {
-            q: q.into(),
-            path: path.into(),
-            sort: sort.into(),
-            page,
-        };
-        assert_eq!(v("", "", "", 1).href(), "?");
-        assert_eq!(v("", "", "name", 3).href(), "?page=3");
-        assert_eq!(v("prod db&x", "", "", 2).href(), "?q=prod+db%26x&page=2");
-        assert_eq!(
-            v("a", "prod/pay", "-created", 4).href(),
-            "?q=a&path=prod%2Fpay&sort=-created&page=4"
-        );
-        // Changing the folder, the search or the order starts again at page 1.
-        let s = v("a", "prod", "", 5);
-        assert_eq!(s.with_path("dev").href(), "?q=a&path=dev");
-        assert_eq!(
-            s.with_sort("-name".into()).href(),
-            "?q=a&path=prod&sort=-name"
-        );
-        assert_eq!(s.with_q(String::new()).href(), "?path=prod");
-        assert_eq!(s.export_href("csv"), "/export/secrets.csv?q=a&path=prod");
-        assert_eq!(v("", "", "", 2).export_href("json"), "/export/secrets.json");
     }
 }
