@@ -176,7 +176,7 @@ fn List(data: Data, view: ViewState, density: Density) -> impl IntoView {
     };
     let now = data.now;
     let (sort, desc) = (data.sort, data.desc);
-    let cols = parse_cols(&[view.cols.clone()]);
+    let cols = parse_cols(std::slice::from_ref(&view.cols));
     let headers = cols
         .iter()
         .map(|&col| view! { <Header col sort desc view=view.clone()/> })
