@@ -449,16 +449,7 @@ impl SearchIndex {
                         .any(|&(arn, name)| arns.test(arn, glob) || names.test(name, glob))
                 })
             }
-            Term::Owner(OwnerTerm::None) => flag(OWNER_KNOWN, false),
-            Term::Owner(OwnerTerm::Known) => flag(OWNER_KNOWN, true),
-            Term::Owner(OwnerTerm::Conflict) => flag(OWNER_CONFLICT, true),
-            Term::Owner(OwnerTerm::Name(v)) => {
-                let mut memo = Memo::new(&self.owners);
-                let glob = |s: &str| v.exact_or_glob_lowered(s);
-                mask.filter(|i| {
-                    memo.test(self.owner_tag[i], glob) || memo.test(self.owner_description[i], glob)
-                })
-            }
+            Term::Owner(want) => self.eval_owner(want, mask),
             Term::Readers(want) => mask.filter(|i| {
                 let n = self.reader_counts[i];
                 want.matches((n != NONE).then_some(n as usize))
@@ -468,6 +459,24 @@ impl SearchIndex {
             | Term::Suppressed(_)
             | Term::Rotated(_)
             | Term::Next(_) => unreachable!("handled above"),
+        }
+    }
+
+    /// `owner:` over the rows of `mask`: flags for the keywords, the owner
+    /// dictionary (each distinct name tested once) for a name.
+    fn eval_owner(&self, want: &OwnerTerm, mask: &Bits) -> Bits {
+        let flag = |bit: u8, on: bool| mask.filter(|i| (self.flags[i] & bit != 0) == on);
+        match want {
+            OwnerTerm::None => flag(OWNER_KNOWN, false),
+            OwnerTerm::Known => flag(OWNER_KNOWN, true),
+            OwnerTerm::Conflict => flag(OWNER_CONFLICT, true),
+            OwnerTerm::Name(v) => {
+                let mut memo = Memo::new(&self.owners);
+                let glob = |s: &str| v.exact_or_glob_lowered(s);
+                mask.filter(|i| {
+                    memo.test(self.owner_tag[i], glob) || memo.test(self.owner_description[i], glob)
+                })
+            }
         }
     }
 
