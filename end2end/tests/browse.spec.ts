@@ -54,7 +54,7 @@ test.describe("folders, sorting, facets and export", () => {
     await header.getByRole("link").click();
     await expect(page).toHaveURL(/sort=last_rotated/);
     await expect(header).toHaveAttribute("aria-sort", "ascending");
-    const asc = await page.locator("tbody tr td:nth-child(6) time").evaluateAll((els) =>
+    const asc = await page.locator("tbody tr td.rotated time").evaluateAll((els) =>
       els.map((e) => e.getAttribute("datetime")!),
     );
     expect(asc.length).toBeGreaterThan(10);
@@ -63,7 +63,7 @@ test.describe("folders, sorting, facets and export", () => {
     await header.getByRole("link").click();
     await expect(page).toHaveURL(/sort=-last_rotated/);
     await expect(header).toHaveAttribute("aria-sort", "descending");
-    const desc = await page.locator("tbody tr td:nth-child(6) time").evaluateAll((els) =>
+    const desc = await page.locator("tbody tr td.rotated time").evaluateAll((els) =>
       els.map((e) => e.getAttribute("datetime")!),
     );
     expect([...desc].sort().reverse()).toEqual(desc);

@@ -36,20 +36,75 @@ pub fn owner_of(s: &Secret) -> Option<Owner> {
 
 /// The owner by the tag `key` (any case), else from the description.
 pub fn owner_with_tag(s: &Secret, key: &str) -> Option<Owner> {
-    let tag = s
+    if let Some(name) = tag_owner(s, key) {
+        return Some(name);
+    }
+    description_owner(s)
+}
+
+/// The owner named by the tag `key` (any case, the first non-blank one).
+fn tag_owner(s: &Secret, key: &str) -> Option<Owner> {
+    let t = s
         .tags
         .iter()
-        .find(|t| t.key.eq_ignore_ascii_case(key) && !t.value.trim().is_empty());
-    if let Some(t) = tag {
-        return Some(Owner {
-            name: t.value.trim().to_string(),
-            source: OwnerSource::Tag(t.key.to_string()),
-        });
-    }
+        .find(|t| t.key.eq_ignore_ascii_case(key) && !t.value.trim().is_empty())?;
+    Some(Owner {
+        name: t.value.trim().to_string(),
+        source: OwnerSource::Tag(t.key.to_string()),
+    })
+}
+
+fn description_owner(s: &Secret) -> Option<Owner> {
     owner_in_text(s.description.as_deref()?).map(|name| Owner {
         name,
         source: OwnerSource::Description,
     })
+}
+
+/// Both places an owner can be named, each read on its own: what the
+/// inventory's owner column, its `owner:` terms and facets look at.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Owners {
+    /// From the owner tag.
+    pub tag: Option<Owner>,
+    /// From the description (read even when the tag names one).
+    pub description: Option<Owner>,
+}
+
+impl Owners {
+    /// The owner: the tag's, else the description's (as [`owner_of`]).
+    pub fn owner(&self) -> Option<&Owner> {
+        self.tag.as_ref().or(self.description.as_ref())
+    }
+
+    /// The tag and the description both name an owner, and not the same one
+    /// ([`same_owner`]).
+    pub fn conflict(&self) -> bool {
+        match (&self.tag, &self.description) {
+            (Some(t), Some(d)) => !same_owner(&t.name, &d.name),
+            _ => false,
+        }
+    }
+}
+
+/// The owners the `owner` tag and the description name.
+pub fn owners_of(s: &Secret) -> Owners {
+    Owners {
+        tag: tag_owner(s, OWNER_TAG),
+        description: description_owner(s),
+    }
+}
+
+/// Whether two owner names are the same owner: compared without regard to
+/// case, surrounding blanks or a leading `@` (`@team-x` is `team-x`), and
+/// nothing else: `zoe@x.com` and `zoe.clark@x.com` are two owners, since
+/// nothing in the metadata says they are one person.
+pub fn same_owner(a: &str, b: &str) -> bool {
+    fn norm(s: &str) -> String {
+        let s = s.trim();
+        s.strip_prefix('@').unwrap_or(s).to_lowercase()
+    }
+    norm(a) == norm(b)
 }
 
 /// `Owner: alice`, `owned by team-x`, `contact bob@example.com`, an e-mail
@@ -143,6 +198,37 @@ mod tests {
         let o = owner_of(&s).unwrap();
         assert_eq!(o.name, "bob@example.com");
         assert_eq!(o.source, OwnerSource::Description);
+    }
+
+    #[test]
+    fn owners_in_both_places_and_their_conflicts() {
+        let o = owners_of(&with(
+            Some("Owner: zoe.clark@x.com"),
+            &[("owner", "zoe@x.com")],
+        ));
+        assert_eq!(o.tag.as_ref().unwrap().name, "zoe@x.com");
+        assert_eq!(o.description.as_ref().unwrap().name, "zoe.clark@x.com");
+        assert_eq!(o.owner().unwrap().name, "zoe@x.com", "the tag wins");
+        assert!(o.conflict(), "two different addresses");
+
+        let same = owners_of(&with(Some("contact ZOE@X.COM"), &[("Owner", "zoe@x.com")]));
+        assert!(!same.conflict(), "case does not make another owner");
+        let handle = owners_of(&with(Some("Ask @team-x"), &[("owner", "Team-X")]));
+        assert!(!handle.conflict(), "a leading @ does not either");
+
+        // One place alone is never a conflict.
+        let tag_only = owners_of(&with(Some("used by payments"), &[("owner", "bob")]));
+        assert!(tag_only.tag.is_some() && tag_only.description.is_none());
+        assert!(!tag_only.conflict());
+        let desc_only = owners_of(&with(Some("Owner: bob"), &[]));
+        assert_eq!(desc_only.owner().unwrap().source, OwnerSource::Description);
+        assert!(!desc_only.conflict());
+        let none = owners_of(&with(Some("DO NOT DELETE"), &[("owner", " ")]));
+        assert_eq!(none, Owners::default());
+        assert!(none.owner().is_none() && !none.conflict());
+
+        assert!(same_owner(" alice ", "ALICE"));
+        assert!(!same_owner("zoe@x.com", "zoe.clark@x.com"));
     }
 
     #[test]

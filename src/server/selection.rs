@@ -32,6 +32,9 @@ pub struct Selection<'a> {
     pub path: String,
     pub sort: SortKey,
     pub desc: bool,
+    /// With a search that applies: every position it matches in the whole
+    /// view (any folder), in name order, for the folder counts.
+    pub hits: Option<Vec<usize>>,
 }
 
 pub fn select<'a>(view: &'a HealthView, q: &str, path: &str, sort: &str) -> Selection<'a> {
@@ -57,14 +60,15 @@ pub fn select<'a>(view: &'a HealthView, q: &str, path: &str, sort: &str) -> Sele
         .unwrap_or_default();
     let (sort, desc) = parse_sort(sort);
     let folder = snapshot.folder_range(&path);
-    let mut positions: Vec<usize> = if query.is_empty() {
-        folder.collect()
-    } else {
-        query
-            .select_with(snapshot.index(), Some(view))
-            .into_iter()
-            .filter(|i| folder.contains(i))
-            .collect()
+    let hits = (!query.is_empty()).then(|| query.select_with(snapshot.index(), Some(view)));
+    let mut positions: Vec<usize> = match &hits {
+        None => folder.collect(),
+        Some(hits) => {
+            // Hits are in name order, and a folder is a run of positions.
+            let start = hits.partition_point(|&i| i < folder.start);
+            let end = hits.partition_point(|&i| i < folder.end);
+            hits[start..end].to_vec()
+        }
     };
     let secrets = snapshot.secrets();
     // Positions are in name order, so name order needs nothing and the
@@ -96,6 +100,7 @@ pub fn select<'a>(view: &'a HealthView, q: &str, path: &str, sort: &str) -> Sele
         path,
         sort,
         desc,
+        hits,
     }
 }
 

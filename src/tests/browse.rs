@@ -410,3 +410,93 @@ async fn detail_reads_replicas_policy_versions_and_refreshes_the_snapshot() {
         "the rest of the page comes from the snapshot"
     );
 }
+
+/// Issue 24: with a search, every folder counts the secrets it matched
+/// (folders with none are left out), the root level has its own count, and
+/// the rotation, KMS, health and owner facets count the current result.
+#[tokio::test]
+async fn folder_counts_and_quick_facets_follow_the_search() {
+    use crate::api::build::inventory::inventory_page;
+    let (_ep, view, _plan) = seeded(400).await;
+    let all = inventory_page(&view, "", "", "", 1);
+    assert!(!all.searching);
+    assert_eq!(all.tree.secrets, all.total);
+    let flat = view
+        .snapshot
+        .secrets()
+        .iter()
+        .filter(|s| !s.name.contains('/'))
+        .count();
+    assert!(flat > 0, "the seed has root-level secrets");
+    assert_eq!(all.rootless, flat);
+    assert_eq!(all.rootless_toggled, "-name:*/*");
+
+    let q = "rotation:off kms:default";
+    let page = inventory_page(&view, q, "", "", 1);
+    let matched = names(select(&view, q, "", "").matched);
+    assert!(page.searching);
+    assert_eq!(
+        page.tree.secrets,
+        matched.len(),
+        "All secrets: the matched total"
+    );
+    assert_eq!(page.tree.all, all.total);
+    let children = page.tree.children.clone().unwrap();
+    assert!(!children.is_empty());
+    for f in &children {
+        let want = matched
+            .iter()
+            .filter(|n| n.starts_with(&format!("{}/", f.path)))
+            .count();
+        assert_eq!(f.secrets, want, "{}", f.path);
+        assert!(want > 0, "folders without a match are left out: {}", f.path);
+    }
+    assert_eq!(
+        page.rootless,
+        matched.iter().filter(|n| !n.contains('/')).count()
+    );
+    // The root-level link selects exactly those.
+    let only_root = names(select(&view, &page.rootless_toggled, "", "").matched);
+    assert_eq!(only_root.len(), page.rootless);
+    assert!(only_root.iter().all(|n| !n.contains('/')));
+
+    // In prod/, the counts follow the search too (and the folder stays open).
+    let prod = inventory_page(&view, q, "prod", "", 1);
+    let prod_node = prod
+        .tree
+        .children
+        .unwrap()
+        .into_iter()
+        .find(|f| f.path == "prod")
+        .unwrap();
+    assert_eq!(prod_node.secrets, prod.matched);
+
+    // Facets: every value's count is what its toggled search selects.
+    let facet = |key: &str| page.quick.iter().find(|f| f.key == key).unwrap().clone();
+    let rotation = facet("rotation");
+    let off = rotation
+        .values
+        .iter()
+        .find(|v| v.value.as_deref() == Some("off"))
+        .unwrap();
+    assert!(off.active, "rotation:off is in the search");
+    assert_eq!(off.count, matched.len());
+    assert_eq!(off.toggled, "kms:default");
+    for key in ["kms", "health", "owner"] {
+        for v in facet(key).values {
+            if v.active {
+                continue;
+            }
+            let got = select(&view, &v.toggled, "", "").matched.len();
+            assert_eq!(v.count, got, "{key} {:?}: {}", v.value, v.toggled);
+        }
+    }
+    // owner:none is narrower than "no owner tag": descriptions name owners.
+    let untagged = select(&view, "-tag:owner", "", "").matched.len();
+    let ownerless = select(&view, "owner:none", "", "").matched.len();
+    assert!(ownerless < untagged, "{ownerless} < {untagged}");
+    assert!(
+        !select(&view, "owner:conflict", "", "").matched.is_empty(),
+        "the seed has conflicts"
+    );
+}

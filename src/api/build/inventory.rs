@@ -2,11 +2,14 @@
 //! snapshot. No AWS calls.
 
 use crate::api::{
-    Facet, FacetValue, FolderNode, InventoryPage, SecretRow, SourceList, SourceRow, SyncInfo,
-    PAGE_SIZE,
+    Facet, FacetValue, FolderNode, InventoryPage, OwnerCell, SecretRow, SourceList, SourceRow,
+    SyncInfo, PAGE_SIZE,
 };
 use crate::domain::health::Summary;
-use crate::domain::query::toggle_tag_term;
+use crate::domain::query::{toggle_tag_term, toggle_term_text};
+
+/// The search term for the secrets outside any folder (no `/` in the name).
+pub const ROOTLESS_TERM: &str = "-name:*/*";
 use crate::domain::tree::{in_folder, Folder, NameTree};
 use crate::domain::{Secret, State, Timestamp};
 use crate::server::clock::now;
@@ -17,7 +20,21 @@ use crate::server::AppState;
 use std::collections::HashMap;
 
 pub fn row(s: &Secret, health: Summary, now: Timestamp, snapshot: &Snapshot) -> SecretRow {
+    let owners = crate::domain::owner::owners_of(s);
+    let owner = owners.owner().map(|o| OwnerCell {
+        name: o.name.clone(),
+        from: o.source_text(),
+        conflict: owners
+            .conflict()
+            .then(|| owners.description.as_ref().map(|d| d.name.clone()))
+            .flatten(),
+    });
     SecretRow {
+        owner,
+        kms_default: s.uses_default_kms_key(),
+        kms_key: (!s.uses_default_kms_key())
+            .then(|| s.kms_key_id.as_deref().map(str::to_string))
+            .flatten(),
         account: s.account.to_string(),
         region: s.region.to_string(),
         replicas: snapshot
@@ -49,19 +66,42 @@ pub fn row(s: &Secret, health: Summary, now: Timestamp, snapshot: &Snapshot) -> 
 /// Sub-folders shown per folder at most; a wider folder says how many more.
 const MAX_CHILDREN: usize = 200;
 
-fn folder_node(view: &HealthView, tree: &NameTree, folder: &Folder, open: &str) -> FolderNode {
+/// The positions among `hits` (sorted) inside `range`.
+pub fn count_in(hits: &[usize], range: std::ops::Range<usize>) -> usize {
+    hits.partition_point(|&i| i < range.end) - hits.partition_point(|&i| i < range.start)
+}
+
+/// Folder `folder` with its sub-folders along `open`. With `hits` (a
+/// search applies), counts are of the secrets it matched, and sub-folders
+/// with none are left out, except those on the way to the open folder.
+fn folder_node(
+    view: &HealthView,
+    tree: &NameTree,
+    folder: &Folder,
+    open: &str,
+    hits: Option<&[usize]>,
+) -> FolderNode {
     let expanded = folder.path.is_empty() || in_folder(open, &folder.path) || open == folder.path;
+    let matching = |f: &Folder| match hits {
+        None => f.secrets,
+        Some(h) => count_in(h, view.snapshot.folder_range(&f.path)),
+    };
+    let shown = |f: &Folder| {
+        hits.is_none() || open == f.path || in_folder(open, &f.path) || matching(f) > 0
+    };
     let children = expanded.then(|| {
         tree.children(folder)
+            .filter(|c| shown(c))
             .take(MAX_CHILDREN)
-            .map(|c| folder_node(view, tree, c, open))
+            .map(|c| folder_node(view, tree, c, open, hits))
             .collect()
     });
-    let count = tree.children(folder).count();
+    let count = tree.children(folder).filter(|c| shown(c)).count();
     FolderNode {
         path: folder.path.clone(),
         segment: folder.segment.clone(),
-        secrets: folder.secrets,
+        secrets: matching(folder),
+        all: folder.secrets,
         worst: view.worst_in(view.snapshot.folder_range(&folder.path)),
         has_children: count > 0,
         children,
@@ -293,6 +333,7 @@ pub fn inventory_page(
         path,
         sort,
         desc,
+        hits,
     } = select(view, q, path, sort);
     let tree = snapshot.tree();
     let pages = matched.len().div_ceil(PAGE_SIZE).max(1);
@@ -314,9 +355,14 @@ pub fn inventory_page(
         now,
         ready: snapshot.taken_at.is_some(),
         error,
-        tree: folder_node(view, tree, tree.root(), &path),
+        tree: folder_node(view, tree, tree.root(), &path, hits.as_deref()),
         facets: facets(snapshot, &positions, q),
         places: places(snapshot, &positions, q),
+        quick: super::inventory_facets::quick_facets(view, &positions, q),
+        searching: hits.is_some(),
+        rootless: super::inventory_facets::rootless(snapshot, hits.as_deref()),
+        rootless_toggled: toggle_term_text(q, ROOTLESS_TERM),
+        rootless_active: toggle_term_text(q, ROOTLESS_TERM).len() < q.trim().len(),
         path,
         sort,
         desc,

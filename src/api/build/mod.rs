@@ -5,5 +5,6 @@
 pub mod diagnosis;
 pub mod health;
 pub mod inventory;
+pub mod inventory_facets;
 pub mod readers;
 pub mod secret;

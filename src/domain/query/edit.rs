@@ -52,6 +52,19 @@ pub fn toggle_place_term(input: &str, region: bool, value: &str) -> String {
     toggle_term(input, term, is_target)
 }
 
+/// Adds or removes one whole term given as text (`rotation:off`,
+/// `kms:default`, `owner:none`, `-name:*/*`…), as [`toggle_tag_term`] does
+/// for tags: for the facets whose values are search terms. A term text that
+/// does not parse as one term is appended as it is.
+pub fn toggle_term_text(input: &str, term: &str) -> String {
+    let parsed = match Query::parse(term) {
+        Ok(Query { root: Some(e) }) if !matches!(e, Expr::And(_) | Expr::Or(_)) => e,
+        _ => return format!("{} {term}", input.trim()).trim().to_string(),
+    };
+    let target = parsed.clone();
+    toggle_term(input, parsed, move |e: &Expr| *e == target)
+}
+
 /// `term` added to the top-level terms of `input`, or every top-level term
 /// `is_target` accepts removed when there is one.
 fn toggle_term(input: &str, term: Expr, is_target: impl Fn(&Expr) -> bool) -> String {

@@ -51,6 +51,11 @@ pub struct SearchIndex {
     reader_ends: Vec<u32>,
     /// How many readers each secret has (`NONE`: not looked up), for `readers:`.
     reader_counts: Vec<u32>,
+    /// Owner names (lowercased), and each secret's owner by its `owner` tag
+    /// and by its description (`NONE`: not named there), for `owner:`.
+    owners: Strings,
+    owner_tag: Vec<u32>,
+    owner_description: Vec<u32>,
 }
 
 /// No value (a secret without a description or an owning service).
@@ -59,6 +64,19 @@ const NONE: u32 = u32::MAX;
 const ROTATION: u8 = 1;
 const DELETED: u8 = 2;
 const DEFAULT_KMS: u8 = 4;
+/// The tag or the description names an owner.
+const OWNER_KNOWN: u8 = 8;
+/// Both do, and not the same one.
+const OWNER_CONFLICT: u8 = 16;
+
+/// Who owns a row, as the index knows it: for the owner facets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OwnerState {
+    None,
+    Known,
+    /// Known, and the tag and the description disagree.
+    Conflict,
+}
 
 /// Lowercased strings back to back, each followed by `\0`, numbered from 0.
 #[derive(Clone, Debug, Default)]
@@ -214,6 +232,7 @@ impl SearchIndex {
         let mut tag_values = Interner::default();
         let mut reader_arns = Interner::default();
         let mut reader_names = Interner::default();
+        let mut owners = Interner::default();
         for s in secrets {
             ix.names.push(&s.name);
             ix.description
@@ -229,11 +248,18 @@ impl SearchIndex {
                     .push((tag_keys.intern(&t.key), tag_values.intern(&t.value)));
             }
             ix.tag_ends.push(ix.tags.len() as u32);
+            let named = crate::domain::owner::owners_of(s);
+            ix.owner_tag
+                .push(owners.intern_opt(named.tag.as_ref().map(|o| o.name.as_str())));
+            ix.owner_description
+                .push(owners.intern_opt(named.description.as_ref().map(|o| o.name.as_str())));
             let mut flags = 0;
             for (on, bit) in [
                 (s.rotation_enabled, ROTATION),
                 (s.deleted.is_some(), DELETED),
                 (s.uses_default_kms_key(), DEFAULT_KMS),
+                (named.owner().is_some(), OWNER_KNOWN),
+                (named.conflict(), OWNER_CONFLICT),
             ] {
                 if on {
                     flags |= bit;
@@ -266,7 +292,31 @@ impl SearchIndex {
         ix.reader_arns = reader_arns.finish();
         ix.reader_names = reader_names.finish();
         ix.readers.shrink_to_fit();
+        ix.owners = owners.finish();
         ix
+    }
+
+    /// Whether row `i` has rotation turned on.
+    pub fn rotation_on(&self, i: usize) -> bool {
+        self.flags[i] & ROTATION != 0
+    }
+
+    /// Whether row `i` is encrypted with the AWS managed key.
+    pub fn default_kms(&self, i: usize) -> bool {
+        self.flags[i] & DEFAULT_KMS != 0
+    }
+
+    /// Who owns row `i`: what `owner:none`, `owner:known` and
+    /// `owner:conflict` read.
+    pub fn owner_state(&self, i: usize) -> OwnerState {
+        let f = self.flags[i];
+        if f & OWNER_CONFLICT != 0 {
+            OwnerState::Conflict
+        } else if f & OWNER_KNOWN != 0 {
+            OwnerState::Known
+        } else {
+            OwnerState::None
+        }
     }
 
     /// Distinct tag keys (ignoring case).
@@ -399,6 +449,7 @@ impl SearchIndex {
                         .any(|&(arn, name)| arns.test(arn, glob) || names.test(name, glob))
                 })
             }
+            Term::Owner(want) => self.eval_owner(want, mask),
             Term::Readers(want) => mask.filter(|i| {
                 let n = self.reader_counts[i];
                 want.matches((n != NONE).then_some(n as usize))
@@ -408,6 +459,24 @@ impl SearchIndex {
             | Term::Suppressed(_)
             | Term::Rotated(_)
             | Term::Next(_) => unreachable!("handled above"),
+        }
+    }
+
+    /// `owner:` over the rows of `mask`: flags for the keywords, the owner
+    /// dictionary (each distinct name tested once) for a name.
+    fn eval_owner(&self, want: &OwnerTerm, mask: &Bits) -> Bits {
+        let flag = |bit: u8, on: bool| mask.filter(|i| (self.flags[i] & bit != 0) == on);
+        match want {
+            OwnerTerm::None => flag(OWNER_KNOWN, false),
+            OwnerTerm::Known => flag(OWNER_KNOWN, true),
+            OwnerTerm::Conflict => flag(OWNER_CONFLICT, true),
+            OwnerTerm::Name(v) => {
+                let mut memo = Memo::new(&self.owners);
+                let glob = |s: &str| v.exact_or_glob_lowered(s);
+                mask.filter(|i| {
+                    memo.test(self.owner_tag[i], glob) || memo.test(self.owner_description[i], glob)
+                })
+            }
         }
     }
 
@@ -475,6 +544,7 @@ fn by_cost(items: &[Expr]) -> Vec<&Expr> {
             | Expr::Term(Term::Kms(Kms::Default | Kms::Customer))
             | Expr::Term(Term::Service(Service::Unmanaged) | Term::Step(_) | Term::Cause(_))
             | Expr::Term(Term::Readers(_))
+            | Expr::Term(Term::Owner(OwnerTerm::None | OwnerTerm::Known | OwnerTerm::Conflict))
             | Expr::Term(Term::Health { .. } | Term::Rule(_) | Term::Suppressed(_)) => 0,
             Expr::Term(Term::Text(_) | Term::Name(_) | Term::Rotated(_) | Term::Next(_)) => 2,
             Expr::Term(_) => 1,

@@ -28,6 +28,7 @@ impl Term {
             Term::Cause(_) => "cause",
             Term::Reader(_) => "reader",
             Term::Readers(_) => "readers",
+            Term::Owner(_) => "owner",
         })
     }
 
@@ -91,6 +92,18 @@ impl Term {
                 })
             }),
             Term::Readers(want) => want.matches(s.reads.as_deref().map(|r| r.readers.len())),
+            Term::Owner(want) => {
+                let owners = crate::domain::owner::owners_of(s);
+                match want {
+                    OwnerTerm::None => owners.owner().is_none(),
+                    OwnerTerm::Known => owners.owner().is_some(),
+                    OwnerTerm::Conflict => owners.conflict(),
+                    OwnerTerm::Name(v) => [&owners.tag, &owners.description]
+                        .into_iter()
+                        .flatten()
+                        .any(|o| v.exact_or_glob(&o.name)),
+                }
+            }
             Term::Health { .. }
             | Term::Rule(_)
             | Term::Suppressed(_)

@@ -8,7 +8,7 @@
 //! primary = "(" or ")" | "\"phrase\"" | field ":" value | word
 //! field   = name | tag | region | account | kms | rotation | deleted | service
 //!         | health | rule | suppressed | rotated | next | step | cause
-//!         | reader | readers
+//!         | reader | readers | owner
 //! ```
 //!
 //! | term | matches |
@@ -30,6 +30,7 @@
 //! | `step:setSecret`, `step:set`, `step:any` | the rotation pending now failed at that step of the Lambda (`createSecret`, `setSecret`, `testSecret`, `finishSecret`, any case, `Secret` optional); `any` (or `*`): at a known step |
 //! | `cause:lambda-permission`, `cause:network`, `cause:any` | the last diagnosis of the secret's rotation found that cause (a slug of `domain::diagnosis::CauseId`, any case); `any` (or `*`): at least one cause |
 //! | `reader:payments-*`, `reader:arn:aws:iam::111122223333:role/etl`, `reader:*:999988887777:*` | a principal that read the secret or tried to (CloudTrail `GetSecretValue`, failed reads included) has that ARN or that role or user name, exactly or as a glob |
+//! | `owner:zoe@example.com`, `owner:zoe*`, `owner:none`, `owner:known`, `owner:conflict` | the owner the `owner` tag or the description names (`domain::owner`) is that name (any case, or a glob); `none`: neither names one; `known`: one does; `conflict`: both do, and not the same (case and a leading `@` aside) |
 //! | `readers:3`, `readers:>0`, `readers:>=2`, `readers:<5`, `readers:<=1`, `readers:none`, `readers:unknown` | how many distinct principals read it or tried to; `none`: looked up and nobody did (`readers:0`); `unknown`: its readers were not looked up |
 //!
 //! Matching ignores case everywhere (field names, tag keys and values). Values
@@ -69,17 +70,18 @@ mod syntax;
 #[cfg(test)]
 mod tests;
 
-pub use edit::{toggle_place_term, toggle_tag_term};
-pub use index::SearchIndex;
+pub use edit::{toggle_place_term, toggle_tag_term, toggle_term_text};
 #[cfg(test)]
 use index::*;
+pub use index::{OwnerState, SearchIndex};
 pub use syntax::{
-    Cmp, Expr, Facts, Kms, ParseError, Query, ReaderCount, SecretFacts, Service, Term, Value, When,
+    Cmp, Expr, Facts, Kms, OwnerTerm, ParseError, Query, ReaderCount, SecretFacts, Service, Term,
+    Value, When,
 };
 use {matching::*, parse::*, print::*};
 
 /// The field names, in the order error messages list them.
-pub const FIELDS: [&str; 17] = [
+pub const FIELDS: [&str; 18] = [
     "name",
     "tag",
     "region",
@@ -97,6 +99,7 @@ pub const FIELDS: [&str; 17] = [
     "cause",
     "reader",
     "readers",
+    "owner",
 ];
 
 const DAY: i64 = 86_400;

@@ -405,6 +405,7 @@ impl Parser {
             "cause" => cause_term(&raw, &lower, value_at)?,
             "reader" => Term::Reader(Value::new(raw)),
             "readers" => readers_term(&raw, &lower, value_at)?,
+            "owner" => owner_term(&raw, &lower, quoted, value_at)?,
             "service" if !quoted && lower == "none" => Term::Service(Service::Unmanaged),
             "service" => Term::Service(Service::Prefix(Value::new(raw))),
             _kms if quoted => Term::Kms(Kms::Contains(Value::new(raw))),
@@ -537,6 +538,27 @@ pub(super) fn cause_words() -> &'static [&'static str] {
     &WORDS
 }
 
+/// `owner:<raw>` (`lower`: its lower case, `at`: where it starts): a
+/// keyword unless quoted, else an owner name or glob; a misspelt keyword is
+/// refused with the one meant.
+fn owner_term(raw: &str, lower: &str, quoted: bool, at: usize) -> Result<Term, ParseError> {
+    if quoted {
+        return Ok(Term::Owner(OwnerTerm::Name(Value::new(raw))));
+    }
+    match (owner_keyword(lower), owner_typo(raw)) {
+        (Some(k), _) => Ok(Term::Owner(k)),
+        (None, Some(near)) => Err(error(
+            at,
+            format!(
+                "unknown owner keyword \"{raw}\" (did you mean {near}?); \
+                 to search for an owner of that name, quote it: owner:\"{raw}\""
+            ),
+            expected_for("owner"),
+        )),
+        (None, None) => Ok(Term::Owner(OwnerTerm::Name(Value::new(raw)))),
+    }
+}
+
 /// `readers:none`: looked up, and nobody read (or tried to).
 pub(super) const READERS_NONE: &str = "none";
 
@@ -625,6 +647,12 @@ pub(super) fn expected_for(field: &str) -> &'static [&'static str] {
             "any",
         ],
         "cause" => cause_words(),
+        "owner" => &[
+            "none",
+            "known",
+            "conflict",
+            "an owner name or a glob like zoe*",
+        ],
         "reader" => &["a principal ARN, a role or user name, or a glob like payments-*"],
         "readers" => &[
             "a number like 3",

@@ -116,6 +116,14 @@ impl fmt::Display for Term {
             // No keywords: a reader named "none" is written bare.
             Term::Reader(v) => write_value(f, &v.raw, false),
             Term::Readers(count) => count.fmt(f),
+            Term::Owner(OwnerTerm::None) => f.write_str(OWNER_NONE),
+            Term::Owner(OwnerTerm::Known) => f.write_str(OWNER_KNOWN),
+            Term::Owner(OwnerTerm::Conflict) => f.write_str(OWNER_CONFLICT),
+            // A name that reads as a keyword (or a misspelt one) is quoted.
+            Term::Owner(OwnerTerm::Name(v)) => {
+                let keyword = owner_keyword(&v.lower).is_some() || owner_typo(&v.raw).is_some();
+                write_value(f, &v.raw, keyword)
+            }
         }
     }
 }
@@ -146,6 +154,37 @@ pub(super) fn kms_keyword(lower: &str) -> Option<Kms> {
         "cmk" => Some(Kms::Customer),
         _ => None,
     }
+}
+
+pub(super) const OWNER_NONE: &str = "none";
+pub(super) const OWNER_KNOWN: &str = "known";
+pub(super) const OWNER_CONFLICT: &str = "conflict";
+
+pub(super) fn owner_keyword(lower: &str) -> Option<OwnerTerm> {
+    match lower {
+        OWNER_NONE => Some(OwnerTerm::None),
+        OWNER_KNOWN => Some(OwnerTerm::Known),
+        OWNER_CONFLICT => Some(OwnerTerm::Conflict),
+        _ => None,
+    }
+}
+
+/// The keyword an unquoted `owner:` value probably misspells (letters only,
+/// at least four, one edit from `none` or `known`, two from `conflict`):
+/// refused rather than searched for as a name, so `owner:nnone` is not an
+/// empty result. `zoe` or `bob` are names.
+pub(super) fn owner_typo(raw: &str) -> Option<&'static str> {
+    let lower = raw.to_lowercase();
+    if raw.chars().count() < 4
+        || !raw.chars().all(|c| c.is_ascii_alphabetic())
+        || owner_keyword(&lower).is_some()
+    {
+        return None;
+    }
+    [(OWNER_NONE, 1), (OWNER_KNOWN, 1), (OWNER_CONFLICT, 2)]
+        .into_iter()
+        .find(|(k, d)| edit_distance(&lower, k) <= *d)
+        .map(|(k, _)| k)
 }
 
 /// An unquoted `kms:` value that is probably a misspelt `default` (letters

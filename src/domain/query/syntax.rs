@@ -83,6 +83,25 @@ pub enum Term {
     /// `readers:<count>`: how many distinct principals read the secret or
     /// tried to, or whether that was looked up at all.
     Readers(ReaderCount),
+    /// `owner:`: who owns the secret, by the `owner` tag and the
+    /// description ([`crate::domain::owner::owners_of`]).
+    Owner(OwnerTerm),
+}
+
+/// A condition of `owner:` on the owners a secret's `owner` tag and
+/// description name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OwnerTerm {
+    /// `none`: neither the tag nor the description names an owner.
+    None,
+    /// `known`: one of them does.
+    Known,
+    /// `conflict`: both do, and not the same owner
+    /// ([`crate::domain::owner::same_owner`]).
+    Conflict,
+    /// `owner:<glob>`: the tag's or the description's owner is that name,
+    /// exactly (any case) or as a glob.
+    Name(Value),
 }
 
 /// A condition of `readers:` on [`Secret::reads`].

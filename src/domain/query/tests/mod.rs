@@ -15,6 +15,7 @@ mod edit;
 mod facts;
 mod index;
 mod matching;
+mod owner;
 mod parse;
 mod print;
 mod properties;

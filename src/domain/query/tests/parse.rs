@@ -13,7 +13,7 @@ fn unknown_field_suggests_the_closest_name() {
     assert_eq!(
         err("prod regoin:eu-west-1").to_string(),
         "at 5: unknown field \"regoin\" (did you mean region?); \
-         expected one of name, tag, region, account, kms, rotation, deleted, service, health, rule, suppressed, rotated, next, step, cause, reader, readers"
+         expected one of name, tag, region, account, kms, rotation, deleted, service, health, rule, suppressed, rotated, next, step, cause, reader, readers, owner"
     );
     assert_err(
         "-Tags:x",

@@ -67,6 +67,13 @@ fn any_term() -> impl Strategy<Value = Term> {
         prop::option::of(prop::sample::select(CauseId::ALL.to_vec())).prop_map(Term::Cause),
         tricky_value().prop_map(Term::Reader),
         reader_count(any::<u32>()).prop_map(Term::Readers),
+        prop_oneof![
+            Just(OwnerTerm::None),
+            Just(OwnerTerm::Known),
+            Just(OwnerTerm::Conflict),
+            tricky_value().prop_map(OwnerTerm::Name)
+        ]
+        .prop_map(Term::Owner),
     ]
 }
 
@@ -179,6 +186,14 @@ fn related_term() -> impl Strategy<Value = Term> {
         ])
         .prop_map(Term::Reader),
         reader_count(0u32..4).prop_map(Term::Readers),
+        prop_oneof![
+            Just(OwnerTerm::None),
+            Just(OwnerTerm::Known),
+            Just(OwnerTerm::Conflict),
+            pick(&["alice", "ALICE*", "bob@x.com", "Alice Smith", "nobody"])
+                .prop_map(OwnerTerm::Name)
+        ]
+        .prop_map(Term::Owner),
     ]
 }
 
@@ -212,6 +227,7 @@ fn any_secret() -> impl Strategy<Value = Secret> {
             "Primary database",
             "ÜBER db",
             "owned by Alice",
+            "Owner: bob@x.com",
             "",
         ])),
         prop::collection::vec(tag, 0..4),
