@@ -18,14 +18,18 @@ const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]),
 /// What focus goes to when the dialog opens: a field to fill or choose.
 const FIRST_FIELD: &str = "input:not([disabled]), select:not([disabled]), textarea:not([disabled])";
 
+/// The body keeps its type (`TypedChildren`): erased children are an
+/// `AnyView`, which compiles a second, asynchronous hydration of every
+/// dialog's whole body into the wasm bundle.
 #[component]
-pub fn Dialog(
+pub fn Dialog<C: IntoView + 'static>(
     /// The heading's id, which labels the dialog.
     title_id: &'static str,
     heading: String,
     #[prop(into)] on_close: Callback<()>,
-    children: Children,
+    children: TypedChildren<C>,
 ) -> impl IntoView {
+    let children = children.into_inner();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     let title = NodeRef::<leptos::html::H2>::new();
     // The element that had focus when it opened (it gets focus back), and

@@ -9,9 +9,9 @@ use crate::api::{
 use crate::app::components::dialog::{Dialog, DialogButtons};
 use crate::app::components::readers::ReadersBrief;
 use crate::app::error_text;
+use crate::app::part;
 use crate::domain::requests::{duration_text, AccessRequest, RequestStatus};
 use crate::domain::Timestamp;
-use crate::app::part;
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 
@@ -301,24 +301,26 @@ fn request_facts(r: &AccessRequest) -> impl IntoView {
 /// it could not be read.
 fn approval_preview(preview: Option<Result<ApprovalPreview, String>>) -> impl IntoView {
     match preview {
-            None => EitherOf3::A(view! { <p class="muted" aria-busy="true">"Reading the secret's resource policy…"</p> }),
-            Some(Err(e)) => EitherOf3::B(view! { <p class="error" role="alert">{e}</p> }),
-            Some(Ok(p)) => EitherOf3::C(view! {
-                <p>{format!("Access ends {} ({}).", p.until.display(), p.duration)}</p>
-                {if p.grants {
-                    Either::Left(view! {
-                        <p>"The secret's resource policy changes like this (Block Public Policy stays on):"</p>
-                        <pre class="policy-diff" data-testid="policy-diff" tabindex="0" aria-label="Resource policy change">
-                            {p.diff.into_iter().map(|l| {
-                                let class = if l.starts_with('+') { "add" } else if l.starts_with('-') { "del" } else { "" };
-                                view! { <span class=class>{l}"\n"</span> }
-                            }).collect_view()}
-                        </pre>
-                    })
-                } else {
-                    Either::Right(view! { <p class="muted">"Grants are off: nothing in AWS changes; add the access by hand."</p> })
-                }}
-            }),
+        None => EitherOf3::A(
+            view! { <p class="muted" aria-busy="true">"Reading the secret's resource policy…"</p> },
+        ),
+        Some(Err(e)) => EitherOf3::B(view! { <p class="error" role="alert">{e}</p> }),
+        Some(Ok(p)) => EitherOf3::C(view! {
+            <p>{format!("Access ends {} ({}).", p.until.display(), p.duration)}</p>
+            {if p.grants {
+                Either::Left(view! {
+                    <p>"The secret's resource policy changes like this (Block Public Policy stays on):"</p>
+                    <pre class="policy-diff" data-testid="policy-diff" tabindex="0" aria-label="Resource policy change">
+                        {p.diff.into_iter().map(|l| {
+                            let class = if l.starts_with('+') { "add" } else if l.starts_with('-') { "del" } else { "" };
+                            view! { <span class=class>{l}"\n"</span> }
+                        }).collect_view()}
+                    </pre>
+                })
+            } else {
+                Either::Right(view! { <p class="muted">"Grants are off: nothing in AWS changes; add the access by hand."</p> })
+            }}
+        }),
     }
 }
 

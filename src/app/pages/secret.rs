@@ -1,7 +1,7 @@
 //! `/secret/<name or ARN>`: everything known about one secret, its versions
 //! on a timeline, and a refresh that re-reads it from Secrets Manager.
 
-use crate::api::{get_secret, FindingView, LiveDetail, RefreshSecret, SecretDetail};
+use crate::api::{get_secret, refresh_secret, FindingView, LiveDetail, SecretDetail};
 use crate::app::components::actions::{ActionDone, SecretActions};
 use crate::app::components::diagnosis::Diagnosis;
 use crate::app::components::health::SeverityBadge;
@@ -57,26 +57,40 @@ pub fn SecretPage() -> impl IntoView {
 /// JavaScript the form posts and the server sends the browser back here.
 #[island]
 fn RefreshButton(arn: String) -> impl IntoView {
-    let refresh = ServerAction::<RefreshSecret>::new();
-    let pending = refresh.pending();
-    Effect::new(move || {
-        if let Some(Ok(_)) = refresh.value().get() {
-            let _ = window().location().reload();
+    let (busy, set_busy) = signal(false);
+    let (failed, set_failed) = signal(None::<String>);
+    let id = StoredValue::new(arn.clone());
+    // A plain form (it posts without JavaScript) taken over in the browser:
+    // ActionForm would bring its type-erased children's async hydration
+    // into the wasm bundle for one button.
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
         }
-    });
-    let failed = move || {
-        refresh.value().get().and_then(|r| r.err()).map(
-            |e| view! { <p class="error" role="alert">"The refresh failed: "{error_text(&e)}</p> },
-        )
+        set_busy.set(true);
+        leptos::task::spawn_local(async move {
+            match refresh_secret(id.get_value()).await {
+                Ok(_) => {
+                    let _ = window().location().reload();
+                }
+                Err(e) => {
+                    set_failed.set(Some(error_text(&e)));
+                    set_busy.set(false);
+                }
+            }
+        });
     };
     view! {
-        <ActionForm action=refresh attr:class="refresh">
+        <form method="post" action="/api/refresh_secret" class="refresh" on:submit=submit>
             <input type="hidden" name="id" value=arn/>
-            <button type="submit" class="secondary" disabled=move || pending.get()>
-                {move || if pending.get() { "Refreshing…" } else { "Refresh from AWS" }}
+            <button type="submit" class="secondary" disabled=move || busy.get()>
+                {move || if busy.get() { "Refreshing…" } else { "Refresh from AWS" }}
             </button>
-        </ActionForm>
-        {failed}
+        </form>
+        {move || failed.get().map(
+            |e| view! { <p class="error" role="alert">"The refresh failed: "{e}</p> },
+        )}
     }
 }
 
