@@ -50,6 +50,10 @@ const pages = {
   "secret-detail": `${base}/secret/${stuck}`,
 };
 for (const [name, url] of Object.entries(pages)) await shoot(readme, url, path.join(out, `${name}.png`));
+// On-call at 3 a.m. is a phone: the queue as cards.
+const phone = await signedIn(390, 844);
+await shoot(phone, pages.oncall, path.join(out, "oncall-phone.png"));
+await phone.context().close();
 
 for (const size of sizes) {
   const [w, h] = size.split("x").map(Number);
