@@ -56,7 +56,26 @@ async function cellsOutside(page: Page): Promise<number> {
   });
 }
 
+/**
+ * Waits until the server's version pass has dated every version: before
+ * that, a pending rotation is dated from LastChangedDate and the queue's
+ * "since" moves between two loads.
+ */
+async function waitForVersionDates(page: Page) {
+  await expect
+    .poll(
+      async () => {
+        const html = await (await page.request.get("/no/such/page")).text();
+        return /Synced .* ago/.test(html) && !html.includes("fetching version dates");
+      },
+      { timeout: 60_000 },
+    )
+    .toBe(true);
+}
+
 test.describe("on-call", () => {
+  test.beforeEach(async ({ page }) => waitForVersionDates(page));
+
   test("the newest failure is first by default; the order and the filters travel in the URL", async ({ page }, testInfo) => {
     await page.goto("/oncall?refresh=0");
     await waitForHydration(page);

@@ -285,7 +285,7 @@ pub async fn get_oncall(
         "env" => env.clone(),
         "account" => account.clone(),
         "owner" => owner.clone(),
-        "secret" => secret.clone(),
+        "incident" => secret.clone(),
         _ => None,
     });
     let (state, who) = super::signed_in("get_oncall").await?;
