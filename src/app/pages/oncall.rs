@@ -185,11 +185,15 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
         {move || failed.get().map(|e| view! {
             <p class="error" role="alert">{format!("The last refresh failed: {e} Showing the previous result.")}</p>
         })}
-        {move || {
-            let d = data.get();
-            if d.rows.is_empty() {
-                let filtered = d.view.is_filtered();
-                view! {
+        {move || queue_body(data.get())}
+    }
+}
+
+/// The queue's table (or why it is empty) and the causes below it.
+fn queue_body(d: Oncall) -> AnyView {
+    if d.rows.is_empty() {
+        let filtered = d.view.is_filtered();
+        view! {
                     <section class="empty" data-testid="oncall-empty">
                         {if filtered {
                             view! {
@@ -204,13 +208,16 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
                         }}
                     </section>
                 }.into_any()
-            } else {
-                let now = d.now;
-                let cloudtrail = d.cloudtrail.clone();
-                let incidents = incidents_of(&d);
-                let acting = d.rows.iter().any(|r| !r.actions.is_empty());
-                let caption = format!("{}; failed rotations before overdue ones", d.view.order.label());
-                view! {
+    } else {
+        let now = d.now;
+        let cloudtrail = d.cloudtrail.clone();
+        let incidents = incidents_of(&d);
+        let acting = d.rows.iter().any(|r| !r.actions.is_empty());
+        let caption = format!(
+            "{}; failed rotations before overdue ones",
+            d.view.order.label()
+        );
+        view! {
                     {cloudtrail.and_then(|c| c.err()).map(|e| view! {
                         <p class="warning cloudtrail">{format!("CloudTrail could not be read ({e}); failure messages are missing below.")}</p>
                     })}
@@ -234,8 +241,6 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
                     </div>
                     {incidents}
                 }.into_any()
-            }
-        }}
     }
 }
 
