@@ -191,7 +191,8 @@ test.describe("actions", () => {
     // Stuck after its Lambda timed out; the Lambda works now.
     const row = queue.locator("tr[data-problem=rotation-failed]").filter({ hasText: "-ok-" }).first();
     const name = (await row.getByRole("rowheader").getByRole("link").innerText()).trim();
-    const pending = (await row.locator("code.vid").innerText()).trim();
+    // The pending version is in the row's closed "What happened" details: read its text.
+    const pending = ((await row.locator("code.vid").textContent()) ?? "").trim();
     await row.getByRole("button", { name: /^Retry rotation/ }).click();
     await expect(page.getByRole("dialog").getByRole("listitem").first()).toContainText(`AWSPENDING is removed from version ${pending}`);
     await confirmDialog(page);

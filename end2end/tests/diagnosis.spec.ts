@@ -30,7 +30,7 @@ test.describe("rotation diagnosis", () => {
       await page.getByRole("button", { name: "Refresh now" }).click();
     }
     await expect(incidents.getByText("still being diagnosed")).toHaveCount(0);
-    const items = incidents.locator("li.incident");
+    const items = incidents.locator("li.cause-group");
     const n = await items.count();
     expect(n).toBeGreaterThan(1);
     const counts = await items.evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-count"))));

@@ -223,7 +223,7 @@ async function queue(page: Page) {
         problem: tr.getAttribute("data-problem")!,
         name: (tr.querySelector("th.name a") as HTMLElement).innerText.trim(),
         href: tr.querySelector("th.name a")!.getAttribute("href")!,
-        since: tr.querySelector("td:nth-child(3) time")?.getAttribute("datetime") ?? null,
+        since: tr.querySelector("td.since time")?.getAttribute("datetime") ?? null,
       })),
     );
 }
@@ -234,7 +234,8 @@ test.describe("on-call queue", () => {
   test.beforeEach(async ({ page }) => waitForVersionDates(page));
 
   test("lists failed rotations first, then overdue, each longest broken first", async ({ page }, testInfo) => {
-    await page.goto("/oncall?refresh=0");
+    // The default is the newest first (tests/oncall.spec.ts); this is the longest broken first.
+    await page.goto("/oncall?refresh=0&order=oldest");
     await waitForHydration(page);
     await expect(page.getByRole("heading", { level: 1 })).toContainText("On-call");
     const rows = await queue(page);

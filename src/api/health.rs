@@ -7,6 +7,9 @@ use crate::domain::Timestamp;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// The search that lists the secrets in no folder (`*` matches `/` too).
+pub const OUTSIDE_FOLDERS: &str = "-name:*/*";
+
 /// A number and the inventory search (`/secrets?…`) that lists what it counts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Count {
@@ -75,6 +78,26 @@ pub struct Overview {
     pub paths: Vec<GroupCount>,
     /// Top-level folders not shown.
     pub more_paths: usize,
+    /// The folders not shown, together (their counts are not links).
+    #[serde(default)]
+    pub rest: Option<GroupCount>,
+    /// Secrets outside any folder (a name without `/`): with the folder
+    /// rows and `rest`, they add up to `total`.
+    #[serde(default)]
+    pub outside: Option<GroupCount>,
+    /// Of `total`: secrets scheduled for deletion (still listed, still counted).
+    #[serde(default)]
+    pub deleting: usize,
+    /// Replicas read besides `total` (a replica counts once, at its primary).
+    #[serde(default)]
+    pub replicas: usize,
+    /// Sources never read (an admin's to fix): their secrets are not in
+    /// `total`. Empty for users who do not see every source.
+    #[serde(default)]
+    pub unread_sources: Vec<String>,
+    /// How "already due", "failed" and "overdue" overlap.
+    #[serde(default)]
+    pub overlap: DueOverlap,
     /// Since the last rotation, secrets not scheduled for deletion.
     pub ages: Vec<Bucket>,
     /// The next 30 days, today first.
@@ -86,6 +109,17 @@ pub struct Overview {
     pub evaluated_ms: f64,
 }
 
+/// Of the secrets already due: how many are failed, how many overdue.
+/// Failed and overdue never overlap (a failed rotation is not also counted
+/// overdue); both are usually due too.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DueOverlap {
+    pub due_failed: usize,
+    pub due_overdue: usize,
+    /// Secrets with both findings active (expected 0).
+    pub failed_and_overdue: usize,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OncallRow {
     pub name: String,
@@ -95,6 +129,9 @@ pub struct OncallRow {
     pub arn: String,
     pub account: String,
     pub region: String,
+    /// Its environment: the `env` tag, or the name's first segment.
+    #[serde(default)]
+    pub env: Option<String>,
     /// `RotationFailed` or `RotationOverdue`.
     pub problem: RuleId,
     pub severity: Severity,
@@ -164,14 +201,45 @@ impl RowCause {
     }
 }
 
+/// Calls [`get_oncall`] with `view`'s parameters.
+pub async fn get_oncall_view(
+    view: crate::domain::oncall::OncallFilter,
+) -> Result<Oncall, ServerFnError> {
+    get_oncall(
+        Some(view.order.as_str().to_string()),
+        view.env,
+        view.account,
+        view.owner,
+        view.secret,
+    )
+    .await
+}
+
+/// A filter's values with how many queue entries have each.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OncallFacets {
+    pub envs: Vec<(String, usize)>,
+    pub accounts: Vec<(String, usize)>,
+    /// Owner names; [`crate::domain::oncall::NO_OWNER`] for none known.
+    pub owners: Vec<(String, usize)>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Oncall {
     pub now: Timestamp,
     pub ready: bool,
-    /// Failed first, then overdue; each longest broken first.
+    /// In the view's order, filtered (built: failed first, then overdue;
+    /// each longest broken first).
     pub rows: Vec<OncallRow>,
+    /// Of the whole queue, before the view's filters.
     pub failed: usize,
     pub overdue: usize,
+    /// The view the rows are in.
+    #[serde(default)]
+    pub view: crate::domain::oncall::OncallFilter,
+    /// The whole queue's values for each filter.
+    #[serde(default)]
+    pub facets: OncallFacets,
     /// Secrets whose failed or overdue finding is suppressed (not listed).
     pub suppressed: usize,
     /// CloudTrail: `None` when off; `Some(Ok(()))` when read; the error otherwise.
@@ -189,11 +257,37 @@ pub struct Oncall {
 pub async fn get_overview() -> Result<Overview, ServerFnError> {
     let (state, who) = super::signed_in("get_overview").await?;
     let view = state.view_for(&who, crate::server::clock::now());
-    Ok(super::build::health::overview(&state, &view))
+    let mut o = super::build::health::overview(&state, &view);
+    if who.global_role().is_some() {
+        o.unread_sources = state
+            .inventory
+            .sources()
+            .into_iter()
+            .filter(|s| s.status.last_success.is_none() && s.status.last_error.is_some())
+            .map(|s| s.id)
+            .collect();
+    }
+    Ok(o)
 }
 
+/// The on-call queue in the URL's order and filters (`order`, `env`,
+/// `account`, `owner`, `secret`; each optional, each at most 512 bytes).
 #[server(endpoint = "get_oncall")]
-pub async fn get_oncall() -> Result<Oncall, ServerFnError> {
+pub async fn get_oncall(
+    order: Option<String>,
+    env: Option<String>,
+    account: Option<String>,
+    owner: Option<String>,
+    secret: Option<String>,
+) -> Result<Oncall, ServerFnError> {
+    let view_of_queue = crate::domain::oncall::OncallFilter::from_query(|k| match k {
+        "order" => order.clone(),
+        "env" => env.clone(),
+        "account" => account.clone(),
+        "owner" => owner.clone(),
+        "incident" => secret.clone(),
+        _ => None,
+    });
     let (state, who) = super::signed_in("get_oncall").await?;
     let now = crate::server::clock::now();
     let scoped = who.global_role().is_none();
@@ -215,5 +309,6 @@ pub async fn get_oncall() -> Result<Oncall, ServerFnError> {
         }
     }
     super::build::diagnosis::diagnose_queue(&state, &view, &mut queue, now).await;
+    super::build::health::apply_view(&mut queue, view_of_queue);
     Ok(queue)
 }

@@ -66,6 +66,13 @@ impl SourceRow {
 pub struct SourceList {
     pub now: Timestamp,
     pub rows: Vec<SourceRow>,
+    /// The inventory's secrets: what the header and the overview count
+    /// (the rows' sum less `replicas`).
+    #[serde(default)]
+    pub secrets: usize,
+    /// Replicas the sources list, counted once at their primary elsewhere.
+    #[serde(default)]
+    pub replicas: usize,
 }
 
 /// Every source with its health: admins only.
@@ -114,6 +121,9 @@ pub struct Me {
     /// "admin on *", "operator on prefix:prod/payments/"…
     pub grants: Vec<String>,
     pub is_admin: bool,
+    /// No grant covers everything: every page shows a part of the inventory.
+    #[serde(default)]
+    pub scoped: bool,
 }
 
 /// Anyone may ask who they are: anonymous visitors get `None`.
@@ -123,6 +133,7 @@ pub async fn get_me() -> Result<Option<Me>, ServerFnError> {
     let who = crate::server::auth::current_user(&state).await?;
     Ok(who.map(|p| Me {
         is_admin: p.is_admin(),
+        scoped: p.global_role().is_none(),
         grants: p.grants.iter().map(|g| g.to_string()).collect(),
         name: p.name,
     }))

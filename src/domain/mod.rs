@@ -12,6 +12,7 @@ pub mod health;
 pub mod html;
 pub mod links;
 pub mod listing;
+pub mod oncall;
 pub mod owner;
 pub mod policy;
 pub mod query;

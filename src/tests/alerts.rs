@@ -220,7 +220,8 @@ async fn a_failed_rotation_reaches_oncall_metrics_and_one_webhook_call_then_reco
     );
     assert!(
         body.contains(&format!(
-            "<https://dash.example.test/secret/{NAME}|Open in secretscope>"
+            "<https://dash.example.test{}|Open in secretscope>",
+            crate::domain::oncall::incident_href(NAME)
         )),
         "{body}"
     );

@@ -4,9 +4,11 @@
 //! link and the number cannot disagree.
 
 use crate::api::{
-    Bucket, Count, Day, GroupCount, HealthCount, Oncall, OncallRow, Overview, RuleCount,
+    Bucket, Count, Day, GroupCount, HealthCount, Oncall, OncallFacets, OncallRow, Overview,
+    RuleCount,
 };
 use crate::domain::health::{self, RuleId, Severity, Summary};
+use crate::domain::oncall::{Entry, OncallFilter, Order, NO_OWNER};
 use crate::domain::owner::owner_of;
 use crate::domain::query::{Expr, Term, Value};
 use crate::domain::rotation_failure::{failed_attempts, RotationFailure};
@@ -94,7 +96,7 @@ pub fn overview(state: &AppState, view: &HealthView) -> Overview {
 
 /// The top-level folders, most secrets at high or worse first, and how
 /// many were left out.
-fn folder_groups(view: &HealthView) -> (Vec<GroupCount>, usize) {
+fn folder_groups(view: &HealthView) -> Folders {
     let tree = view.snapshot.tree();
     let mut paths: Vec<(ByWorst, &str)> = tree
         .children(tree.root())
@@ -115,12 +117,48 @@ fn folder_groups(view: &HealthView) -> (Vec<GroupCount>, usize) {
         (b[0] + b[1], b.iter().sum::<usize>(), *pa).cmp(&(a[0] + a[1], a.iter().sum(), *pb))
     });
     let more_paths = paths.len().saturating_sub(MAX_PATHS);
+    let mut rest_by = ByWorst::default();
+    for (by, _) in paths.iter().skip(MAX_PATHS) {
+        for (r, n) in rest_by.iter_mut().zip(by) {
+            *r += n;
+        }
+    }
+    let rest =
+        (more_paths > 0).then(|| group(format!("{more_paths} more folders"), "", "", &rest_by));
     let paths = paths
         .into_iter()
         .take(MAX_PATHS)
         .map(|(by, p)| group(p.to_string(), "", p, &by))
         .collect();
-    (paths, more_paths)
+    // Names without a `/`: in no folder.
+    let mut outside_by = ByWorst::default();
+    for (s, sum) in view.snapshot.secrets().iter().zip(&view.summaries) {
+        if !s.name.contains('/') {
+            outside_by[slot(sum.worst)] += 1;
+        }
+    }
+    let outside = (outside_by.iter().sum::<usize>() > 0).then(|| {
+        group(
+            "outside any folder".into(),
+            crate::api::OUTSIDE_FOLDERS,
+            "",
+            &outside_by,
+        )
+    });
+    Folders {
+        paths,
+        more_paths,
+        rest,
+        outside,
+    }
+}
+
+/// The folder table's rows.
+struct Folders {
+    paths: Vec<GroupCount>,
+    more_paths: usize,
+    rest: Option<GroupCount>,
+    outside: Option<GroupCount>,
 }
 
 /// Each rule's count, worst severity first.
@@ -171,7 +209,19 @@ pub fn build_overview(view: &HealthView, cfg: &health::HealthConfig) -> Overview
     let mut ages = [0usize; AGES.len() + 1];
     let mut upcoming = [0usize; 30];
     let mut due_now = 0;
+    let mut deleting = 0;
+    let mut overlap = crate::api::DueOverlap::default();
     for (s, sum) in view.snapshot.secrets().iter().zip(&view.summaries) {
+        let active = sum.active();
+        let (failed, overdue) = (
+            active.contains(RuleId::RotationFailed),
+            active.contains(RuleId::RotationOverdue),
+        );
+        let due = s.rotation_enabled && s.next_rotation.is_some_and(|n| n.secs() < at.secs());
+        overlap.due_failed += usize::from(due && failed);
+        overlap.due_overdue += usize::from(due && overdue);
+        overlap.failed_and_overdue += usize::from(failed && overdue);
+        deleting += usize::from(s.deleted.is_some());
         places
             .entry((s.account.clone(), s.region.clone()))
             .or_default()[slot(sum.worst)] += 1;
@@ -201,7 +251,7 @@ pub fn build_overview(view: &HealthView, cfg: &health::HealthConfig) -> Overview
         .collect();
     places.sort_by(|a, b| a.label.cmp(&b.label));
 
-    let (paths, more_paths) = folder_groups(view);
+    let folders = folder_groups(view);
 
     let mut age_buckets: Vec<Bucket> = AGES
         .iter()
@@ -238,8 +288,14 @@ pub fn build_overview(view: &HealthView, cfg: &health::HealthConfig) -> Overview
             .collect(),
         rules: rule_counts(view, cfg),
         places,
-        paths,
-        more_paths,
+        paths: folders.paths,
+        more_paths: folders.more_paths,
+        rest: folders.rest,
+        outside: folders.outside,
+        deleting,
+        replicas: view.snapshot.all_secrets().count() - view.snapshot.secrets().len(),
+        unread_sources: Vec::new(),
+        overlap,
         ages: age_buckets,
         upcoming: calendar(&upcoming, today),
         due_now: count(due_now, "rotation:on next:<0d", ""),
@@ -340,7 +396,55 @@ pub fn build_oncall(view: &HealthView, cfg: &health::HealthConfig) -> Oncall {
         cloudtrail: None,
         incidents: Vec::new(),
         undiagnosed: 0,
+        view: OncallFilter {
+            order: Order::Oldest,
+            ..Default::default()
+        },
+        facets: OncallFacets::default(),
     }
+}
+
+/// Each filter's values in `rows`, with their counts, most first.
+fn facets(rows: &[OncallRow]) -> OncallFacets {
+    fn counted<'a>(values: impl Iterator<Item = &'a str>) -> Vec<(String, usize)> {
+        let mut n: HashMap<&str, usize> = HashMap::new();
+        for v in values {
+            *n.entry(v).or_default() += 1;
+        }
+        let mut out: Vec<(String, usize)> =
+            n.into_iter().map(|(k, c)| (k.to_string(), c)).collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+    OncallFacets {
+        envs: counted(rows.iter().filter_map(|r| r.env.as_deref())),
+        accounts: counted(rows.iter().map(|r| r.account.as_str())),
+        owners: counted(rows.iter().map(|r| r.owner.as_deref().unwrap_or(NO_OWNER))),
+    }
+}
+
+/// Narrows and orders `queue` to `view` (the counts and facets stay the
+/// whole queue's).
+pub fn apply_view(queue: &mut Oncall, view: OncallFilter) {
+    queue.facets = facets(&queue.rows);
+    fn entry(r: &OncallRow) -> Entry<'_> {
+        Entry {
+            name: &r.name,
+            link: &r.link,
+            arn: &r.arn,
+            env: r.env.as_deref(),
+            account: &r.account,
+            owner: r.owner.as_deref(),
+            failed: r.problem == RuleId::RotationFailed,
+            severity: r.severity,
+            since: r.since.map(|t| t.secs()),
+        }
+    }
+    queue.rows.retain(|r| view.matches(&entry(r)));
+    queue
+        .rows
+        .sort_by(|a, b| view.compare(&entry(a), &entry(b)));
+    queue.view = view;
 }
 
 fn alarm_suppressed(sum: &Summary) -> bool {
@@ -366,6 +470,8 @@ fn oncall_row(
         arn: s.arn.to_string(),
         account: s.account.to_string(),
         region: s.region.to_string(),
+        env: crate::domain::oncall::env_of(&s.name, s.tag("env").or(s.tag("environment")))
+            .map(str::to_string),
         problem: alarm.rule(),
         severity: finding.severity,
         since: finding.since,
@@ -460,7 +566,7 @@ mod tests {
         let mut all: Vec<&Count> = Vec::new();
         all.extend(o.by_worst.iter().map(|h| &h.secrets));
         all.extend(o.rules.iter().map(|r| &r.active));
-        for g in o.places.iter().chain(&o.paths) {
+        for g in o.places.iter().chain(&o.paths).chain(&o.outside) {
             all.push(&g.total);
             all.extend(g.by_worst.iter().map(|h| &h.secrets));
         }
@@ -483,6 +589,21 @@ mod tests {
             3,
             "prod, dev, shared; `loose` is in no folder"
         );
+        // The folder rows and "outside any folder" add up to the total.
+        let outside = o.outside.as_ref().expect("loose is outside any folder");
+        assert_eq!(
+            (outside.total.count, outside.total.q.as_str()),
+            (1, crate::api::OUTSIDE_FOLDERS)
+        );
+        assert!(o.rest.is_none());
+        assert_eq!(
+            o.paths.iter().map(|g| g.total.count).sum::<usize>() + outside.total.count,
+            o.total
+        );
+        assert_eq!(o.deleting, 6);
+        // Failed and overdue never overlap; the due ones include some of each.
+        assert_eq!(o.overlap.failed_and_overdue, 0);
+        assert!(o.overlap.due_failed + o.overlap.due_overdue <= o.due_now.count);
         assert_eq!(
             o.ages.iter().map(|b| b.secrets.count).sum::<usize>(),
             61 - 6,
@@ -526,6 +647,82 @@ mod tests {
             .starts_with("pending-"));
         assert_eq!(first.since, first.pending_created);
         assert!(first.detail.contains("rotate-db"), "{}", first.detail);
+    }
+
+    #[test]
+    fn the_queue_view_orders_and_filters_and_keeps_the_whole_counts() {
+        let v = view();
+        let whole = build_oncall(&v, &HealthConfig::default());
+        let mut q = whole.clone();
+        apply_view(&mut q, OncallFilter::default());
+        assert_eq!(q.rows.len(), whole.rows.len());
+        // Newest failure first, then the overdue ones, newest first.
+        let failed: Vec<_> = q.rows.iter().take(q.failed).collect();
+        assert!(failed.iter().all(|r| r.problem == RuleId::RotationFailed));
+        for pair in q.rows.windows(2) {
+            if pair[0].problem == pair[1].problem {
+                if let (Some(a), Some(b)) = (pair[0].since, pair[1].since) {
+                    assert!(a.secs() >= b.secs(), "{} {}", pair[0].name, pair[1].name);
+                }
+            }
+        }
+        // Facets count the whole queue; each value's count is what its filter lists.
+        let total = whole.rows.len();
+        assert_eq!(
+            q.facets.accounts.iter().map(|(_, n)| n).sum::<usize>(),
+            total
+        );
+        assert_eq!(q.facets.owners.iter().map(|(_, n)| n).sum::<usize>(), total);
+        assert!(q.facets.owners.iter().any(|(o, _)| o == NO_OWNER));
+        for (env, n) in &q.facets.envs {
+            let mut f = whole.clone();
+            apply_view(
+                &mut f,
+                OncallFilter {
+                    env: Some(env.clone()),
+                    ..Default::default()
+                },
+            );
+            assert_eq!(f.rows.len(), *n, "env {env}");
+            assert!(f
+                .rows
+                .iter()
+                .all(|r| r.name.starts_with(&format!("{env}/"))));
+            assert_eq!((f.failed, f.overdue), (whole.failed, whole.overdue));
+        }
+        let mut one = whole.clone();
+        let name = whole.rows[3].name.clone();
+        apply_view(
+            &mut one,
+            OncallFilter::from_query(|k| (k == "incident").then(|| name.clone())),
+        );
+        assert_eq!(one.rows.len(), 1);
+        assert_eq!(one.rows[0].name, name);
+    }
+
+    #[test]
+    fn folder_rows_past_the_first_twelve_are_counted_together() {
+        let secrets: Vec<Arc<Secret>> = (0..20)
+            .map(|i| Arc::new(secret(&format!("team{i:02}/db"))))
+            .chain([Arc::new(secret("root-a")), Arc::new(secret("root-b"))])
+            .collect();
+        let snap = Snapshot::new(secrets, Some(Timestamp::new(NOW)));
+        let v = HealthView::compute(
+            Arc::new(snap),
+            &HealthConfig::default(),
+            Timestamp::new(NOW),
+            &Default::default(),
+        );
+        let o = build_overview(&v, &HealthConfig::default());
+        assert_eq!((o.paths.len(), o.more_paths), (12, 8));
+        let rest = o.rest.as_ref().expect("8 more folders");
+        assert_eq!(rest.total.count, 8);
+        assert_eq!(rest.label, "8 more folders");
+        let outside = o.outside.as_ref().unwrap();
+        assert_eq!(outside.total.count, 2);
+        assert_eq!(listed(&v, &outside.total), 2, "its link lists them");
+        let rows: usize = o.paths.iter().map(|g| g.total.count).sum();
+        assert_eq!(rows + rest.total.count + outside.total.count, o.total);
     }
 
     #[test]

@@ -454,7 +454,13 @@ pub fn source_list(state: &AppState) -> SourceList {
             }
         })
         .collect();
-    SourceList { now: now(), rows }
+    let snapshot = state.inventory.snapshot();
+    SourceList {
+        now: now(),
+        rows,
+        secrets: snapshot.secrets().len(),
+        replicas: snapshot.all_secrets().count() - snapshot.secrets().len(),
+    }
 }
 
 #[cfg(test)]

@@ -204,7 +204,25 @@ fn done_href(kind: ActionKind, at_once: bool, name: &str) -> String {
     } else {
         kind.as_str()
     };
-    format!("{path}?done={done}&secret={}", query_value(name))
+    // On the queue the page comes back to the same view (order, filters)
+    // and on the same incident, not at the top.
+    let (keep, fragment) = if path == "/oncall" {
+        let search = window().location().search().unwrap_or_default();
+        let keep: String = search
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("done=") && !p.starts_with("secret="))
+            .map(|p| format!("&{p}"))
+            .collect();
+        let id = crate::domain::oncall::incident_id(name);
+        (keep, format!("#{}", crate::domain::links::uri_path(&id)))
+    } else {
+        (String::new(), String::new())
+    };
+    format!(
+        "{path}?done={done}&secret={}{keep}{fragment}",
+        query_value(name)
+    )
 }
 
 /// A button per available action, and (outside `compact` rows) a note per

@@ -71,6 +71,23 @@ fn SignedIn(me: Me) -> impl IntoView {
                     })}
                 </Suspense>
             </div>
+            {me.scoped.then(|| scope_notice(&me.grants))}
+    }
+}
+
+/// Says that a scoped user's pages show part of the inventory, which part,
+/// and who decided it: every count they see is of that part only.
+fn scope_notice(grants: &[String]) -> impl IntoView {
+    view! {
+        <p class="scope-notice" role="note" data-testid="scope-notice">
+            <strong>"Limited view: "</strong>
+            {format!(
+                "you see only the secrets your grants cover ({}), as an admin configured them. \
+                 Every count and list here is of those secrets, not the whole organisation; \
+                 ask an admin to widen it.",
+                grants.join("; ")
+            )}
+        </p>
     }
 }
 

@@ -1,8 +1,11 @@
-//! `/oncall`: failed rotations first, then overdue ones, the longest broken
-//! first. The queue refreshes itself (`?refresh=SECONDS`, default 30, `0`
-//! to stop) without reloading the page, so scroll and focus stay put.
+//! `/oncall`: failed rotations and overdue ones, one incident per line
+//! (a card per incident on a phone). The order and the filters are in the
+//! URL (`?order=newest|oldest|severity&env=&account=&owner=&incident=`, a
+//! GET form); `incident=NAME` with `#incident-NAME` is what an alert links to. The
+//! queue refreshes itself (`?refresh=SECONDS`, default 30, `0` to stop)
+//! without reloading the page, so scroll and focus stay put.
 
-use crate::api::{get_oncall, Oncall, OncallRow};
+use crate::api::{get_oncall_view, Oncall, OncallFacets, OncallRow};
 use crate::app::components::actions::{ActionDone, SecretActions};
 use crate::app::components::health::{FirstSync, SeverityBadge};
 use crate::app::components::time::When;
@@ -10,6 +13,7 @@ use crate::app::error_text;
 use crate::domain::diagnosis::Incident;
 use crate::domain::health::RuleId;
 use crate::domain::links::secret_href;
+use crate::domain::oncall::{incident_id, OncallFilter, Order, NO_OWNER};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -27,7 +31,8 @@ pub fn OncallPage() -> impl IntoView {
             .map(|n| if n == 0 { 0 } else { n.max(5) })
             .unwrap_or(DEFAULT_REFRESH_SECS)
     };
-    let data = Resource::new(|| (), |_| get_oncall());
+    let view_of = move || OncallFilter::from_query(|k| query.read().get(k));
+    let data = Resource::new(view_of, get_oncall_view);
     view! {
         <Title text="On-call"/>
         <h1>"On-call: failed and overdue rotations"</h1>
@@ -35,13 +40,68 @@ pub fn OncallPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Reading the rotation queue…"</p> }>
             {move || data.get().map(|r| match r {
                 Ok(d) if !d.ready => view! { <FirstSync/> }.into_any(),
-                Ok(d) => view! { <OncallQueue initial=d every=every()/> }.into_any(),
+                Ok(d) => view! {
+                    <ViewForm view=d.view.clone() facets=d.facets.clone() every=every()/>
+                    <OncallQueue initial=d every=every()/>
+                }.into_any(),
                 Err(e) => view! {
                     <p class="error" role="alert">"The on-call queue could not be read: " {error_text(&e)}
                         " Reload the page to try again."</p>
                 }.into_any(),
             })}
         </Suspense>
+    }
+}
+
+/// The order and the filters: a GET form, so the view is a link to share.
+#[component]
+fn ViewForm(view: OncallFilter, facets: OncallFacets, every: u32) -> impl IntoView {
+    let select = |name: &'static str,
+                  label: &'static str,
+                  values: Vec<(String, usize)>,
+                  chosen: Option<String>| {
+        let total: usize = values.iter().map(|(_, n)| n).sum();
+        view! {
+            <label>{label}
+                <select name=name>
+                    <option value="" selected=chosen.is_none()>{format!("All ({total})")}</option>
+                    {values.into_iter().map(|(v, n)| {
+                        let shown = if name == "owner" && v == NO_OWNER { "no owner known".to_string() } else { v.clone() };
+                        let selected = chosen.as_deref() == Some(v.as_str());
+                        view! { <option value=v selected=selected>{format!("{shown} ({n})")}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+        }
+        .into_any()
+    };
+    let only = view.secret.clone().map(|s| {
+        let whole = format!("/oncall{}", view.query_string(false));
+        view! {
+            <p class="notice" role="status" data-testid="oncall-only">
+                {format!("Showing {s} only, as the alert linked. ")}
+                <a href=whole>"Show the whole queue"</a>
+            </p>
+        }
+    });
+    view! {
+        <form class="oncall-view" method="get" action="/oncall" role="search" aria-label="Order and filter the queue" data-testid="oncall-view">
+            <label>"Order"
+                <select name="order">
+                    {Order::ALL.into_iter().map(|o| view! {
+                        <option value=o.as_str() selected=view.order == o>{o.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            {select("env", "Environment", facets.envs, view.env.clone())}
+            {select("account", "Account", facets.accounts, view.account.clone())}
+            {select("owner", "Owner", facets.owners, view.owner.clone())}
+            {view.secret.clone().map(|s| view! { <input type="hidden" name="incident" value=s/> })}
+            {(every != DEFAULT_REFRESH_SECS).then(|| view! { <input type="hidden" name="refresh" value=every.to_string()/> })}
+            <button type="submit" class="secondary">"Show"</button>
+            {view.is_filtered().then(|| view! { <a href="/oncall">"Clear filters"</a> })}
+        </form>
+        {only}
     }
 }
 
@@ -59,7 +119,7 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
         }
         set_busy.set(true);
         leptos::task::spawn_local(async move {
-            match get_oncall().await {
+            match get_oncall_view(data.get_untracked().view).await {
                 Ok(d) => {
                     set_data.set(d);
                     set_failed.set(None);
@@ -99,6 +159,13 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
                 d.suppressed
             ));
         }
+        if d.view.is_filtered() {
+            s.push_str(&format!(
+                " · showing {} of {}",
+                d.rows.len(),
+                d.failed + d.overdue
+            ));
+        }
         s
     };
     view! {
@@ -118,51 +185,62 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
         {move || failed.get().map(|e| view! {
             <p class="error" role="alert">{format!("The last refresh failed: {e} Showing the previous result.")}</p>
         })}
-        {move || {
-            let d = data.get();
-            if d.rows.is_empty() {
-                view! {
+        {move || queue_body(data.get())}
+    }
+}
+
+/// The queue's table (or why it is empty) and the causes below it.
+fn queue_body(d: Oncall) -> AnyView {
+    if d.rows.is_empty() {
+        let filtered = d.view.is_filtered();
+        view! {
                     <section class="empty" data-testid="oncall-empty">
-                        <h2>"No failed or overdue rotations"</h2>
-                        <p>"Every rotation that is switched on has finished within its window. This page keeps checking."</p>
+                        {if filtered {
+                            view! {
+                                <h2>"Nothing failed or overdue in this view"</h2>
+                                <p>"The filters leave nothing out of the queue. "<a href="/oncall">"Show the whole queue"</a></p>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <h2>"No failed or overdue rotations"</h2>
+                                <p>"Every rotation that is switched on has finished within its window. This page keeps checking."</p>
+                            }.into_any()
+                        }}
                     </section>
                 }.into_any()
-            } else {
-                let now = d.now;
-                let cloudtrail = d.cloudtrail.clone();
-                let incidents = incidents_of(&d);
-                view! {
+    } else {
+        let now = d.now;
+        let cloudtrail = d.cloudtrail.clone();
+        let incidents = incidents_of(&d);
+        let acting = d.rows.iter().any(|r| !r.actions.is_empty());
+        let caption = format!(
+            "{}; failed rotations before overdue ones",
+            d.view.order.label()
+        );
+        view! {
                     {cloudtrail.and_then(|c| c.err()).map(|e| view! {
-                        <p class="warning">{format!("CloudTrail could not be read ({e}); failure messages are missing below.")}</p>
+                        <p class="warning cloudtrail">{format!("CloudTrail could not be read ({e}); failure messages are missing below.")}</p>
                     })}
-                    {incidents}
                     <div class="table-wrap">
-                        <table class="inventory oncall" data-testid="oncall">
-                            <caption class="visually-hidden">"Failed rotations first, then overdue; longest broken first"</caption>
+                        <table class="oncall" data-testid="oncall">
+                            <caption class="visually-hidden">{caption}</caption>
                             <thead>
                                 <tr>
-                                    <th scope="col">"Problem"</th>
-                                    <th scope="col">"Secret"</th>
-                                    {d.rows.iter().any(|r| !r.actions.is_empty()).then(|| view! { <th scope="col">"Actions"</th> })}
-                                    <th scope="col">"Broken since"</th>
-                                    <th scope="col">"Owner"</th>
-                                    <th scope="col">"Lambda"</th>
-                                    <th scope="col">"Pending version"</th>
-                                    <th scope="col">"Last success"</th>
-                                    <th scope="col">"What happened"</th>
+                                    <th scope="col" class="problem">"Problem"</th>
+                                    <th scope="col" class="secret">"Secret"</th>
+                                    <th scope="col" class="since">"Broken since"</th>
+                                    <th scope="col" class="owner">"Owner"</th>
+                                    {acting.then(|| view! { <th scope="col" class="acts">"Actions"</th> })}
+                                    <th scope="col" class="what">"What happened"</th>
                                 </tr>
                             </thead>
                             <tbody>
-                                {
-                                    let acting = d.rows.iter().any(|r| !r.actions.is_empty());
-                                    d.rows.into_iter().map(|r| view! { <QueueRow row=r now=now acting/> }).collect_view()
-                                }
+                                {d.rows.into_iter().map(|r| view! { <QueueRow row=r now=now acting/> }.into_any()).collect_view()}
                             </tbody>
                         </table>
                     </div>
+                    {incidents}
                 }.into_any()
-            }
-        }}
     }
 }
 
@@ -188,8 +266,8 @@ fn Incidents(
 ) -> impl IntoView {
     let failures: usize = incidents.iter().map(|i| i.secrets.len()).sum();
     view! {
-        <section class="incidents facts" aria-labelledby="incidents-h" data-testid="incidents">
-            <h2 id="incidents-h">{format!("Incidents: {failures} rotations, {} causes", incidents.len())}</h2>
+        <section class="incidents facts" id="causes" aria-labelledby="incidents-h" data-testid="incidents">
+            <h2 id="incidents-h">{format!("By cause: {failures} rotations, {} causes", incidents.len())}</h2>
             <p class="muted small">"Failed rotations (and overdue ones whose function cannot run) grouped by what they share: one Lambda, VPC, key or role. Open one for its fix and the secrets it hit."</p>
             {(undiagnosed > 0).then(|| view! {
                 <p class="muted" role="status">{format!("{undiagnosed} failures are still being diagnosed; they show under their Lambda until then. Refresh in a moment.")}</p>
@@ -199,7 +277,7 @@ fn Incidents(
                     let n = inc.secrets.len();
                     let slug = inc.cause.map(|c| c.slug()).unwrap_or("unexplained");
                     view! {
-                        <li class="incident" id=format!("incident-{}", i + 1) data-cause=slug data-count=n.to_string()>
+                        <li class="cause-group" id=format!("cause-{}", i + 1) data-cause=slug data-count=n.to_string()>
                             <details>
                                 <summary>
                                     <strong>{inc.headline.clone()}</strong>
@@ -223,6 +301,8 @@ fn Incidents(
     }
 }
 
+/// One incident: a line at desk widths (a card on a phone), the long
+/// story behind "What happened".
 #[component]
 fn QueueRow(row: OncallRow, now: crate::domain::Timestamp, acting: bool) -> impl IntoView {
     let offers: Vec<_> = row
@@ -242,6 +322,55 @@ fn QueueRow(row: OncallRow, now: crate::domain::Timestamp, acting: bool) -> impl
         _ => "Overdue".to_string(),
     };
     let step = row.failure.as_ref().and_then(|f| f.step);
+    // The one line: CloudTrail's message when there is one, else the rule's sentence.
+    let brief = row
+        .failure
+        .as_ref()
+        .and_then(|f| f.message.clone())
+        .unwrap_or_else(|| row.detail.clone());
+    let guidance = step.map(|s| {
+        view! {
+            <details class="step-guidance" data-testid="step-guidance">
+                <summary>{format!("What to check for {s}")}</summary>
+                <p>{format!("{s} {}. {}", s.does(), s.guidance())}</p>
+            </details>
+        }
+    });
+    let owner = row
+        .owner
+        .clone()
+        .unwrap_or_else(|| "no owner tag".to_string());
+    let owner_title = owner.clone();
+    let brief_title = brief.clone();
+    let story = story(&row, now).into_any();
+    let guidance = guidance.map(|g| g.into_any());
+    let actions = actions.map(|a| a.into_any());
+    view! {
+        <tr class="incident" id=incident_id(&row.link) data-problem=row.problem.as_str() data-attempt=attempt.to_string()
+            data-step=step.map(|s| s.as_str()).unwrap_or_default() data-severity=row.severity.as_str()
+            data-env=row.env.clone().unwrap_or_default() data-account=row.account.clone()>
+            <td class="problem"><SeverityBadge worst=Some(row.severity)/>" "{problem}</td>
+            <th scope="row" class="name">
+                <a href=secret_href(&row.link) title=row.arn.clone()>{row.name.clone()}</a>
+                <span class="where muted small">{format!("{} · {}", row.account, row.region)}</span>
+            </th>
+            <td class="since"><span class="cell-label">"Since "</span><When at=row.since now=now absent="unknown"/></td>
+            <td class="owner" title=owner_title><span class="cell-label">"Owner "</span>{owner}</td>
+            {actions}
+            <td class="what">
+                <details class="what-happened">
+                    <summary title=brief_title><span class="clip">{brief}</span></summary>
+                    {story}
+                </details>
+                {guidance}
+            </td>
+        </tr>
+    }
+}
+
+/// Everything behind an incident's one line: the rule's sentence, the
+/// CloudTrail failure, the diagnosis, the Lambda and versions.
+fn story(row: &OncallRow, now: crate::domain::Timestamp) -> impl IntoView {
     // The rule's sentence already quotes a failure seen for this version.
     let failure = row
         .failure
@@ -266,37 +395,25 @@ fn QueueRow(row: OncallRow, now: crate::domain::Timestamp, acting: bool) -> impl
             {c.fix.map(|f| view! { <p class="fix small"><strong>"Fix: "</strong>{f}</p> })}
         }
     });
-    let guidance = step.map(|s| {
-        view! {
-            <details class="step-guidance" data-testid="step-guidance">
-                <summary>{format!("What to check for {s}")}</summary>
-                <p>{format!("{s} {}. {}", s.does(), s.guidance())}</p>
-            </details>
+    let pending = match row.pending_version.clone() {
+        Some(v) => view! {
+            <code class="vid">{v}</code>
+            {row.pending_created.map(|t| view! { " created " <When at=Some(t) now=now/> })}
         }
-    });
+        .into_any(),
+        None => view! { <span class="muted">"none"</span> }.into_any(),
+    };
     view! {
-        <tr data-problem=row.problem.as_str() data-attempt=attempt.to_string()
-            data-step=step.map(|s| s.as_str()).unwrap_or_default()>
-            <td><SeverityBadge worst=Some(row.severity)/>" "{problem}</td>
-            <th scope="row" class="name">
-                <a href=secret_href(&row.link) title=row.arn.clone()>{row.name.clone()}</a>
-                <div class="muted small">{format!("{} · {}", row.account, row.region)}</div>
-            </th>
-            {actions}
-            <td><When at=row.since now=now absent="unknown"/></td>
-            <td>{row.owner.unwrap_or_else(|| "no owner tag".to_string())}</td>
-            <td class="mono" title=row.lambda_arn.clone().unwrap_or_default()>{row.lambda.unwrap_or_else(|| "—".to_string())}</td>
-            <td>
-                {match row.pending_version {
-                    Some(v) => view! {
-                        <code class="vid">{v}</code>
-                        {row.pending_created.map(|t| view! { <div class="small">"created "<When at=Some(t) now=now/></div> })}
-                    }.into_any(),
-                    None => view! { <span class="muted">"none"</span> }.into_any(),
-                }}
-            </td>
-            <td><When at=row.last_success now=now absent="never"/></td>
-            <td class="desc">{row.detail}{failure}{cause}{guidance}</td>
-        </tr>
+        <div class="story">
+            <p class="detail">{row.detail.clone()}</p>
+            {failure.map(|f| f.into_any())}
+            {cause.map(|c| c.into_any())}
+            <dl class="facts-inline">
+                <dt>"Lambda"</dt>
+                <dd class="mono" title=row.lambda_arn.clone().unwrap_or_default()>{row.lambda.clone().unwrap_or_else(|| "—".to_string())}</dd>
+                <dt>"Pending version"</dt><dd>{pending}</dd>
+                <dt>"Last success"</dt><dd><When at=row.last_success now=now absent="never"/></dd>
+            </dl>
+        </div>
     }
 }

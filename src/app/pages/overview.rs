@@ -48,8 +48,14 @@ fn Body(o: Overview) -> impl IntoView {
         o.now.display(),
         o.evaluated_ms
     );
+    let note = total_note(&o);
+    let defs = view! { <CountDefs o=o.clone()/> };
+    let mut folders = o.paths;
+    folders.extend(o.outside);
+    let rest = o.rest;
     view! {
         <p class="lead">{lead}" "<a href="/oncall">"On-call queue →"</a></p>
+        <p class="muted small total-note" data-testid="total-note">{note}</p>
         <div class="overview">
             <section class="card wide" aria-labelledby="by-health-h">
                 <h2 id="by-health-h">"Secrets by worst finding"</h2>
@@ -62,6 +68,7 @@ fn Body(o: Overview) -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="rules-h">
                 <h2 id="rules-h">"Findings by rule"</h2>
+                <div class="table-wrap plain-wrap">
                 <table class="plain counts" data-testid="by-rule">
                     <thead><tr><th scope="col">"Rule"</th><th scope="col">"Severity"</th><th scope="col" class="num">"Secrets"</th><th scope="col" class="num">"Suppressed"</th></tr></thead>
                     <tbody>
@@ -78,15 +85,17 @@ fn Body(o: Overview) -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
+                </div>
             </section>
             <section class="card" aria-labelledby="ages-h">
                 <h2 id="ages-h">"Time since the last rotation"</h2>
                 <p class="muted small">"Secrets not scheduled for deletion."</p>
                 <AgeChart buckets=o.ages/>
             </section>
+            {defs}
             <section class="card wide" aria-labelledby="upcoming-h">
                 <h2 id="upcoming-h">"Rotations in the next 30 days"</h2>
-                <p class="small">"Already due (rotation on, next date past): " <CountLink count=o.due_now label="already due".to_string()/></p>
+                <p class="small">"Already due (rotation on, next date past; see above for how it overlaps failed and overdue): " <CountLink count=o.due_now label="already due".to_string()/></p>
                 <UpcomingStrip days=o.upcoming/>
             </section>
             <section class="card wide" aria-labelledby="places-h">
@@ -95,8 +104,9 @@ fn Body(o: Overview) -> impl IntoView {
             </section>
             <section class="card wide" aria-labelledby="paths-h">
                 <h2 id="paths-h">"By top-level folder"</h2>
-                <GroupTable groups=o.paths label="Folder" testid="by-path"/>
-                {(o.more_paths > 0).then(|| view! { <p class="muted small">{format!("{} more folders with fewer findings: see the folder tree on the inventory page.", o.more_paths)}</p> })}
+                <p class="muted small">"Each top-level folder, then the secrets outside any folder (names without a /): the rows add up to the total."</p>
+                <GroupTable groups=folders label="Folder" testid="by-path" rest/>
+                {(o.more_paths > 0).then(|| view! { <p class="muted small">{format!("{} more folders with fewer findings are counted together; see the folder tree on the inventory page.", o.more_paths)}</p> })}
             </section>
         </div>
     }
@@ -171,6 +181,10 @@ fn AgeChart(buckets: Vec<Bucket>) -> impl IntoView {
     }
 }
 
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
 /// Thirty day cells, darker with more rotations; each a link to that day.
 #[component]
 fn UpcomingStrip(days: Vec<Day>) -> impl IntoView {
@@ -182,6 +196,22 @@ fn UpcomingStrip(days: Vec<Day>) -> impl IntoView {
         .max(1);
     let cell = 34.0;
     let w = cell * days.len() as f64;
+    // The month's name over the first day and over each 1st.
+    let months = days
+        .iter()
+        .enumerate()
+        .filter(|(i, d)| *i == 0 || d.date.ends_with("-01"))
+        .map(|(i, d)| {
+            let m = d
+                .date
+                .get(5..7)
+                .and_then(|m| m.parse::<usize>().ok())
+                .unwrap_or(0);
+            let name = MONTHS.get(m.wrapping_sub(1)).copied().unwrap_or("");
+            let x = i as f64 * cell + 2.0;
+            view! { <text class="mon" x=format!("{x:.1}") y="11" data-testid="month">{name}</text> }
+        })
+        .collect_view();
     let cells = days
         .into_iter()
         .enumerate()
@@ -194,10 +224,10 @@ fn UpcomingStrip(days: Vec<Day>) -> impl IntoView {
             let label = format!("{}: {n} rotations scheduled", d.date);
             let n_class = if level >= 3 { "n dark" } else { "n" };
             let body = view! {
-                <rect class=format!("day l{level}") x=format!("{:.1}", x + 1.0) y="18" width=format!("{:.1}", cell - 2.0) height="34" rx="3"/>
-                <text class="wd" x=format!("{:.1}", x + cell / 2.0) y="12" text-anchor="middle">{wd.chars().next().map(String::from).unwrap_or_default()}</text>
-                <text class=n_class x=format!("{:.1}", x + cell / 2.0) y="40" text-anchor="middle">{if n == 0 { String::new() } else { n.to_string() }}</text>
-                <text class="dn" x=format!("{:.1}", x + cell / 2.0) y="66" text-anchor="middle">{num.to_string()}</text>
+                <rect class=format!("day l{level}") x=format!("{:.1}", x + 1.0) y="32" width=format!("{:.1}", cell - 2.0) height="34" rx="3"/>
+                <text class="wd" x=format!("{:.1}", x + cell / 2.0) y="26" text-anchor="middle">{wd.chars().next().map(String::from).unwrap_or_default()}</text>
+                <text class=n_class x=format!("{:.1}", x + cell / 2.0) y="54" text-anchor="middle">{if n == 0 { String::new() } else { n.to_string() }}</text>
+                <text class="dn" x=format!("{:.1}", x + cell / 2.0) y="80" text-anchor="middle">{num.to_string()}</text>
             };
             if n == 0 {
                 view! { <g role="img" aria-label=label>{body}</g> }.into_any()
@@ -208,7 +238,8 @@ fn UpcomingStrip(days: Vec<Day>) -> impl IntoView {
         .collect_view();
     view! {
         <div class="strip-wrap">
-            <svg class="chart strip" viewBox=format!("0 0 {w} 72") role="group" aria-label="Scheduled rotations per day, today first" data-testid="upcoming">
+            <svg class="chart strip" viewBox=format!("0 0 {w} 86") role="group" aria-label="Scheduled rotations per day, today first" data-testid="upcoming">
+                {months}
                 {cells}
             </svg>
         </div>
@@ -217,7 +248,23 @@ fn UpcomingStrip(days: Vec<Day>) -> impl IntoView {
 
 /// Groups (account · region, or folders) by worst severity, every cell a link.
 #[component]
-fn GroupTable(groups: Vec<GroupCount>, label: &'static str, testid: &'static str) -> impl IntoView {
+fn GroupTable(
+    groups: Vec<GroupCount>,
+    label: &'static str,
+    testid: &'static str,
+    /// Folders counted together, without links.
+    #[prop(optional_no_strip)]
+    rest: Option<GroupCount>,
+) -> impl IntoView {
+    let rest = rest.map(|g| {
+        view! {
+            <tr class="rest">
+                <th scope="row">{g.label}</th>
+                <td class="num">{g.total.count}</td>
+                {g.by_worst.into_iter().map(|h| view! { <td class="num">{h.secrets.count}</td> }).collect_view()}
+            </tr>
+        }
+    });
     let heads = ["critical", "high", "medium", "low", "info", "ok"];
     view! {
         <div class="table-wrap">
@@ -233,7 +280,7 @@ fn GroupTable(groups: Vec<GroupCount>, label: &'static str, testid: &'static str
                     {groups.into_iter().map(|g| {
                         let name = g.label.clone();
                         let head = if g.total.path.is_empty() {
-                            view! { <th scope="row">{g.label}</th> }.into_any()
+                            view! { <th scope="row" class:outside=g.total.q == crate::api::OUTSIDE_FOLDERS>{g.label}</th> }.into_any()
                         } else {
                             view! { <th scope="row"><a href=count_href(&Count { count: 0, q: String::new(), path: g.total.path.clone() }) class="mono">{g.label}"/"</a></th> }.into_any()
                         };
@@ -248,8 +295,64 @@ fn GroupTable(groups: Vec<GroupCount>, label: &'static str, testid: &'static str
                             </tr>
                         }
                     }).collect_view()}
+                    {rest}
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// What the total counts, and what it leaves out, in words.
+fn total_note(o: &Overview) -> String {
+    let mut s = format!(
+        "The total counts every secret read, {} of them scheduled for deletion (still listed until deleted).",
+        o.deleting
+    );
+    if o.replicas > 0 {
+        s.push_str(&format!(
+            " {} replicas in other regions are counted once, at their primary (/sources lists them with their region's source).",
+            o.replicas
+        ));
+    }
+    if !o.unread_sources.is_empty() {
+        s.push_str(&format!(
+            " Not counted: the secrets of {}, which could not be read (see Sources).",
+            o.unread_sources.join(", ")
+        ));
+    }
+    s
+}
+
+/// What "failed", "overdue" and "already due" each count, and how they overlap.
+#[component]
+fn CountDefs(o: Overview) -> impl IntoView {
+    let rule = |id: crate::domain::health::RuleId| {
+        o.rules
+            .iter()
+            .find(|r| r.rule == id)
+            .map(|r| r.active.clone())
+    };
+    let failed = rule(crate::domain::health::RuleId::RotationFailed);
+    let overdue = rule(crate::domain::health::RuleId::RotationOverdue);
+    let ov = o.overlap.clone();
+    let within = o
+        .due_now
+        .count
+        .saturating_sub(ov.due_failed + ov.due_overdue);
+    view! {
+        <section class="card wide" aria-labelledby="defs-h" data-testid="count-defs">
+            <h2 id="defs-h">"What failed, overdue and due count"</h2>
+            <dl class="defs">
+                <dt>"Failed " {failed.map(|c| view! { <CountLink count=c label="failed".to_string()/> })}</dt>
+                <dd>"A rotation started and never finished: AWSPENDING sits on a version that never became AWSCURRENT. First on the on-call queue."</dd>
+                <dt>"Overdue " {overdue.map(|c| view! { <CountLink count=c label="overdue".to_string()/> })}</dt>
+                <dd>"Rotation is on, but the scheduled rotation did not happen within its window. A secret is counted once: a failed rotation is counted as failed, not overdue."</dd>
+                <dt>"Already due " <CountLink count=o.due_now.clone() label="already due".to_string()/></dt>
+                <dd data-testid="due-overlap">{format!(
+                    "Rotation is on and the next rotation date has passed, whether or not its window has closed. Of these, {} are also failed and {} overdue; the other {within} are still within their window.",
+                    ov.due_failed, ov.due_overdue
+                )}</dd>
+            </dl>
+        </section>
     }
 }

@@ -35,15 +35,35 @@ pub fn SourcesPage() -> impl IntoView {
 fn SourceTable(list: SourceList) -> impl IntoView {
     let now = list.now;
     let failing = list.rows.iter().filter(|r| r.last_error.is_some()).count();
+    let listed = list.rows.iter().filter_map(|r| r.secrets).sum::<usize>();
+    let unread = list.rows.iter().filter(|r| r.secrets.is_none()).count();
     let summary = format!(
-        "{} sources · {} failing · {} secrets read",
+        "{} sources · {} failing · {} secrets",
         list.rows.len(),
         failing,
-        list.rows.iter().filter_map(|r| r.secrets).sum::<usize>()
+        list.secrets
     );
+    // The sources' own counts include replicas; the inventory counts a
+    // replica once, at its primary.
+    let mut reconcile = format!("The sources listed {listed} secrets");
+    if list.replicas > 0 {
+        reconcile.push_str(&format!(
+            ": {} secrets and {} replicas, counted once at their primary (as the header and the overview count)",
+            list.secrets, list.replicas
+        ));
+    }
+    reconcile.push('.');
+    if unread > 0 {
+        reconcile.push_str(&format!(
+            " {unread} source{} never read: {} secrets are not counted anywhere until it is.",
+            if unread == 1 { " was" } else { "s were" },
+            if unread == 1 { "its" } else { "their" }
+        ));
+    }
     let rows: Vec<_> = list.rows.into_iter().map(|r| source_row(r, now)).collect();
     view! {
         <p role="status" data-testid="sources-summary">{summary}</p>
+        <p class="muted small" data-testid="sources-reconcile">{reconcile}</p>
         <div class="table-wrap">
             <table class="sources" data-testid="sources">
                 <caption class="visually-hidden">"Sources and their sync health"</caption>

@@ -72,6 +72,15 @@ pub(super) fn link(dashboard_url: Option<&str>, path: &str, label: &str) -> Opti
     dashboard_url.map(|base| format!("<{}|{}>", escape(&format!("{base}{path}")), label))
 }
 
+/// Where an alert about `t` opens: the on-call queue on that incident while
+/// it is failed or overdue, the secret's page once it recovered.
+pub fn alert_href(t: &Transition) -> String {
+    match t.to {
+        Some(_) => crate::domain::oncall::incident_href(&t.name),
+        None => crate::domain::links::secret_href(&t.name),
+    }
+}
+
 pub(super) fn field(title: &str, value: &str) -> Value {
     json!({"type": "mrkdwn", "text": format!("*{title}*\n{value}")})
 }
@@ -168,8 +177,7 @@ pub fn transition_message(
         when(at)
     )];
     if secret.is_some() {
-        let href = crate::domain::links::secret_href(&t.name);
-        context.extend(link(dashboard_url, &href, "Open in secretscope"));
+        context.extend(link(dashboard_url, &alert_href(t), "Open in secretscope"));
     }
     blocks.push(json!({
         "type": "context",

@@ -244,9 +244,12 @@ fn a_failure_message_names_the_secret_and_escapes_it() {
         .iter()
         .any(|f| f.starts_with(&format!("*Since*\n<!date^{}^", NOW - 7200))));
     let context = v["blocks"][2]["elements"][0]["text"].as_str().unwrap();
+    // The link opens the on-call queue on this incident, the name encoded
+    // in the query and the fragment (and `&` escaped for mrkdwn).
     assert!(
         context.contains(
-            "<https://dash.example.test/secret/prod/%3C%21channel%3E%26db|Open in secretscope>"
+            "<https://dash.example.test/oncall?incident=prod%2F%3C%21channel%3E%26db\
+             #incident-prod/%3C!channel%3E&amp;db|Open in secretscope>"
         ),
         "{context}"
     );
