@@ -215,6 +215,73 @@ pub async fn get_oncall_view(
     .await
 }
 
+/// What the on-call page's island checks: the status line and a
+/// signature of the queue in view (which secrets, each one's problem and
+/// since when), which changes exactly when the rows would.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OncallState {
+    pub status: String,
+    pub signature: String,
+}
+
+impl Oncall {
+    /// The status line: counts, as of when, what is left out or filtered.
+    pub fn status(&self) -> String {
+        let mut s = format!(
+            "{} failed, {} overdue · as of {}",
+            self.failed,
+            self.overdue,
+            self.now.display()
+        );
+        if self.suppressed > 0 {
+            s.push_str(&format!(
+                " · {} suppressed by tag (not listed)",
+                self.suppressed
+            ));
+        }
+        if self.view.is_filtered() {
+            s.push_str(&format!(
+                " · showing {} of {}",
+                self.rows.len(),
+                self.failed + self.overdue
+            ));
+        }
+        s
+    }
+
+    /// Which rows, in which order, with what problem since when; and how
+    /// many are still being diagnosed.
+    pub fn signature(&self) -> String {
+        let mut s = format!("{}", self.undiagnosed);
+        for r in &self.rows {
+            s.push_str(&format!(
+                "|{}:{}:{}",
+                r.arn,
+                r.problem.as_str(),
+                r.since.map_or(0, |t| t.secs())
+            ));
+        }
+        s
+    }
+}
+
+/// The on-call queue's status and signature in the view `get_oncall` takes
+/// (the page asks it every few seconds to say when the queue has changed).
+#[server(endpoint = "get_oncall_state")]
+pub async fn get_oncall_state(
+    order: Option<String>,
+    env: Option<String>,
+    account: Option<String>,
+    owner: Option<String>,
+    secret: Option<String>,
+) -> Result<OncallState, ServerFnError> {
+    let d = get_oncall(order, env, account, owner, secret).await?;
+    Ok(OncallState {
+        status: d.status(),
+        signature: d.signature(),
+    })
+}
+
 /// A filter's values with how many queue entries have each.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct OncallFacets {

@@ -164,6 +164,7 @@ pub(super) const MATRIX: &[&str] = &[
     "/api/list_inventory",
     "/api/get_overview",
     "/api/get_oncall",
+    "/api/get_oncall_state",
     "/api/get_secret",
     "/api/refresh_secret",
     "/api/get_audit",

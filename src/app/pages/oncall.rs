@@ -5,7 +5,7 @@
 //! queue refreshes itself (`?refresh=SECONDS`, default 30, `0` to stop)
 //! without reloading the page, so scroll and focus stay put.
 
-use crate::api::{get_oncall_view, Oncall, OncallFacets, OncallRow};
+use crate::api::{get_oncall_state, get_oncall_view, Oncall, OncallFacets, OncallRow};
 use crate::app::components::actions::{ActionDone, SecretActions};
 use crate::app::components::health::{FirstSync, SeverityBadge};
 use crate::app::components::time::When;
@@ -42,7 +42,9 @@ pub fn OncallPage() -> impl IntoView {
                 Ok(d) if !d.ready => view! { <FirstSync/> }.into_any(),
                 Ok(d) => view! {
                     <ViewForm view=d.view.clone() facets=d.facets.clone() every=every()/>
-                    <OncallQueue initial=d every=every()/>
+                    <OncallQueue every=every() status=d.status() signature=d.signature() view=d.view.clone()>
+                        {queue_body(d)}
+                    </OncallQueue>
                 }.into_any(),
                 Err(e) => view! {
                     <p class="error" role="alert">"The on-call queue could not be read: " {error_text(&e)}
@@ -105,23 +107,44 @@ fn ViewForm(view: OncallFilter, facets: OncallFacets, every: u32) -> impl IntoVi
     }
 }
 
-/// The queue, hydrated in the browser to refresh itself every `every`
-/// seconds (0: never) through the same server function.
+/// The queue's bar, live in the browser: every `every` seconds (0: never)
+/// it asks whether the queue in this view has changed, and says so with a
+/// button that shows the new queue. The queue itself (`children`) is
+/// rendered on the server: rows never move under a finger about to press
+/// one, and the browser bundle carries none of the queue's views.
 #[island]
-fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
-    let (data, set_data) = signal(initial);
+fn OncallQueue(
+    every: u32,
+    status: String,
+    signature: String,
+    view: OncallFilter,
+    children: Children,
+) -> impl IntoView {
     let (auto, set_auto) = signal(every > 0);
     let (busy, set_busy) = signal(false);
     let (failed, set_failed) = signal(None::<String>);
-    let reload = move || {
+    let (status, set_status) = signal(status);
+    let (changed, set_changed) = signal(false);
+    let view = StoredValue::new(view);
+    let signature = StoredValue::new(signature);
+    let check = move || {
         if busy.get_untracked() {
             return;
         }
         set_busy.set(true);
         leptos::task::spawn_local(async move {
-            match get_oncall_view(data.get_untracked().view).await {
-                Ok(d) => {
-                    set_data.set(d);
+            let v = view.get_value();
+            let asked = get_oncall_state(
+                Some(v.order.as_str().to_string()),
+                v.env,
+                v.account,
+                v.owner,
+                v.secret,
+            );
+            match asked.await {
+                Ok(st) => {
+                    set_changed.set(signature.with_value(|s| *s != st.signature));
+                    set_status.set(st.status);
                     set_failed.set(None);
                 }
                 Err(e) => set_failed.set(Some(error_text(&e))),
@@ -136,7 +159,7 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
         let handle = set_interval_with_handle(
             move || {
                 if auto.get_untracked() {
-                    reload();
+                    check();
                 }
             },
             std::time::Duration::from_secs(u64::from(every)),
@@ -145,28 +168,10 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
             on_cleanup(move || h.clear());
         }
     });
-    let status = move || {
-        let d = data.get();
-        let mut s = format!(
-            "{} failed, {} overdue · as of {}",
-            d.failed,
-            d.overdue,
-            d.now.display()
-        );
-        if d.suppressed > 0 {
-            s.push_str(&format!(
-                " · {} suppressed by tag (not listed)",
-                d.suppressed
-            ));
-        }
-        if d.view.is_filtered() {
-            s.push_str(&format!(
-                " · showing {} of {}",
-                d.rows.len(),
-                d.failed + d.overdue
-            ));
-        }
-        s
+    // The page again, in the same view (the URL keeps order, filters and
+    // the incident's anchor).
+    let show = move |_| {
+        let _ = window().location().reload();
     };
     view! {
         <div class="queue-bar">
@@ -175,17 +180,19 @@ fn OncallQueue(initial: Oncall, every: u32) -> impl IntoView {
                 <label class="auto">
                     <input type="checkbox" prop:checked=move || auto.get()
                         on:change=move |ev| set_auto.set(event_target_checked(&ev))/>
-                    {format!(" Refresh every {every} s")}
+                    {format!(" Check every {every} s")}
                 </label>
             })}
-            <button type="button" class="secondary" on:click=move |_| reload() disabled=move || busy.get()>
-                {move || if busy.get() { "Refreshing…" } else { "Refresh now" }}
-            </button>
+            <button type="button" class="secondary" on:click=show>"Refresh now"</button>
         </div>
+        <p class="notice" role="status" data-testid="oncall-changed" hidden=move || !changed.get()>
+            "The queue has changed since this page was shown. "
+            <button type="button" on:click=show>"Show the new queue"</button>
+        </p>
         {move || failed.get().map(|e| view! {
-            <p class="error" role="alert">{format!("The last refresh failed: {e} Showing the previous result.")}</p>
+            <p class="error" role="alert">{format!("The last check failed: {e} The queue below is as it was.")}</p>
         })}
-        {move || queue_body(data.get())}
+        {children()}
     }
 }
 
