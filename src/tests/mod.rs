@@ -17,6 +17,7 @@ mod fragments;
 mod hardening;
 mod health;
 mod moto;
+mod picker;
 mod readers;
 mod requests;
 mod sources;
