@@ -18,9 +18,11 @@ const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]),
 /// What focus goes to when the dialog opens: a field to fill or choose.
 const FIRST_FIELD: &str = "input:not([disabled]), select:not([disabled]), textarea:not([disabled])";
 
-/// The body keeps its type (`TypedChildren`): erased children are an
-/// `AnyView`, which compiles a second, asynchronous hydration of every
-/// dialog's whole body into the wasm bundle.
+/// The body keeps its type in the browser (`TypedChildren`, then
+/// `app::part`): erased children are an `AnyView`, which compiles a second,
+/// asynchronous hydration of every dialog's whole body into the wasm
+/// bundle. On the server it is erased (deep render futures overflow a debug
+/// build's stack).
 #[component]
 pub fn Dialog<C: IntoView + 'static>(
     /// The heading's id, which labels the dialog.
@@ -88,7 +90,7 @@ pub fn Dialog<C: IntoView + 'static>(
             // Closed by the browser rather than by us: the state follows.
             on:close=move |_| if shown.borrow().1.is_some() { on_close.run(()) }>
             <h2 id=title_id tabindex="-1" node_ref=title>{heading}</h2>
-            {children()}
+            {crate::app::part(children())}
         </dialog>
     }
 }

@@ -47,7 +47,7 @@ fn duration_picker(
         });
     };
     let other = move || choice.get() == "other";
-    view! {
+    part(view! {
         <select id=id on:change=move |ev| { set_choice.set(event_target_value(&ev)); send() }>
             {first.map(|text| view! { <option value="">{text}</option> })}
             {picks.into_iter().map(|(v, text)| view! {
@@ -68,7 +68,7 @@ fn duration_picker(
                 </select>
             </div>
         </Show>
-    }
+    })
 }
 
 /// What became of the request just sent.
