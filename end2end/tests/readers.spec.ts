@@ -326,41 +326,47 @@ test.describe("readers", () => {
     await admin.context().close();
   });
 
-  test("a lookup in progress, a history cut short, CloudTrail off, and hostile principals, shown as text", async ({ page }, testInfo) => {
-    // Made-up answers from the server function: these states are rare or
-    // slow to reach with the demo's data.
+  test("a lookup in progress is followed until done, and what CloudTrail recorded stays text", async ({ page }, testInfo) => {
+    // The cut-short note, CloudTrail off and the escaping of every field are
+    // tested on the server's own rendering (src/tests/fragments.rs,
+    // src/tests/readers.rs); here the browser's side: following a lookup
+    // and showing what the server rendered, as text.
+    const demo = await demoEndpoint(page);
+    test.skip(!demo, "needs the demo endpoint's reads route");
     const rows = await secrets(page);
     const row = rows.find((r) => r.state !== "deleting")!;
-    const now = Math.floor(Date.now() / 1000);
-    const hostile = `arn:aws:iam::999988887777:role/x-<img src=x onerror="window.__pwned=1">`;
-    const mk = (arn: string, reads: number, failures: Failure[], ours: boolean): Reader => ({
-      principal: { arn, account: arn.split(":")[4], kind: "role" },
-      ours,
-      first: now - 20 * DAY,
-      last: now - 3600,
-      reads,
-      failures,
-      asked: reads ? [{ asked: "default", count: reads - 2, last: now - 3600 }, { asked: { stage: "AWSPREVIOUS" }, count: 2, last: now - 2 * DAY }] : [],
+    // A version stage is any string to AWS: whoever may call GetSecretValue
+    // chooses it, and CloudTrail records it as asked.
+    const hostile = `x-<img src=x onerror="window.__pwned=1">`;
+    const add = await page.request.post(`${demo}/__secretscope/reads`, {
+      data: {
+        secret_id: row.arn,
+        principal: `arn:aws:iam::${row.account}:role/e2e-hostile-stage`,
+        account: row.account,
+        session: "e2e-hostile",
+        stage: hostile,
+        start_ms: Date.now() - 3_600_000,
+        every_ms: 60_000,
+        count: 3,
+      },
     });
-    const all = [
-      mk(`arn:aws:iam::${row.account}:role/orders-worker`, 120, [], true),
-      mk(hostile, 0, [{ error: "access-denied", count: 4, first: now - DAY, last: now - 3600 }], false),
-    ];
+    expect(add.status(), await add.text()).toBe(200);
+    // The first answers say the lookup is still paging in (made up here:
+    // the demo's CloudTrail answers too fast to see it); then the server's.
     let calls = 0;
-    let off = false;
-    await page.route("**/api/get_readers", (route) => {
+    await page.route("**/api/readers_fragment", (route) => {
       calls++;
-      const loading = calls < 5 ? { pages: calls * 4, events: calls * 150, reached: now - calls * 5 * DAY, window_start: now - 30 * DAY } : null;
-      const view: View = off
-        ? { readers: null, loading: null, unavailable: "CloudTrail is not read ([cloudtrail] enabled = false): readers are unknown.", lookback_days: 30, at: now }
-        : {
-            readers: { since: now - 30 * DAY, until: now, cut_short_at: loading ? now - calls * 5 * DAY : now - 12 * DAY, events: 300, readers: calls < 2 ? all.slice(0, 1) : all },
-            loading,
-            unavailable: null,
-            lookback_days: 30,
-            at: now,
-          };
-      return route.fulfill({ json: view });
+      if (calls < 4) {
+        return route.fulfill({
+          json: {
+            heading: "Readers",
+            status: `Reading CloudTrail: ${calls * 4} pages, ${calls * 150} reads, back to 2026-11-2${calls} 07:00 UTC`,
+            html: `<progress class="readers-progress" max="1" value="0.${calls}" aria-label="How far back CloudTrail has been read"></progress>`,
+            more: true,
+          },
+        });
+      }
+      return route.continue();
     });
     page.on("dialog", (d) => d.dismiss());
     await page.goto(pageOf(row));
@@ -373,23 +379,16 @@ test.describe("readers", () => {
     await expect(readers.getByTestId("readers-refresh")).toBeDisabled();
     await expectAccessible(page, testInfo, "readers-loading");
     await readersLoaded(page);
+    expect(calls).toBeGreaterThanOrEqual(4);
     await expect(readers.locator("progress")).toHaveCount(0);
-    await expect(readers.getByTestId("readers-cut-short")).toContainText("History cut short: only reads since");
-    await expect(readers.getByTestId("readers-cut-short")).toContainText("[readers] max_events");
-    const bad = readers.locator(`tr[data-principal=${JSON.stringify(hostile)}]`);
-    await expect(bad.locator(".reader-name")).toHaveText(`x-<img src=x onerror="window.__pwned=1">`);
-    await expect(bad.locator(".badge")).toHaveText("outside");
-    await expect(bad.locator("td.failures")).toHaveText("4 access denied");
+    // Read again, so the reads added above are in (a lookup is reused for a while).
+    await readers.getByTestId("readers-refresh").click();
+    await readersLoaded(page);
+    const tr = readers.locator(`tr[data-principal$="role/e2e-hostile-stage"]`);
+    await expect(tr.locator("td.asked")).toContainText(hostile);
     await expect(readers.locator("img")).toHaveCount(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
-    await expect(readers.locator(`tr[data-principal$="role/orders-worker"] td.asked`)).toHaveText("AWSCURRENT (default) 118 · AWSPREVIOUS 2");
-    await expectAccessible(page, testInfo, "readers-cut-short");
-    await keepScreenshot(page, testInfo, "readers-cut-short");
-
-    off = true;
-    await page.reload();
-    await waitForHydration(page);
-    await expect(readers.getByTestId("readers-unavailable")).toContainText("CloudTrail is not read");
-    await expect(readers.getByTestId("readers-table-box")).toHaveCount(0);
+    await expectAccessible(page, testInfo, "readers-hostile");
+    await keepScreenshot(page, testInfo, "readers-hostile");
   });
 });
