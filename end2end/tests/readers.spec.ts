@@ -345,8 +345,11 @@ test.describe("readers", () => {
         account: row.account,
         session: "e2e-hostile",
         stage: hostile,
-        start_ms: Date.now() - 3_600_000,
-        every_ms: 60_000,
+        // Minutes ago: a refresh reads what is newer than the last lookup of
+        // this secret (with 15 minutes of overlap), and other specs may
+        // have looked it up already.
+        start_ms: Date.now() - 180_000,
+        every_ms: 30_000,
         count: 3,
       },
     });
@@ -381,8 +384,12 @@ test.describe("readers", () => {
     await readersLoaded(page);
     expect(calls).toBeGreaterThanOrEqual(4);
     await expect(readers.locator("progress")).toHaveCount(0);
-    // Read again, so the reads added above are in (a lookup is reused for a while).
-    await readers.getByTestId("readers-refresh").click();
+    // Read again, so the reads added above are in (a lookup is reused for a
+    // while): wait for the refreshed answer, then for its lookup to finish.
+    await Promise.all([
+      page.waitForResponse((r) => r.url().includes("readers_fragment") && (r.request().postData() || "").includes("refresh=true")),
+      readers.getByTestId("readers-refresh").click(),
+    ]);
     await readersLoaded(page);
     const tr = readers.locator(`tr[data-principal$="role/e2e-hostile-stage"]`);
     await expect(tr.locator("td.asked")).toContainText(hostile);
