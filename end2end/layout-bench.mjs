@@ -10,7 +10,7 @@
 //   node end2end/layout-bench.mjs http://127.0.0.1:3000
 //
 // bench/layout_bench.py starts a demo server and runs this against it.
-import { chromium } from "@playwright/test";
+import { launch, signedIn as signIn } from "./signin.mjs";
 
 const [base = "http://127.0.0.1:3000"] = process.argv.slice(2);
 const sizes = [
@@ -19,21 +19,9 @@ const sizes = [
   [390, 844],
 ];
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 
-async function signedIn(width, height) {
-  const context = await browser.newContext({ viewport: { width, height } });
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.getByLabel("Name").fill("admin");
-  await page.getByLabel("Password").fill("demo-admin-password");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("navigation", { name: "Main" }).waitFor();
-  return page;
-}
+const signedIn = (width, height) => signIn(browser, base, width, height);
 
 /** What the page looks like on its first screen. */
 function measure() {

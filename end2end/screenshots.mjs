@@ -5,37 +5,26 @@
 //
 // With sizes, every page is also taken at each size into OUT/WIDTHxHEIGHT/,
 // for looking at layouts (those are not committed).
-import { chromium } from "@playwright/test";
+import { launch, signedIn as signIn } from "./signin.mjs";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
 const [base = "http://127.0.0.1:3000", out = "public/screenshots", ...sizes] = process.argv.slice(2);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 
-async function signedIn(width, height) {
-  const context = await browser.newContext({ viewport: { width, height } });
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.getByLabel("Name").fill("admin");
-  await page.getByLabel("Password").fill("demo-admin-password");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("navigation", { name: "Main" }).waitFor();
-  return page;
-}
+const signedIn = (width, height) => signIn(browser, base, width, height);
 
 async function stuckSecret(page) {
   const rows = await (await page.request.get(`${base}/export/secrets.json`)).json();
   return rows.find((r) => r.state === "stuck" && r.name.startsWith("prod/")).name;
 }
 
-async function shoot(page, url, file) {
+async function shoot(page, url, file, prepare) {
   await page.goto(url);
   await page.locator("body[data-hydrated=true]").waitFor({ state: "attached", timeout: 30_000 });
   await page.waitForLoadState("networkidle");
+  if (prepare) await prepare(page);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   await page.screenshot({ path: file });
   console.log(file);
@@ -52,7 +41,10 @@ const pages = {
 for (const [name, url] of Object.entries(pages)) await shoot(readme, url, path.join(out, `${name}.png`));
 // On-call at 3 a.m. is a phone: the queue as cards.
 const phone = await signedIn(390, 844);
-await shoot(phone, pages.oncall, path.join(out, "oncall-phone.png"));
+// Scrolled to the queue: the cards are what on-call looks at.
+await shoot(phone, pages.oncall, path.join(out, "oncall-phone.png"), (p) =>
+  p.evaluate(() => document.querySelector("[data-testid=oncall-status]")?.scrollIntoView()),
+);
 await phone.context().close();
 
 for (const size of sizes) {

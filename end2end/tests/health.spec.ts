@@ -1,5 +1,5 @@
 import { test, expect, Locator, Page } from "@playwright/test";
-import { expectAccessible, keepScreenshot, waitForHydration } from "./helpers";
+import { expectAccessible, keepScreenshot, waitForHydration, waitForVersionDates } from "./helpers";
 
 /** The "of N" of the inventory's result line: how many secrets the list matched. */
 const matched = async (page: Page) => {
@@ -52,23 +52,6 @@ async function follow(page: Page, link: Locator, how: "click" | "keyboard" = "cl
   await page.goto("/");
   await expect(page.getByTestId("by-health")).toBeVisible();
   return { n, q, path };
-}
-
-/**
- * Waits until the server's version pass has fetched every secret's version
- * dates: before that, pending rotations are dated from LastChangedDate, so the
- * counts could move under a test that follows many links.
- */
-async function waitForVersionDates(page: Page) {
-  await expect
-    .poll(
-      async () => {
-        const html = await (await page.request.get("/no/such/page")).text();
-        return /Synced .* ago/.test(html) && !html.includes("fetching version dates");
-      },
-      { timeout: 60_000 },
-    )
-    .toBe(true);
 }
 
 test.describe("overview", () => {

@@ -37,3 +37,20 @@ export async function signedIn(browser: Browser, name: string): Promise<Page> {
   await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
   return page;
 }
+
+/**
+ * Waits until the server's version pass has dated every version: before
+ * that, a pending rotation is dated from LastChangedDate, and the queue's
+ * "since" and the overview's counts could move under a test.
+ */
+export async function waitForVersionDates(page: Page) {
+  await expect
+    .poll(
+      async () => {
+        const html = await (await page.request.get("/no/such/page")).text();
+        return /Synced .* ago/.test(html) && !html.includes("fetching version dates");
+      },
+      { timeout: 60_000 },
+    )
+    .toBe(true);
+}

@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { expectAccessible, signedIn, waitForHydration } from "./helpers";
+import { expectAccessible, signedIn, waitForHydration, waitForVersionDates } from "./helpers";
 
 // The on-call queue as on-call uses it: the latest failure on top, the
 // order and the filters in the URL, the alert's link straight onto its
@@ -54,23 +54,6 @@ async function cellsOutside(page: Page): Promise<number> {
     }
     return out;
   });
-}
-
-/**
- * Waits until the server's version pass has dated every version: before
- * that, a pending rotation is dated from LastChangedDate and the queue's
- * "since" moves between two loads.
- */
-async function waitForVersionDates(page: Page) {
-  await expect
-    .poll(
-      async () => {
-        const html = await (await page.request.get("/no/such/page")).text();
-        return /Synced .* ago/.test(html) && !html.includes("fetching version dates");
-      },
-      { timeout: 60_000 },
-    )
-    .toBe(true);
 }
 
 test.describe("on-call", () => {
