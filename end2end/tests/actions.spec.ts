@@ -210,6 +210,8 @@ test.describe("actions", () => {
   });
 
   test("on-call retries a failed rotation; a retry that fails again stays in the queue with its attempt; the next is promoted", async ({ browser }, testInfo) => {
+    // Many pages in a row: on a loaded 2-core machine it has run close to the default 60 s.
+    test.slow();
     const page = await signedIn(browser, "operator");
     await page.goto("/oncall?refresh=0");
     await waitForHydration(page);
