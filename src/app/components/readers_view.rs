@@ -113,10 +113,7 @@ fn account_view(r: &Reader) -> impl IntoView {
 }
 
 /// What the status line says of the page's readers.
-fn page_status(v: Option<&ReadersView>) -> String {
-    let Some(v) = v else {
-        return "Asking CloudTrail who reads this secret…".to_string();
-    };
+fn page_status(v: &ReadersView) -> String {
     if let Some(p) = &v.loading {
         return progress_text(p);
     }
@@ -397,7 +394,7 @@ fn brief_body(focus: &BriefFocus, b: Brief) -> impl IntoView {
 /// The "Readers" section's answer: the window read, the progress of a
 /// lookup paging in, then the table (or why there is none).
 pub fn page(v: ReadersView) -> Fragment {
-    let status = page_status(Some(&v));
+    let status = page_status(&v);
     let more = v.loading.is_some();
     let bar = v.loading.as_ref().map(|p| progress_bar(p, v.at));
     let window = window_line(&v);
