@@ -26,19 +26,39 @@ pub struct RequestsPage {
 /// What the approval dialog shows before anything is applied.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApprovalPreview {
-    pub request: AccessRequest,
     pub duration: String,
-    pub until: Timestamp,
+    /// When the access ends, as the page says it (UTC).
+    pub ends: String,
     /// The resource policy's lines, ` `/`-`/`+` prefixed; empty with grants off.
     pub diff: Vec<String>,
     pub grants: bool,
 }
 
-/// A request just made, and whether it joined an open one.
+/// A request just made: its number, who may decide it, and whether it
+/// joined an open one. (Small on purpose: the browser deserializes it, and
+/// a whole [`AccessRequest`] would bring its decoder into the bundle.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RequestMade {
-    pub request: AccessRequest,
+    pub id: i64,
+    pub approvers: Vec<String>,
     pub merged: bool,
+}
+
+/// A request just decided: its number and where it stands now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestDone {
+    pub id: i64,
+    pub status: crate::domain::requests::RequestStatus,
+}
+
+#[cfg(feature = "ssr")]
+impl From<AccessRequest> for RequestDone {
+    fn from(r: AccessRequest) -> Self {
+        RequestDone {
+            id: r.id,
+            status: r.status,
+        }
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -109,7 +129,11 @@ pub async fn request_access(
     let (request, merged) =
         crate::server::requests::create(&state, &who, &id, &principal, &justification, &duration)
             .await?;
-    Ok(RequestMade { request, merged })
+    Ok(RequestMade {
+        id: request.id,
+        approvers: request.approvers,
+        merged,
+    })
 }
 
 /// What approving request `id` for `duration` (empty: as asked) would do.
@@ -119,8 +143,7 @@ pub async fn preview_approval(id: i64, duration: String) -> Result<ApprovalPrevi
     let p = crate::server::requests::plan_approval(&state, &who, id, &duration).await?;
     Ok(ApprovalPreview {
         duration: crate::domain::requests::duration_text(p.duration_secs),
-        request: p.request,
-        until: p.until,
+        ends: p.until.display(),
         diff: p.diff,
         grants: state.config.requests.grants,
     })
@@ -131,25 +154,22 @@ pub async fn approve_request(
     id: i64,
     duration: String,
     comment: String,
-) -> Result<AccessRequest, ServerFnError> {
+) -> Result<RequestDone, ServerFnError> {
     let (state, who) = super::signed_in("approve_request").await?;
-    crate::server::requests::approve(&state, &who, id, &duration, &comment)
-        .await
-        .map_err(ServerFnError::from)
+    let done = crate::server::requests::approve(&state, &who, id, &duration, &comment).await?;
+    Ok(done.into())
 }
 
 #[server(endpoint = "deny_request")]
-pub async fn deny_request(id: i64, comment: String) -> Result<AccessRequest, ServerFnError> {
+pub async fn deny_request(id: i64, comment: String) -> Result<RequestDone, ServerFnError> {
     let (state, who) = super::signed_in("deny_request").await?;
-    crate::server::requests::deny(&state, &who, id, &comment)
-        .await
-        .map_err(ServerFnError::from)
+    let done = crate::server::requests::deny(&state, &who, id, &comment).await?;
+    Ok(done.into())
 }
 
 #[server(endpoint = "revoke_request")]
-pub async fn revoke_request(id: i64, comment: String) -> Result<AccessRequest, ServerFnError> {
+pub async fn revoke_request(id: i64, comment: String) -> Result<RequestDone, ServerFnError> {
     let (state, who) = super::signed_in("revoke_request").await?;
-    crate::server::requests::revoke(&state, &who, id, &comment)
-        .await
-        .map_err(ServerFnError::from)
+    let done = crate::server::requests::revoke(&state, &who, id, &comment).await?;
+    Ok(done.into())
 }

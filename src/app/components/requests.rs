@@ -4,7 +4,7 @@
 
 use crate::api::{
     approve_request, deny_request, preview_approval, request_access, revoke_request,
-    ApprovalPreview, BriefFocus, RequestRow, RequestsPage,
+    ApprovalPreview, BriefFocus, RequestMade, RequestRow, RequestsPage,
 };
 use crate::app::components::dialog::{Dialog, DialogButtons};
 use crate::app::components::readers::ReadersBrief;
@@ -72,11 +72,11 @@ fn duration_picker(
 }
 
 /// What became of the request just sent.
-fn request_outcome(o: Result<(AccessRequest, bool), String>) -> impl IntoView {
+fn request_outcome(o: Result<RequestMade, String>) -> impl IntoView {
     match o {
-        Ok((r, merged)) => Either::Left(view! {
+        Ok(r) => Either::Left(view! {
             <p class="notice" role="status" data-testid="request-made">
-                {if merged {
+                {if r.merged {
                     format!("Added to the open request {} for this principal: its owner sees your reason too.", r.id)
                 } else {
                     format!("Request {} sent; it is decided by {}.", r.id, if r.approvers.is_empty() { "the admins".to_string() } else { r.approvers.join(", ") })
@@ -97,7 +97,7 @@ pub fn RequestAccessForm(secret: String, deciders: String, max_duration: String)
     let (duration, set_duration) = signal("8h".to_string());
     let (why, set_why) = signal(String::new());
     let (busy, set_busy) = signal(false);
-    let (outcome, set_outcome) = signal(None::<Result<(AccessRequest, bool), String>>);
+    let (outcome, set_outcome) = signal(None::<Result<RequestMade, String>>);
     // Secret search for the free form: secrets matching what is typed, each
     // offered by its ARN (a name can exist in several accounts and regions).
     let (found, set_found) = signal(Vec::<(String, String)>::new());
@@ -130,7 +130,6 @@ pub fn RequestAccessForm(secret: String, deciders: String, max_duration: String)
                 duration.get_untracked(),
             )
             .await
-            .map(|m| (m.request, m.merged))
             .map_err(|e| error_text(&e));
             // What was typed stays after an error, so nothing is lost.
             if r.is_ok() {
@@ -221,14 +220,27 @@ enum Decision {
     Revoke,
 }
 
-/// One list of requests, with the buttons this user may press on each.
+/// The request a decision button belongs to, as its server-rendered row
+/// carries it (`data-*` attributes): the browser needs no request type.
+#[derive(Clone)]
+struct Asked {
+    id: i64,
+    secret: String,
+    arn: String,
+    principal: String,
+    why: String,
+    askers: String,
+    secs: i64,
+}
+
+/// One list of requests, with the buttons this user may press on each
+/// (rendered on the server; [`RequestsBoard`] answers their clicks).
 fn requests_table(
     rows: Vec<RequestRow>,
     caption: &'static str,
     testid: &'static str,
     empty: &'static str,
     now: Timestamp,
-    start: impl Fn(Decision, AccessRequest) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     if rows.is_empty() {
         return Either::Left(view! { <p class="muted" data-testid=testid>{empty}</p> });
@@ -243,51 +255,86 @@ fn requests_table(
                 <th scope="col">"Status"</th><th scope="col">"Actions"</th>
             </tr></thead>
             <tbody>
-                {rows.into_iter().map(|row| {
-                    let r = row.request.clone();
-                    let (ra, rd, rr) = (r.clone(), r.clone(), r.clone());
-                    view! {
-                        <tr data-status=r.status.as_str() data-id=r.id>
-                            <td>{r.id}</td>
-                            <th scope="row"><a href=crate::domain::links::secret_href(&r.secret_arn)>{r.secret.clone()}</a>
-                                <br/><span class="muted place">{crate::domain::secret::place_of(&r.secret_arn)}</span></th>
-                            <td><code>{r.principal.clone()}</code></td>
-                            <td>{r.requested_by.clone()}<br/><span class="muted">{r.requested_at.display()}</span></td>
-                            <td>{duration_text(r.duration_secs)}</td>
-                            <td class="why">{r.justification.clone()}
-                                {r.comment.clone().map(|c| view! { <br/><span class="muted">{format!("{}: {c}", r.decided_by.clone().unwrap_or_else(|| "note".into()))}</span> })}
-                            </td>
-                            <td>{status_text(&r, now)}</td>
-                            <td class="row-actions">
-                                {row.can_decide.then(|| view! {
-                                    <button type="button" on:click=move |_| start(Decision::Approve, ra.clone())
-                                        aria-label=format!("Approve request {}", r.id)>"Approve"</button>
-                                    <button type="button" class="secondary" on:click=move |_| start(Decision::Deny, rd.clone())
-                                        aria-label=format!("Deny request {}", r.id)>"Deny"</button>
-                                })}
-                                {row.can_revoke.then(|| view! {
-                                    <button type="button" class="secondary" on:click=move |_| start(Decision::Revoke, rr.clone())
-                                        aria-label=format!("Revoke request {}", r.id)>"Revoke now"</button>
-                                })}
-                            </td>
-                        </tr>
-                    }
-                }).collect_view()}
+                {rows.into_iter().map(|row| request_row(row, now)).collect_view()}
             </tbody>
         </table>
         </div>
     })
 }
 
+fn request_row(row: RequestRow, now: Timestamp) -> impl IntoView {
+    let r = row.request;
+    let button = |d: &'static str, class: &'static str, label: &'static str, what: &str| {
+        view! {
+            <button type="button" class=class data-decide=d aria-label=format!("{what} request {}", r.id)>{label}</button>
+        }
+    };
+    let actions = (
+        row.can_decide.then(|| {
+            (
+                button("approve", "", "Approve", "Approve"),
+                button("deny", "secondary", "Deny", "Deny"),
+            )
+        }),
+        row.can_revoke
+            .then(|| button("revoke", "secondary", "Revoke now", "Revoke")),
+    );
+    view! {
+        <tr data-status=r.status.as_str() data-id=r.id data-secret=r.secret.clone() data-arn=r.secret_arn.clone()
+            data-principal=r.principal.clone() data-why=r.justification.clone() data-askers=r.askers_text()
+            data-secs=r.duration_secs>
+            <td>{r.id}</td>
+            <th scope="row"><a href=crate::domain::links::secret_href(&r.secret_arn)>{r.secret.clone()}</a>
+                <br/><span class="muted place">{crate::domain::secret::place_of(&r.secret_arn)}</span></th>
+            <td><code>{r.principal.clone()}</code></td>
+            <td>{r.requested_by.clone()}<br/><span class="muted">{r.requested_at.display()}</span></td>
+            <td>{duration_text(r.duration_secs)}</td>
+            <td class="why">{r.justification.clone()}
+                {r.comment.clone().map(|c| view! { <br/><span class="muted">{format!("{}: {c}", r.decided_by.clone().unwrap_or_else(|| "note".into()))}</span> })}
+            </td>
+            <td>{status_text(&r, now)}</td>
+            <td class="row-actions">{actions}</td>
+        </tr>
+    }
+}
+
+/// The request from the row of the decision button clicked (`ev`'s
+/// target or an ancestor of it), and the decision.
+fn clicked(ev: &leptos::ev::MouseEvent) -> Option<(Decision, Asked)> {
+    use leptos::wasm_bindgen::JsCast;
+    let target = ev.target()?.dyn_into::<leptos::web_sys::Element>().ok()?;
+    let button = target.closest("button[data-decide]").ok()??;
+    let row = button.closest("tr[data-id]").ok()??;
+    let d = match button.get_attribute("data-decide")?.as_str() {
+        "approve" => Decision::Approve,
+        "deny" => Decision::Deny,
+        "revoke" => Decision::Revoke,
+        _ => return None,
+    };
+    let attr = |n: &str| row.get_attribute(n).unwrap_or_default();
+    Some((
+        d,
+        Asked {
+            id: attr("data-id").parse().ok()?,
+            secret: attr("data-secret"),
+            arn: attr("data-arn"),
+            principal: attr("data-principal"),
+            why: attr("data-why"),
+            askers: attr("data-askers"),
+            secs: attr("data-secs").parse().ok()?,
+        },
+    ))
+}
+
 /// What is being decided: the secret, the principal, why, and a warning
 /// when the principal is a whole account.
-fn request_facts(r: &AccessRequest) -> impl IntoView {
+fn request_facts(r: &Asked) -> impl IntoView {
     view! {
         <dl class="request-facts" data-testid="request-facts">
-            <dt>"Secret"</dt><dd><code class="arn">{r.secret_arn.clone()}</code>
-                <span class="muted">{format!(" (account · region: {})", crate::domain::secret::place_of(&r.secret_arn))}</span></dd>
+            <dt>"Secret"</dt><dd><code class="arn">{r.arn.clone()}</code>
+                <span class="muted">{format!(" (account · region: {})", crate::domain::secret::place_of(&r.arn))}</span></dd>
             <dt>"Principal"</dt><dd><code class="arn">{r.principal.clone()}</code></dd>
-            <dt>"Why"</dt><dd class="why" data-testid="request-why">{r.justification.clone()}</dd>
+            <dt>"Why"</dt><dd class="why" data-testid="request-why">{r.why.clone()}</dd>
         </dl>
         {crate::domain::requests::whole_account(&r.principal).map(|account| view! {
             <p class="warning" role="note" data-testid="root-warning">{format!(
@@ -306,7 +353,7 @@ fn approval_preview(preview: Option<Result<ApprovalPreview, String>>) -> impl In
         ),
         Some(Err(e)) => EitherOf3::B(view! { <p class="error" role="alert">{e}</p> }),
         Some(Ok(p)) => EitherOf3::C(view! {
-            <p>{format!("Access ends {} ({}).", p.until.display(), p.duration)}</p>
+            <p>{format!("Access ends {} ({}).", p.ends, p.duration)}</p>
             {if p.grants {
                 Either::Left(view! {
                     <p>"The secret's resource policy changes like this (Block Public Policy stays on):"</p>
@@ -327,17 +374,17 @@ fn approval_preview(preview: Option<Result<ApprovalPreview, String>>) -> impl In
 /// Approving: whether the principal already reads the secret (and who
 /// else does), how long to grant for, and what the grant changes.
 fn approve_fields(
-    r: &AccessRequest,
+    r: &Asked,
     pick: impl Fn(String) + Copy + Send + Sync + 'static,
     preview: ReadSignal<Option<Result<ApprovalPreview, String>>>,
 ) -> impl IntoView {
     part(view! {
-        <ReadersBrief id=r.secret_arn.clone() focus=BriefFocus::Principal(r.principal.clone())/>
+        <ReadersBrief id=r.arn.clone() focus=BriefFocus::Principal(r.principal.clone())/>
         <label for="decision-duration">"Grant for"</label>
         {duration_picker(
             "decision-duration",
-            Some(format!("{} (as asked)", duration_text(r.duration_secs))),
-            DURATIONS.into_iter().filter(|(v, _)| crate::domain::requests::parse_duration(v, r.duration_secs - 1).is_ok()).collect(),
+            Some(format!("{} (as asked)", duration_text(r.secs))),
+            DURATIONS.into_iter().filter(|(v, _)| crate::domain::requests::parse_duration(v, r.secs - 1).is_ok()).collect(),
             "",
             pick,
         )}
@@ -360,12 +407,33 @@ async fn decide(d: Decision, id: i64, dur: String, note: String) -> Result<Strin
     ))
 }
 
-/// The lists of `/requests`, with approve, deny and revoke.
-#[island]
-pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
+/// The lists of `/requests`, rendered on the server: what waits for this
+/// user's decision and their own requests.
+#[component]
+pub fn RequestLists(page: RequestsPage) -> impl IntoView {
     let now = page.now;
-    let grants = page.grants;
-    let (open, set_open) = signal(None::<(Decision, AccessRequest)>);
+    view! {
+        <section aria-labelledby="inbox-h">
+            <h2 id="inbox-h">"Waiting for you"</h2>
+            <p class="muted">{if page.grants {
+                "Approving adds a statement to the secret's resource policy that ends by itself (IAM enforces the expiry); you see the change before it is made."
+            } else {
+                "Grants are off here: approving records the decision, and the owner adds the access by hand."
+            }}</p>
+            {requests_table(page.inbox, "Requests you may decide or revoke", "inbox", "Nothing is waiting for you.", now)}
+        </section>
+        <section aria-labelledby="mine-h">
+            <h2 id="mine-h">"Your requests"</h2>
+            {requests_table(page.mine, "Your access requests, newest first", "mine", "You have not asked for access yet. Ask from a secret's page, or with the form.", now)}
+        </section>
+    }
+}
+
+/// Approve, deny and revoke on the server-rendered lists (`children`): a
+/// click on a row's button opens the dialog for that row's request.
+#[island]
+pub fn RequestsBoard(children: Children) -> impl IntoView {
+    let (open, set_open) = signal(None::<(Decision, Asked)>);
     let (preview, set_preview) = signal(None::<Result<ApprovalPreview, String>>);
     let (duration, set_duration) = signal(String::new());
     let (comment, set_comment) = signal(String::new());
@@ -385,7 +453,10 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
             }
         });
     };
-    let start = move |d: Decision, r: AccessRequest| {
+    let start = move |ev: leptos::ev::MouseEvent| {
+        let Some((d, r)) = clicked(&ev) else {
+            return;
+        };
         set_preview.set(None);
         set_failed.set(None);
         set_comment.set(String::new());
@@ -423,34 +494,19 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
         });
     };
 
-    let table = move |rows, caption, testid, empty| {
-        requests_table(rows, caption, testid, empty, now, start)
-    };
-
     view! {
-        <section aria-labelledby="inbox-h">
-            <h2 id="inbox-h">"Waiting for you"</h2>
-            <p class="muted">{if grants {
-                "Approving adds a statement to the secret's resource policy that ends by itself (IAM enforces the expiry); you see the change before it is made."
-            } else {
-                "Grants are off here: approving records the decision, and the owner adds the access by hand."
-            }}</p>
-            {table(page.inbox, "Requests you may decide or revoke", "inbox", "Nothing is waiting for you.")}
-        </section>
-        <section aria-labelledby="mine-h">
-            <h2 id="mine-h">"Your requests"</h2>
-            {table(page.mine, "Your access requests, newest first", "mine", "You have not asked for access yet. Ask from a secret's page, or with the form.")}
-        </section>
+        <div class="request-board" on:click=start>{children()}</div>
         {move || open.get().map(|(d, r)| {
-            let heading = match d {
-                Decision::Approve => format!("Approve request {} for {}", r.id, r.secret),
-                Decision::Deny => format!("Deny request {} for {}", r.id, r.secret),
-                Decision::Revoke => format!("Revoke request {} for {}", r.id, r.secret),
+            let verb = match d {
+                Decision::Approve => "Approve",
+                Decision::Deny => "Deny",
+                Decision::Revoke => "Revoke",
             };
+            let heading = format!("{verb} request {} for {}", r.id, r.secret);
             let rid = r.id;
             view! {
                 <Dialog title_id="decision-title" heading=heading on_close=move |_| close()>
-                        <p>{format!("{} asked for {} to read {} for {}.", r.askers_text(), r.principal, r.secret, duration_text(r.duration_secs))}</p>
+                        <p>{format!("{} asked for {} to read {} for {}.", r.askers, r.principal, r.secret, duration_text(r.secs))}</p>
                         {request_facts(&r)}
                         {(d == Decision::Approve).then(|| approve_fields(&r, move |v: String| {
                             set_duration.set(v.clone());
@@ -464,11 +520,7 @@ pub fn RequestsBoard(page: RequestsPage) -> impl IntoView {
                             on:input=move |ev| set_comment.set(event_target_value(&ev))></textarea>
                         {move || failed.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                         <DialogButtons
-                            label=match d {
-                                Decision::Approve => "Approve",
-                                Decision::Deny => "Deny",
-                                Decision::Revoke => "Revoke now",
-                            }.to_string()
+                            label=if d == Decision::Revoke { "Revoke now" } else { verb }.to_string()
                             blocked=Signal::derive(move || (d == Decision::Approve && !matches!(preview.get(), Some(Ok(_))))
                                 || (d == Decision::Deny && comment.with(|c| c.trim().is_empty())))
                             busy=busy on_confirm=move |_| confirm() on_close=move |_| close()/>

@@ -2,7 +2,7 @@
 //! `/requests/new`: ask for access to any secret you can see.
 
 use crate::api::list_requests;
-use crate::app::components::requests::{RequestAccessForm, RequestsBoard};
+use crate::app::components::requests::{RequestAccessForm, RequestLists, RequestsBoard};
 use crate::app::error_text;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -34,7 +34,7 @@ pub fn RequestsPage() -> impl IntoView {
         {move || done().map(|t| view! { <p class="notice" role="status" data-testid="request-done">{t}</p> })}
         <Suspense fallback=|| view! { <p class="muted" aria-busy="true">"Reading the requests…"</p> }>
             {move || data.get().map(|r| match r {
-                Ok(page) => view! { <RequestsBoard page/> }.into_any(),
+                Ok(page) => view! { <RequestsBoard><RequestLists page/></RequestsBoard> }.into_any(),
                 Err(e) => view! {
                     <p class="error" role="alert">"The requests could not be read: " {error_text(&e)} " Reload the page to try again."</p>
                 }.into_any(),
