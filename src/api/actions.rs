@@ -222,6 +222,47 @@ pub async fn rollback_secret(
     .await
 }
 
+/// Any of the actions above, by `kind` (its `as_str`): the dashboard's
+/// dialogs send this one, so the browser carries one client instead of
+/// seven. The same guard, checks and audit as the action's own endpoint,
+/// under that endpoint's name; nothing comes back but success or the error.
+#[server(endpoint = "perform_action")]
+#[allow(clippy::too_many_arguments)]
+pub async fn perform_action(
+    kind: String,
+    id: String,
+    to_version: String,
+    immediately: bool,
+    seen: String,
+    typed_name: String,
+    token: String,
+) -> Result<(), ServerFnError> {
+    let kind = match parse_kind(&kind) {
+        Ok(k) => k,
+        Err(e) => {
+            // Nobody learns which actions exist before signing in.
+            super::signed_in("perform_action").await?;
+            return Err(e);
+        }
+    };
+    let what = match kind {
+        ActionKind::Rotate => "rotate_secret",
+        ActionKind::RetryRotation => "retry_rotation",
+        ActionKind::CancelRotation => "cancel_rotation",
+        ActionKind::ClearPending => "clear_pending",
+        ActionKind::EnableRotation => "enable_rotation",
+        ActionKind::Rollback => "rollback_secret",
+        ActionKind::Restore => "restore_secret",
+    };
+    // Only the actions that take them get these (as their own endpoints do).
+    let extra = Extra {
+        to_version: (kind == ActionKind::Rollback).then_some(to_version),
+        immediately: kind == ActionKind::EnableRotation && immediately,
+    };
+    act(what, kind, id, extra, seen, typed_name, token).await?;
+    Ok(())
+}
+
 /// How far the latest rotation of `id` started from secretscope has got
 /// (none when no rotation was started here since the server started).
 /// Anyone who may see the secret may follow it.

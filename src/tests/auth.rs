@@ -83,7 +83,8 @@ fn expected(path: &str, caller: Caller) -> u16 {
             | "/api/get_readers"
             | "/api/readers_brief"
             | "/api/readers_fragment"
-            | "/api/readers_brief_fragment",
+            | "/api/readers_brief_fragment"
+            | "/api/rotation_fragment",
             Caller::Scoped,
         ) => 403,
         // Actions need the operator role on the secret; the operator and
@@ -115,6 +116,7 @@ pub(super) fn body_for(path: &str, target: &str) -> String {
         "/api/readers_brief" => format!("id={id}&focus=last-day"),
         "/api/readers_fragment" => format!("id={id}&refresh=false"),
         "/api/readers_brief_fragment" => format!("id={id}&focus=last-day"),
+        "/api/rotation_fragment" => format!("id={id}&kind=rotate&elsewhere=false"),
         "/api/get_audit" => "actor=&action=&target=&outcome=&from=&to=&page=1".into(),
         // Restoring a secret that is not scheduled for deletion: refused.
         "/api/preview_action" => format!("id={id}&kind=restore&to_version="),
@@ -123,6 +125,9 @@ pub(super) fn body_for(path: &str, target: &str) -> String {
         "/api/enable_rotation" => {
             format!("id={id}&immediately=false&seen=%7B%7D&typed_name=&token=")
         }
+        "/api/perform_action" => format!(
+            "kind=rotate&id={id}&to_version=&immediately=false&seen=%7B%7D&typed_name=&token="
+        ),
         "/api/request_access" => {
             format!("id={id}&principal=*&justification=because+I+need+it&duration=1h")
         }
@@ -154,6 +159,7 @@ const ACTIONS: &[&str] = &[
     "/api/enable_rotation",
     "/api/rollback_secret",
     "/api/restore_secret",
+    "/api/perform_action",
 ];
 
 /// Every server function the app registers. Adding one without adding it
@@ -176,7 +182,9 @@ pub(super) const MATRIX: &[&str] = &[
     "/api/enable_rotation",
     "/api/rollback_secret",
     "/api/restore_secret",
+    "/api/perform_action",
     "/api/rotation_progress",
+    "/api/rotation_fragment",
     "/api/get_diagnosis",
     "/api/diagnosis_fragment",
     "/api/get_readers",

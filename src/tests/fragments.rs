@@ -106,6 +106,7 @@ async fn out_of_scope_and_missing_fragments_answer_alike() {
     for (path, rest) in [
         ("/api/readers_fragment", "refresh=false"),
         ("/api/readers_brief_fragment", "focus=last-day"),
+        ("/api/rotation_fragment", "kind=rotate&elsewhere=false"),
     ] {
         let out = scoped
             .post_form(path, &format!("id={}&{rest}", query_value(&t.out_of_scope)))
@@ -128,4 +129,36 @@ async fn out_of_scope_and_missing_fragments_answer_alike() {
         .await;
         assert!(!mine.html.is_empty(), "{path}: in scope, answered");
     }
+}
+
+/// A rotation's follow-up: the failure text (CloudTrail's, chosen by
+/// whoever wrote the Lambda) and the name arrive as text; the outcome
+/// replaces the "started" banner once the rotation has finished.
+#[test]
+fn the_rotation_fragment_escapes_and_says_the_outcome() {
+    use crate::app::components::rotation_follow::view::fragment as rotation;
+    use crate::domain::actions::{RotationProgress, RotationStage};
+    use crate::domain::Timestamp;
+    let hostile = "<img src=x onerror=alert(1)>\"'&";
+    let name = format!("prod/{hostile}");
+    let mut p = RotationProgress::new(&name, "v2", "operator", Timestamp::new(1_700_000_000));
+    let running = rotation(&name, "Rotation started: …", Some(p.clone()), true);
+    assert!(running.more, "a running rotation is asked about again");
+    assert!(running.html.contains(r#"data-outcome="started""#), "{}", running.html);
+    assert!(running.html.contains(r#"data-stage="pending""#), "{}", running.html);
+    assert!(running.html.contains("Rotation started"), "{}", running.html);
+
+    p.stage = RotationStage::Failed;
+    p.steps.push((Timestamp::new(1_700_000_060), format!("failed at setSecret: {hostile}")));
+    let failed = rotation(&name, "Rotation started: …", Some(p), true);
+    assert!(!failed.more, "a finished rotation is not asked about again");
+    assert!(failed.html.contains(r#"data-outcome="failed""#), "{}", failed.html);
+    assert!(!failed.html.contains("Rotation started"), "{}", failed.html);
+    assert!(failed.html.contains("retry, cancel or clear"), "{}", failed.html);
+    assert!(!failed.html.contains("<img"), "{}", failed.html);
+    assert!(failed.html.contains("&lt;img"), "{}", failed.html);
+
+    let none = rotation(&name, "Rotation started: …", None, false);
+    assert!(!none.more);
+    assert!(none.html.contains("No rotation of this secret was started"), "{}", none.html);
 }

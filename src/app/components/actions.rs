@@ -2,18 +2,14 @@
 //! read fresh from Secrets Manager, the typed name for production paths,
 //! the outcome or a sentence saying what went wrong.
 
-use crate::api::{
-    cancel_rotation, clear_pending, enable_rotation, follow_rotation, preview_action,
-    restore_secret, retry_rotation, rollback_secret, rotate_secret, ActionOffer, ActionPreview,
-    BriefFocus,
-};
+use crate::api::{perform_action, preview_action, ActionOffer, ActionPreview, BriefFocus};
 use crate::app::components::dialog::{Dialog, DialogButtons};
 use crate::app::components::readers::ReadersBrief;
+use crate::app::components::rotation_follow::RotationFollow;
 use crate::app::error_text;
-use crate::domain::actions::{ActionKind, RotationProgress, RotationStage};
+use crate::domain::actions::ActionKind;
 use crate::domain::links::query_value;
-use crate::domain::links::secret_href;
-use leptos::either::{EitherOf3, EitherOf4};
+use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -48,125 +44,10 @@ pub fn ActionDone() -> impl IntoView {
             )
         });
         Some(match follow {
-            Some(name) => view! { <RotationFollow name started=text.to_string()/> }.into_any(),
+            Some(name) => view! { <RotationFollow name kind/> }.into_any(),
             None => view! { <p class="notice" role="status" data-testid="action-done">{text}</p> }
                 .into_any(),
         })
-    }
-}
-
-/// How often the page asks how a rotation is going.
-const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// A rotation started here, followed live: each state it reaches (pending
-/// version created, promoted, failed with CloudTrail's message, stuck), read
-/// every two seconds from the server, which follows it with Secrets Manager.
-/// `started` is the banner while it runs; its outcome replaces it.
-#[island]
-pub fn RotationFollow(name: String, started: String) -> impl IntoView {
-    let name = StoredValue::new(name);
-    let (progress, set_progress) = signal(None::<Result<Option<RotationProgress>, String>>);
-    let settled = move || {
-        progress.with_untracked(|p| match p {
-            Some(Ok(Some(p))) => p.finished(),
-            Some(Ok(None)) => true,
-            _ => false,
-        })
-    };
-    let poll = move || {
-        leptos::task::spawn_local(async move {
-            let r = follow_rotation(name.get_value())
-                .await
-                .map_err(|e| error_text(&e));
-            set_progress.set(Some(r));
-        });
-    };
-    Effect::new(move |_| {
-        poll();
-        let handle = set_interval_with_handle(
-            move || {
-                if !settled() {
-                    poll();
-                }
-            },
-            FOLLOW_EVERY,
-        );
-        if let Ok(h) = handle {
-            on_cleanup(move || h.clear());
-        }
-    });
-    let stage = move || {
-        progress.with(|p| match p {
-            Some(Ok(Some(p))) => stage_name(p.stage),
-            _ => "unknown",
-        })
-    };
-    let started = StoredValue::new(started);
-    // One paragraph whatever the outcome (one view type keeps the island small).
-    let banner = move || {
-        let (class, outcome, head, text) = progress.with(|p| match p {
-            Some(Ok(Some(p))) if p.finished() => {
-                let last = p.steps.last().map(|(_, t)| t.clone()).unwrap_or_default();
-                let (class, head) = match p.stage {
-                    RotationStage::Promoted => ("notice success", "Rotation finished. "),
-                    RotationStage::Failed => ("error", "Rotation failed. "),
-                    _ => ("error", "Rotation did not finish. "),
-                };
-                (class, stage_name(p.stage), head, last)
-            }
-            _ => ("notice", "started", "", started.get_value()),
-        });
-        view! { <p class=class role="status" data-testid="action-done" data-outcome=outcome>
-        {(!head.is_empty()).then(|| view! { <strong>{head}</strong> })}{text}</p> }
-    };
-    view! {
-        {banner}
-        <section class="rotation-progress" aria-labelledby="rotation-progress-title" aria-live="polite"
-            data-testid="rotation-progress" data-stage=stage>
-            <h2 id="rotation-progress-title">{format!("Rotation of {}", name.get_value())}</h2>
-            {move || match progress.get() {
-                None => EitherOf4::A(view! { <p class="muted" aria-busy="true">"Reading the rotation's progress…"</p> }),
-                Some(Err(e)) => EitherOf4::B(view! { <p class="error">{e}" Asking again every 2 seconds."</p> }),
-                Some(Ok(None)) => EitherOf4::C(view! {
-                    <p class="muted">"No rotation of this secret was started from secretscope since the server started; the state shown is as last read."</p>
-                }),
-                Some(Ok(Some(p))) => EitherOf4::D({
-                    let finished = p.finished();
-                    view! {
-                        <ol class="progress-steps">
-                            {p.steps.into_iter().map(|(at, text)| view! {
-                                <li><time datetime=at.rfc3339()>{at.display()}</time>" "{text}</li>
-                            }).collect_view()}
-                        </ol>
-                        {(!finished).then(|| view! { <p class="muted" aria-busy="true">"Following it: checking again every 2 seconds…"</p> })}
-                        {finished.then(|| {
-                            // Off the secret's own page, a way to its actions.
-                            let href = secret_href(&name.get_value());
-                            let elsewhere = window().location().pathname().is_ok_and(|p| !p.starts_with("/secret/"));
-                            let again = p.stage != RotationStage::Promoted && elsewhere;
-                            view! {
-                                <p class="progress-next">
-                                    <button type="button" class="secondary" on:click=move |_| { let _ = window().location().reload(); }>
-                                        "Reload to see the new state"
-                                    </button>
-                                    {again.then(|| view! { " " <a href=href>{format!("Open {} to retry, cancel or clear the rotation", name.get_value())}</a> })}
-                                </p>
-                            }
-                        })}
-                    }
-                }),
-            }}
-        </section>
-    }
-}
-
-fn stage_name(s: RotationStage) -> &'static str {
-    match s {
-        RotationStage::Pending => "pending",
-        RotationStage::Promoted => "promoted",
-        RotationStage::Failed => "failed",
-        RotationStage::Ended => "ended",
-        RotationStage::Stuck => "stuck",
     }
 }
 
@@ -178,20 +59,9 @@ async fn perform(
     typed: String,
     at_once: bool,
 ) -> Result<(), ServerFnError> {
-    let (seen, token) = (p.seen, p.token);
-    match kind {
-        ActionKind::Rotate => rotate_secret(id, seen, typed, token).await,
-        ActionKind::RetryRotation => retry_rotation(id, seen, typed, token).await,
-        ActionKind::CancelRotation => cancel_rotation(id, seen, typed, token).await,
-        ActionKind::ClearPending => clear_pending(id, seen, typed, token).await,
-        ActionKind::EnableRotation => enable_rotation(id, at_once, seen, typed, token).await,
-        ActionKind::Rollback => {
-            let to = p.plan.to_version.unwrap_or_default();
-            rollback_secret(id, to, seen, typed, token).await
-        }
-        ActionKind::Restore => restore_secret(id, seen, typed, token).await,
-    }
-    .map(|_| ())
+    let to = p.plan.to_version.unwrap_or_default();
+    let kind = kind.as_str().to_string();
+    perform_action(kind, id, to, at_once, p.seen, typed, p.token).await
 }
 
 /// Where the page goes after `kind` succeeded: itself, saying what was done

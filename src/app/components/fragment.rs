@@ -95,7 +95,11 @@ where
         leptos::task::spawn_local(async move {
             match answer.await {
                 Ok(v) => {
-                    f.data.set(Some(v));
+                    // Swapped in only when it changed: a live region is
+                    // not announced again, nor a focused link replaced.
+                    if f.data.with_untracked(|d| d.as_ref() != Some(&v)) {
+                        f.data.set(Some(v));
+                    }
                     f.error.set(None);
                 }
                 Err(e) => f.error.set(Some(error_text(&e))),

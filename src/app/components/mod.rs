@@ -9,5 +9,6 @@ pub mod readers;
 #[cfg(feature = "ssr")]
 pub mod readers_view;
 pub mod requests;
+pub mod rotation_follow;
 pub mod time;
 pub mod timeline;
