@@ -4,10 +4,10 @@ without a container registry, runs `serve` as a non-root user with its
 configuration from a mounted file and its SQLite store on a volume, and
 answers the probes.
 
-.ci/test runs it on the release build:
+.ci/test runs it on the release build (the defaults: target/release/secretscope
+and target/site; SECRETSCOPE_BIN and SECRETSCOPE_SITE name others):
 
-    SECRETSCOPE_BIN=target/release/secretscope SECRETSCOPE_SITE=target/site \
-        python3 -m pytest -q -rs deploy
+    python3 -m pytest -q -rs deploy
 
 Where podman cannot run a container (no podman, or a runtime refused by the
 machine), the image tests skip and say why; the unit tests need only
@@ -28,8 +28,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "end2end" / "python"))
-from support import BIN, ROOT, free_port  # noqa: E402
+from support import ROOT, free_port  # noqa: E402
 
+# The release build, what the recipes ship (not support.BIN's debug build).
+BIN = os.environ.get("SECRETSCOPE_BIN", str(ROOT / "target" / "release" / "secretscope"))
 DEPLOY = ROOT / "deploy"
 SITE = os.environ.get("SECRETSCOPE_SITE", str(ROOT / "target" / "site"))
 IMAGE = "localhost/secretscope:test"
@@ -48,6 +50,7 @@ def unit(tmp_path_factory):
     the install steps put it, not where the build leaves it."""
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed (.ci/setup test installs systemd)")
+    assert Path(BIN).is_file(), f"{BIN} is missing: cargo leptos build --release (or set SECRETSCOPE_BIN)"
     text = (DEPLOY / "secretscope.service").read_text()
     assert "ExecStart=/usr/local/bin/secretscope serve" in text
     path = tmp_path_factory.mktemp("unit") / "secretscope.service"
@@ -241,3 +244,86 @@ def test_image_reads_mounted_config_and_keeps_store_on_volume(podman, tmp_path):
     podman.start("ss-serve-2", *serve)
     wait_ready(podman, "ss-serve-2", port)
     assert "created now" not in podman.logs("ss-serve-2")
+
+
+# ---- the unit under a real systemd (opt-in) --------------------------------
+
+BOOT = os.environ.get("SECRETSCOPE_TEST_SYSTEMD_BOOT") == "1"
+
+
+def sh(podman, name, script, check=True):
+    return podman("exec", "-w", "/repo", name, "sh", "-ec", script, check=check)
+
+
+@pytest.mark.skipif(not BOOT, reason="set SECRETSCOPE_TEST_SYSTEMD_BOOT=1 to boot systemd on a debootstrapped Debian (about 3 minutes)")
+def test_unit_runs_sandboxed_under_systemd(podman):
+    """The README's install steps in a Debian made with debootstrap, booted
+    with systemd 252 under podman: the service starts as a dynamic user with
+    no capabilities, no new privileges and a system call filter, keeps its
+    store in its StateDirectory, answers /readyz, and comes back after a kill."""
+    if shutil.which("debootstrap") is None:
+        pytest.skip("debootstrap is not installed (apt-get install debootstrap)")
+    top = Path(tempfile.mkdtemp(prefix="secretscope-systemd-"))
+    try:
+        boot_and_check(podman, top / "rootfs")
+    finally:
+        podman("rm", "-f", "-t", "10", "ss-systemd", check=False)
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def boot_and_check(podman, rootfs):
+    boot = subprocess.run(
+        ["debootstrap", "--variant=minbase", "--include=systemd,systemd-sysv,curl,dbus", "bookworm", str(rootfs)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert boot.returncode == 0, boot.stdout[-2000:] + boot.stderr[-2000:]
+    podman.start(
+        "ss-systemd", "--systemd=always",
+        "-v", f"{Path(BIN).resolve()}:/repo/target/release/secretscope:ro",
+        "-v", f"{SITE}:/repo/target/site:ro",
+        "-v", f"{DEPLOY}:/repo/deploy:ro",
+        "--rootfs", str(rootfs), "/lib/systemd/systemd",
+    )
+    end = time.monotonic() + 120
+    while sh(podman, "ss-systemd", "systemctl is-system-running", check=False).stdout.strip() not in ("running", "degraded"):
+        assert time.monotonic() < end, podman.logs("ss-systemd")
+        time.sleep(1)
+    # README "The systemd unit", with the endpoint a local one (no AWS here).
+    sh(podman, "ss-systemd", """
+        install -m 755 target/release/secretscope /usr/local/bin/secretscope
+        mkdir -p /usr/share/secretscope && cp -r target/site /usr/share/secretscope/site
+        install -D -m 644 deploy/secretscope.toml /etc/secretscope/secretscope.toml
+        sed -i 's|^# region = .*|endpoint_url = "http://127.0.0.1:4566"|' /etc/secretscope/secretscope.toml
+        install -m 644 deploy/secretscope.service /etc/systemd/system/
+        systemctl daemon-reload
+    """)
+    podman("exec", "-d", "ss-systemd", "/usr/local/bin/secretscope", "local-endpoint", "--bind", "127.0.0.1:4566")
+    sh(podman, "ss-systemd", "systemctl enable --now secretscope")
+
+    def ready():
+        end = time.monotonic() + 120
+        while True:
+            res = sh(podman, "ss-systemd", "curl -s http://127.0.0.1:8080/readyz", check=False)
+            if res.stdout == "ready\n":
+                return
+            journal = sh(podman, "ss-systemd", "journalctl -u secretscope --no-pager | tail -20", check=False).stdout
+            assert time.monotonic() < end, journal
+            time.sleep(1)
+
+    ready()
+    status = sh(podman, "ss-systemd", "grep -E '^(Uid|CapEff|NoNewPrivs|Seccomp):' /proc/$(systemctl show -p MainPID --value secretscope)/status").stdout
+    fields = {line.split(":")[0]: line.split()[1:] for line in status.splitlines()}
+    assert fields["Uid"][0] != "0", status
+    assert fields["CapEff"] == ["0000000000000000"], status
+    assert fields["NoNewPrivs"] == ["1"], status
+    assert fields["Seccomp"] == ["2"], status
+    store = sh(podman, "ss-systemd", "stat -c '%u %a' /var/lib/private/secretscope /var/lib/private/secretscope/secretscope.db").stdout.split("\n")
+    assert store[0] == f"{fields['Uid'][0]} 700", store
+    assert store[1] == f"{fields['Uid'][0]} 600", store
+    # Restart=on-failure: killed, it comes back.
+    sh(podman, "ss-systemd", "kill -9 $(systemctl show -p MainPID --value secretscope)")
+    time.sleep(1)
+    ready()
+    assert sh(podman, "ss-systemd", "systemctl show -p NRestarts --value secretscope").stdout.strip() == "1"
