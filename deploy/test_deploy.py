@@ -105,7 +105,8 @@ class Podman:
         """The first way of running a container that works here. Inside a
         container podman's defaults can be refused: crun will not run on a
         hybrid cgroup v1/v2 host, and neither runtime may raise the rlimits
-        podman asks for without CAP_SYS_RESOURCE. Returns None, or why not."""
+        podman asks for without CAP_SYS_RESOURCE. Returns None, or why not
+        (the image itself was checked without podman: see the fixture)."""
         nofile = subprocess.run(["sh", "-c", "ulimit -Hn"], capture_output=True, text=True).stdout.strip()
         limits = ["--ulimit", f"nofile={nofile}:{nofile}", "--ulimit", "nproc=4096:4096"]
         tries = [([], []), ([], limits)]
@@ -125,8 +126,6 @@ class Podman:
                 print(f"podman runs containers here with: {' '.join(global_opts + run_opts) or 'its defaults'}")
                 return None
             err = (res.stderr.strip().splitlines() or ["(no output)"])[-1]
-            if "OCI" not in err and "crun" not in err and "runc" not in err:
-                raise AssertionError(f"the image does not run: {res.stdout}{res.stderr}")
             errors.append(f"{' '.join(global_opts + run_opts) or 'defaults'}: {err}")
         return "; ".join(errors)
 
@@ -161,6 +160,14 @@ def podman():
         assert build.returncode == 0, build.stdout + build.stderr
         size = p("image", "inspect", IMAGE, "--format", "{{.Size}}").stdout.strip()
         print(f"image built in {time.monotonic() - started:.1f} s, {int(size) / 1e6:.1f} MB")
+        # The image's own file system runs the binary (its libraries and
+        # loader are there) whether or not podman can run containers here.
+        mount = p("image", "mount", IMAGE).stdout.strip()
+        try:
+            res = subprocess.run(["chroot", mount, "/usr/local/bin/secretscope", "--version"], capture_output=True, text=True)
+            assert res.returncode == 0 and res.stdout.startswith("secretscope "), res.stdout + res.stderr
+        finally:
+            p("image", "unmount", IMAGE, check=False)
         why_not = p.choose_runtime()
         if why_not:
             pytest.skip(f"podman cannot run a container on this machine: {why_not}")
