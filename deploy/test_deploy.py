@@ -206,6 +206,9 @@ def test_image_serves_demo_as_non_root(podman):
     podman.start("ss-demo", "-p", f"127.0.0.1:{port}:8080", IMAGE, "serve", "--demo")
     wait_ready(podman, "ss-demo", port)
     assert get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
+    logs = podman.logs("ss-demo")
+    assert "secretscope is running at http://0.0.0.0:8080/" in logs, logs
+    assert "\x1b[" not in logs, "the log has terminal colour codes"
     # The site directory is in the image: the wasm bundle is served.
     assert get(f"http://127.0.0.1:{port}/pkg/secretscope.wasm")[0] == 200
     assert podman("inspect", IMAGE, "--format", "{{.Config.User}}").stdout.strip() == "10001:10001"
