@@ -108,6 +108,8 @@ class Podman:
         podman asks for without CAP_SYS_RESOURCE. Returns None, or why not
         (the image itself was checked without podman: see the fixture)."""
         nofile = subprocess.run(["sh", "-c", "ulimit -Hn"], capture_output=True, text=True).stdout.strip()
+        if not nofile.isdigit():  # "unlimited"
+            nofile = "1048576"
         limits = ["--ulimit", f"nofile={nofile}:{nofile}", "--ulimit", "nproc=4096:4096"]
         tries = [([], []), ([], limits)]
         if shutil.which("runc"):
