@@ -16,6 +16,7 @@ pub mod export;
 pub mod failures;
 pub mod health;
 pub mod inventory;
+pub mod lease;
 pub mod mail;
 pub mod metrics;
 pub mod readers;

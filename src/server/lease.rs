@@ -1,0 +1,270 @@
+//! The lease: which replica runs the background work that must happen
+//! once (the grant-expiry sweep, the alerts, the readers pass…; the table
+//! is in the README, "Several replicas on PostgreSQL").
+//!
+//! **A row, not an advisory lock.** A PostgreSQL advisory lock lives as
+//! long as the session that took it, so it would pin one pooled connection
+//! for ever, vanish silently when that connection is recycled or cut by a
+//! proxy, and exist on PostgreSQL only. A row in `leases` (name, holder,
+//! expires_at) works the same on SQLite and PostgreSQL through the one SQL
+//! text of the store, needs no connection of its own, and says who holds
+//! it (`SELECT * FROM leases`). Its price is the expiry: a dead holder's
+//! work resumes after at most the lease time plus one retry interval.
+//!
+//! **Acquire is one statement** (`Store::acquire_lease`): insert the row,
+//! or take it over when it is ours or expired, atomically on both
+//! backends. Renewing is the same statement, every `renew_every_secs`.
+//! A clean shutdown releases it, so the next replica takes over at its
+//! next try.
+//!
+//! **Clocks.** The expiry is written and compared with the database's
+//! clock, in the same statement: replicas whose clocks disagree still agree
+//! on who holds the lease. The holder counts its own time with a monotonic
+//! clock from *before* it sent the statement, and stops its work at 90 %
+//! of the lease time unless a renewal succeeded since: it stops before the
+//! database would let anyone else in, as long as the two clocks run at the
+//! same rate (they do; they need not agree on the time).
+//!
+//! Holder ids are `host:pid:random`: random so that a restarted process
+//! (same host, perhaps the same pid in a container) is a new holder; the
+//! host and pid only help the log.
+
+use super::store::Store;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// The lease every once-only task runs under: one holder does all of it,
+/// which keeps the story simple (one replica to look at in the log).
+pub const BACKGROUND: &str = "background";
+
+/// `[store.lease]`: how long a lease lasts and how often it is renewed.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LeaseSettings {
+    /// Seconds a lease lasts unless renewed: the longest a dead holder's
+    /// work waits before another replica takes it over (plus one
+    /// `renew_every_secs`).
+    pub secs: u64,
+    /// Seconds between renewals by the holder, and between tries by the
+    /// others. At most half of `secs` (a larger value is cut to it).
+    pub renew_every_secs: u64,
+}
+
+impl Default for LeaseSettings {
+    fn default() -> Self {
+        LeaseSettings {
+            secs: 30,
+            renew_every_secs: 10,
+        }
+    }
+}
+
+impl LeaseSettings {
+    fn ttl(&self) -> Duration {
+        Duration::from_secs(self.secs.max(1))
+    }
+
+    fn renew(&self) -> Duration {
+        Duration::from_secs(self.renew_every_secs.max(1)).min(self.ttl() / 2)
+    }
+}
+
+/// While held: since when, and until when this process may act on it.
+#[derive(Clone, Copy, Debug)]
+pub struct Held {
+    /// When this process took it (wall clock, for comparing with a
+    /// snapshot's time).
+    pub since: crate::domain::Timestamp,
+    /// 90 % of the lease time after the last successful renewal was sent.
+    pub until: Instant,
+}
+
+/// One lease, kept by [`Lease::spawn`]; its state is watched by the tasks
+/// that run under it ([`Lease::run_while_held`]).
+pub struct Lease {
+    store: Store,
+    name: String,
+    holder: String,
+    settings: LeaseSettings,
+    held: watch::Sender<Option<Held>>,
+}
+
+/// A holder id: `host:pid:random`.
+pub fn holder_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}:{}:{}", std::process::id(), &random[..12])
+}
+
+impl Lease {
+    pub fn new(store: Store, name: &str, settings: &LeaseSettings) -> Arc<Lease> {
+        Arc::new(Lease {
+            store,
+            name: name.to_string(),
+            holder: holder_id(),
+            settings: settings.clone(),
+            held: watch::channel(None).0,
+        })
+    }
+
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    /// Whether this process holds the lease and may act on it now.
+    pub fn is_held(&self) -> bool {
+        self.held.borrow().is_some_and(|h| Instant::now() < h.until)
+    }
+
+    /// The lease as this process last saw it.
+    pub fn state(&self) -> Option<Held> {
+        *self.held.borrow()
+    }
+
+    /// One try: takes or renews the lease. True when held after it.
+    pub async fn try_once(&self) -> bool {
+        let sent = Instant::now();
+        let ttl = self.settings.ttl();
+        let asked = self
+            .store
+            .acquire_lease(&self.name, &self.holder, ttl.as_millis() as i64);
+        let answer = tokio::time::timeout(self.settings.renew(), asked).await;
+        let was = self.state();
+        match answer {
+            Ok(Ok(true)) => {
+                let until = sent + ttl.mul_f64(0.9);
+                let since = match was {
+                    Some(h) if Instant::now() < h.until => h.since,
+                    _ => {
+                        tracing::info!(lease = %self.name, holder = %self.holder, "this replica holds the lease: it runs the once-only background work");
+                        crate::server::clock::now()
+                    }
+                };
+                self.held.send_replace(Some(Held { since, until }));
+                true
+            }
+            Ok(Ok(false)) => {
+                if was.is_some() {
+                    tracing::warn!(lease = %self.name, holder = %self.holder, "the lease is held by another replica now: its work stops here");
+                    self.held.send_replace(None);
+                }
+                false
+            }
+            Ok(Err(e)) => self.failed(was, &e.to_string()),
+            Err(_) => self.failed(was, "no answer from the database in time"),
+        }
+    }
+
+    /// A try that got no answer: still held until its time is up.
+    fn failed(&self, was: Option<Held>, detail: &str) -> bool {
+        tracing::warn!(lease = %self.name, %detail, "the lease could not be taken or renewed (will retry)");
+        match was {
+            Some(h) if Instant::now() < h.until => true,
+            Some(_) => {
+                tracing::warn!(lease = %self.name, "the lease ran out without a renewal: its work stops here");
+                self.held.send_replace(None);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Takes and renews the lease for ever (until aborted).
+    pub fn spawn(self: &Arc<Self>) -> JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                me.try_once().await;
+                let mut wait = me.settings.renew();
+                if let Some(h) = me.state() {
+                    wait = wait.min(h.until.saturating_duration_since(Instant::now()));
+                }
+                tokio::time::sleep(wait.max(Duration::from_millis(50))).await;
+            }
+        })
+    }
+
+    /// Gives the lease up (a clean shutdown), so another replica takes the
+    /// work over at its next try.
+    pub async fn release(&self) {
+        self.held.send_replace(None);
+        match self.store.release_lease(&self.name, &self.holder).await {
+            Ok(true) => tracing::info!(lease = %self.name, "lease released"),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(lease = %self.name, error = %e, "the lease could not be released; it expires by itself")
+            }
+        }
+    }
+
+    /// Runs `work()` while this process holds the lease: started when it
+    /// is taken, aborted when it is lost or runs out without a renewal,
+    /// started again when it is taken again.
+    pub fn run_while_held<F, Fut>(self: &Arc<Self>, what: &'static str, work: F) -> JoinHandle<()>
+    where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let mut rx = self.held.subscribe();
+        tokio::spawn(async move {
+            loop {
+                // Wait until held.
+                let until = loop {
+                    if let Some(h) = *rx.borrow_and_update() {
+                        if Instant::now() < h.until {
+                            break h.until;
+                        }
+                    }
+                    if rx.changed().await.is_err() {
+                        return;
+                    }
+                };
+                tracing::debug!(task = what, "started under the lease");
+                let mut task = Some(tokio::spawn(work()));
+                let mut until = until;
+                loop {
+                    let ended = async {
+                        match task.as_mut() {
+                            Some(t) => {
+                                let _ = t.await;
+                            }
+                            None => std::future::pending().await,
+                        }
+                    };
+                    tokio::select! {
+                        // Done by itself (nothing to do here): not started
+                        // again until the lease is lost and taken again.
+                        _ = ended => task = None,
+                        _ = tokio::time::sleep_until(until) => {
+                            // Renewed since? Then keep going.
+                            match *rx.borrow() {
+                                Some(h) if h.until > until => until = h.until,
+                                _ => break,
+                            }
+                        }
+                        changed = rx.changed() => {
+                            match (changed.is_ok(), *rx.borrow_and_update()) {
+                                (true, Some(h)) => until = h.until,
+                                _ => break,
+                            }
+                        }
+                    }
+                }
+                if let Some(t) = task {
+                    t.abort();
+                    let _ = t.await;
+                }
+                tracing::debug!(task = what, "stopped: the lease is not held");
+            }
+        })
+    }
+}
