@@ -268,3 +268,91 @@ impl Lease {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn quick() -> LeaseSettings {
+        LeaseSettings {
+            secs: 2,
+            renew_every_secs: 1,
+        }
+    }
+
+    /// Waits (generously) until `f` holds.
+    async fn until(what: &str, f: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !f() {
+            assert!(Instant::now() < deadline, "{what} did not happen");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Two processes on one store: one runs the work; when it dies (its
+    /// keeper stops renewing), its work stops before its lease runs out
+    /// and the other takes the work over; a clean release hands it over at
+    /// the next try.
+    #[tokio::test]
+    async fn one_holder_runs_the_work_and_a_dead_ones_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let (a, b) = (
+            Lease::new(store.clone(), "work", &quick()),
+            Lease::new(store.clone(), "work", &quick()),
+        );
+        assert_ne!(a.holder(), b.holder());
+        let running = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+        let work = |lease: &Arc<Lease>, i: usize| {
+            let running = running.clone();
+            lease.run_while_held("test work", move || {
+                let running = running.clone();
+                async move {
+                    running[i].fetch_add(1, Ordering::SeqCst);
+                    struct Stop(Arc<[AtomicUsize; 2]>, usize);
+                    impl Drop for Stop {
+                        fn drop(&mut self) {
+                            self.0[self.1].fetch_sub(1, Ordering::SeqCst);
+                        }
+                    }
+                    let _stop = Stop(running, i);
+                    std::future::pending::<()>().await
+                }
+            })
+        };
+        let keep_a = a.spawn();
+        until("a holds the lease", || a.is_held()).await;
+        let (_wa, _wb) = (work(&a, 0), work(&b, 1));
+        let keep_b = b.spawn();
+        until("a's work runs", || running[0].load(Ordering::SeqCst) == 1).await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(!b.is_held(), "b waits while a renews");
+        assert_eq!(running[1].load(Ordering::SeqCst), 0);
+
+        // a dies: nothing renews its lease any more.
+        keep_a.abort();
+        until("a's work stops", || running[0].load(Ordering::SeqCst) == 0).await;
+        until("b takes the work over", || {
+            running[1].load(Ordering::SeqCst) == 1
+        })
+        .await;
+        assert!(!a.is_held() && b.is_held());
+        assert_eq!(
+            store.lease_holder("work").await.unwrap().unwrap().holder,
+            b.holder()
+        );
+
+        // b shuts down cleanly: a (back) takes it at its next try.
+        keep_b.abort();
+        b.release().await;
+        assert_eq!(store.lease_holder("work").await.unwrap(), None);
+        until("b's work stops", || running[1].load(Ordering::SeqCst) == 0).await;
+        let _keep_a = a.spawn();
+        until("a takes the work back", || {
+            running[0].load(Ordering::SeqCst) == 1
+        })
+        .await;
+    }
+}
