@@ -22,7 +22,7 @@ import http.client
 import http.server
 import json
 import os
-import re
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -46,9 +46,12 @@ LEASE_SECS = 3
 RENEW_SECS = 1
 DEADLINE = 120
 
-pytestmark = pytest.mark.skipif(
-    not PG, reason="no PostgreSQL: SECRETSCOPE_TEST_POSTGRES_URL is unset (`source .ci/postgres` sets it)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not PG, reason="no PostgreSQL: SECRETSCOPE_TEST_POSTGRES_URL is unset (`source .ci/postgres` sets it)"
+    ),
+    pytest.mark.skipif(not shutil.which("psql"), reason="no psql (Debian: postgresql-client) to set the database up"),
+]
 
 
 def psql(url, sql):
@@ -308,3 +311,4 @@ def test_a_rotation_failure_is_posted_once_and_a_killed_holder_hands_over(setup,
     pending = psql(db, "SELECT count(*) FROM alert_outbox WHERE state <> 'delivered'")
     assert pending == "0"
     assert alive.ready()
+    assert "this replica holds the lease" in alive.text()

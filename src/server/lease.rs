@@ -229,13 +229,13 @@ impl Lease {
                     }
                 };
                 tracing::debug!(task = what, "started under the lease");
-                let mut task = Some(tokio::spawn(work()));
+                let mut task = Some(AbortOnDrop(tokio::spawn(work())));
                 let mut until = until;
                 loop {
                     let ended = async {
                         match task.as_mut() {
                             Some(t) => {
-                                let _ = t.await;
+                                let _ = (&mut t.0).await;
                             }
                             None => std::future::pending().await,
                         }
@@ -259,13 +259,23 @@ impl Lease {
                         }
                     }
                 }
-                if let Some(t) = task {
-                    t.abort();
-                    let _ = t.await;
+                if let Some(mut t) = task {
+                    t.0.abort();
+                    let _ = (&mut t.0).await;
                 }
                 tracing::debug!(task = what, "stopped: the lease is not held");
             }
         })
+    }
+}
+
+/// A task that stops when its handle is dropped: the work under a lease
+/// stops with its supervisor (a shutdown, a dropped `Background`).
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

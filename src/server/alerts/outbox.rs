@@ -186,7 +186,13 @@ impl Announcer {
     pub async fn run(self, since: crate::domain::Timestamp) {
         let mut last: Option<Arc<HealthView>> = None;
         loop {
-            let view = self.health.current(crate::server::clock::now());
+            // The kept view, or a new evaluation off the async workers.
+            let health = self.health.clone();
+            let now = crate::server::clock::now();
+            let Ok(view) = tokio::task::spawn_blocking(move || health.current(now)).await else {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            };
             let fresh = view.snapshot.taken_at.is_some_and(|t| t >= since);
             let changed = last.as_ref().is_none_or(|l| !Arc::ptr_eq(l, &view));
             if fresh && changed {
