@@ -296,6 +296,7 @@ def test_a_rotation_failure_is_posted_once_and_a_killed_holder_hands_over(setup,
     pid = until("a replica holds the lease", lambda: holder(db))
     dead, alive = (a, b) if a.proc.pid == pid else (b, a)
     assert dead.proc.pid == pid, f"the holder {pid} is neither replica ({a.proc.pid}, {b.proc.pid})"
+    assert "\nsecretscope_lease_held 0\n" in alive.get("/metrics")[2], "the standby says it is not the holder"
     killed = time.monotonic()
     dead.proc.kill()
     dead.proc.wait()
@@ -312,3 +313,4 @@ def test_a_rotation_failure_is_posted_once_and_a_killed_holder_hands_over(setup,
     assert pending == "0"
     assert alive.ready()
     assert "this replica holds the lease" in alive.text()
+    assert "\nsecretscope_lease_held 1\n" in alive.get("/metrics")[2]

@@ -57,6 +57,8 @@ impl Background {
         let s = state.clone();
         tasks.push(lease.run_while_held("diagnosis sweep", move || diagnose_failures(s.clone())));
         tasks.extend(super::readers::pass::spawn(state, &lease));
+        let metrics = state.metrics.clone();
+        tasks.push(lease.run_while_held("lease gauge", move || held_gauge(metrics.clone())));
         Background {
             syncers,
             lease,
@@ -102,6 +104,24 @@ fn alerts_under(lease: &Arc<Lease>, state: &AppState, poster: Arc<Poster>) -> [J
     });
     let posting = lease.run_while_held("webhook poster", move || posting.clone().run());
     [announcing, posting]
+}
+
+/// `secretscope_lease_held`: 1 while this runs (under the lease), 0 once
+/// it is stopped.
+async fn held_gauge(metrics: Arc<super::metrics::Metrics>) {
+    struct Unset(Arc<super::metrics::Metrics>);
+    impl Drop for Unset {
+        fn drop(&mut self) {
+            self.0
+                .lease_held
+                .store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    metrics
+        .lease_held
+        .store(1, std::sync::atomic::Ordering::Relaxed);
+    let _unset = Unset(metrics);
+    std::future::pending::<()>().await
 }
 
 /// How often expired sessions are deleted. An expired session is refused

@@ -27,6 +27,7 @@ use crate::server::health::{transitions, Alarm, HealthMonitor, HealthView};
 use crate::server::metrics::Metrics;
 use crate::server::store::{AlarmChange, NewMessage, Store, StoreError};
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -101,7 +102,7 @@ impl Outbox {
                 Ok(true) => me.wake.notify_one(),
                 Ok(false) => tracing::debug!(about = %msg.about, "webhook message recorded before; not again"),
                 Err(e) => {
-                    me.metrics.alerts.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    me.metrics.alerts.dropped.fetch_add(1, Ordering::Relaxed);
                     tracing::error!(about = %msg.about, error = %e, "webhook message dropped: it could not be recorded");
                 }
             }
@@ -142,6 +143,8 @@ impl Poster {
     pub async fn post_pending(&self) -> Result<usize, StoreError> {
         let store = &self.outbox.store;
         let rows = store.pending_messages(BATCH).await?;
+        let queued = &self.outbox.metrics.alerts.queued;
+        queued.store(rows.len() as u64, Ordering::Relaxed);
         for row in &rows {
             let msg = Message {
                 about: row.about.clone(),
@@ -149,6 +152,7 @@ impl Poster {
             };
             let delivered = self.delivery.deliver_as(&msg, Some(row.id)).await;
             let at = crate::server::clock::now().secs();
+            queued.fetch_sub(1, Ordering::Relaxed);
             store.finish_message(row.id, delivered, at).await?;
         }
         Ok(rows.len())

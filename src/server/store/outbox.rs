@@ -35,6 +35,10 @@ pub struct AlarmChange<'a> {
     pub to: Option<&'a str>,
 }
 
+/// Records a message; one of a `dedupe` key already recorded is not.
+const RECORD: &str = "INSERT INTO alert_outbox (dedupe, about, payload, created_at) \
+                      VALUES ($1, $2, $3, $4) ON CONFLICT (dedupe) DO NOTHING";
+
 /// A message to record: (dedupe key, about, JSON body).
 pub type NewMessage = (Option<String>, String, String);
 
@@ -48,16 +52,13 @@ impl Store {
         payload: &str,
         at: i64,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO alert_outbox (dedupe, about, payload, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (dedupe) DO NOTHING",
-        )
-        .bind(dedupe)
-        .bind(about)
-        .bind(payload)
-        .bind(at)
-        .execute(self.pool())
-        .await?;
+        let done = sqlx::query(RECORD)
+            .bind(dedupe)
+            .bind(about)
+            .bind(payload)
+            .bind(at)
+            .execute(self.pool())
+            .await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -184,16 +185,13 @@ impl Store {
             }
         }
         for (dedupe, about, payload) in messages(&won) {
-            sqlx::query(
-                "INSERT INTO alert_outbox (dedupe, about, payload, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (dedupe) DO NOTHING",
-            )
-            .bind(dedupe)
-            .bind(about)
-            .bind(payload)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(RECORD)
+                .bind(dedupe)
+                .bind(about)
+                .bind(payload)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(won.len())
