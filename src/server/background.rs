@@ -129,6 +129,12 @@ async fn held_gauge(metrics: Arc<super::metrics::Metrics>) {
 /// from growing.
 const SESSION_SWEEP: std::time::Duration = std::time::Duration::from_secs(300);
 
+/// How long posted webhook messages are kept in the store: CloudTrail's
+/// 90 days, so that a new reader's message stays once-only as long as its
+/// read can be found.
+const MESSAGES_KEPT_SECS: i64 = 90 * 86_400;
+
+/// Deletes expired sessions and old webhook messages.
 async fn delete_expired_sessions(store: super::store::Store) {
     use tower_sessions::session_store::ExpiredDeletion;
     let sessions = super::store::SqlSessionStore(store);
@@ -137,6 +143,10 @@ async fn delete_expired_sessions(store: super::store::Store) {
         every.tick().await;
         if let Err(e) = sessions.delete_expired().await {
             tracing::warn!("expired sessions not deleted (will retry): {e}");
+        }
+        let before = super::clock::now().secs() - MESSAGES_KEPT_SECS;
+        if let Err(e) = sessions.0.prune_messages(before).await {
+            tracing::warn!("old webhook messages not deleted (will retry): {e}");
         }
     }
 }

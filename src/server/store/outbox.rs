@@ -101,6 +101,18 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Deletes the messages posted or given up on before `before` (a
+    /// new reader's key with them: by then CloudTrail has forgotten the
+    /// read, so it cannot be found new again). Returns how many.
+    pub async fn prune_messages(&self, before: i64) -> Result<u64, StoreError> {
+        let done =
+            sqlx::query("DELETE FROM alert_outbox WHERE state <> 'pending' AND done_at < $1")
+                .bind(before)
+                .execute(self.pool())
+                .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Messages by state, for tests and the log: (pending, delivered, failed).
     pub async fn message_counts(&self) -> Result<(i64, i64, i64), StoreError> {
         let row = sqlx::query(

@@ -154,4 +154,12 @@ pub(super) async fn messages_are_recorded_once_per_key_and_finished_once(s: &Sto
     assert!(s.finish_message(pending[1].id, false, T0).await.unwrap());
     assert_eq!(s.pending_messages(1).await.unwrap()[0].about, "reader");
     assert_eq!(s.message_counts().await.unwrap(), (1, 1, 1));
+    // Old posted messages go; pending ones stay, however old.
+    assert_eq!(
+        s.prune_messages(T0).await.unwrap(),
+        0,
+        "done at T0: not before it"
+    );
+    assert_eq!(s.prune_messages(T0 + 1).await.unwrap(), 2);
+    assert_eq!(s.message_counts().await.unwrap(), (1, 0, 0));
 }
