@@ -594,3 +594,53 @@ async fn two_replicas_announce_once_and_the_next_holder_posts_what_a_dead_one_re
     assert_eq!(receiver.bodies().len(), 3);
     assert_eq!(store.message_counts().await.unwrap(), (0, 3, 0));
 }
+
+/// A new holder announces nothing from a snapshot taken before it took
+/// the lease (it may be behind what the last holder announced): it waits
+/// for its first snapshot taken since.
+#[tokio::test]
+async fn a_new_holder_announces_from_its_first_snapshot_taken_since() {
+    use crate::server::health::HealthMonitor;
+    use crate::server::inventory::{Inventory, ListStats};
+    let store = crate::server::store::Store::open("sqlite::memory:")
+        .await
+        .unwrap();
+    let (sink, _delivery, _) = sink_for("http://127.0.0.1:9/x", fast());
+    let poster = sink.notifier().use_store(store.clone());
+    let inventory = Arc::new(Inventory::new());
+    let publish = |at: i64| {
+        inventory.publish_list(
+            vec![Arc::new(secret("prod/db"))],
+            ListStats::default(),
+            Timestamp::new(at),
+            0,
+        )
+    };
+    let since = crate::server::clock::now();
+    publish(since.secs() - 60);
+    let announcer = outbox::Announcer {
+        outbox: poster.outbox().clone(),
+        health: Arc::new(HealthMonitor::new(
+            HealthConfig::default(),
+            inventory.clone(),
+            Duration::from_secs(1),
+            None,
+        )),
+        cfg: HealthConfig::default(),
+        dashboard_url: None,
+    };
+    let running = tokio::spawn(announcer.run(since));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(
+        !store.announced().await.unwrap().baseline,
+        "nothing announced from the old snapshot"
+    );
+    publish(since.secs());
+    let mut waited = 0;
+    while !store.announced().await.unwrap().baseline {
+        waited += 1;
+        assert!(waited < 300, "the fresh snapshot was never announced");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    running.abort();
+}
