@@ -85,8 +85,9 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> anyhow::Result<
             },
         )
         .with_source_trails();
-    // The sync and the health monitor (and through it the alerts).
-    let _background = Background::start(&state);
+    // The sync and the health monitor on every replica; the once-only work
+    // (alerts, sweeps) under the lease.
+    let background = Background::start(&state);
     let app = http::router(state);
 
     println!("secretscope is running at http://{addr}/");
@@ -99,6 +100,8 @@ pub async fn run(config_file: Option<&Path>, args: ServeArgs) -> anyhow::Result<
     }
     println!("  stop with Ctrl-C");
     http::serve(listener, app, shutdown_signal()).await?;
+    // Released, so another replica takes the once-only work over at once.
+    background.stop().await;
     store.remove();
     drop(demo);
     Ok(ExitCode::SUCCESS)

@@ -1,8 +1,14 @@
 //! The background work of `serve`: the sync loop, the health monitor, the
-//! removal of expired sessions and of expired access grants, started together so that tests run
-//! exactly what `serve` runs.
+//! removal of expired sessions and of expired access grants, the alerts,
+//! started together so that tests run exactly what `serve` runs.
+//!
+//! What every replica runs, and what only the holder of the lease (see
+//! [`super::lease`]) runs, is decided here; the README's "Several replicas
+//! on PostgreSQL" has the table and the reasons.
 
+use super::alerts::outbox::{Announcer, Poster};
 use super::aws::sync::Syncer;
+use super::lease::{self, Lease};
 use super::AppState;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
@@ -10,29 +16,112 @@ use tokio::task::JoinHandle;
 /// The running sync and monitor tasks; dropping it stops them.
 pub struct Background {
     pub syncers: Vec<Arc<Syncer>>,
+    /// The once-only work's lease (one per process).
+    pub lease: Arc<Lease>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Background {
-    /// Starts the sync of each of `state.sources` into `state.inventory`
-    /// (each on its own schedule and with its own rate budget, so a slow or
-    /// failing source never holds the others up) and the health monitor (alerts, every
-    /// `alerts.evaluate_every_secs` and after each new snapshot), and
-    /// deletes expired sessions from the store every few minutes.
+    /// Starts, on every replica: the sync of each of `state.sources` into
+    /// `state.inventory` (each on its own schedule and with its own rate
+    /// budget, so a slow or failing source never holds the others up), the
+    /// health evaluation (every `alerts.evaluate_every_secs` and after each
+    /// new snapshot), the learning of rotation failures from CloudTrail
+    /// (each replica's pages read its own snapshot) and the flush of
+    /// anonymous refusals; and the lease, under which the once-only work
+    /// runs on one replica at a time: the alerts (announced and posted),
+    /// the expiry of grants and of sessions, the diagnosis sweep and the
+    /// readers pass.
     pub fn start(state: &AppState) -> Background {
         let syncers = Syncer::for_sources(&state.sources, &state.inventory, &state.config);
         let mut tasks: Vec<JoinHandle<()>> = syncers.iter().map(|s| s.clone().spawn()).collect();
         tasks.extend([
             state.health.clone().spawn(super::clock::now),
-            tokio::spawn(delete_expired_sessions(state.auth.store.clone())),
-            tokio::spawn(expire_grants(state.clone())),
             tokio::spawn(flush_denials(state.clone())),
             tokio::spawn(learn_failures(state.clone())),
-            tokio::spawn(diagnose_failures(state.clone())),
         ]);
-        tasks.extend(super::readers::pass::spawn(state));
-        Background { syncers, tasks }
+        let store = state.auth.store.clone();
+        let lease = Lease::new(store.clone(), lease::BACKGROUND, &state.config.store.lease);
+        tasks.push(lease.spawn());
+        if let Some(n) = &state.notifier {
+            let poster = Arc::new(n.use_store(store.clone()));
+            tasks.extend(alerts_under(&lease, state, poster));
+        }
+        let s = state.clone();
+        tasks.extend([
+            lease.run_while_held("session sweep", move || {
+                delete_expired_sessions(store.clone())
+            }),
+            lease.run_while_held("grant expiry", move || expire_grants(s.clone())),
+        ]);
+        let s = state.clone();
+        tasks.push(lease.run_while_held("diagnosis sweep", move || diagnose_failures(s.clone())));
+        tasks.extend(super::readers::pass::spawn(state, &lease));
+        let metrics = state.metrics.clone();
+        tasks.push(lease.run_while_held("lease gauge", move || held_gauge(metrics.clone())));
+        Background {
+            syncers,
+            lease,
+            tasks,
+        }
     }
+
+    /// Stops every task and releases the lease (a clean shutdown), so
+    /// another replica takes the once-only work over at its next try.
+    pub async fn stop(mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+            let _ = t.await;
+        }
+        self.lease.release().await;
+    }
+}
+
+/// The webhook's poster and the alarms' announcer, under `lease`. A new
+/// holder first asks CloudTrail for rotation failures (the last holder
+/// may have announced one this replica has not learned yet), then
+/// announces from its first snapshot taken after it took the lease.
+fn alerts_under(lease: &Arc<Lease>, state: &AppState, poster: Arc<Poster>) -> [JoinHandle<()>; 2] {
+    let (l, s) = (lease.clone(), state.clone());
+    let posting = poster.clone();
+    let announcing = lease.run_while_held("alarm announcer", move || {
+        let (l, s, outbox) = (l.clone(), s.clone(), poster.outbox().clone());
+        async move {
+            let since = l.state().map_or_else(super::clock::now, |h| h.since);
+            if !s.trails.is_empty() {
+                let view = s.health.current(super::clock::now());
+                super::failures::learn_failures(&s, &view, false).await;
+            }
+            Announcer {
+                outbox,
+                health: s.health.clone(),
+                cfg: s.config.health.clone(),
+                dashboard_url: s.notifier.as_ref().and_then(|n| n.dashboard_url.clone()),
+            }
+            .run(since)
+            .await
+        }
+    });
+    let posting = lease.run_while_held("webhook poster", move || posting.clone().run());
+    [announcing, posting]
+}
+
+/// `secretscope_lease_held`: 1 while this runs (under the lease), 0 once
+/// it is stopped.
+async fn held_gauge(metrics: Arc<super::metrics::Metrics>) {
+    struct Unset(Arc<super::metrics::Metrics>);
+    impl Drop for Unset {
+        fn drop(&mut self) {
+            self.0
+                .lease_held
+                .store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    metrics
+        .lease_held
+        .store(1, std::sync::atomic::Ordering::Relaxed);
+    let _unset = Unset(metrics);
+    std::future::pending::<()>().await
 }
 
 /// How often expired sessions are deleted. An expired session is refused
@@ -40,6 +129,12 @@ impl Background {
 /// from growing.
 const SESSION_SWEEP: std::time::Duration = std::time::Duration::from_secs(300);
 
+/// How long posted webhook messages are kept in the store: CloudTrail's
+/// 90 days, so that a new reader's message stays once-only as long as its
+/// read can be found.
+const MESSAGES_KEPT_SECS: i64 = 90 * 86_400;
+
+/// Deletes expired sessions and old webhook messages.
 async fn delete_expired_sessions(store: super::store::Store) {
     use tower_sessions::session_store::ExpiredDeletion;
     let sessions = super::store::SqlSessionStore(store);
@@ -48,6 +143,10 @@ async fn delete_expired_sessions(store: super::store::Store) {
         every.tick().await;
         if let Err(e) = sessions.delete_expired().await {
             tracing::warn!("expired sessions not deleted (will retry): {e}");
+        }
+        let before = super::clock::now().secs() - MESSAGES_KEPT_SECS;
+        if let Err(e) = sessions.0.prune_messages(before).await {
+            tracing::warn!("old webhook messages not deleted (will retry): {e}");
         }
     }
 }

@@ -64,8 +64,7 @@ pub struct RequestSettings {
     pub smtp_url: Option<String>,
     /// The From of that mail.
     pub mail_from: String,
-    /// Dashboard user → e-mail address. An owner named by an address is
-    /// mailed at it as well.
+    /// Dashboard user → e-mail address (an owner named by an address is mailed at it too).
     pub emails: std::collections::BTreeMap<String, String>,
 }
 
@@ -87,8 +86,7 @@ impl Default for RequestSettings {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ActionSettings {
-    /// Name globs (any case) whose actions ask for the secret's name to be
-    /// typed before they run.
+    /// Name globs (any case) whose actions ask for the secret's name to be typed first.
     pub production: Vec<String>,
     /// Actions one user may start per minute (all secrets together).
     pub per_user_per_minute: usize,
@@ -121,11 +119,12 @@ impl Default for ActionSettings {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreSettings {
-    /// `postgres://user:password@host/db` for PostgreSQL (several replicas
-    /// share it); unset: the SQLite file at `sqlite_path`.
+    /// `postgres://user:password@host/db` (replicas share it); unset: SQLite at `sqlite_path`.
     pub database_url: Option<String>,
     /// Created on first start, with its directory.
     pub sqlite_path: PathBuf,
+    /// `[store.lease]`: the once-only background work's lease.
+    pub lease: crate::server::lease::LeaseSettings,
 }
 
 impl Default for StoreSettings {
@@ -133,6 +132,7 @@ impl Default for StoreSettings {
         StoreSettings {
             database_url: None,
             sqlite_path: PathBuf::from("secretscope.db"),
+            lease: Default::default(),
         }
     }
 }

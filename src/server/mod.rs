@@ -16,6 +16,7 @@ pub mod export;
 pub mod failures;
 pub mod health;
 pub mod inventory;
+pub mod lease;
 pub mod mail;
 pub mod metrics;
 pub mod readers;
@@ -66,7 +67,8 @@ pub struct AppState {
     pub notifier: Option<alerts::Notifier>,
     /// Access-request mail, when `requests.smtp_url` is set.
     pub mailer: Option<Arc<mail::Mailer>>,
-    /// One resource-policy edit at a time (grants, expiries, revocations).
+    /// One resource-policy edit at a time in this process (grants, expiries,
+    /// revocations); across replicas, a lease per secret (`requests`).
     pub grant_edits: Arc<tokio::sync::Mutex<()>>,
     /// Single sign-on flows in progress and the provider's metadata.
     pub oidc: Arc<auth::oidc::Oidc>,

@@ -465,7 +465,13 @@ async fn the_background_pass_reads_high_value_secrets_and_alerts_each_new_reader
         .map(|s| s.arn.clone())
         .collect();
     assert!(!watched.is_empty(), "the seed tags secrets restricted");
-    let pass = crate::server::readers::pass::spawn(&t.state);
+    let lease = crate::server::lease::Lease::new(
+        t.state.auth.store.clone(),
+        crate::server::lease::BACKGROUND,
+        &Default::default(),
+    );
+    let _keeper = lease.spawn();
+    let pass = crate::server::readers::pass::spawn(&t.state, &lease);
     assert_eq!(pass.len(), 1, "one pass per trail");
     // Nobody opens a page: the pass reads every high-value secret.
     let mut waited = 0;

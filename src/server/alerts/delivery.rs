@@ -94,6 +94,12 @@ impl Delivery {
             policy,
         }
     }
+    /// A delivery that posts what it is handed ([`Delivery::deliver_as`]),
+    /// with no queue of its own: the outbox's poster.
+    pub(super) fn poster(url: http::Uri, metrics: Arc<Metrics>, policy: RetryPolicy) -> Delivery {
+        Delivery::new(mpsc::channel(1).1, url, metrics, policy)
+    }
+
     /// Delivers until every sink is gone.
     pub async fn run(mut self) {
         self.metrics.alerts.enabled.store(1, Ordering::Relaxed);
@@ -107,10 +113,16 @@ impl Delivery {
 
     /// Sends one message, retrying; true when delivered.
     pub async fn deliver(&self, msg: &Message) -> bool {
+        self.deliver_as(msg, None).await
+    }
+
+    /// [`Delivery::deliver`], with the outbox's id of the message in an
+    /// `X-Secretscope-Delivery` header (the same on a repeat).
+    pub async fn deliver_as(&self, msg: &Message, id: Option<i64>) -> bool {
         let body = Bytes::from(serde_json::to_vec(&msg.payload).unwrap_or_default());
         let mut backoff = self.policy.first_backoff;
         for attempt in 1..=self.policy.attempts.max(1) {
-            let (detail, wait) = match self.attempt(body.clone()).await {
+            let (detail, wait) = match self.attempt(body.clone(), id).await {
                 Attempt::Delivered => {
                     self.metrics.alerts.sent.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(about = %msg.about, attempt, "webhook message delivered");
@@ -139,8 +151,12 @@ impl Delivery {
         false
     }
 
-    async fn attempt(&self, body: Bytes) -> Attempt {
-        let req = match http::Request::post(self.url.clone())
+    async fn attempt(&self, body: Bytes, id: Option<i64>) -> Attempt {
+        let mut req = http::Request::post(self.url.clone());
+        if let Some(id) = id {
+            req = req.header("x-secretscope-delivery", id);
+        }
+        let req = match req
             .header(
                 http::header::CONTENT_TYPE,
                 "application/json; charset=utf-8",

@@ -31,6 +31,7 @@
 
 mod delivery;
 mod messages;
+pub mod outbox;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -87,6 +88,9 @@ pub struct WebhookSink {
 pub struct Notifier {
     tx: mpsc::Sender<Message>,
     metrics: Arc<Metrics>,
+    /// Where messages go instead of `tx` once `serve` records them in the
+    /// store (see [`outbox`]), and what its poster needs.
+    ledger: Arc<outbox::Ledger>,
     /// The dashboard's public base URL, for links; None: no links.
     pub dashboard_url: Option<String>,
 }
@@ -117,6 +121,7 @@ impl WebhookSink {
             out: Notifier {
                 tx,
                 metrics: metrics.clone(),
+                ledger: Arc::new(outbox::Ledger::new(url.clone(), policy.clone())),
                 dashboard_url: dashboard_url.clone(),
             },
             cfg,
@@ -145,7 +150,31 @@ impl Notifier {
         });
     }
 
+    /// Queues a plain message that is sent once ever for `key` (a new
+    /// reader of a secret), whichever replica or restart sends it again;
+    /// without the store, once per process (the caller remembers).
+    pub fn send_once(&self, key: String, about: String, text: &str) {
+        let msg = Message {
+            about,
+            payload: serde_json::json!({ "text": escape(text) }),
+        };
+        match self.ledger.outbox() {
+            Some(o) => o.record_soon(Some(key), msg),
+            None => self.queue(msg),
+        }
+    }
+
+    /// Records every message in `store` from now on (before it is posted),
+    /// and leaves the alarms to [`outbox::Announcer`]: returns the poster
+    /// that posts what is recorded, to run under the lease.
+    pub fn use_store(&self, store: crate::server::store::Store) -> outbox::Poster {
+        self.ledger.install(store, self.metrics.clone())
+    }
+
     fn queue(&self, msg: Message) {
+        if let Some(o) = self.ledger.outbox() {
+            return o.record_soon(None, msg);
+        }
         self.metrics.alerts.queued.fetch_add(1, Ordering::Relaxed);
         if let Err(e) = self.tx.try_send(msg) {
             self.metrics.alerts.queued.fetch_sub(1, Ordering::Relaxed);
@@ -161,7 +190,8 @@ impl Notifier {
 
 impl AlertSink for WebhookSink {
     fn baseline(&self, view: &HealthView, alarms: usize) {
-        if alarms == 0 {
+        // With the store, the lease holder's announcer says it, once.
+        if alarms == 0 || self.out.ledger.outbox().is_some() {
             return;
         }
         if let Some(payload) = start_summary(view, self.dashboard_url.as_deref()) {
@@ -173,21 +203,40 @@ impl AlertSink for WebhookSink {
     }
 
     fn transitions(&self, view: &HealthView, changes: Vec<Transition>) {
-        if changes.len() > MAX_MESSAGES_PER_EVALUATION {
-            self.queue(Message {
-                about: format!("digest of {} changes", changes.len()),
-                payload: digest(view, &changes, self.dashboard_url.as_deref()),
-            });
+        if self.out.ledger.outbox().is_some() {
             return;
         }
-        for t in &changes {
-            let secret = view.snapshot.by_arn(&t.arn);
-            let payload =
-                transition_message(t, secret, &self.cfg, view.at, self.dashboard_url.as_deref());
-            self.queue(Message {
-                about: format!("{} {:?}", kind(t), &*t.name),
-                payload,
-            });
+        for msg in messages_for(view, &changes, &self.cfg, self.dashboard_url.as_deref()) {
+            self.queue(msg);
         }
     }
+}
+
+/// The messages that announce `changes`: one each, or one digest when
+/// there are more than [`MAX_MESSAGES_PER_EVALUATION`] (a mass event).
+pub fn messages_for(
+    view: &HealthView,
+    changes: &[Transition],
+    cfg: &HealthConfig,
+    dashboard_url: Option<&str>,
+) -> Vec<Message> {
+    if changes.len() > MAX_MESSAGES_PER_EVALUATION {
+        return vec![Message {
+            about: format!("digest of {} changes", changes.len()),
+            payload: digest(view, changes, dashboard_url),
+        }];
+    }
+    changes
+        .iter()
+        .map(|t| Message {
+            about: format!("{} {:?}", kind(t), &*t.name),
+            payload: transition_message(
+                t,
+                view.snapshot.by_arn(&t.arn),
+                cfg,
+                view.at,
+                dashboard_url,
+            ),
+        })
+        .collect()
 }

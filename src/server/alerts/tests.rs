@@ -510,3 +510,137 @@ fn retry_after_and_bad_urls() {
     );
     assert!(matches!(none, Ok(None)));
 }
+
+/// Two replicas on one store: a change both see is announced once; a
+/// message the holder recorded and never posted (it died) is posted by the
+/// next holder, once; messages of other kinds are recorded and posted the
+/// same way, a keyed one once ever.
+#[tokio::test]
+async fn two_replicas_announce_once_and_the_next_holder_posts_what_a_dead_one_recorded() {
+    use crate::server::health::HealthMonitor;
+    use crate::server::inventory::Inventory;
+    let receiver = Receiver::start().await;
+    let store = crate::server::store::Store::open("sqlite::memory:")
+        .await
+        .unwrap();
+    let (a, _da, _) = sink_for(&receiver.url, fast());
+    let (b, _db, _) = sink_for(&receiver.url, fast());
+    let (poster_a, poster_b) = (
+        a.notifier().use_store(store.clone()),
+        b.notifier().use_store(store.clone()),
+    );
+    let announcer = |outbox: &outbox::Outbox| outbox::Announcer {
+        outbox: outbox.clone(),
+        health: Arc::new(HealthMonitor::new(
+            HealthConfig::default(),
+            Arc::new(Inventory::new()),
+            Duration::from_secs(30),
+            None,
+        )),
+        cfg: HealthConfig::default(),
+        dashboard_url: None,
+    };
+    let (on_a, on_b) = (announcer(poster_a.outbox()), announcer(poster_b.outbox()));
+
+    // Nothing broken at the start: the start is silent, on both.
+    let healthy = view_of(vec![secret("prod/db"), secret("prod/api")]);
+    assert_eq!(on_a.round(&healthy).await.unwrap(), 0);
+    assert_eq!(on_b.round(&healthy).await.unwrap(), 0);
+    // prod/db fails: announced by a, not again by b, which sees it too.
+    let failing = view_of(vec![stuck("prod/db"), secret("prod/api")]);
+    let db = failing
+        .snapshot
+        .secrets()
+        .iter()
+        .position(|s| &*s.name == "prod/db");
+    assert!(Alarm::of(&failing.summaries[db.unwrap()]).is_some());
+    assert_eq!(on_a.round(&failing).await.unwrap(), 1);
+    assert_eq!(on_b.round(&failing).await.unwrap(), 0);
+    assert_eq!(on_a.round(&failing).await.unwrap(), 0);
+    // The sink stays quiet: the announcer speaks for it.
+    a.transitions(
+        &failing,
+        vec![Transition {
+            arn: failing.snapshot.secrets()[db.unwrap()].arn.clone(),
+            name: "prod/db".into(),
+            from: None,
+            to: Some(Alarm::RotationFailed),
+        }],
+    );
+    // a dies before posting; b holds the lease now and posts it, once.
+    drop(poster_a);
+    assert_eq!(poster_b.post_pending().await.unwrap(), 1);
+    assert_eq!(poster_b.post_pending().await.unwrap(), 0);
+    let bodies = receiver.bodies();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    assert!(all_text(&bodies[0]).iter().any(|t| t.contains("prod/db")));
+
+    // Other messages: recorded (in a task) and posted by the holder; a
+    // keyed one once whichever replica sends it.
+    b.notifier()
+        .send("access request 1".into(), "asks for access");
+    for n in [a.notifier(), b.notifier()] {
+        n.send_once("new-reader k".into(), "new-reader".into(), "read by x");
+    }
+    let mut posted = 0;
+    for _ in 0..200 {
+        posted += poster_b.post_pending().await.unwrap();
+        if posted >= 2 && store.message_counts().await.unwrap().0 == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(posted, 2);
+    assert_eq!(receiver.bodies().len(), 3);
+    assert_eq!(store.message_counts().await.unwrap(), (0, 3, 0));
+}
+
+/// A new holder announces nothing from a snapshot taken before it took
+/// the lease (it may be behind what the last holder announced): it waits
+/// for its first snapshot taken since.
+#[tokio::test]
+async fn a_new_holder_announces_from_its_first_snapshot_taken_since() {
+    use crate::server::health::HealthMonitor;
+    use crate::server::inventory::{Inventory, ListStats};
+    let store = crate::server::store::Store::open("sqlite::memory:")
+        .await
+        .unwrap();
+    let (sink, _delivery, _) = sink_for("http://127.0.0.1:9/x", fast());
+    let poster = sink.notifier().use_store(store.clone());
+    let inventory = Arc::new(Inventory::new());
+    let publish = |at: i64| {
+        inventory.publish_list(
+            vec![Arc::new(secret("prod/db"))],
+            ListStats::default(),
+            Timestamp::new(at),
+            0,
+        )
+    };
+    let since = crate::server::clock::now();
+    publish(since.secs() - 60);
+    let announcer = outbox::Announcer {
+        outbox: poster.outbox().clone(),
+        health: Arc::new(HealthMonitor::new(
+            HealthConfig::default(),
+            inventory.clone(),
+            Duration::from_secs(1),
+            None,
+        )),
+        cfg: HealthConfig::default(),
+        dashboard_url: None,
+    };
+    let running = tokio::spawn(announcer.run(since));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(
+        !store.announced().await.unwrap().baseline,
+        "nothing announced from the old snapshot"
+    );
+    publish(since.secs());
+    let mut waited = 0;
+    while !store.announced().await.unwrap().baseline {
+        waited += 1;
+        assert!(waited < 300, "the fresh snapshot was never announced");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    running.abort();
+}

@@ -19,6 +19,8 @@ pub const DURATION_BUCKETS: [f64; 11] = [
 pub struct Metrics {
     http: Mutex<HashMap<(&'static str, &'static str), RouteStats>>,
     pub alerts: AlertCounters,
+    /// 1 while this replica holds the background lease (`serve` sets it).
+    pub lease_held: AtomicU64,
 }
 
 #[derive(Default)]
@@ -162,6 +164,11 @@ impl Metrics {
             "secretscope_alerts_queued",
             "Webhook messages waiting for delivery or being delivered.",
             load(&a.queued),
+        );
+        e.gauge(
+            "secretscope_lease_held",
+            "1 while this replica holds the lease of the once-only background work (alerts, sweeps).",
+            load(&self.lease_held),
         );
     }
 }

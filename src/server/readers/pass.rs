@@ -35,9 +35,14 @@ pub fn priority(s: &Secret, now: Timestamp, lookback_secs: i64) -> Option<u8> {
     }
 }
 
-/// Starts one pass per trail; none when CloudTrail, readers or the share
-/// is off.
-pub fn spawn(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+/// Starts one pass per trail, each run while this replica holds `lease`
+/// (the passes of several replicas would share each trail's LookupEvents
+/// quota and alert each new reader once per replica); none when
+/// CloudTrail, readers or the share is off.
+pub fn spawn(
+    state: &AppState,
+    lease: &Arc<crate::server::lease::Lease>,
+) -> Vec<tokio::task::JoinHandle<()>> {
     let r = &state.config.readers;
     if !state.config.cloudtrail.enabled || !r.enabled || r.background_share <= 0.0 {
         return Vec::new();
@@ -48,7 +53,10 @@ pub fn spawn(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
         .iter()
         .map(|(id, _)| {
             let share = Arc::new(RateLimiter::new(rate));
-            tokio::spawn(run(state.clone(), id.clone(), share))
+            let (state, id) = (state.clone(), id.clone());
+            lease.run_while_held("readers pass", move || {
+                run(state.clone(), id.clone(), share.clone())
+            })
         })
         .collect()
 }
@@ -143,7 +151,9 @@ pub fn alert_new_readers(state: &AppState, arn: &Arc<str>, now: Timestamp) {
         );
         tracing::warn!(secret = %s.arn, principal = %r.principal.arn, "new reader of a high-value secret");
         if let Some(n) = &state.notifier {
-            n.send(format!("new-reader {}", s.arn), &text);
+            // Once ever per secret and reader, whichever replica finds it.
+            let key = format!("new-reader {} {}", s.arn, r.principal.arn);
+            n.send_once(key, format!("new-reader {}", s.arn), &text);
         }
         if let (Some(m), Some(owner)) = (&state.mailer, crate::domain::owner::owner_of(s)) {
             if owner.name.contains('@') {

@@ -46,6 +46,69 @@ pub(crate) async fn expire_due_at(state: &AppState, at: Timestamp) -> Result<usi
     Ok(n)
 }
 
+/// How long a replica's policy edit may hold its secret's lock before
+/// another replica may take it (an edit is a few AWS calls; this only
+/// matters when a replica dies mid-edit), and how long one waits for it.
+const EDIT_LEASE_MS: i64 = 60_000;
+const EDIT_WAIT: std::time::Duration = std::time::Duration::from_secs(70);
+
+/// One resource-policy edit at a time per secret: this process's mutex,
+/// then, across replicas, a lease in the store named after the secret,
+/// released when the edit is done. Two replicas that read, change and
+/// write the same policy at once would lose one of the changes.
+pub(super) struct PolicyEdit<'a> {
+    _local: tokio::sync::MutexGuard<'a, ()>,
+    held: Option<(crate::server::store::Store, String, String)>,
+}
+
+impl Drop for PolicyEdit<'_> {
+    fn drop(&mut self) {
+        if let (Some((store, name, holder)), Ok(rt)) =
+            (self.held.take(), tokio::runtime::Handle::try_current())
+        {
+            rt.spawn(async move {
+                let _ = store.release_lease(&name, &holder).await;
+            });
+        }
+    }
+}
+
+pub(super) async fn one_edit<'a>(state: &'a AppState, arn: &str) -> PolicyEdit<'a> {
+    let local = state.grant_edits.lock().await;
+    let store = state.auth.store.clone();
+    let name = format!("policy-edit {arn}");
+    let holder = crate::server::lease::holder_id();
+    let deadline = std::time::Instant::now() + EDIT_WAIT;
+    loop {
+        match store.acquire_lease(&name, &holder, EDIT_LEASE_MS).await {
+            Ok(true) => {
+                return PolicyEdit {
+                    _local: local,
+                    held: Some((store, name, holder)),
+                }
+            }
+            Ok(false) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await
+            }
+            // The audit record every edit writes first fails closed on a
+            // store this broken; the edit is not held up by the lock alone.
+            Ok(false) => {
+                break tracing::warn!(
+                    secret = arn,
+                    "another replica's policy edit held the lock too long; editing anyway"
+                )
+            }
+            Err(e) => {
+                break tracing::warn!(secret = arn, error = %e, "the policy edit lock could not be taken; editing anyway")
+            }
+        }
+    }
+    PolicyEdit {
+        _local: local,
+        held: None,
+    }
+}
+
 pub(super) async fn read_policy(
     state: &AppState,
     r: &AccessRequest,
@@ -127,7 +190,7 @@ pub(super) async fn apply_grant(
     actor: &str,
     r: AccessRequest,
 ) -> AccessRequest {
-    let _one = state.grant_edits.lock().await;
+    let _one = one_edit(state, &r.secret_arn).await;
     let until = r.expires_at.unwrap_or_else(now);
     let edited = async {
         let before = read_policy(state, &r).await?;
@@ -229,7 +292,7 @@ pub(super) async fn end_grant(
     to: RequestStatus,
     note: &str,
 ) -> Result<AccessRequest, AppError> {
-    let _one = state.grant_edits.lock().await;
+    let _one = one_edit(state, &r.secret_arn).await;
     let sid = r.sid();
     debug_assert!(sid.starts_with(SID_PREFIX));
     let mut diff_text = String::new();

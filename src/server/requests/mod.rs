@@ -4,7 +4,9 @@
 //! is revoked. Every step is audited, policy edits with their diff.
 //!
 //! Only statements whose Sid starts with [`SID_PREFIX`] are ever written or
-//! removed; one policy edit runs at a time (`AppState::grant_edits`).//!
+//! removed; one policy edit of a secret runs at a time, across replicas too
+//! (`grants::one_edit`).
+//!
 //! Where it lives: filing and listing here; who decides ([`deciders`]);
 //! approving, denying and revoking ([`decide`]); the resource-policy
 //! statements, their writing and their expiry ([`grants`]).

@@ -12,6 +12,8 @@
 //! forms from `domain`.
 
 mod audit;
+mod lease;
+mod outbox;
 mod requests;
 pub(crate) mod sessions;
 #[cfg(test)]
@@ -19,6 +21,8 @@ mod tests;
 mod users;
 
 pub use audit::{AuditFilter, AuditPage, AuditRecord, AUDIT_PAGE_MAX};
+pub use lease::LeaseHolder;
+pub use outbox::{AlarmChange, Announced, NewMessage, OutboxRow};
 pub use requests::{RequestChange, RequestFilter};
 pub use sessions::SqlSessionStore;
 pub use users::{StoredGrant, User};
@@ -297,6 +301,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "hardening",
         include_str!("../../../migrations/sqlite/0004_hardening.sql"),
     ),
+    (
+        5,
+        "replicas",
+        include_str!("../../../migrations/sqlite/0005_replicas.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -318,6 +327,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "hardening",
         include_str!("../../../migrations/postgres/0004_hardening.sql"),
+    ),
+    (
+        5,
+        "replicas",
+        include_str!("../../../migrations/postgres/0005_replicas.sql"),
     ),
 ];
 

@@ -15,12 +15,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod audit;
 mod files;
+mod lease;
 mod requests;
 mod sessions;
 mod users;
 
 use audit::*;
 use files::*;
+use lease::*;
 use requests::*;
 use sessions::*;
 use users::*;
@@ -124,6 +126,11 @@ contract!(
     due_grants_may_hold_a_statement_and_are_past_their_time,
     unknown_request_status_is_a_decode_error,
     opening_twice_migrates_once,
+    leases_are_exclusive_renewed_and_released,
+    an_expired_lease_is_taken_over,
+    concurrent_acquires_make_one_holder,
+    alarm_changes_are_announced_once,
+    messages_are_recorded_once_per_key_and_finished_once,
 );
 
 /// The contract runs every behaviour defined: a `pub(super) async fn` taking
@@ -139,6 +146,7 @@ fn every_behaviour_is_in_the_contract() {
         include_str!("sessions.rs"),
         include_str!("requests.rs"),
         include_str!("files.rs"),
+        include_str!("lease.rs"),
     ];
     let mut defined: Vec<&str> = sources
         .iter()
