@@ -144,21 +144,48 @@ fn the_rotation_fragment_escapes_and_says_the_outcome() {
     let mut p = RotationProgress::new(&name, "v2", "operator", Timestamp::new(1_700_000_000));
     let running = rotation(&name, "Rotation started: …", Some(p.clone()), true);
     assert!(running.more, "a running rotation is asked about again");
-    assert!(running.html.contains(r#"data-outcome="started""#), "{}", running.html);
-    assert!(running.html.contains(r#"data-stage="pending""#), "{}", running.html);
-    assert!(running.html.contains("Rotation started"), "{}", running.html);
+    assert!(
+        running.html.contains(r#"data-outcome="started""#),
+        "{}",
+        running.html
+    );
+    assert!(
+        running.html.contains(r#"data-stage="pending""#),
+        "{}",
+        running.html
+    );
+    assert!(
+        running.html.contains("Rotation started"),
+        "{}",
+        running.html
+    );
 
     p.stage = RotationStage::Failed;
-    p.steps.push((Timestamp::new(1_700_000_060), format!("failed at setSecret: {hostile}")));
+    p.steps.push((
+        Timestamp::new(1_700_000_060),
+        format!("failed at setSecret: {hostile}"),
+    ));
     let failed = rotation(&name, "Rotation started: …", Some(p), true);
     assert!(!failed.more, "a finished rotation is not asked about again");
-    assert!(failed.html.contains(r#"data-outcome="failed""#), "{}", failed.html);
+    assert!(
+        failed.html.contains(r#"data-outcome="failed""#),
+        "{}",
+        failed.html
+    );
     assert!(!failed.html.contains("Rotation started"), "{}", failed.html);
-    assert!(failed.html.contains("retry, cancel or clear"), "{}", failed.html);
+    assert!(
+        failed.html.contains("retry, cancel or clear"),
+        "{}",
+        failed.html
+    );
     assert!(!failed.html.contains("<img"), "{}", failed.html);
     assert!(failed.html.contains("&lt;img"), "{}", failed.html);
 
     let none = rotation(&name, "Rotation started: …", None, false);
     assert!(!none.more);
-    assert!(none.html.contains("No rotation of this secret was started"), "{}", none.html);
+    assert!(
+        none.html.contains("No rotation of this secret was started"),
+        "{}",
+        none.html
+    );
 }
