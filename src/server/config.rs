@@ -18,6 +18,8 @@ pub struct Config {
     /// Empty: one source, `default`, with the `[aws]` credentials and region.
     pub sources: Vec<SourceSettings>,
     pub sync: SyncSettings,
+    /// CloudTrail's write events between list passes (`aws/incremental/settings.rs`).
+    pub incremental: crate::server::aws::incremental::IncrementalSettings,
     pub demo: DemoSettings,
     /// Rule thresholds, switches, severities and the suppression tag.
     pub health: crate::domain::health::HealthConfig,
@@ -64,8 +66,7 @@ pub struct RequestSettings {
     pub smtp_url: Option<String>,
     /// The From of that mail.
     pub mail_from: String,
-    /// Dashboard user → e-mail address. An owner named by an address is
-    /// mailed at it as well.
+    /// Dashboard user → e-mail address. An owner named by an address is mailed at it as well.
     pub emails: std::collections::BTreeMap<String, String>,
 }
 
@@ -87,8 +88,7 @@ impl Default for RequestSettings {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ActionSettings {
-    /// Name globs (any case) whose actions ask for the secret's name to be
-    /// typed before they run.
+    /// Name globs (any case) whose actions ask for the secret's name to be typed before they run.
     pub production: Vec<String>,
     /// Actions one user may start per minute (all secrets together).
     pub per_user_per_minute: usize,
@@ -213,13 +213,11 @@ pub struct AwsSettings {
     pub attempt_timeout_secs: u64,
 }
 
-/// One account (the base credentials, or a role assumed with them) read
-/// in one or more regions.
+/// One account (the base credentials, or a role assumed with them) read in one or more regions.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct SourceSettings {
-    /// Shown on pages and in metrics (`payments-prod`); letters, digits,
-    /// `.`, `_` and `-`; unique.
+    /// Shown on pages and in metrics (`payments-prod`); letters, digits, `.`, `_` and `-`; unique.
     pub name: String,
     /// `arn:aws:iam::ACCOUNT:role/NAME` to assume with the base credentials
     /// (aws-config's chain); none: the base credentials themselves.
@@ -277,6 +275,7 @@ impl Default for Config {
             aws: AwsSettings::default(),
             sources: Vec::new(),
             sync: SyncSettings::default(),
+            incremental: Default::default(),
             demo: DemoSettings::default(),
             health: Default::default(),
             alerts: AlertSettings::default(),
@@ -418,6 +417,7 @@ impl Config {
         layer!(env, "SECRETSCOPE_SITE_ROOT", self.site_root);
         layer!(env, "SECRETSCOPE_AWS_ENDPOINT_URL", opt self.aws.endpoint_url);
         layer!(env, "SECRETSCOPE_AWS_REGION", opt self.aws.region);
+        self.incremental.apply_env(env)?;
         layer!(env, "SECRETSCOPE_AWS_PROFILE", opt self.aws.profile);
         layer!(env, "SECRETSCOPE_AWS_MAX_ATTEMPTS", self.aws.max_attempts);
         layer!(
