@@ -21,6 +21,7 @@
 use super::{iso, Key, DEMO_USER, EVENT_SOURCE, RESOURCE_TYPE};
 use crate::protocol::{ts, Obj};
 use crate::seed::EpochMs;
+use crate::store::Store;
 use serde_json::{json, Map, Value};
 use std::collections::VecDeque;
 
@@ -195,6 +196,39 @@ pub(crate) fn render(e: &WriteEvent, account: &str, region: &str) -> Value {
         )
         .set("CloudTrailEvent", record.done().to_string());
     out.done()
+}
+
+impl Store {
+    /// Records successful write call `name` (request `body`, response
+    /// `out`) as CloudTrail does. The secret is the response's ARN and name
+    /// when it has them (a forced deletion leaves nothing to look up), else
+    /// the one the request names.
+    pub(crate) fn record_write(
+        &mut self,
+        name: &'static str,
+        body: &[u8],
+        out: &serde_json::Value,
+        now: EpochMs,
+    ) {
+        let request: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let asked = request
+            .get("SecretId")
+            .or_else(|| request.get("Name"))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let text = |k: &str| out.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let secret = match (text("ARN"), text("Name")) {
+            (Some(arn), Some(name)) => (arn, name),
+            _ => match self.data(asked) {
+                Some(d) => (d.arn.clone(), d.name.clone()),
+                None => return,
+            },
+        };
+        keep(
+            &mut self.writes,
+            WriteEvent::new(name, secret, &request, out, now),
+        );
+    }
 }
 
 #[cfg(test)]

@@ -482,37 +482,3 @@ mod tests {
         assert_eq!(steps.len(), 4, "{steps:?}");
     }
 }
-
-impl Store {
-    /// Records successful write call `name` (request `body`, response
-    /// `out`) as CloudTrail does. The secret is the response's ARN and name
-    /// when it has them (a forced deletion leaves nothing to look up), else
-    /// the one the request names.
-    pub(crate) fn record_write(
-        &mut self,
-        name: &'static str,
-        body: &[u8],
-        out: &serde_json::Value,
-        now: EpochMs,
-    ) {
-        use crate::cloudtrail::writes::{keep, WriteEvent};
-        let request: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-        let asked = request
-            .get("SecretId")
-            .or_else(|| request.get("Name"))
-            .and_then(|v| v.as_str())
-            .unwrap_or_default();
-        let text = |k: &str| out.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        let secret = match (text("ARN"), text("Name")) {
-            (Some(arn), Some(name)) => (arn, name),
-            _ => match self.data(asked) {
-                Some(d) => (d.arn.clone(), d.name.clone()),
-                None => return,
-            },
-        };
-        keep(
-            &mut self.writes,
-            WriteEvent::new(name, secret, &request, out, now),
-        );
-    }
-}
