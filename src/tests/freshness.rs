@@ -93,6 +93,16 @@ fn delta(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>, op: &str
     after.get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0)
 }
 
+async fn tag(sm: &aws_sdk_secretsmanager::Client, id: &str, key: &str, value: &str) {
+    let tag = Tag::builder().key(key).value(value).build();
+    sm.tag_resource()
+        .secret_id(id)
+        .tags(tag)
+        .send()
+        .await
+        .unwrap();
+}
+
 fn current_version(s: &Secret) -> Option<String> {
     s.version_with(&Label::Current).map(|v| v.id.to_string())
 }
@@ -134,13 +144,7 @@ async fn a_tag_a_rotation_and_deletions_show_within_the_incremental_interval() {
     let before_rotation = current_version(inventory.snapshot().by_arn(&rotated.arn).unwrap());
     let calls = ep.endpoint.calls();
 
-    let tag = Tag::builder().key("freshness").value("seen").build();
-    sm.tag_resource()
-        .secret_id(&tagged.name)
-        .tags(tag)
-        .send()
-        .await
-        .unwrap();
+    tag(sm, &tagged.name, "freshness", "seen").await;
     sm.rotate_secret()
         .secret_id(&rotated.arn)
         .send()
@@ -218,13 +222,7 @@ async fn one_pass_reads_each_named_secret_once_and_applies_each_event_once() {
     let a = pick(&ep, Scenario::Healthy, 2);
     let b = pick(&ep, Scenario::Unused, 0);
     for (k, v) in [("one", "1"), ("two", "2")] {
-        let tag = Tag::builder().key(k).value(v).build();
-        sm.tag_resource()
-            .secret_id(&a.name)
-            .tags(tag)
-            .send()
-            .await
-            .unwrap();
+        tag(sm, &a.name, k, v).await;
     }
     sm.untag_resource()
         .secret_id(&b.arn)

@@ -516,6 +516,18 @@ fn matches(d: &Draft, key: Key, v: &str) -> bool {
     }
 }
 
+/// The `userIdentity` of the demo's API calls: an IAM user of `account`.
+fn demo_identity(account: &str) -> Value {
+    json!({
+        "type": "IAMUser",
+        "principalId": "AIDAEXAMPLESECRETSCOPE",
+        "arn": format!("arn:aws:iam::{account}:user/{DEMO_USER}"),
+        "accountId": account,
+        "accessKeyId": writes::ACCESS_KEY,
+        "userName": DEMO_USER,
+    })
+}
+
 /// RFC 3339 with seconds, as CloudTrail writes `eventTime`.
 fn iso(ms: EpochMs) -> String {
     chrono::DateTime::from_timestamp(ms.div_euclid(1000), 0)
@@ -536,17 +548,7 @@ fn render(d: &Draft, account: &str, region: &str) -> Value {
         .set("awsRegion", region);
     if d.api_call {
         record
-            .set(
-                "userIdentity",
-                json!({
-                    "type": "IAMUser",
-                    "principalId": "AIDAEXAMPLESECRETSCOPE",
-                    "arn": format!("arn:aws:iam::{account}:user/{DEMO_USER}"),
-                    "accountId": account,
-                    "accessKeyId": "AKIAEXAMPLESECRETSCOPE",
-                    "userName": DEMO_USER,
-                }),
-            )
+            .set("userIdentity", demo_identity(account))
             .set("sourceIPAddress", "127.0.0.1")
             .set("userAgent", "secretscope-demo");
         let (params, response) = match &d.what {

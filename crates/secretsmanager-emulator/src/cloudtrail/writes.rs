@@ -28,7 +28,7 @@ use std::collections::VecDeque;
 /// Write events kept at most (the oldest go first).
 pub(crate) const KEEP: usize = 10_000;
 /// The access key the demo's API calls are recorded with.
-const ACCESS_KEY: &str = "AKIAEXAMPLESECRETSCOPE";
+pub(super) const ACCESS_KEY: &str = "AKIAEXAMPLESECRETSCOPE";
 /// Request fields CloudTrail never records (the secret value).
 const VALUES: [&str; 2] = ["SecretString", "SecretBinary"];
 
@@ -152,17 +152,7 @@ pub(crate) fn render(e: &WriteEvent, account: &str, region: &str) -> Value {
     let mut record = Obj::new();
     record
         .set("eventVersion", "1.08")
-        .set(
-            "userIdentity",
-            json!({
-                "type": "IAMUser",
-                "principalId": "AIDAEXAMPLESECRETSCOPE",
-                "arn": format!("arn:aws:iam::{account}:user/{DEMO_USER}"),
-                "accountId": account,
-                "accessKeyId": ACCESS_KEY,
-                "userName": DEMO_USER,
-            }),
-        )
+        .set("userIdentity", super::demo_identity(account))
         .set("eventTime", iso(e.at))
         .set("eventSource", EVENT_SOURCE)
         .set("eventName", e.name)

@@ -12,6 +12,16 @@ use ct::types::LookupAttributeKey;
 
 use aws_sdk_cloudtrail as ct;
 
+async fn tag(sm: &sm::Client, name: &str, key: &str) {
+    let tag = Tag::builder().key(key).value("v").build();
+    sm.tag_resource()
+        .secret_id(name)
+        .tags(tag)
+        .send()
+        .await
+        .unwrap();
+}
+
 /// User guide, "Log AWS Secrets Manager events with AWS CloudTrail":
 /// "CloudTrail captures all API calls for Secrets Manager as events,
 /// including calls from the Secrets Manager console and from code calls to
@@ -34,13 +44,7 @@ async fn every_write_call_is_a_management_event_found_by_read_only_false_and_sou
         .await
         .unwrap();
     let arn = created.arn().unwrap().to_string();
-    let tag = Tag::builder().key("team").value("payments").build();
-    sm.tag_resource()
-        .secret_id(name)
-        .tags(tag)
-        .send()
-        .await
-        .unwrap();
+    tag(&sm, name, "team").await;
     sm.untag_resource()
         .secret_id(&arn)
         .tag_keys("team")
@@ -165,13 +169,7 @@ async fn writes_page_and_honour_the_time_range() {
     sm.create_secret().name(name).send().await.unwrap();
     let t0 = ep.endpoint.now_ms();
     for i in 0..7 {
-        let tag = Tag::builder().key(format!("k{i}")).value("v").build();
-        sm.tag_resource()
-            .secret_id(name)
-            .tags(tag)
-            .send()
-            .await
-            .unwrap();
+        tag(&sm, name, &format!("k{i}")).await;
     }
     let t1: EpochMs = ep.endpoint.now_ms() + 1000;
     let mut q = Q::window(Some((LookupAttributeKey::ResourceName, name)), t0, t1);
