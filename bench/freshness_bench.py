@@ -180,9 +180,8 @@ def main():
     used = ", ".join(f"{k} {v}" for k, v in sorted(lat["calls"].items()))
     print(f"| {lat['median']:.1f} | {lat['p90']:.1f} | {lat['min']:.1f} | {lat['max']:.1f} | {used} |")
     print()
-    per_change = sum(
-        v for k, v in lat["calls"].items() if k.startswith("secretsmanager:") and k != "secretsmanager:TagResource"
-    ) / max(lat["changes"], 1)
+    rereads = ("secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds")
+    per_change = sum(lat["calls"].get(k, 0) for k in rereads) / max(lat["changes"], 1)
     print(f"Secrets Manager calls per change (DescribeSecret, ListSecretVersionIds): {per_change:.2f}")
     print()
     if a.skip_hour:

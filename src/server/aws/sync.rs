@@ -283,7 +283,7 @@ pub async fn fetch_replicas(
 /// The fetched version dates of `prev` still hold for the freshly listed `s`
 /// if nothing that changes versions changed: same last-changed and
 /// last-rotated dates and the same labelled versions.
-pub(super) fn dates_still_valid(prev: &Secret, s: &Secret) -> bool {
+fn dates_still_valid(prev: &Secret, s: &Secret) -> bool {
     prev.versions_fetched.is_some()
         && prev.last_changed == s.last_changed
         && prev.last_rotated == s.last_rotated

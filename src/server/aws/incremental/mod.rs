@@ -30,7 +30,7 @@ pub use settings::{EventFilter, IncrementalSettings};
 
 use super::cloudtrail::RotationTrail;
 use super::sync::Syncer;
-use super::sync::{apply_dates, dates_still_valid, fetch_versions, secret_from_entry, Interner};
+use super::sync::{apply_dates, fetch_versions, secret_from_entry, Interner};
 use crate::domain::{Secret, Timestamp};
 use crate::server::clock::now;
 use crate::server::config::Config;
@@ -358,10 +358,18 @@ impl Incremental {
         }
     }
 
-    /// The version dates of `s`: kept from `prev` when nothing that changes
-    /// versions changed, else read (ListSecretVersionIds).
+    /// The version dates of `s`: kept from `prev` when it has them for every
+    /// version `s` has (DescribeSecret gave the labels; a version's creation
+    /// date never changes), else read (ListSecretVersionIds): a tag or
+    /// policy change costs one call, a new version two.
     async fn versions(&self, s: &mut Secret, prev: Option<&Secret>, report: &mut PassReport) {
-        if let Some(prev) = prev.filter(|p| dates_still_valid(p, s)) {
+        let known = |p: &&Secret| {
+            p.versions_fetched.is_some()
+                && s.versions
+                    .iter()
+                    .all(|v| p.versions.iter().any(|pv| pv.id == v.id))
+        };
+        if let Some(prev) = prev.filter(known) {
             let dates: Vec<_> = prev
                 .versions
                 .iter()
