@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 pub struct SyncInfo {
     /// Server time when this was produced: all relative times on the page use it.
     pub now: Timestamp,
+    /// The stalest source's last successful pass of either kind (a full
+    /// list pass, or an incremental pass that applied every write event
+    /// CloudTrail held): what the header's "Synced … ago" counts from.
     pub taken_at: Option<Timestamp>,
     pub secrets: usize,
     pub last_error: Option<String>,
@@ -51,6 +54,10 @@ pub struct SourceRow {
     pub versions_missing: usize,
     pub api_calls: u64,
     pub throttled: u64,
+    /// How the source is kept current, when the incremental pass is on: a
+    /// sentence (list passes only, and why; or CloudTrail every N s).
+    #[serde(default)]
+    pub sync_mode: Option<String>,
 }
 
 impl SourceRow {

@@ -29,6 +29,10 @@ pub struct LocalArgs {
     /// Latency added to every request, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     latency_ms: u64,
+    /// LookupEvents calls a second answered per account and region, past
+    /// which ThrottlingException (AWS's quota: 2); 0: none.
+    #[arg(long, value_name = "N", default_value_t = 0.0)]
+    trail_quota: f64,
     /// Serve N accounts with --seed-secrets secrets each: the first for any
     /// credentials, the others by assuming
     /// arn:aws:iam::ACCOUNT:role/secretscope-read through STS at the same
@@ -60,6 +64,7 @@ pub async fn run(args: LocalArgs) -> anyhow::Result<ExitCode> {
             error_rate: validate_rate("--error-rate", args.error_rate)?,
             latency_ms: args.latency_ms,
         },
+        lookup_events_per_second: args.trail_quota,
         ..LocalOptions::default()
     };
     let org = match (args.accounts, args.demo_org) {

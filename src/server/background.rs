@@ -1,6 +1,7 @@
-//! The background work of `serve`: the sync loop, the health monitor, the
-//! removal of expired sessions and of expired access grants, the alerts,
-//! started together so that tests run exactly what `serve` runs.
+//! The background work of `serve`: the sync loops (list and incremental
+//! passes), the health monitor, the removal of expired sessions and of
+//! expired access grants, the alerts, started together so that tests run
+//! exactly what `serve` runs.
 //!
 //! What every replica runs, and what only the holder of the lease (see
 //! [`super::lease`]) runs, is decided here; the README's "Several replicas
@@ -35,6 +36,18 @@ impl Background {
     pub fn start(state: &AppState) -> Background {
         let syncers = Syncer::for_sources(&state.sources, &state.inventory, &state.config);
         let mut tasks: Vec<JoinHandle<()>> = syncers.iter().map(|s| s.clone().spawn()).collect();
+        // Each source's write events from its CloudTrail, through the
+        // client its other CloudTrail readers share (one quota).
+        tasks.extend(syncers.iter().filter_map(|s| {
+            let trail = match state.trails.as_slice() {
+                [(_, only)] if state.sources.all().len() == 1 => Some(only.trail.clone()),
+                all => all
+                    .iter()
+                    .find(|(id, _)| *id == s.id())
+                    .map(|(_, t)| t.trail.clone()),
+            };
+            super::aws::incremental::start(s, trail, &state.config)
+        }));
         tasks.extend([
             state.health.clone().spawn(super::clock::now),
             tokio::spawn(flush_denials(state.clone())),

@@ -14,6 +14,7 @@ mod cloudtrail;
 mod demo;
 mod diagnosis;
 mod fragments;
+mod freshness;
 mod hardening;
 mod health;
 mod moto;

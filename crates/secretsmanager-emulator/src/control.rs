@@ -30,6 +30,11 @@ impl LocalEndpoint {
                 post(faults_handler).get(get_faults_handler),
             )
             .route("/__secretscope/down", post(down_handler))
+            .route("/__secretscope/calls", get(calls_handler))
+            .route(
+                "/__secretscope/trail-quota",
+                post(trail_quota_handler).get(get_trail_quota_handler),
+            )
             .route("/__secretscope/plan", get(plan_handler))
             .route("/__secretscope/rotations", get(rotations_handler))
             .route(
@@ -139,6 +144,39 @@ async fn down_handler(State(inner): State<Arc<Inner>>, body: Bytes) -> Response 
         }
         Err(e) => json_response(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
     }
+}
+
+/// `GET /__secretscope/calls`: the protocol requests received, by
+/// operation (`{"secretsmanager:ListSecrets": 3, "cloudtrail:LookupEvents": 1}`).
+async fn calls_handler(State(inner): State<Arc<Inner>>) -> Response {
+    json_response(StatusCode::OK, json!(*inner.lock_calls()))
+}
+
+#[derive(serde::Deserialize)]
+struct QuotaReq {
+    per_second: f64,
+}
+
+/// `POST /__secretscope/trail-quota` `{"per_second": 2}`: LookupEvents'
+/// quota in this account and region (0: none); `GET` reads it.
+async fn trail_quota_handler(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<QuotaReq>(&body) {
+        Ok(q) => {
+            *inner.trail_quota.lock().unwrap_or_else(|e| e.into_inner()) =
+                crate::cloudtrail::quota::Quota::new(q.per_second);
+            get_trail_quota_handler(State(inner)).await
+        }
+        Err(e) => json_response(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
+    }
+}
+
+async fn get_trail_quota_handler(State(inner): State<Arc<Inner>>) -> Response {
+    let per_second = inner
+        .trail_quota
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .per_sec();
+    json_response(StatusCode::OK, json!({ "per_second": per_second }))
 }
 
 /// `POST /__secretscope/service-retries` `{"delay_ms": 200, "retries": 2}`

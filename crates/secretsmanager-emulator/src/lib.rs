@@ -134,6 +134,11 @@ pub struct LocalOptions {
     /// `ec2:*`), as a principal whose policies do not allow them is; later
     /// changed by `POST /__secretscope/denied-actions`.
     pub denied_actions: Vec<String>,
+    /// LookupEvents calls a second this account and region answers (AWS's
+    /// quota is 2); past it, ThrottlingException. 0 (the default): no
+    /// quota, for tests and demos that lift the dashboard's own pacing;
+    /// `local-endpoint --trail-quota 2` and the freshness tests set AWS's.
+    pub lookup_events_per_second: f64,
 }
 
 impl Default for LocalOptions {
@@ -149,6 +154,7 @@ impl Default for LocalOptions {
             account_id: "123456789012".to_string(),
             region: "us-east-1".to_string(),
             denied_actions: Vec::new(),
+            lookup_events_per_second: 0.0,
         }
     }
 }
@@ -180,6 +186,11 @@ pub(crate) struct Inner {
     pub(crate) region: String,
     /// The Lambdas, keys, VPCs and roles (an organisation's, when in one).
     pub(crate) infra: Arc<Infra>,
+    /// LookupEvents' quota in this account and region.
+    pub(crate) trail_quota: Mutex<cloudtrail::quota::Quota>,
+    /// Protocol requests received, by operation (`secretsmanager:TagResource`,
+    /// `cloudtrail:LookupEvents`), refused ones included.
+    pub(crate) calls: Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 /// How Secrets Manager retries a failed rotation here: `retries` times,
@@ -191,6 +202,20 @@ pub struct ServiceRetries {
 }
 
 impl Inner {
+    pub(crate) fn lock_calls(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, u64>> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes a LookupEvents slot of the quota; false when it is spent.
+    pub(crate) fn take_lookup_slot(&self) -> bool {
+        self.trail_quota
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take(Instant::now())
+    }
+
     pub(crate) fn service_retries(&self) -> ServiceRetries {
         *self
             .service_retries
@@ -291,6 +316,10 @@ impl LocalEndpoint {
                 account: opts.account_id,
                 region: opts.region,
                 infra,
+                trail_quota: Mutex::new(cloudtrail::quota::Quota::new(
+                    opts.lookup_events_per_second,
+                )),
+                calls: Mutex::default(),
             }),
         }
     }
@@ -342,6 +371,32 @@ impl LocalEndpoint {
     }
 
     /// While down, every protocol request gets 503 ServiceUnavailable.
+    /// Protocol requests received so far, by operation
+    /// (`secretsmanager:DescribeSecret`, `cloudtrail:LookupEvents`), those
+    /// refused by the gate or the quota included.
+    pub fn calls(&self) -> std::collections::BTreeMap<String, u64> {
+        self.inner.lock_calls().clone()
+    }
+
+    /// Sets LookupEvents' quota (calls a second; 0: none), see
+    /// [`LocalOptions::lookup_events_per_second`].
+    pub fn set_lookup_events_per_second(&self, per_sec: f64) {
+        *self
+            .inner
+            .trail_quota
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = cloudtrail::quota::Quota::new(per_sec);
+    }
+
+    /// LookupEvents' quota, calls a second (0: none).
+    pub fn lookup_events_per_second(&self) -> f64 {
+        self.inner
+            .trail_quota
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .per_sec()
+    }
+
     pub fn set_down(&self, down: bool) {
         self.inner.down.store(down, Ordering::SeqCst);
     }

@@ -218,6 +218,19 @@ pub(crate) async fn serve_protocol(inner: Arc<Inner>, headers: HeaderMap, body: 
             .into_response(),
         );
     }
+    if let Service::SecretsManager(op) | Service::CloudTrail(op) = &service {
+        let name = match &service {
+            Service::SecretsManager(_) => format!("secretsmanager:{op}"),
+            _ => format!("cloudtrail:{op}"),
+        };
+        *inner.lock_calls().entry(name).or_default() += 1;
+    }
+    if matches!(&service, Service::CloudTrail(op) if op == "LookupEvents")
+        && !inner.take_lookup_slot()
+    {
+        tracing::info!("LookupEvents over its quota: throttled");
+        return with_request_id(ApiError::throttling().into_response());
+    }
     let passed = gate(&inner).await;
     if !matches!(passed, Gate::Pass) {
         tracing::info!(?service, "demo endpoint request refused by injected faults");

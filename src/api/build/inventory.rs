@@ -418,6 +418,27 @@ pub fn source_problem(
     }
 }
 
+/// How the incremental pass keeps a source current, in a sentence.
+fn sync_mode(i: &crate::server::inventory::IncrementalStatus) -> String {
+    use crate::domain::time::span;
+    if let Some(off) = &i.off {
+        return off.clone();
+    }
+    let every = span(i.interval_secs as i64);
+    match &i.last_error {
+        Some(e) => format!(
+            "CloudTrail write events every {every}, failing: {e} List passes run at the source's interval until it works."
+        ),
+        None => format!(
+            "CloudTrail write events every {every} ({} events, {} secrets re-read, {} lookups); a full list pass every {}.",
+            i.events,
+            i.reread,
+            i.lookups,
+            span(i.full_interval_secs as i64)
+        ),
+    }
+}
+
 /// Every source with its status and AWS call counters, for `/sources`.
 pub fn source_list(state: &AppState) -> SourceList {
     let rows = state
@@ -451,6 +472,7 @@ pub fn source_list(state: &AppState) -> SourceList {
                 versions_missing: st.versions_missing,
                 api_calls: api.attempts,
                 throttled: api.throttled,
+                sync_mode: st.incremental.as_ref().map(sync_mode),
             }
         })
         .collect();

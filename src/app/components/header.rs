@@ -39,7 +39,8 @@ fn SignedIn(me: Me) -> impl IntoView {
                 <span title=format!("Your grants: {roles}")>{me.name.clone()}</span>
                 <button type="submit" class="link">"Sign out"</button>
             </form>
-            <div class="sync" role="status" aria-live="polite" data-testid="sync-status">
+            <div class="sync" role="status" aria-live="polite" data-testid="sync-status"
+                title="Since the stalest source's last successful pass: a full list, or CloudTrail's write events (CloudTrail itself may deliver them minutes late)">
                 <Suspense fallback=|| view! { <span class="muted">"Checking sync…"</span> }>
                     {move || info.get().map(|r| match r {
                         Ok(i) => {

@@ -108,6 +108,9 @@ fn source_row(r: SourceRow, now: Timestamp) -> impl IntoView {
         }
     });
     let every = format!("every {}", span(r.interval_secs as i64));
+    let mode = r.sync_mode.clone().map(|m| {
+        view! { <br/><span class="muted small" data-testid="source-sync-mode">{m}</span> }
+    });
     let calls = if r.throttled > 0 {
         format!("{} ({} throttled)", r.api_calls, r.throttled)
     } else {
@@ -115,7 +118,7 @@ fn source_row(r: SourceRow, now: Timestamp) -> impl IntoView {
     };
     view! {
         <tr data-testid="source-row" data-source=r.id.clone()>
-            <th scope="row">{r.name.clone()}<br/><span class="muted small">{every}</span></th>
+            <th scope="row">{r.name.clone()}<br/><span class="muted small">{every}</span>{mode}</th>
             <td>{r.account.clone().unwrap_or_else(|| "not known yet".into())}</td>
             <td>{r.region.clone()}</td>
             <td>{credentials}</td>

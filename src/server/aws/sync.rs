@@ -293,7 +293,7 @@ fn dates_still_valid(prev: &Secret, s: &Secret) -> bool {
             .all(|v| prev.versions.iter().any(|p| p.id == v.id))
 }
 
-fn apply_dates(s: &mut Secret, dates: &[VersionDates], at: Timestamp) {
+pub(super) fn apply_dates(s: &mut Secret, dates: &[VersionDates], at: Timestamp) {
     for v in &mut s.versions {
         if let Some(d) = dates.iter().find(|d| d.id == v.id) {
             v.created = d.created;
@@ -324,7 +324,9 @@ pub struct Syncer {
     pub inventory: Arc<Inventory>,
     settings: SyncSettings,
     list_limiter: RateLimiter,
-    version_limiter: RateLimiter,
+    pub(super) version_limiter: RateLimiter,
+    /// What the list loop shares with the incremental pass, when one runs.
+    pub paced: Arc<super::incremental::ListPacing>,
 }
 
 impl Syncer {
@@ -343,6 +345,7 @@ impl Syncer {
         Syncer {
             list_limiter: RateLimiter::new(settings.list_rate_per_sec),
             version_limiter: RateLimiter::new(settings.version_rate_per_sec),
+            paced: Default::default(),
             source,
             inventory,
             settings,
@@ -565,6 +568,7 @@ impl Syncer {
         tokio::spawn(async move {
             let interval = Duration::from_secs(self.settings.interval_secs.max(1));
             loop {
+                let exclusive = self.paced.exclusive.lock().await;
                 match self.list_once().await {
                     Ok((stats, needed)) => {
                         tracing::info!(
@@ -580,7 +584,14 @@ impl Syncer {
                     }
                     Err(e) => tracing::warn!(source = %self.id(), error = %e.user, "sync failed"),
                 }
-                tokio::time::sleep(interval).await;
+                drop(exclusive);
+                // Longer while the incremental pass keeps the source
+                // current; at once when it could not.
+                let interval = self.paced.list_interval(interval);
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = self.paced.list_now.notified() => {}
+                }
             }
         })
     }

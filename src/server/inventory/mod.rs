@@ -2,6 +2,7 @@
 //! atomically after each sync, plus the sync status shown on every page.
 //! Requests read the snapshot; they never call AWS.
 
+mod changes;
 mod learned;
 
 use crate::domain::query::SearchIndex;
@@ -9,6 +10,7 @@ use crate::domain::tree::NameTree;
 use crate::domain::{Secret, Timestamp};
 use crate::server::aws::sync::VersionPassReport;
 use arc_swap::ArcSwap;
+pub use changes::{Changes, IncrementalStatus};
 use learned::Learned;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -232,6 +234,8 @@ pub struct SyncStatus {
     pub versions_missing: usize,
     pub last_version_pass: Option<VersionPassReport>,
     pub versions_complete_at: Option<Timestamp>,
+    /// The incremental pass from CloudTrail, when one runs (`changes.rs`).
+    pub incremental: Option<IncrementalStatus>,
 }
 
 /// One source's identity and its own sync status.
@@ -585,6 +589,7 @@ fn aggregate(sources: &[SourceStatus]) -> SyncStatus {
         } else {
             None
         },
+        incremental: None,
     }
 }
 

@@ -135,7 +135,7 @@ fn write_sync(e: &mut Exposition, i: &Inputs<'_>) {
     if let Some(t) = st.last_success {
         e.gauge(
             "secretscope_sync_last_success_timestamp_seconds",
-            "When the last successful list pass finished (Unix time).",
+            "When the last successful pass, list or incremental, finished (Unix time).",
             t.secs(),
         );
     }
@@ -198,7 +198,7 @@ fn write_sources(e: &mut Exposition, sources: &[SourceMetrics]) {
         (
             "secretscope_source_last_success_timestamp_seconds",
             "gauge",
-            "When the source's last successful list pass finished (Unix time).",
+            "When the source's last successful pass, list or incremental, finished (Unix time).",
             |s| s.status.status.last_success.map(|t| t.secs().to_string()),
         ),
         (

@@ -26,6 +26,16 @@
 //!   `errorCode` / `errorMessage` when refused; envelope `ReadOnly` "true",
 //!   `Username` the session (a user's name), `AccessKeyId`. See `reads.rs`.
 //!
+//! - Write calls (`CreateSecret`, `DeleteSecret`, `RestoreSecret`,
+//!   `TagResource`, `UntagResource`, `PutSecretValue`,
+//!   `UpdateSecretVersionStage`, `PutResourcePolicy`,
+//!   `DeleteResourcePolicy`): kept as they succeed, see `writes.rs`; they
+//!   outlive a secret deleted without recovery.
+//!
+//! LookupEvents' quota (2 calls a second per account and region on AWS) is
+//! enforced when [`LocalOptions::lookup_events_per_second`](crate::LocalOptions)
+//! sets it (`quota.rs`).
+//!
 //! Scheduled (seeded) rotations and Secrets Manager's retries of a failed
 //! rotation have no RotateSecret call: Secrets Manager starts them itself.
 //! Events are newest first, as LookupEvents returns them, none after the
@@ -71,7 +81,9 @@ const MAX_RESULTS: i64 = 50;
 /// (newest first: all three descending).
 type SortKey = (EpochMs, u8, String);
 
+pub(crate) mod quota;
 mod reads;
+pub(crate) mod writes;
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase", default)]
@@ -320,9 +332,11 @@ impl Lookup {
     }
 }
 
-/// One event of a page: a rotation's (or a cancel's), or a read's.
+/// One event of a page: a rotation's (or a cancel's), a write call's, or a
+/// read's.
 enum Item<'a> {
     Rotation(Draft<'a>),
+    Write(&'a writes::WriteEvent),
     Read(reads::ReadEvent<'a>),
 }
 
@@ -330,15 +344,16 @@ impl Item<'_> {
     fn key(&self) -> SortKey {
         match self {
             Item::Rotation(d) => (d.at, d.rank, d.id.clone()),
+            Item::Write(w) => w.key(),
             Item::Read(r) => r.key(),
         }
     }
 }
 
-/// The newest `take` events of the rotation events (sorted newest first)
-/// and of the read streams (each newest first), newest first.
+/// The newest `take` events of the rotation and write events (sorted
+/// newest first) and of the read streams (each newest first), newest first.
 fn merge<'a>(
-    rotations: Vec<Draft<'a>>,
+    rotations: Vec<Item<'a>>,
     reads: Vec<reads::ReadStream<'a>>,
     take: usize,
 ) -> Vec<Item<'a>> {
@@ -349,7 +364,7 @@ fn merge<'a>(
     // The next event of stream `i` (0: the rotations, i: reads[i - 1]).
     let mut pull = |i: usize| -> Option<Item<'a>> {
         if i == 0 {
-            rotations.next().map(Item::Rotation)
+            rotations.next()
         } else {
             reads[i - 1].next().map(Item::Read)
         }
@@ -393,14 +408,34 @@ fn lookup_events(store: &Store, req: LookupEventsReq, now: EpochMs) -> Result<Va
     let lo = q.start.unwrap_or(EpochMs::MIN);
     let hi = q.end.map_or(now, |e| e.min(now));
     let before_token = |k: &SortKey| q.after.as_ref().is_none_or(|a| k < a);
-    let mut rotations: Vec<Draft> = drafts(&sources)
+    let mut rotations: Vec<Item> = drafts(&sources)
         .into_iter()
         .filter(|d| d.at >= lo && d.at <= hi)
         .filter(|d| q.attr.as_ref().is_none_or(|(key, v)| matches(d, *key, v)))
         .filter(|d| before_token(&(d.at, d.rank, d.id.clone())))
+        .map(Item::Rotation)
         .collect();
+    // The write calls, deleted secrets' included (a name or partial ARN
+    // resolves to the secret it names now).
+    let resolved = match &q.attr {
+        Some((Key::ResourceName, v)) => store.data(v).map(|d| d.arn.as_str()),
+        _ => None,
+    };
+    rotations.extend(
+        store
+            .writes
+            .iter()
+            .filter(|w| w.at >= lo && w.at <= hi)
+            .filter(|w| {
+                q.attr
+                    .as_ref()
+                    .is_none_or(|(key, v)| w.matches(*key, v, resolved))
+            })
+            .filter(|w| before_token(&w.key()))
+            .map(Item::Write),
+    );
     // Newest first: time, then rank, then id, all descending.
-    rotations.sort_by_key(|d| std::cmp::Reverse((d.at, d.rank, d.id.clone())));
+    rotations.sort_by_key(|i| std::cmp::Reverse(i.key()));
     let reads = reads::streams(&sources, q.attr.as_ref(), lo, hi, q.after.as_ref());
     let mut events = merge(rotations, reads, q.max + 1);
     let more = events.len() > q.max;
@@ -412,6 +447,7 @@ fn lookup_events(store: &Store, req: LookupEventsReq, now: EpochMs) -> Result<Va
             .iter()
             .map(|e| match e {
                 Item::Rotation(d) => render(d, account, region),
+                Item::Write(w) => writes::render(w, account, region),
                 Item::Read(r) => reads::render(r, account, region),
             })
             .collect::<Vec<_>>(),
@@ -480,6 +516,18 @@ fn matches(d: &Draft, key: Key, v: &str) -> bool {
     }
 }
 
+/// The `userIdentity` of the demo's API calls: an IAM user of `account`.
+fn demo_identity(account: &str) -> Value {
+    json!({
+        "type": "IAMUser",
+        "principalId": "AIDAEXAMPLESECRETSCOPE",
+        "arn": format!("arn:aws:iam::{account}:user/{DEMO_USER}"),
+        "accountId": account,
+        "accessKeyId": writes::ACCESS_KEY,
+        "userName": DEMO_USER,
+    })
+}
+
 /// RFC 3339 with seconds, as CloudTrail writes `eventTime`.
 fn iso(ms: EpochMs) -> String {
     chrono::DateTime::from_timestamp(ms.div_euclid(1000), 0)
@@ -500,17 +548,7 @@ fn render(d: &Draft, account: &str, region: &str) -> Value {
         .set("awsRegion", region);
     if d.api_call {
         record
-            .set(
-                "userIdentity",
-                json!({
-                    "type": "IAMUser",
-                    "principalId": "AIDAEXAMPLESECRETSCOPE",
-                    "arn": format!("arn:aws:iam::{account}:user/{DEMO_USER}"),
-                    "accountId": account,
-                    "accessKeyId": "AKIAEXAMPLESECRETSCOPE",
-                    "userName": DEMO_USER,
-                }),
-            )
+            .set("userIdentity", demo_identity(account))
             .set("sourceIPAddress", "127.0.0.1")
             .set("userAgent", "secretscope-demo");
         let (params, response) = match &d.what {

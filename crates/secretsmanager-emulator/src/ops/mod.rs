@@ -27,6 +27,14 @@ impl Inner {
     /// Runs Secrets Manager operation `op` on request `body`.
     pub(crate) fn dispatch(self: &Arc<Self>, op: &str, body: &[u8]) -> Result<Value, ApiError> {
         let now = self.clock.now_ms();
+        let out = self.run(op, body, now)?;
+        if let Some(name) = crate::cloudtrail::writes::event_name(op) {
+            self.store_mut().record_write(name, body, &out, now);
+        }
+        Ok(out)
+    }
+
+    fn run(self: &Arc<Self>, op: &str, body: &[u8], now: i64) -> Result<Value, ApiError> {
         match op {
             "ListSecrets" => self.store().list_secrets(parse(body)?),
             "DescribeSecret" => self.store().describe(parse(body)?),

@@ -155,3 +155,4 @@ mod reads;
 mod rotation;
 mod trail_filters;
 mod trail_reads;
+mod trail_writes;

@@ -83,6 +83,9 @@ pub(crate) struct Store {
     /// The Lambdas, keys, VPCs and roles rotations meet (shared by every
     /// account and region of an organisation).
     pub(crate) infra: Arc<Infra>,
+    /// The write calls CloudTrail recorded, oldest first (see
+    /// `cloudtrail/writes.rs`).
+    pub(crate) writes: std::collections::VecDeque<crate::cloudtrail::writes::WriteEvent>,
 }
 
 pub(crate) fn push_history(s: &mut Secret, r: RotationRecord) {
@@ -147,6 +150,7 @@ impl Store {
             account: account.to_string(),
             region: region.to_string(),
             infra,
+            writes: Default::default(),
         };
         for seed in seeds {
             let history = store.seeded_history(&seed.data, now);
