@@ -86,19 +86,17 @@ pub fn account_of(arn: &str) -> &str {
 
 pub fn secret_from_entry(e: &SecretListEntry, region: &str, intern: &mut Interner) -> Secret {
     let arn = e.arn().unwrap_or_default();
-    let mut versions: Vec<Version> = e
-        .secret_versions_to_stages()
-        .map(|m| {
-            m.iter()
-                .map(|(id, labels)| Version {
-                    id: VersionId::parse(id),
-                    labels: labels.iter().map(|l| label(l, intern)).collect(),
-                    created: None,
-                    last_accessed: None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let stages = e.secret_versions_to_stages();
+    // Sized exactly: collecting from a map's iterator reserves at least
+    // four (128 bytes of slack for the usual two versions, 12.8 MB at
+    // 100,000 secrets).
+    let mut versions: Vec<Version> = Vec::with_capacity(stages.map_or(0, |m| m.len()));
+    versions.extend(stages.into_iter().flatten().map(|(id, labels)| Version {
+        id: VersionId::parse(id),
+        labels: labels.iter().map(|l| label(l, intern)).collect(),
+        created: None,
+        last_accessed: None,
+    }));
     sort_versions(&mut versions);
     let mut opt = |s: Option<&str>| s.map(|s| intern.get(s));
     let kms_key_id = opt(e.kms_key_id());
