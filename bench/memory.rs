@@ -142,22 +142,7 @@ fn in_account(mut s: Secret, account: &Arc<str>) -> Secret {
     s
 }
 
-/// (label, q, path, sort): a few of bench/query.rs's searches.
-const SEARCHES: &[(&str, &str, &str, &str)] = &[
-    ("(empty: everything)", "", "", ""),
-    ("`payments`", "payments", "", ""),
-    ("`tag:owner=alice*`", "tag:owner=alice*", "", ""),
-    ("`-tag:owner`", "-tag:owner", "", ""),
-    ("`rotation:on`", "rotation:on", "", ""),
-    ("(empty), path `prod/payments`", "", "prod/payments", ""),
-    (
-        "`payments`, sort `-last_rotated`",
-        "payments",
-        "",
-        "-last_rotated",
-    ),
-    ("(empty), sort `-last_rotated`", "", "", "-last_rotated"),
-];
+include!("cases.rs");
 
 fn main() {
     let bin = std::env::var("BENCH_BIN").unwrap_or_else(|_| "target/release/secretscope".into());
@@ -262,7 +247,7 @@ fn main() {
     println!();
     println!("| search | matched | `select` p50 ms | p95 ms | max ms |");
     println!("| --- | ---: | ---: | ---: | ---: |");
-    for &(label, q, path, sort) in SEARCHES {
+    for &(label, q, path, sort) in CASES {
         let matched = select(&view, q, path, sort).matched.len();
         let mut samples: Vec<Duration> = (0..iters + 3)
             .map(|_| {
