@@ -245,14 +245,25 @@ fn main() {
         mb(status("VmHWM")),
     );
     println!();
+    search_table(&view, iters);
+    println!();
+    println!(
+        "After the searches: VmRSS {:.0} MB, VmHWM {:.0} MB.",
+        mb(status("VmRSS")),
+        mb(status("VmHWM"))
+    );
+}
+
+/// `views::select` over each of bench/cases.rs's searches: p50, p95, max.
+fn search_table(view: &HealthView, iters: usize) {
     println!("| search | matched | `select` p50 ms | p95 ms | max ms |");
     println!("| --- | ---: | ---: | ---: | ---: |");
     for &(label, q, path, sort) in CASES {
-        let matched = select(&view, q, path, sort).matched.len();
+        let matched = select(view, q, path, sort).matched.len();
         let mut samples: Vec<Duration> = (0..iters + 3)
             .map(|_| {
                 let t = Instant::now();
-                black_box(select(&view, q, path, sort).matched.len());
+                black_box(select(view, q, path, sort).matched.len());
                 t.elapsed()
             })
             .skip(3)
@@ -269,10 +280,4 @@ fn main() {
             pct(1.0)
         );
     }
-    println!();
-    println!(
-        "After the searches: VmRSS {:.0} MB, VmHWM {:.0} MB.",
-        mb(status("VmRSS")),
-        mb(status("VmHWM"))
-    );
 }
