@@ -150,20 +150,24 @@ def serve_rss(a):
         try:
             ready_s = serve.ready()
             hwm_ready = serve.status("VmHWM")
+            anon_ready, file_ready = serve.status("RssAnon"), serve.status("RssFile")
             versions_s = serve.wait_versions()
             for _ in range(20):  # a few list requests on the full snapshot
                 serve.page("/secrets?q=prod&page=3", timeout=30)
             hwm_full = serve.status("VmHWM")
             rss_now = serve.status("VmRSS")
+            anon_now, file_now = serve.status("RssAnon"), serve.status("RssFile")
         finally:
             serve.stop()
             ep.stop()
         lines += [
             f"### `serve` holding {a.rss_secrets:,} secrets",
             "",
-            f"First list pass ready after {ready_s:.1f} s: peak RSS **{hwm_ready/1024:.0f} MB**.",
+            f"First list pass ready after {ready_s:.1f} s: peak RSS **{hwm_ready/1024:.0f} MB** "
+            f"(resident then: {anon_ready/1024:.0f} MB anonymous, {file_ready/1024:.0f} MB file-backed).",
             f"After every version date was fetched ({versions_s:.0f} s, rate budget lifted) and 20 list requests: "
-            f"peak RSS **{hwm_full/1024:.0f} MB**, current {rss_now/1024:.0f} MB (budget: under 150 MB).",
+            f"peak RSS **{hwm_full/1024:.0f} MB**, current {rss_now/1024:.0f} MB "
+            f"({anon_now/1024:.0f} MB anonymous, {file_now/1024:.0f} MB file-backed; budget: under 150 MB).",
             "",
         ]
     return lines

@@ -115,6 +115,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.log);
+    secretscope::server::inventory::memory::tune_allocator();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

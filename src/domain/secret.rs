@@ -34,10 +34,23 @@ impl Label {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A tag. Secrets hold their tags as shared `Arc<Tag>`s: the same pairs
+/// (`env=prod`, `team=payments`) recur across an inventory, so the sync
+/// interns each pair once (8 bytes a tag in a secret, not 32).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Tag {
     pub key: Arc<str>,
     pub value: Arc<str>,
+}
+
+impl Tag {
+    /// A tag of its own (not interned): for tests and one-off secrets.
+    pub fn new(key: &str, value: &str) -> Arc<Tag> {
+        Arc::new(Tag {
+            key: Arc::from(key),
+            value: Arc::from(value),
+        })
+    }
 }
 
 /// The labels one version holds. The three AWS labels are bits; custom labels
@@ -233,7 +246,7 @@ pub struct Secret {
     pub deleted: Option<Timestamp>,
     pub owning_service: Option<Arc<str>>,
     pub primary_region: Option<Arc<str>>,
-    pub tags: Vec<Tag>,
+    pub tags: Vec<Arc<Tag>>,
     /// Versions that hold at least one label: AWSCURRENT first.
     pub versions: Vec<Version>,
     /// When version dates were last fetched (ListSecretVersionIds); `None`
@@ -358,13 +371,7 @@ pub(crate) mod fixtures {
     /// A secret named `name` with exactly these tags.
     pub fn tagged(name: &str, tags: &[(&str, &str)]) -> Secret {
         let mut s = secret(name);
-        s.tags = tags
-            .iter()
-            .map(|(k, v)| Tag {
-                key: Arc::from(*k),
-                value: Arc::from(*v),
-            })
-            .collect();
+        s.tags = tags.iter().map(|(k, v)| Tag::new(k, v)).collect();
         s
     }
 }

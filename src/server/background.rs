@@ -228,14 +228,24 @@ async fn diagnose_failures(state: AppState) {
     }
     loop {
         let at = super::clock::now();
-        let view = state.health.current(at);
-        if view.snapshot.taken_at.is_none() {
+        // Only the failing secrets are kept across the awaits: a view held
+        // through the sleep would keep a whole snapshot alive beside its
+        // successors (every secret twice after a version pass).
+        let failing = {
+            let view = state.health.current(at);
+            if view.snapshot.taken_at.is_none() {
+                None
+            } else {
+                Some(super::failures::failing(&view))
+            }
+        };
+        let Some(failing) = failing else {
             // Until the first sync there is nothing to diagnose.
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             continue;
-        }
-        let failing = super::failures::failing(&view);
+        };
         super::failures::diagnose(&state, &failing, at).await;
+        drop(failing);
         tokio::time::sleep(DIAGNOSIS_SWEEP).await;
     }
 }

@@ -287,7 +287,6 @@ mod tests {
     use super::*;
     use crate::domain::secret::fixtures::secret;
     use crate::domain::Tag;
-    use std::sync::Arc;
 
     #[test]
     fn csv_quotes_and_defuses_formulas() {
@@ -314,16 +313,7 @@ mod tests {
     fn csv_has_a_header_and_one_line_per_secret() {
         let mut s = secret("prod/db");
         s.description = Some("<script>alert(1)</script>, owner: ops".into());
-        s.tags = vec![
-            Tag {
-                key: Arc::from("owner"),
-                value: Arc::from("alice"),
-            },
-            Tag {
-                key: Arc::from("env"),
-                value: Arc::from("prod"),
-            },
-        ];
+        s.tags = vec![Tag::new("owner", "alice"), Tag::new("env", "prod")];
         let t = secret("dev/app");
         let now = Timestamp::new(1_800_000_000);
         let none = Summary::default();

@@ -228,3 +228,33 @@ pub(crate) async fn render_home(
     assert_eq!(res.status, 200, "{}", res.body);
     res.body
 }
+
+#[tokio::test]
+async fn an_unchanged_secret_keeps_its_allocation_across_list_passes() {
+    // What the inventory learned beyond the list (here: high value) must not
+    // make an unchanged secret look changed: each pass would copy it again.
+    let ep = local::spawn(opts(300), loopback()).await.unwrap();
+    let inventory = Arc::new(Inventory::new());
+    inventory.set_high_value(Some(
+        crate::domain::query::Query::parse("tag:env=prod").unwrap(),
+    ));
+    let syncer = Arc::new(Syncer::new(
+        source_for(&ep.url(), 3).await,
+        inventory.clone(),
+        fast_settings(),
+    ));
+    let (_, needed) = syncer.list_once().await.unwrap();
+    syncer.version_pass(needed, None).await;
+    let before = inventory.snapshot();
+    assert!(
+        before.secrets().iter().any(|s| s.high_value),
+        "the seed has secrets tagged env=prod"
+    );
+    let (_, needed) = syncer.list_once().await.unwrap();
+    assert!(needed.is_empty(), "{needed:?}");
+    let after = inventory.snapshot();
+    assert_eq!(before.secrets().len(), after.secrets().len());
+    for (a, b) in before.secrets().iter().zip(after.secrets()) {
+        assert!(Arc::ptr_eq(a, b), "{} was copied", a.name);
+    }
+}

@@ -524,10 +524,10 @@ mod tests {
                 });
             }
             if i == 13 {
-                s.tags.push(crate::domain::Tag {
-                    key: Arc::from("secretscope:suppress"),
-                    value: Arc::from("rotation-failed: vendor fixes it on Monday"),
-                });
+                s.tags.push(crate::domain::Tag::new(
+                    "secretscope:suppress",
+                    "rotation-failed: vendor fixes it on Monday",
+                ));
             }
             if i % 10 == 9 {
                 s.deleted = Some(Timestamp::new(NOW - DAY));

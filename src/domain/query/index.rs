@@ -152,15 +152,23 @@ impl Strings {
 }
 
 /// Builds a dictionary column: each distinct lowercased value once.
+///
+/// The strings are looked up by their hash alone (12 bytes an entry rather
+/// than a second copy of every string while the index is built: at 100,000
+/// mostly distinct descriptions that copy was most of the build's peak).
+/// Two strings with the same hash are told apart by comparing the text; the
+/// second one of such a pair is simply stored again.
 #[derive(Default)]
 struct Interner {
     strings: Strings,
-    ids: std::collections::HashMap<String, u32>,
+    ids: std::collections::HashMap<u64, u32>,
+    hasher: std::hash::RandomState,
     buffer: String,
 }
 
 impl Interner {
     fn intern(&mut self, s: &str) -> u32 {
+        use std::hash::BuildHasher;
         self.buffer.clear();
         if s.is_ascii() {
             self.buffer
@@ -168,12 +176,16 @@ impl Interner {
         } else {
             self.buffer.push_str(&s.to_lowercase());
         }
-        if let Some(&id) = self.ids.get(self.buffer.as_str()) {
-            return id;
+        let hash = self.hasher.hash_one(self.buffer.as_str());
+        match self.ids.get(&hash) {
+            Some(&id) if self.strings.get(id as usize) == Some(self.buffer.as_str()) => id,
+            Some(_) => self.strings.push(&self.buffer),
+            None => {
+                let id = self.strings.push(&self.buffer);
+                self.ids.insert(hash, id);
+                id
+            }
         }
-        let id = self.strings.push(&self.buffer);
-        self.ids.insert(self.buffer.clone(), id);
-        id
     }
 
     fn intern_opt(&mut self, s: Option<&str>) -> u32 {
@@ -222,7 +234,28 @@ impl SearchIndex {
     /// Indexes `secrets`; [`Query::select`] answers with their positions in
     /// this order.
     pub fn new<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> SearchIndex {
+        let secrets = secrets.into_iter();
         let mut ix = SearchIndex::default();
+        // One row per secret: sized once, with no slack left behind.
+        let rows = secrets.size_hint().0;
+        ix.names.ends.reserve_exact(rows);
+        for column in [
+            &mut ix.description,
+            &mut ix.region,
+            &mut ix.account,
+            &mut ix.kms,
+            &mut ix.service,
+            &mut ix.tag_ends,
+            &mut ix.causes,
+            &mut ix.reader_counts,
+            &mut ix.reader_ends,
+            &mut ix.owner_tag,
+            &mut ix.owner_description,
+        ] {
+            column.reserve_exact(rows);
+        }
+        ix.flags.reserve_exact(rows);
+        ix.steps.reserve_exact(rows);
         let mut descriptions = Interner::default();
         let mut regions = Interner::default();
         let mut accounts = Interner::default();

@@ -99,12 +99,14 @@ pub fn hash(password: &str) -> Result<String, String> {
 /// True when `password` matches `hash`; false for a wrong password or an
 /// unreadable hash (blocking).
 ///
-/// The same computation as argon2's `verify_password`, but into a block
-/// buffer kept by the calling thread (one of the hashing threads) rather
-/// than allocated and freed per sign-in: the allocator kept most of those
-/// freed buffers resident, so 10 sign-ins with 19 MiB hashes grew the
-/// process by about 190 MB (bench/RESULTS.md). The buffer is zeroed after
-/// each use.
+/// The same computation as argon2's `verify_password`, into a block buffer
+/// of the calling thread (one of the hashing threads). The buffer is zeroed
+/// after each use, then given back: with glibc's mmap threshold fixed
+/// (`inventory::memory::tune_allocator`) a block this large goes straight
+/// back to the system, where with the defaults the allocator kept freed
+/// buffers resident (10 sign-ins with 19 MiB hashes grew the process by
+/// about 190 MB; bench/RESULTS.md). Keeping it instead held 7 MiB per
+/// hashing thread for good after the first sign-in.
 pub fn verify(hash: &str, password: &str) -> bool {
     use argon2::password_hash::{self, Output};
     use argon2::{Algorithm, Block, Params, Version};
@@ -141,6 +143,9 @@ pub fn verify(hash: &str, password: &str) -> bool {
                 .map_err(|_| password_hash::Error::Password)
         });
         blocks.fill(Block::default());
+        // The zeroes must be written although the buffer is freed next.
+        std::hint::black_box(&blocks[..]);
+        *blocks = Vec::new();
         out
     });
     // `Output`'s equality is constant-time.

@@ -126,36 +126,78 @@ impl Inventory {
     /// diagnosed causes, its readers and whether it is high value, when that
     /// differs from what it carries.
     pub(super) fn with_failure(book: &Learned, s: &Secret) -> Option<Secret> {
-        let high_value = book.high_value.as_ref().is_some_and(|q| q.matches(s));
-        if book.failures.is_empty()
-            && book.diagnoses.is_empty()
-            && book.reads.is_empty()
-            && s.failure.is_none()
-            && s.causes.is_none()
-            && s.reads.is_none()
-            && high_value == s.high_value
-        {
-            return None;
-        }
-        let wanted = book
-            .failures
-            .get(&s.arn)
-            .filter(|f| f.applies_to(s))
-            .cloned();
-        let causes = book.diagnoses.get(&s.arn).map(|(_, c, _)| c.clone());
-        let reads = book.reads.get(&s.arn).cloned();
-        let same_reads = match (&reads, &s.reads) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        (wanted != s.failure || causes != s.causes || !same_reads || high_value != s.high_value)
-            .then(|| Secret {
-                failure: wanted,
-                causes,
-                reads,
-                high_value,
-                ..s.clone()
-            })
+        learned_for(book, s).map(|l| {
+            let mut s = s.clone();
+            l.apply(&mut s);
+            s
+        })
     }
+
+    /// Makes `s` carry what the book holds for it, in place when nothing
+    /// else holds `s` (a secret the list pass just built): no copy.
+    pub(super) fn attach_learned(book: &Learned, s: &mut Arc<Secret>) {
+        if let Some(l) = learned_for(book, s) {
+            l.apply(Arc::make_mut(s));
+        }
+    }
+
+    /// [`Self::attach_learned`] for a secret not yet shared.
+    pub(super) fn attach_learned_owned(book: &Learned, s: &mut Secret) {
+        if let Some(l) = learned_for(book, s) {
+            l.apply(s);
+        }
+    }
+}
+
+/// What the book holds for one secret beyond the list pass.
+struct LearnedFields {
+    failure: Option<Arc<RotationFailure>>,
+    causes: Option<Arc<[CauseId]>>,
+    reads: Option<Arc<Readers>>,
+    high_value: bool,
+}
+
+impl LearnedFields {
+    fn apply(self, s: &mut Secret) {
+        s.failure = self.failure;
+        s.causes = self.causes;
+        s.reads = self.reads;
+        s.high_value = self.high_value;
+    }
+}
+
+/// What `s` should carry by the book (the failure seen for it, if it
+/// applies; its diagnosed causes; its readers; whether it is high value),
+/// when that differs from what it carries.
+fn learned_for(book: &Learned, s: &Secret) -> Option<LearnedFields> {
+    let high_value = book.high_value.as_ref().is_some_and(|q| q.matches(s));
+    if book.failures.is_empty()
+        && book.diagnoses.is_empty()
+        && book.reads.is_empty()
+        && s.failure.is_none()
+        && s.causes.is_none()
+        && s.reads.is_none()
+        && high_value == s.high_value
+    {
+        return None;
+    }
+    let failure = book
+        .failures
+        .get(&s.arn)
+        .filter(|f| f.applies_to(s))
+        .cloned();
+    let causes = book.diagnoses.get(&s.arn).map(|(_, c, _)| c.clone());
+    let reads = book.reads.get(&s.arn).cloned();
+    let same_reads = match (&reads, &s.reads) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    };
+    (failure != s.failure || causes != s.causes || !same_reads || high_value != s.high_value)
+        .then_some(LearnedFields {
+            failure,
+            causes,
+            reads,
+            high_value,
+        })
 }

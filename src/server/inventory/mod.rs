@@ -4,6 +4,7 @@
 
 mod changes;
 mod learned;
+pub mod memory;
 
 use crate::domain::query::SearchIndex;
 use crate::domain::tree::NameTree;
@@ -417,9 +418,7 @@ impl Inventory {
             let current = self.snapshot.load_full();
             let book = self.failures.lock().unwrap_or_else(|p| p.into_inner());
             for s in &mut secrets {
-                if let Some(with) = Self::with_failure(&book, s) {
-                    *s = Arc::new(with);
-                }
+                Self::attach_learned(&book, s);
             }
             secrets.extend(current.all_secrets().filter(|s| !owned(s)).cloned());
             self.snapshot
@@ -446,7 +445,10 @@ impl Inventory {
         let _w = self.write.lock().unwrap_or_else(|p| p.into_inner());
         let book = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let f = |s: &Secret| match f(s) {
-            Some(new) => Some(Self::with_failure(&book, &new).unwrap_or(new)),
+            Some(mut new) => {
+                Self::attach_learned_owned(&book, &mut new);
+                Some(new)
+            }
             None => Self::with_failure(&book, s),
         };
         let current = self.snapshot.load_full();
@@ -656,6 +658,33 @@ mod tests {
         assert!(
             Arc::ptr_eq(&snap.secrets()[1], &after.secrets()[1]),
             "unchanged secrets are shared"
+        );
+    }
+
+    #[test]
+    fn learned_state_is_attached_in_place_unless_shared() {
+        use crate::domain::query::Query;
+        use crate::domain::secret::fixtures::tagged;
+        let inv = Inventory::new();
+        inv.set_high_value(Some(Query::parse("tag:env=prod").unwrap()));
+        let fresh = Arc::new(tagged("a", &[("env", "prod")]));
+        let at = Arc::as_ptr(&fresh);
+        inv.publish_list(vec![fresh], ListStats::default(), Timestamp::new(10), 0);
+        let snap = inv.snapshot();
+        assert!(snap.secrets()[0].high_value);
+        assert_eq!(
+            Arc::as_ptr(&snap.secrets()[0]),
+            at,
+            "no copy of a new secret"
+        );
+
+        let shared = Arc::new(tagged("b", &[("env", "prod")]));
+        let other = shared.clone();
+        inv.publish_list(vec![shared], ListStats::default(), Timestamp::new(11), 0);
+        assert!(inv.snapshot().secrets()[0].high_value);
+        assert!(
+            !other.high_value,
+            "a secret held elsewhere is copied, not changed"
         );
     }
 

@@ -38,10 +38,7 @@ fn fires_at(s: &Secret, id: RuleId, now: Timestamp) -> bool {
 }
 
 fn tag(s: &mut Secret, k: &str, v: &str) {
-    s.tags.push(Tag {
-        key: Arc::from(k),
-        value: Arc::from(v),
-    });
+    s.tags.push(Tag::new(k, v));
 }
 
 /// A secret no rule fires for at NOW.

@@ -178,10 +178,7 @@ fn select_with_agrees_with_matches_with() {
             .then(|| Timestamp::new(NOW + (i - 10) * DAY));
         s.description = (i % 3 == 0).then(|| "d".into());
         if i % 7 == 0 {
-            s.tags.push(Tag {
-                key: Arc::from("secretscope:suppress"),
-                value: Arc::from("*: accepted"),
-            });
+            s.tags.push(Tag::new("secretscope:suppress", "*: accepted"));
         }
         secrets.push(s);
     }

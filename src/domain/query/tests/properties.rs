@@ -282,13 +282,7 @@ fn any_secret() -> impl Strategy<Value = Secret> {
             )| {
                 let mut s = secret(name);
                 s.description = description.map(Box::from);
-                s.tags = tags
-                    .into_iter()
-                    .map(|(k, v)| Tag {
-                        key: Arc::from(k),
-                        value: Arc::from(v),
-                    })
-                    .collect();
+                s.tags = tags.into_iter().map(|(k, v)| Tag::new(k, v)).collect();
                 s.region = Arc::from(region);
                 s.account = Arc::from(account);
                 s.kms_key_id = kms.map(Arc::from);

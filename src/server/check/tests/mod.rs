@@ -64,10 +64,8 @@ pub(super) fn report(secrets: Vec<Secret>, fail_on: Option<Severity>) -> Report 
 }
 
 pub(super) fn suppress(mut s: Secret, value: &str) -> Secret {
-    s.tags.push(crate::domain::Tag {
-        key: Arc::from("secretscope:suppress"),
-        value: Arc::from(value),
-    });
+    s.tags
+        .push(crate::domain::Tag::new("secretscope:suppress", value));
     s
 }
 
