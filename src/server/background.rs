@@ -39,13 +39,7 @@ impl Background {
         // Each source's write events from its CloudTrail, through the
         // client its other CloudTrail readers share (one quota).
         tasks.extend(syncers.iter().filter_map(|s| {
-            let trail = match state.trails.as_slice() {
-                [(_, only)] if state.sources.all().len() == 1 => Some(only.trail.clone()),
-                all => all
-                    .iter()
-                    .find(|(id, _)| *id == s.id())
-                    .map(|(_, t)| t.trail.clone()),
-            };
+            let trail = state.trail_of_source(&s.id()).map(|t| t.trail.clone());
             super::aws::incremental::start(s, trail, &state.config)
         }));
         tasks.extend([

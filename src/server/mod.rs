@@ -197,8 +197,16 @@ impl AppState {
         if let [(_, only)] = self.trails.as_slice() {
             return Some(only);
         }
-        let id = self.source_of(s).ok()?.id();
-        self.trails.iter().find(|(t, _)| *t == id).map(|(_, t)| t)
+        self.trail_of_source(&self.source_of(s).ok()?.id())
+    }
+
+    /// The CloudTrail of source `id` (the only one when one source reads
+    /// everything).
+    pub fn trail_of_source(&self, id: &str) -> Option<&Arc<trail::TrailCache>> {
+        match self.trails.as_slice() {
+            [(_, only)] if self.sources.all().len() == 1 => Some(only),
+            all => all.iter().find(|(t, _)| t == id).map(|(_, t)| t),
+        }
     }
 
     /// The source that reads `s`'s account and region.
