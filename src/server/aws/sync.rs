@@ -108,7 +108,10 @@ pub fn secret_from_entry(e: &SecretListEntry, region: &str, intern: &mut Interne
         name: Arc::from(e.name().unwrap_or_default()),
         account: intern.get(account_of(arn)),
         region: intern.get(region),
-        description: e.description().filter(|d| !d.is_empty()).map(Box::from),
+        description: e
+            .description()
+            .filter(|d| !d.is_empty())
+            .map(|d| intern.get(d)),
         kms_key_id,
         rotation_enabled: e.rotation_enabled().unwrap_or(false),
         rotation_lambda_arn,

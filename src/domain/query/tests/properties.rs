@@ -281,7 +281,7 @@ fn any_secret() -> impl Strategy<Value = Secret> {
                 readers,
             )| {
                 let mut s = secret(name);
-                s.description = description.map(Box::from);
+                s.description = description.map(Arc::from);
                 s.tags = tags.into_iter().map(|(k, v)| Tag::new(k, v)).collect();
                 s.region = Arc::from(region);
                 s.account = Arc::from(account);
