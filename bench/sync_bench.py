@@ -17,6 +17,7 @@ Prints a Markdown section to stdout; paste it into bench/RESULTS.md.
 import argparse
 import json
 import os
+import re
 import platform
 import statistics
 import subprocess
@@ -66,6 +67,10 @@ def main():
     ap.add_argument("--skip-versions", action="store_true")
     ap.add_argument("--skip-rss", action="store_true")
     ap.add_argument("--skip-list", action="store_true")
+    ap.add_argument(
+        "--smaps-out",
+        help="write serve's resident memory per mapping (from /proc/PID/smaps) to this file at the end",
+    )
     a = ap.parse_args()
 
     lines = [
@@ -134,6 +139,23 @@ def list_and_versions(a):
     return lines
 
 
+def write_smaps(pid, out):
+    """Resident kB per mapped file (and `[anon]`, `[heap]`, ...), largest first."""
+    rss, name = {}, None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split()
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                name = head[5] if len(head) > 5 else "[anon]"
+                name = f"{name} ({head[1]})"
+            elif head[0] == "Rss:":
+                rss[name] = rss.get(name, 0) + int(head[1])
+    with open(out, "w") as f:
+        for name, kb in sorted(rss.items(), key=lambda x: -x[1]):
+            if kb:
+                f.write(f"{kb:>9} kB  {name}\n")
+
+
 def serve_rss(a):
     """Peak RSS of `serve` holding the large inventory (endpoint in its own process)."""
     lines = []
@@ -157,6 +179,8 @@ def serve_rss(a):
             hwm_full = serve.status("VmHWM")
             rss_now = serve.status("VmRSS")
             anon_now, file_now = serve.status("RssAnon"), serve.status("RssFile")
+            if a.smaps_out:
+                write_smaps(serve.proc.p.pid, a.smaps_out)
         finally:
             serve.stop()
             ep.stop()
