@@ -108,10 +108,8 @@ pub fn rootless(snapshot: &Snapshot, hits: Option<&[usize]>) -> usize {
     match hits {
         None => snapshot.tree().root().direct,
         Some(hits) => {
-            let secrets = snapshot.secrets();
-            hits.iter()
-                .filter(|&&i| !secrets[i].name.contains('/'))
-                .count()
+            let index = snapshot.index();
+            hits.iter().filter(|&&i| index.rootless(i)).count()
         }
     }
 }

